@@ -1,0 +1,30 @@
+/*
+ * cmd.h - subcommands: a table entry each, dispatched by main.c.
+ */
+#pragma once
+
+#include "errbuf.h"
+
+/* What the global options decided, shared by every subcommand. */
+struct ctx {
+    const char *conf_path;  /* -c FILE, or CONF_DEFAULT_PATH */
+    int conf_explicit;      /* -c given: a missing file is an error */
+    const char *sysfs_root; /* --sysfs-root DIR, or NULL: from the config */
+};
+
+/* Exit statuses every command uses. */
+enum {
+    CMD_EXIT_OK = 0,
+    CMD_EXIT_FAILED = 1,
+    CMD_EXIT_USAGE = 2,
+};
+
+struct cmd {
+    const char *name;
+    const char *args;    /* "[--format json|yaml|table|dot]" */
+    const char *summary; /* one line for --help */
+    /* argv[0] is the command name; returns an exit status. */
+    int (*exec)(const struct ctx *ctx, int argc, char **argv);
+};
+
+extern const struct cmd cmd_dump;

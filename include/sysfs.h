@@ -1,0 +1,57 @@
+/*
+ * sysfs.h - read attributes from a sysfs tree rooted anywhere.
+ *
+ * The root is chosen once, at sysfs_open(): "/sys" on a real host, a fixture
+ * directory in tests.  Every other path is relative to it ("class/mdev_bus",
+ * "bus/mdev/devices/<uuid>"), so no code outside sysfs.c spells "/sys".
+ * Paths never resolve outside the root: a symlink that climbs above it or is
+ * absolute fails with -EXDEV.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "cleanup.h"
+#include "errbuf.h"
+#include "strv.h"
+
+#define SYSFS_ATTR_MAX (64 * 1024) /* larger attributes are -EFBIG */
+
+struct sysfs; /* opaque; one open directory fd on the root */
+
+int sysfs_open(const char *root, struct sysfs **ret, struct errbuf *eb)
+    __attribute__((warn_unused_result));
+void sysfs_close(struct sysfs *fs); /* NULL is a no-op */
+DEFINE_CLEANUP(struct sysfs, sysfs_close)
+const char *sysfs_root(const struct sysfs *fs);
+
+/* Read a whole attribute, one trailing newline stripped.  *ret is the
+ * caller's to free().  Returns 0, -ENOENT if it does not exist, -EFBIG past
+ * SYSFS_ATTR_MAX, -EILSEQ if it holds a NUL byte, or another negative errno. */
+int sysfs_read_str(const struct sysfs *fs, const char *rel, char **ret,
+                   struct errbuf *eb) __attribute__((warn_unused_result));
+
+/* Read an attribute holding one unsigned decimal ("16\n").  -EINVAL (with the
+ * value quoted) for anything else, negative numbers included. */
+int sysfs_read_uint(const struct sysfs *fs, const char *rel, unsigned *ret,
+                    struct errbuf *eb) __attribute__((warn_unused_result));
+
+/* Names in a directory, sorted, without "." and "..".  Appends to *ret. */
+int sysfs_list(const struct sysfs *fs, const char *rel, struct strv *ret,
+               struct errbuf *eb) __attribute__((warn_unused_result));
+
+/* Resolve every symlink in rel, as realpath(3) would, inside the root.
+ * *ret is the canonical relative path ("devices/pci0000:3a/..."), the
+ * caller's to free().  -ENOENT for a dangling link, -EXDEV for a link that
+ * leaves the root, -ELOOP for too many links. */
+int sysfs_resolve(const struct sysfs *fs, const char *rel, char **ret,
+                  struct errbuf *eb) __attribute__((warn_unused_result));
+
+/* Whether rel exists (following links inside the root). */
+bool sysfs_exists(const struct sysfs *fs, const char *rel);
+
+/* The one seam for kernel side effects: write value (no newline) to the
+ * attribute rel ("create", "remove").  Returns 0 or the negative errno the
+ * kernel (or the fake kernel) answered with. */
+int sysfs_write(const struct sysfs *fs, const char *rel, const char *value,
+                struct errbuf *eb) __attribute__((warn_unused_result));

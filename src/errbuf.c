@@ -1,0 +1,51 @@
+/*
+ * errbuf.c - error code + message, filled where the facts are.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errbuf.h"
+
+int
+errbuf_set(struct errbuf *eb, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!eb)
+        return code;
+    eb->code = code;
+    va_start(ap, fmt);
+    vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int
+errbuf_prefix(struct errbuf *eb, const char *fmt, ...)
+{
+    char prefix[ERRBUF_MSG_MAX];
+    char old[ERRBUF_MSG_MAX];
+    va_list ap;
+
+    if (!eb)
+        return -EIO;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    memcpy(old, eb->msg, sizeof(old));
+    snprintf(eb->msg, sizeof(eb->msg), "%s: %s", prefix, old);
+    return eb->code ? eb->code : -EIO;
+}
+
+void
+errbuf_clear(struct errbuf *eb)
+{
+    if (!eb)
+        return;
+    eb->code = 0;
+    eb->msg[0] = '\0';
+}
