@@ -37,7 +37,9 @@ errbuf_prefix(struct errbuf *eb, const char *fmt, ...)
     vsnprintf(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
     memcpy(old, eb->msg, sizeof(old));
-    snprintf(eb->msg, sizeof(eb->msg), "%s: %s", prefix, old);
+    /* Truncation keeps the start of the message, which names the object. */
+    if (snprintf(eb->msg, sizeof(eb->msg), "%s: %s", prefix, old) < 0)
+        eb->msg[0] = '\0';
     return eb->code ? eb->code : -EIO;
 }
 
