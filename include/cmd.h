@@ -3,7 +3,10 @@
  */
 #pragma once
 
+#include "conf.h"
 #include "errbuf.h"
+#include "mdev.h"
+#include "tree.h"
 
 /* What the global options decided, shared by every subcommand. */
 struct ctx {
@@ -28,3 +31,17 @@ struct cmd {
 };
 
 extern const struct cmd cmd_dump;
+
+/* What every command starts from: the configuration, what sysfs holds and
+ * the provider tree built from them. */
+struct cmd_host {
+    struct conf *conf;
+    struct mdev_host *mdev;
+    struct tree *tree;
+};
+
+/* Load the configuration, scan sysfs, decide and build the tree, logging
+ * every warning.  Returns CMD_EXIT_OK, or the exit status to stop with
+ * after the error was logged. */
+int cmd_host_load(const struct ctx *ctx, struct cmd_host *ret);
+void cmd_host_clear(struct cmd_host *h);

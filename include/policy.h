@@ -1,1 +1,52 @@
+/*
+ * policy.h - which vGPU type each physical GPU offers, and how many.
+ *
+ * Input: the configuration and what sysfs holds (mdev.h).  Output: one
+ * policy_gpu per physical GPU that gets a provider: a GPU (time-sliced) or
+ * the virtual functions of one SR-IOV physical function, with its type, its
+ * inventory total and its traits.  No I/O here; every decision is a rule
+ * the tests pin down.
+ */
 #pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cleanup.h"
+#include "conf.h"
+#include "mdev.h"
+#include "pciaddr.h"
+#include "strv.h"
+
+struct policy_gpu {
+    char *address;       /* "0000:84:00.0" (the PF of an SR-IOV group), or
+                          * the name of an explicitly managed non-PCI parent */
+    bool is_pci;
+    struct pci_addr addr; /* valid when is_pci */
+    bool is_sriov;        /* parents are virtual functions */
+    struct strv parents;  /* mdev parents offering the type, address order */
+    const struct conf_type *conf;  /* the type offered (points into conf) */
+    const struct mdev_type *type;  /* its sysfs facts (points into host) */
+    struct strv mdevs;    /* UUIDs of existing mdevs of the type, sorted */
+    unsigned total;       /* inventory total, > 0 */
+    struct strv traits;   /* sorted */
+};
+
+struct policy {
+    struct policy_gpu *gpus; /* address order: PCI first, then by name */
+    size_t n_gpus;
+    struct strv warnings;    /* what an operator should look at */
+    struct strv notes;       /* every decision not to offer a GPU, and why */
+};
+
+/* Decide for every parent in h.  Never fails; h and c must outlive *ret. */
+struct policy *policy_decide(const struct conf *c, const struct mdev_host *h);
+void policy_free(struct policy *p);
+DEFINE_CLEANUP(struct policy, policy_free)
+
+/* "nvidia-35" -> "CUSTOM_NVIDIA_35": the trait a flavor requires to get
+ * this type.  Caller frees. */
+char *policy_type_trait(const char *type_id);
+
+/* The standard HW_GPU_* traits a type description implies, appended. */
+void policy_desc_traits(const struct type_desc *d, struct strv *traits);

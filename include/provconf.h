@@ -1,5 +1,5 @@
 /*
- * provconf.h - Nova-style provider config files (provider_config_dir/*.yaml).
+ * provconf.h - Nova-style provider config files (*.yaml in provider_config_dir).
  *
  * Schema 1.x: meta.schema_version, providers[] each with an identification
  * of exactly one of uuid / name / uuid: $COMPUTE_NODE, and optional

@@ -1,1 +1,60 @@
+/*
+ * tree.h - the resource-provider tree the agent reports to Placement.
+ *
+ * Root (the compute node, no inventory of its own) -> one child per GPU the
+ * policy kept, with its VGPU inventory and traits, then the provider config
+ * files merged on top.  Names and UUIDs are deterministic: the same host and
+ * configuration always give the same tree.
+ */
 #pragma once
+
+#include <stddef.h>
+
+#include "cleanup.h"
+#include "conf.h"
+#include "errbuf.h"
+#include "inventory.h"
+#include "policy.h"
+#include "provconf.h"
+#include "strv.h"
+
+#define TREE_UUID_STR_LEN 37
+
+/* Where a child's capacity lives on the host (absent on the root). */
+struct tree_device {
+    char *address;     /* "0000:84:00.0" */
+    char *mdev_type;   /* "nvidia-35" */
+    char *type_name;   /* "GRID M60-0B" */
+    struct strv parents; /* mdev parent names (the VFs of an SR-IOV group) */
+    struct strv mdevs;   /* existing mdevs of the type */
+};
+
+struct tree_provider {
+    char uuid[TREE_UUID_STR_LEN];
+    char *name;
+    char parent_uuid[TREE_UUID_STR_LEN]; /* "" on the root */
+    struct inventory *invs; /* sorted by resource class */
+    size_t n_invs;
+    struct strv traits;     /* sorted */
+    struct tree_device *device; /* NULL on the root */
+};
+
+struct tree {
+    struct tree_provider *providers; /* root first, then children by name */
+    size_t n_providers;
+    struct strv warnings; /* provider config entries that matched nothing */
+};
+
+/* Build the tree.  pc may be NULL.  Fails (-EINVAL, eb naming the provider
+ * config entry) only when a provider config contradicts the agent: it
+ * defines an inventory the agent owns, or names one provider twice. */
+int tree_build(const struct conf *c, const struct policy *pol,
+               const struct provconf *pc, struct tree **ret, struct errbuf *eb)
+    __attribute__((warn_unused_result));
+void tree_free(struct tree *t);
+DEFINE_CLEANUP(struct tree, tree_free)
+
+/* The root's UUID: node_uuid, or UUIDv5(DNS namespace, node_name). */
+void tree_root_uuid(const struct conf *c, char ret[TREE_UUID_STR_LEN]);
+/* A child's name: "<node>_pci_0000_84_00_0", Nova's naming. Caller frees. */
+char *tree_child_name(const char *node_name, const struct policy_gpu *gpu);

@@ -1,1 +1,87 @@
-/* placeholder: being written */
+/*
+ * cmd-dump.c - `vgpu-agent dump`: print the provider tree, no network.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "output.h"
+
+static void
+dump_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] dump "
+            "[--format json|yaml|table|dot]\n"
+            "\n"
+            "Print the resource-provider tree the agent would report to "
+            "Placement.\nNothing is written and no network is used.\n"
+            "\n"
+            "  -f, --format FMT  json (default when stdout is not a "
+            "terminal), yaml,\n"
+            "                    table (default on a terminal) or dot "
+            "(Graphviz)\n"
+            "  -h, --help        show this help\n");
+}
+
+static int
+parse_args(int argc, char **argv, enum output_format *ret)
+{
+    static const struct option opts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int c;
+
+    *ret = isatty(STDOUT_FILENO) ? OUTPUT_TABLE : OUTPUT_JSON;
+    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            dump_usage(stdout);
+            return -1;
+        }
+        if (c != 'f' || output_parse_format(optarg, ret) < 0) {
+            if (c == 'f')
+                log_error("dump: unknown format '%s' (json, yaml, table, dot)",
+                          optarg);
+            dump_usage(stderr);
+            return CMD_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        log_error("dump: unexpected argument '%s'", argv[optind]);
+        return CMD_EXIT_USAGE;
+    }
+    return CMD_EXIT_OK;
+}
+
+static int
+cmd_dump_exec(const struct ctx *ctx, int argc, char **argv)
+{
+    struct cmd_host host = { 0 };
+    enum output_format format;
+    int r = parse_args(argc, argv, &format);
+
+    if (r != CMD_EXIT_OK)
+        return r < 0 ? CMD_EXIT_OK : r;
+    r = cmd_host_load(ctx, &host);
+    if (r != CMD_EXIT_OK)
+        return r;
+    if (output_write(host.tree, format, stdout) < 0 || fflush(stdout) != 0) {
+        log_error("dump: cannot write the output");
+        r = CMD_EXIT_FAILED;
+    }
+    cmd_host_clear(&host);
+    return r;
+}
+
+const struct cmd cmd_dump = {
+    .name = "dump",
+    .args = "[--format json|yaml|table|dot]",
+    .summary = "print the provider tree built from sysfs; no network",
+    .exec = cmd_dump_exec,
+};

@@ -40,7 +40,9 @@ errbuf_prefix(struct errbuf *eb, const char *fmt, ...)
     /* Truncation keeps the start of the message, which names the object. */
     if (snprintf(eb->msg, sizeof(eb->msg), "%s: %s", prefix, old) < 0)
         eb->msg[0] = '\0';
-    return eb->code ? eb->code : -EIO;
+    if (eb->code == 0) /* context on no error: still a failure, and says so */
+        eb->code = -EIO;
+    return eb->code;
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "log.h"
 
 static const struct cmd *const commands[] = {
     &cmd_dump,
@@ -30,6 +31,7 @@ usage(FILE *out)
             "                       a missing default file means built-in "
             "defaults)\n"
             "      --sysfs-root DIR read sysfs from DIR instead of /sys\n"
+            "  -v, --verbose        also log decisions (twice: debug)\n"
             "  -h, --help           show this help\n"
             "  -V, --version        show the version\n"
             "\n"
@@ -49,14 +51,16 @@ main(int argc, char **argv)
         { "config", required_argument, NULL, 'c' },
         { "sysfs-root", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
+        { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },
         { 0 },
     };
     struct ctx ctx = { .conf_path = CONF_DEFAULT_PATH };
+    enum log_level level = LOG_WARNING;
     int c;
 
     /* "+": stop at the command name; its options are its own. */
-    while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+c:hvV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             ctx.conf_path = optarg;
@@ -68,6 +72,10 @@ main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return CMD_EXIT_OK;
+        case 'v':
+            if (level < LOG_DEBUG)
+                level++;
+            break;
         case 'V':
             printf("vgpu-agent %s\n", PACKAGE_VERSION);
             return CMD_EXIT_OK;
@@ -76,6 +84,7 @@ main(int argc, char **argv)
             return CMD_EXIT_USAGE;
         }
     }
+    log_setup(LOG_FORMAT_TEXT, level);
     if (optind >= argc) {
         usage(stderr);
         return CMD_EXIT_USAGE;
