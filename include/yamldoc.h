@@ -24,8 +24,9 @@ struct yamldoc {
 };
 
 /* Load one YAML document from path.  An empty file gives a document whose
- * root is NULL.  Errors read "path:line:column: what is wrong" (a syntax
- * error) or "path: strerror" (-ENOENT when missing). */
+ * root is NULL; a second document is an error.  Errors read
+ * "path:line:column: what is wrong" (a syntax error, -EINVAL), "path: larger
+ * than N bytes" (-EFBIG) or "path: strerror" (-ENOENT when missing). */
 int yamldoc_load_file(const char *path, struct yamldoc **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
 /* The same from memory (fuzzing, tests); name is used in messages. */
@@ -39,7 +40,8 @@ DEFINE_CLEANUP(struct yamldoc, yamldoc_free)
 yaml_node_t *yamldoc_root(struct yamldoc *d);
 /* Node by libyaml index (pair->key, item). */
 yaml_node_t *yamldoc_node(struct yamldoc *d, int index);
-/* For a mapping node: the value under key, or NULL. */
+/* For a mapping node: the value under key, or NULL.  libyaml keeps repeated
+ * keys and this returns the first; callers that care (conf.c) check. */
 yaml_node_t *yamldoc_get(struct yamldoc *d, yaml_node_t *map, const char *key);
 /* A scalar's text (NUL-terminated by libyaml), or NULL if n is no scalar. */
 const char *yamldoc_scalar(const yaml_node_t *n);

@@ -51,6 +51,8 @@ parse_bool(const char *s, bool *ret)
     static const char *const yes[] = { "true", "yes", "on", "True", "TRUE" };
     static const char *const no[] = { "false", "no", "off", "False", "FALSE" };
 
+    if (!s) /* like parse_uint(): yamldoc_scalar() of a non-scalar is NULL */
+        return -EINVAL;
     for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
         if (strcmp(s, yes[i]) == 0) {
             *ret = true;

@@ -85,7 +85,9 @@ strv_remove(struct strv *sv, const char *s)
 void
 strv_copy(struct strv *dst, const struct strv *src)
 {
-    for (size_t i = 0; i < src->n; i++)
+    size_t n = src->n; /* dst may be src: copy what was there at the start */
+
+    for (size_t i = 0; i < n; i++)
         strv_push(dst, src->v[i]);
 }
 

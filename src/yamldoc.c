@@ -15,31 +15,84 @@
 #include "xalloc.h"
 #include "yamldoc.h"
 
+/* Reader errors (bad UTF-8, control characters) come as a byte offset, not a
+ * mark: count line breaks and characters up to it as libyaml would. */
+static yaml_mark_t
+offset_to_mark(const unsigned char *buf, size_t len, size_t off)
+{
+    yaml_mark_t m = { .index = off };
+
+    for (size_t i = 0; i < off && i < len; i++) {
+        if (buf[i] == '\n' ||
+            (buf[i] == '\r' && (i + 1 >= len || buf[i + 1] != '\n'))) {
+            m.line++;
+            m.column = 0;
+        } else if (buf[i] != '\r' && (buf[i] & 0xc0) != 0x80) {
+            m.column++; /* a character starts here (UTF-8 lead or ASCII) */
+        }
+    }
+    return m;
+}
+
+static int
+parser_error(const struct yamldoc *d, const yaml_parser_t *parser,
+             const unsigned char *buf, size_t len, struct errbuf *eb)
+{
+    yaml_mark_t mark = parser->problem_mark;
+
+    if (parser->error == YAML_MEMORY_ERROR)
+        return errbuf_set(eb, -ENOMEM, "%s: out of memory parsing YAML",
+                          d->path);
+    if (parser->error == YAML_READER_ERROR)
+        mark = offset_to_mark(buf, len, parser->problem_offset);
+    return errbuf_set(
+        eb, -EINVAL, "%s:%zu:%zu: %s%s%s", d->path, mark.line + 1,
+        mark.column + 1, parser->problem ? parser->problem : "invalid YAML",
+        parser->context ? " " : "", parser->context ? parser->context : "");
+}
+
+/* yaml_parser_load() stops after the first document; whatever follows would
+ * be ignored silently, syntax errors included.  Refuse it instead. */
+static int
+expect_stream_end(const struct yamldoc *d, yaml_parser_t *parser,
+                  const unsigned char *buf, size_t len, struct errbuf *eb)
+{
+    yaml_document_t next;
+    yaml_mark_t mark;
+    bool more;
+
+    if (!yaml_parser_load(parser, &next))
+        return parser_error(d, parser, buf, len, eb);
+    more = yaml_document_get_root_node(&next) != NULL;
+    mark = next.start_mark;
+    yaml_document_delete(&next);
+    if (more)
+        return errbuf_set(eb, -EINVAL,
+                          "%s:%zu:%zu: more than one YAML document", d->path,
+                          mark.line + 1, mark.column + 1);
+    return 0;
+}
+
 static int
 yamldoc_parse(struct yamldoc *d, const unsigned char *buf, size_t len,
               struct errbuf *eb)
 {
     yaml_parser_t parser;
-    int ok;
+    int r = 0;
 
     if (!yaml_parser_initialize(&parser))
-        return errbuf_set(eb, -ENOMEM, "%s: cannot start YAML parser",
-                          d->path);
+        return errbuf_set(eb, -ENOMEM, "%s: cannot start YAML parser", d->path);
     yaml_parser_set_input_string(&parser, buf, len);
-    ok = yaml_parser_load(&parser, &d->doc);
-    if (!ok) {
-        errbuf_set(eb, -EINVAL, "%s:%zu:%zu: %s%s%s", d->path,
-                   parser.problem_mark.line + 1,
-                   parser.problem_mark.column + 1,
-                   parser.problem ? parser.problem : "invalid YAML",
-                   parser.context ? " " : "",
-                   parser.context ? parser.context : "");
+    if (!yaml_parser_load(&parser, &d->doc)) {
+        r = parser_error(d, &parser, buf, len, eb);
         yaml_parser_delete(&parser);
-        return -EINVAL;
+        return r;
     }
     d->loaded = true;
+    if (yaml_document_get_root_node(&d->doc)) /* else the stream ended */
+        r = expect_stream_end(d, &parser, buf, len, eb);
     yaml_parser_delete(&parser);
-    return 0;
+    return r;
 }
 
 int
@@ -71,8 +124,9 @@ yamldoc_load_file(const char *path, struct yamldoc **ret, struct errbuf *eb)
         return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
     buf = xmalloc(YAMLDOC_FILE_MAX + 1);
     len = fread(buf, 1, YAMLDOC_FILE_MAX + 1, f);
-    if (ferror(f))
-        return errbuf_set(eb, -EIO, "%s: read error", path);
+    if (ferror(f)) /* a directory opens fine and fails here: EISDIR */
+        return errbuf_set(eb, errno ? -errno : -EIO, "%s: %s", path,
+                          strerror(errno ? errno : EIO));
     return yamldoc_load_buf(path, buf, len, ret, eb);
 }
 
