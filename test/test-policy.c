@@ -101,10 +101,9 @@ enable(const char *id, const char *const *addresses, unsigned max_instances)
     for (size_t i = 0; addresses && addresses[i]; i++) {
         struct pci_addr a;
 
-        if (pci_addr_parse(addresses[i], &a) < 0) {
-            strv_push(&t->parents, addresses[i]);
+        strv_push(&t->parents, addresses[i]);
+        if (pci_addr_parse(addresses[i], &a) < 0)
             continue;
-        }
         t->addresses = xrealloc(t->addresses, (t->n_addresses + 1) * sizeof(a));
         t->addresses[t->n_addresses++] = a;
     }
