@@ -57,8 +57,11 @@ struct mdev_host {
     struct strv warnings;        /* "class/mdev_bus/x/...: what was wrong" */
 };
 
-/* Scan fs.  Returns 0 with *ret set (zero parents is a valid answer), or a
- * negative errno when the root itself cannot be read. */
+/* Scan fs: parents from class/mdev_bus/ (or, when that directory is
+ * missing, bus/pci/devices/<addr>/ that have mdev_supported_types), their
+ * types, and the mdevs in bus/mdev/devices/.  Returns 0 with *ret set (zero
+ * parents is a valid answer), or a negative errno when the root itself
+ * cannot be read. */
 int mdev_scan(const struct sysfs *fs, struct mdev_host **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
 void mdev_host_free(struct mdev_host *h);

@@ -16,6 +16,8 @@
 #include "strv.h"
 
 #define SYSFS_ATTR_MAX (64 * 1024) /* larger attributes are -EFBIG */
+#define SYSFS_LINK_MAX 40          /* symlinks per resolution, as the kernel */
+#define SYSFS_LIST_MAX 65536       /* directory entries; more is -EFBIG */
 
 struct sysfs; /* opaque; one open directory fd on the root */
 
@@ -27,12 +29,15 @@ const char *sysfs_root(const struct sysfs *fs);
 
 /* Read a whole attribute, one trailing newline stripped.  *ret is the
  * caller's to free().  Returns 0, -ENOENT if it does not exist, -EFBIG past
- * SYSFS_ATTR_MAX, -EILSEQ if it holds a NUL byte, or another negative errno. */
+ * SYSFS_ATTR_MAX, -EILSEQ if it holds a NUL byte, -EISDIR for a directory,
+ * -EINVAL for anything else that is not a regular file (a FIFO never
+ * blocks), or another negative errno.  Messages start "<rel>: ". */
 int sysfs_read_str(const struct sysfs *fs, const char *rel, char **ret,
                    struct errbuf *eb) __attribute__((warn_unused_result));
 
 /* Read an attribute holding one unsigned decimal ("16\n").  -EINVAL (with the
- * value quoted) for anything else, negative numbers included. */
+ * value quoted) for anything else, negative numbers included:
+ * "<rel>: not an unsigned number: \"-1\"" (or "number out of range"). */
 int sysfs_read_uint(const struct sysfs *fs, const char *rel, unsigned *ret,
                     struct errbuf *eb) __attribute__((warn_unused_result));
 
@@ -50,8 +55,20 @@ int sysfs_resolve(const struct sysfs *fs, const char *rel, char **ret,
 /* Whether rel exists (following links inside the root). */
 bool sysfs_exists(const struct sysfs *fs, const char *rel);
 
+/* Whether rel exists without following a final symlink, as lstat(2): a
+ * dangling or escaping link "exists" (so callers can tell an absent
+ * optional link from a broken one). */
+bool sysfs_lexists(const struct sysfs *fs, const char *rel);
+
+/* s made safe to quote in a message: printable ASCII kept, '"' and '\\'
+ * escaped, other bytes as \xNN; at most max bytes of s, then "...".  The
+ * caller frees. */
+char *sysfs_escape(const char *s, size_t max);
+
 /* The one seam for kernel side effects: write value (no newline) to the
- * attribute rel ("create", "remove").  Returns 0 or the negative errno the
- * kernel (or the fake kernel) answered with. */
+ * attribute rel ("create", "remove") with one write(2); the file is never
+ * created.  Returns 0 or the negative errno the kernel (or the fake kernel)
+ * answered with (-EINVAL, -EEXIST, -ENOSPC, ...); -EIO for a short write.
+ * The message names rel and the value: "<rel>: write \"<value>\": ...". */
 int sysfs_write(const struct sysfs *fs, const char *rel, const char *value,
                 struct errbuf *eb) __attribute__((warn_unused_result));

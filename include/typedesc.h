@@ -22,5 +22,8 @@ struct type_desc {
     struct strv pairs;       /* every "key=value" found, in order */
 };
 
+/* Parse text (NULL is ""); *ret is overwritten, so typedesc_clear() one
+ * that holds pairs first. */
 void typedesc_parse(const char *text, struct type_desc *ret);
+/* Free the pairs and zero d; NULL is a no-op. */
 void typedesc_clear(struct type_desc *d);
