@@ -9,7 +9,12 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cleanup.h"
 #include "errbuf.h"
+#include "strv.h"
 
 /* Absolute path of a file under the source tree's data/ or test/data/:
  * fixture_data_path("hosts/m60.yaml").  Uses $VGPU_TEST_DATA (test/data) and
@@ -37,5 +42,86 @@ char *fixture_host(const char *host);
 struct fakesys_live;
 int fakesys_live_start(const char *yaml_path, struct fakesys_live **ret,
                        struct errbuf *eb);
-const char *fakesys_live_root(const struct fakesys_live *l); /* the mount point */
-void fakesys_live_stop(struct fakesys_live *l); /* unmounts, reaps; NULL ok */
+/* The mount point: the sysfs root to hand to the code under test. */
+const char *fakesys_live_root(const struct fakesys_live *l);
+/* Stops the child, unmounts, removes the temporary dirs; NULL ok. */
+void fakesys_live_stop(struct fakesys_live *l);
+
+/* True when path is a mount point in /proc/self/mountinfo. */
+bool fixture_is_mounted(const char *path);
+
+/*
+ * The host model behind a description, shared by the materializer and the
+ * live fake kernel (test/fakesys.c), which changes it on create/remove.
+ */
+enum fakesys_capacity {
+    FAKESYS_INDEPENDENT, /* each type counts only its own mdevs */
+    FAKESYS_SHARED,      /* one pool: an mdev of type T takes 1/max(T) of it */
+    FAKESYS_HOMOGENEOUS, /* NVIDIA time-sliced: one type per GPU at a time */
+    FAKESYS_SRIOV,       /* NVIDIA VF: one mdev per VF, one type per PF */
+};
+
+struct fakesys_type {
+    char *id;          /* "nvidia-35" */
+    char *name;        /* NULL: no name file */
+    char *description; /* NULL: no description file */
+    char *device_api;  /* NULL only when omitted */
+    char *available;   /* verbatim text; NULL: from the capacity model */
+    unsigned max;      /* instances on an empty parent (model input) */
+    struct strv omit;  /* standard files left out ("create", "devices") */
+};
+
+struct fakesys_parent {
+    char *name;   /* as in class/mdev_bus: "0000:84:00.0", "mtty" */
+    char *path;   /* "devices/pci0000:80/.../0000:84:00.0" */
+    char *bus;    /* "pci" for PCI names; NULL for class devices */
+    char *driver; /* NULL when unbound */
+    char *pci_class, *vendor, *device; /* "0x030000" ...; NULL when absent */
+    char *physfn; /* the PF's address when this parent is a VF */
+    enum fakesys_capacity capacity;
+    int full_errno;   /* create's errno when nothing is available */
+    struct strv omit; /* "mdev_bus", "mdev_supported_types" */
+    struct fakesys_type *types;
+    size_t n_types;
+};
+
+struct fakesys_mdev {
+    char uuid[37]; /* lower case */
+    size_t parent; /* index into host->parents */
+    size_t type;   /* index into that parent's types */
+};
+
+struct fakesys_host {
+    char *description;
+    struct fakesys_parent *parents;
+    size_t n_parents;
+    struct fakesys_mdev *mdevs;
+    size_t n_mdevs, cap_mdevs;
+    struct strv extra_dirs;
+    struct strv extra_files; /* path, content, path, content, ... */
+    struct strv extra_links; /* path, target, ... (target verbatim) */
+};
+
+/* Parse and check a host description; errors read "file:line:col: ...". */
+int fakesys_host_load(const char *yaml_path, struct fakesys_host **ret,
+                      struct errbuf *eb) __attribute__((warn_unused_result));
+void fakesys_host_free(struct fakesys_host *h); /* NULL ok */
+DEFINE_CLEANUP(struct fakesys_host, fakesys_host_free)
+/* Write the whole tree of h into dir (existing, empty). */
+int fakesys_host_write(const struct fakesys_host *h, const char *dir,
+                       struct errbuf *eb) __attribute__((warn_unused_result));
+/* What available_instances says for type t of parent p under its model. */
+unsigned fakesys_host_available(const struct fakesys_host *h, size_t p,
+                                size_t t);
+/* Write the tree of h->mdevs[i]: its directory and every link to it. */
+int fakesys_mdev_write(const struct fakesys_host *h, const char *dir, size_t i,
+                       struct errbuf *eb) __attribute__((warn_unused_result));
+/* Rewrite the model's available_instances of parent p and, for a VF, of
+ * every VF of the same PF. */
+int fakesys_refresh_available(const struct fakesys_host *h, const char *dir,
+                              size_t p, struct errbuf *eb)
+    __attribute__((warn_unused_result));
+/* Check a 36-character UUID (either case) into lower case ret.
+ * Returns 0 or -EINVAL. */
+int fakesys_uuid_normalize(const char *s, char ret[37])
+    __attribute__((warn_unused_result));
