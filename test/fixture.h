@@ -111,6 +111,12 @@ DEFINE_CLEANUP(struct fakesys_host, fakesys_host_free)
 int fakesys_host_write(const struct fakesys_host *h, const char *dir,
                        struct errbuf *eb) __attribute__((warn_unused_result));
 /* What available_instances says for type t of parent p under its model. */
+/* Index of the parent called name in *ret, or -ENOENT. */
+int fakesys_host_find_parent(const struct fakesys_host *h, const char *name,
+                             size_t *ret);
+/* Mdevs of type id on parent p (any type when id is NULL). */
+unsigned fakesys_host_count(const struct fakesys_host *h, size_t p,
+                            const char *id);
 unsigned fakesys_host_available(const struct fakesys_host *h, size_t p,
                                 size_t t);
 /* Write the tree of h->mdevs[i]: its directory and every link to it. */
