@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy.h"
@@ -111,12 +112,24 @@ enable(const char *id, const char *const *addresses, unsigned max_instances)
 }
 
 static const struct policy_gpu *
-gpu(const char *address)
+find_gpu(const char *address)
 {
     for (size_t i = 0; i < pol->n_gpus; i++)
         if (strcmp(pol->gpus[i].address, address) == 0)
             return &pol->gpus[i];
     return NULL;
+}
+
+/* The GPU at address, which must have a provider. */
+static const struct policy_gpu *
+gpu(const char *address)
+{
+    const struct policy_gpu *g = find_gpu(address);
+
+    cr_assert(g != NULL, "no provider for %s", address);
+    if (!g)
+        abort(); /* not reached; tells the compiler g is set */
+    return g;
 }
 
 static bool
@@ -222,7 +235,7 @@ Test(policy, mdevs_of_another_type_are_not_counted_and_warned_about)
     host->parents[0].types[0].available = 0;
     enable("nvidia-35", NULL, 0);
     pol = policy_decide(conf, host);
-    cr_assert(gpu("0000:84:00.0") == NULL, "total 0: dropped");
+    cr_assert(find_gpu("0000:84:00.0") == NULL, "total 0: dropped");
     cr_assert(any_contains(&pol->warnings,
                            "mdev 33333333-3333-4333-8333-333333333333 is of "
                            "type nvidia-36, not the configured nvidia-35"));
