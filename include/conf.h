@@ -2,8 +2,21 @@
  * conf.h - the agent's YAML configuration (/etc/vgpu-agent/agent.yaml).
  *
  * conf_load() reads and validates the whole file and reports every problem
- * it finds, each as "FILE:LINE:COLUMN: what is wrong".  Keys are described by
- * one table in conf.c; adding a key is one line there plus a field here.
+ * it finds, each as "FILE:LINE:COLUMN: KEY.PATH: what is wrong".  Keys are
+ * described by one table in conf.c; adding a key is one line there plus a
+ * field here (a nested section: one line, a sub-table and a struct).
+ *
+ * Decisions the issue left open:
+ *  - device_addresses name mdev parents.  A name containing ':' must be a
+ *    PCI address (dddd:bb:ss.f, any case; stored lower-case); any other
+ *    name ("mtty", the s390 "0.0.0010") is kept verbatim if it is a valid
+ *    sysfs name: printable ASCII without spaces or '/', not "." or "..",
+ *    at most 255 bytes.  Type ids follow the same rule.
+ *  - Configured traits must be CUSTOM_ traits: the standard ones (display
+ *    heads, resolutions) are derived by the agent from sysfs.
+ *  - A key given with no value (`node_uuid:`) is an error for strings and
+ *    numbers; for a list or a mapping it means empty.
+ *  - Numbers must be plain YAML integers: `max_instances: "8"` is a string.
  */
 #pragma once
 
@@ -20,34 +33,45 @@
 
 struct conf_type {
     char *id;                   /* "nvidia-35" */
-    struct pci_addr *addresses; /* device_addresses, parsed */
+    struct strv parents;        /* device_addresses, canonical, in file order:
+                                 * "0000:84:00.0" (lower case) or "mtty" */
+    struct pci_addr *addresses; /* the PCI ones among parents, parsed */
     size_t n_addresses;
-    char *mdev_class;           /* "VGPU" (default) or "CUSTOM_..." */
-    unsigned max_instances;     /* 0: no host-wide cap */
-    struct strv traits;         /* extra traits for GPUs of this type */
+    char *mdev_class;       /* "VGPU" (default) or "CUSTOM_..." */
+    unsigned max_instances; /* 0: no host-wide cap */
+    struct strv traits;     /* extra traits for GPUs of this type */
 };
 
 struct conf {
-    char *path;                /* file read, or NULL for built-in defaults */
-    char *node_name;           /* default: the host name */
-    char *node_uuid;           /* lower-case, or NULL: derive from node_name */
-    char *sysfs_root;          /* default "/sys" */
-    struct conf_type *types;   /* the enabled types, in enabled_mdev_types order */
+    char *path;              /* file read, or NULL for built-in defaults */
+    char *node_name;         /* default: the host name */
+    char *node_uuid;         /* lower-case, or NULL: derive from node_name */
+    char *sysfs_root;        /* default "/sys" */
+    struct conf_type *types; /* enabled types, enabled_mdev_types order */
     size_t n_types;
-    char *provider_config_dir; /* default CONF_DEFAULT_PROVIDER_CONFIG_DIR */
+    char *provider_config_dir;    /* default CONF_DEFAULT_PROVIDER_CONFIG_DIR */
     bool provider_config_dir_set; /* given in the file: then it must exist */
+    /* enabled_mdev_types (or its alias enabled_vgpu_types) as written; what
+     * callers want is types.  Absent: the keys of mdev_types are enabled. */
+    struct strv enabled_mdev_types;
+    bool enabled_mdev_types_set;
 };
 
+/* The built-in defaults: node_name from gethostname(), no types. */
+struct conf *conf_new(void);
+
 /* Load path.  When explicit is false and path does not exist, the built-in
- * defaults are returned.  On any error returns a negative errno and appends
- * one message per problem to *errors (all of them, not the first only). */
+ * defaults are returned (with path NULL); an empty file gives them too.  On
+ * any error returns a negative errno (-ENOENT for a missing explicit file,
+ * -EINVAL for a bad one) and appends one message per problem to *errors
+ * (all of them, not the first only); *ret is then untouched. */
 int conf_load(const char *path, bool explicit, struct conf **ret,
               struct strv *errors) __attribute__((warn_unused_result));
 /* The same from memory; name is used in messages (fuzzing, tests). */
 int conf_load_buf(const char *name, const char *buf, size_t len,
                   struct conf **ret, struct strv *errors)
     __attribute__((warn_unused_result));
-void conf_free(struct conf *c);
+void conf_free(struct conf *c); /* NULL and half-built confs are fine */
 DEFINE_CLEANUP(struct conf, conf_free)
 
 /* The enabled type with this id, or NULL. */
