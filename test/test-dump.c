@@ -186,7 +186,7 @@ Test(dump, every_config_error_is_reported_with_its_position)
                                           "dump", NULL });
     cr_assert(eq(int, run.status, 2));
     cr_assert(eq(str, run.out, ""));
-    cr_assert(has(run.err, "bad-conf.yaml:5:38:"), "%s", run.err);
+    cr_assert(has(run.err, "bad-conf.yaml:5:40:"), "%s", run.err);
     cr_assert(has(run.err, "bad-conf.yaml:6:17:"), "%s", run.err);
     cr_assert(has(run.err, "bad-conf.yaml:7:3:"), "%s", run.err);
     cr_assert(has(run.err, "bad-conf.yaml:9:1:"), "%s", run.err);

@@ -423,8 +423,9 @@ Test(policy, only_standard_head_counts_and_resolutions_become_traits)
     strv_clear(&traits);
 }
 
+/* Arrays, not pointers: each test runs in a fresh process image. */
 struct trait_case {
-    char *type_id, *trait;
+    char type_id[32], trait[40];
 };
 
 ParameterizedTestParameters(policy, type_traits)
