@@ -182,12 +182,22 @@ walk_push(struct walk *w, const char *comp, struct errbuf *eb)
 }
 
 /* w->out names a symlink: replace it by its target in front of the rest. */
+/* "link" when the failing link is rel itself, else "link <path>". */
+static const char *
+link_name(const struct walk *w, const char *link, char *buf, size_t size)
+{
+    if (strcmp(link, w->rel) == 0)
+        return "link";
+    snprintf(buf, size, "link %s", link);
+    return buf;
+}
+
 static int
 walk_follow(struct walk *w, struct errbuf *eb)
 {
     _cleanup_free_ char *elink = sysfs_escape(w->out, SYSFS_MSG_PATH_MAX);
     _cleanup_free_ char *etarget = NULL;
-    char target[PATH_MAX];
+    char target[PATH_MAX], lbuf[SYSFS_MSG_PATH_MAX + 8];
     ssize_t n;
     char *todo;
 
@@ -203,8 +213,8 @@ walk_follow(struct walk *w, struct errbuf *eb)
     if (target[0] == '/') {
         etarget = sysfs_escape(target, SYSFS_MSG_PATH_MAX);
         return fail(eb, -EXDEV, w->rel,
-                    "link %s leaves the sysfs root: absolute target \"%s\"",
-                    elink, etarget);
+                    "%s leaves the sysfs root: absolute target \"%s\"",
+                    link_name(w, elink, lbuf, sizeof(lbuf)), etarget);
     }
     free(w->link);
     w->link = TAKE_PTR(elink);
@@ -220,6 +230,7 @@ walk_follow(struct walk *w, struct errbuf *eb)
 static int
 walk_enter(struct walk *w, const char *comp, bool last, struct errbuf *eb)
 {
+    char lbuf[SYSFS_MSG_PATH_MAX + 8];
     struct stat st;
     int r = walk_push(w, comp, eb);
 
@@ -227,7 +238,8 @@ walk_enter(struct walk *w, const char *comp, bool last, struct errbuf *eb)
         return r;
     if (fstatat(w->fs->rootfd, w->out, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (w->in_target && errno == ENOENT)
-            return fail(eb, -ENOENT, w->rel, "dangling link %s: %s", w->link,
+            return fail(eb, -ENOENT, w->rel, "dangling %s: %s",
+                        link_name(w, w->link, lbuf, sizeof(lbuf)),
                         strerror(errno));
         return fail(eb, -errno, w->rel, "%s", strerror(errno));
     }
@@ -241,7 +253,7 @@ walk_enter(struct walk *w, const char *comp, bool last, struct errbuf *eb)
 static int
 walk_run(struct walk *w, struct errbuf *eb)
 {
-    char comp[NAME_MAX + 1];
+    char comp[NAME_MAX + 1], lbuf[SYSFS_MSG_PATH_MAX + 8];
     bool last = false;
     int r;
 
@@ -250,8 +262,8 @@ walk_run(struct walk *w, struct errbuf *eb)
             continue;
         if (strcmp(comp, "..") == 0) {
             if (w->len == 0 && w->link)
-                return fail(eb, -EXDEV, w->rel, "link %s leaves the sysfs root",
-                            w->link);
+                return fail(eb, -EXDEV, w->rel, "%s leaves the sysfs root",
+                            link_name(w, w->link, lbuf, sizeof(lbuf)));
             if (w->len == 0)
                 return fail(eb, -EXDEV, w->rel, "climbs above the sysfs root");
             walk_pop(w);
