@@ -375,7 +375,8 @@ policy_decide(const struct conf *c, const struct mdev_host *h)
     size_t n_groups = 0;
     struct group *groups = group_parents(c, h, &n_groups, &pol->notes);
 
-    qsort(groups, n_groups, sizeof(*groups), group_cmp);
+    if (n_groups > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(groups, n_groups, sizeof(*groups), group_cmp);
     pol->gpus = xcalloc(n_groups ? n_groups : 1, sizeof(*pol->gpus));
     for (size_t i = 0; i < n_groups; i++) {
         if (gpu_decide(&pol->gpus[pol->n_gpus], c, h, &groups[i], pol))

@@ -136,7 +136,8 @@ merge_entry(struct tree_provider *p, const struct provconf_entry *e,
         p->invs[p->n_invs] = e->invs[i];
         p->invs[p->n_invs++].rc = xstrdup(e->invs[i].rc);
     }
-    qsort(p->invs, p->n_invs, sizeof(*p->invs), inventory_rc_cmp);
+    if (p->n_invs > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(p->invs, p->n_invs, sizeof(*p->invs), inventory_rc_cmp);
     strv_copy(&p->traits, &e->traits);
     strv_sort_uniq(&p->traits);
     return 0;

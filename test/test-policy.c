@@ -268,13 +268,12 @@ Test(policy, a_gpu_without_the_default_type_is_only_noted)
 
 Test(policy, non_gpu_parents_are_ignored)
 {
-    struct mdev_parent *nic = add_parent("0000:01:00.0", PCI_NETWORK, NULL);
-    struct mdev_parent *ccw = add_parent("0.0.0010", 0, NULL);
-    struct mdev_parent *ap = add_parent("0000:02:00.0", PCI_DISPLAY_VGA, NULL);
-
-    add_type(nic, "mlx5-sf", "vfio-pci", 4);
-    add_type(ccw, "vfio_ccw-io", "vfio-ccw", 1);
-    add_type(ap, "vfio_ap-passthrough", "vfio-ap", 1);
+    /* add_parent() may move earlier parents: add each one's type at once. */
+    add_type(add_parent("0000:01:00.0", PCI_NETWORK, NULL), "mlx5-sf",
+             "vfio-pci", 4);
+    add_type(add_parent("0.0.0010", 0, NULL), "vfio_ccw-io", "vfio-ccw", 1);
+    add_type(add_parent("0000:02:00.0", PCI_DISPLAY_VGA, NULL),
+             "vfio_ap-passthrough", "vfio-ap", 1);
     enable("mlx5-sf", NULL, 0);
     enable("vfio_ccw-io", (const char *const[]){ "0000:99:00.0", NULL }, 0);
     enable("vfio_ap-passthrough", (const char *const[]){ "0000:98:00.0", NULL },

@@ -1,0 +1,415 @@
+/*
+ * placement-server.c - start, query and stop a real Placement for tests.
+ *
+ * The server is test/placement-server.py under Debian's /usr/bin/python3
+ * (the only interpreter that sees python3-placement).  It binds port 0 itself
+ * and writes the port it got to a pipe, so two tests never race for a port.
+ * The child gets PR_SET_PDEATHSIG before exec, so a crashing test takes its
+ * server with it, and a process group of its own, so stop() kills the group.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "cleanup.h"
+#include "placement-server.h"
+#include "xalloc.h"
+
+#define START_TIMEOUT_MS 60000 /* a loaded CI box imports slowly */
+#define STOP_GRACE_MS 5000
+#define PYTHON_DEFAULT "/usr/bin/python3"
+
+struct placement_server {
+    pid_t pid; /* also the process group id */
+    char *dir; /* temporary directory: conf, db, log */
+    char *url;
+};
+
+static char *call_raw(const struct placement_server *s, const char *method,
+                      const char *path, const char *body, long *ret_status,
+                      char err[CURL_ERROR_SIZE]);
+
+static long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* cr_assert_fail() with the noreturn the analyzers need to see. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cr_assert_fail("%s", msg);
+    abort(); /* not reached */
+}
+
+static char *
+runner_path(void)
+{
+    const char *runner = getenv("VGPU_PLACEMENT_RUNNER");
+    const char *data = getenv("VGPU_TEST_DATA");
+
+    if (runner)
+        return xstrdup(runner);
+    cr_assert(data != NULL, "neither VGPU_PLACEMENT_RUNNER nor VGPU_TEST_DATA "
+                            "is set (run via make check)");
+    return xasprintf("%s/../placement-server.py", data);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "we");
+    bool ok;
+
+    if (!f)
+        fail("%s: %s", path, strerror(errno));
+    ok = fputs(text, f) >= 0;
+    ok = fclose(f) == 0 && ok;
+    cr_assert(ok, "%s: %s", path, strerror(errno));
+}
+
+/* placement.md 16.1.  [placement_database] must stay the last section: the
+ * runner appends sync_on_startup to it. */
+static void
+write_conf(const char *dir)
+{
+    _cleanup_free_ char *path = xasprintf("%s/placement.conf", dir);
+    _cleanup_free_ char *conf =
+        xasprintf("[DEFAULT]\n"
+                  "debug = False\n"
+                  "[api]\n"
+                  "auth_strategy = noauth2\n"
+                  "[placement_database]\n"
+                  "connection = sqlite:///%s/placement.db\n",
+                  dir);
+
+    write_file(path, conf);
+}
+
+/* Between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+child_exec(pid_t parent, int out_fd, int log_fd, int null_fd, char **argv)
+{
+    sigset_t none;
+
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(126); /* the test is gone already */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+        dup2(log_fd, STDERR_FILENO) < 0)
+        _exit(126);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+static pid_t
+spawn_runner(const char *dir, int *ret_port_fd)
+{
+    const char *py =
+        getenv("VGPU_PYTHON") ? getenv("VGPU_PYTHON") : PYTHON_DEFAULT;
+    _cleanup_free_ char *runner = runner_path();
+    _cleanup_free_ char *log = xasprintf("%s/server.log", dir);
+    _cleanup_close_ int log_fd = -1, null_fd = -1;
+    _cleanup_free_ char *py_copy = xstrdup(py), *dir_copy = xstrdup(dir);
+    const char *tmpl = getenv("VGPU_PLACEMENT_TEMPLATE");
+    _cleanup_free_ char *tmpl_copy = tmpl && *tmpl ? xstrdup(tmpl) : NULL;
+    char *argv[] = { py_copy, runner, dir_copy, tmpl_copy, NULL };
+    pid_t parent = getpid(), pid;
+    int p[2];
+
+    cr_assert(access(runner, R_OK) == 0, "%s: %s", runner, strerror(errno));
+    log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cr_assert(log_fd >= 0 && null_fd >= 0, "%s: %s", log, strerror(errno));
+    cr_assert(pipe2(p, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+    pid = fork();
+    cr_assert(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0)
+        child_exec(parent, p[1], log_fd, null_fd, argv);
+    setpgid(pid, pid); /* also here: no window where stop() misses it */
+    close(p[1]);
+    *ret_port_fd = p[0];
+    return pid;
+}
+
+/* Abort the test with the end of the server's log, after cleaning up. */
+static void __attribute__((noreturn))
+start_failed(struct placement_server *s, const char *why)
+{
+    _cleanup_free_ char *log = placement_server_log(s);
+    size_t n = strlen(log);
+    const char *tail = n > 3000 ? log + n - 3000 : log;
+    _cleanup_free_ char *msg = NULL;
+    int status = 0;
+
+    if (s->pid > 0 && waitpid(s->pid, &status, WNOHANG) == s->pid) {
+        s->pid = -1; /* reaped: stop() must not signal a recycled pid */
+        msg = xasprintf("placement server: %s (runner exited, status 0x%x); "
+                        "log:\n%s",
+                        why, (unsigned)status, tail);
+    } else {
+        msg = xasprintf("placement server: %s; log:\n%s", why, tail);
+    }
+
+    placement_server_stop(s);
+    fail("%s", msg);
+}
+
+/* The port line the runner writes once it listens; 0 on EOF or timeout. */
+static int
+read_port(int fd, long deadline_ms)
+{
+    char buf[16];
+    size_t len = 0;
+
+    while (len < sizeof(buf) - 1) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        long left = deadline_ms - now_ms();
+        ssize_t n;
+
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return 0;
+        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            return 0;
+        len += (size_t)n;
+        if (memchr(buf, '\n', len)) {
+            buf[len] = '\0';
+            return (int)strtol(buf, NULL, 10);
+        }
+    }
+    return 0;
+}
+
+static bool
+root_answers(const struct placement_server *s)
+{
+    char err[CURL_ERROR_SIZE];
+    long status = 0;
+
+    free(call_raw(s, "GET", "/", NULL, &status, err));
+    return status == 200;
+}
+
+struct placement_server *
+placement_server_start(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    struct placement_server *s = xcalloc(1, sizeof(*s));
+    _cleanup_close_ int port_fd = -1;
+    long deadline = now_ms() + START_TIMEOUT_MS;
+    int port;
+
+    s->pid = -1;
+    s->dir = xasprintf("%s/vgpu-placement-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    cr_assert(mkdtemp(s->dir) != NULL, "mkdtemp %s: %s", s->dir,
+              strerror(errno));
+    write_conf(s->dir);
+    s->pid = spawn_runner(s->dir, &port_fd);
+    port = read_port(port_fd, deadline);
+    if (port <= 0 || port > 65535)
+        start_failed(s, "no port reported");
+    s->url = xasprintf("http://127.0.0.1:%d", port);
+    while (!root_answers(s)) {
+        if (now_ms() > deadline)
+            start_failed(s, "GET / does not answer 200");
+        usleep(20 * 1000);
+    }
+    return s;
+}
+
+const char *
+placement_server_url(const struct placement_server *s)
+{
+    return s->url;
+}
+
+/* Reap the runner, waiting at most ms; true once it is gone. */
+static bool
+reap(pid_t pid, long ms)
+{
+    long deadline = now_ms() + ms;
+
+    for (;;) {
+        pid_t r = waitpid(pid, NULL, WNOHANG);
+
+        if (r == pid || (r < 0 && errno == ECHILD))
+            return true;
+        if (now_ms() >= deadline)
+            return false;
+        usleep(5 * 1000);
+    }
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static void
+rm_tree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+placement_server_stop(struct placement_server *s)
+{
+    if (!s)
+        return;
+    if (s->pid > 0) {
+        kill(-s->pid, SIGTERM);
+        if (!reap(s->pid, STOP_GRACE_MS)) {
+            kill(-s->pid, SIGKILL);
+            waitpid(s->pid, NULL, 0);
+        }
+        kill(-s->pid, SIGKILL); /* anything the runner left in its group */
+    }
+    if (s->dir)
+        rm_tree(s->dir);
+    free(s->dir);
+    free(s->url);
+    free(s);
+}
+
+char *
+placement_server_log(const struct placement_server *s)
+{
+    _cleanup_free_ char *path = xasprintf("%s/server.log", s->dir);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    char chunk[4096];
+    size_t n;
+
+    if (!mem)
+        fail("open_memstream: %s", strerror(errno));
+    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    fclose(mem);
+    return buf;
+}
+
+static size_t
+collect(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    fwrite(data, size, nmemb, userdata);
+    return size * nmemb;
+}
+
+/* One request; transport errors give status 0 and the message in err. */
+static char *
+call_raw(const struct placement_server *s, const char *method, const char *path,
+         const char *body, long *ret_status, char err[CURL_ERROR_SIZE])
+{
+    _cleanup_free_ char *url = xasprintf("%s%s", s->url, path);
+    struct curl_slist *h = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    CURL *c = curl_easy_init();
+    CURLcode rc;
+
+    if (!c || !mem)
+        fail("curl_easy_init or open_memstream failed");
+    h = curl_slist_append(h, "X-Auth-Token: admin");
+    h = curl_slist_append(
+        h, "OpenStack-API-Version: placement " PLACEMENT_SERVER_MICROVERSION);
+    h = curl_slist_append(h, "Accept: application/json");
+    if (body)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body || !strcmp(method, "PUT") || !strcmp(method, "POST"))
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)mem);
+    err[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    fclose(mem);
+    if (rc != CURLE_OK) {
+        *ret_status = 0;
+        if (!err[0])
+            snprintf(err, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
+    }
+    return buf;
+}
+
+char *
+placement_server_call(const struct placement_server *s, const char *method,
+                      const char *path, const char *body, long *ret_status)
+{
+    char err[CURL_ERROR_SIZE];
+    char *buf = call_raw(s, method, path, body, ret_status, err);
+
+    if (*ret_status == 0) {
+        free(buf);
+        fail("%s %s%s: %s", method, s->url, path, err);
+    }
+    return buf;
+}
+
+char *
+placement_server_get(const struct placement_server *s, const char *path,
+                     long *ret_status)
+{
+    return placement_server_call(s, "GET", path, NULL, ret_status);
+}
+
+cJSON *
+placement_server_get_json(const struct placement_server *s, const char *path)
+{
+    long status = 0;
+    _cleanup_free_ char *body = placement_server_get(s, path, &status);
+    cJSON *j;
+
+    cr_assert(status == 200, "GET %s: status %ld: %s", path, status, body);
+    j = cJSON_Parse(body);
+    cr_assert(j != NULL, "GET %s: not JSON: %s", path, body);
+    return j;
+}
