@@ -30,18 +30,37 @@ struct cmd {
     int (*exec)(const struct ctx *ctx, int argc, char **argv);
 };
 
-extern const struct cmd cmd_dump;
+extern const struct cmd cmd_dump, cmd_sync, cmd_run;
 
 /* What every command starts from: the configuration, what sysfs holds and
  * the provider tree built from them. */
 struct cmd_host {
     struct conf *conf;
+    struct provconf *provconf;
     struct mdev_host *mdev;
     struct tree *tree;
 };
 
-/* Load the configuration, scan sysfs, decide and build the tree, logging
- * every warning.  Returns CMD_EXIT_OK, or the exit status to stop with
- * after the error was logged. */
+/* Load the configuration and provider config files (logging every
+ * problem), then scan: cmd_host_conf() + cmd_host_scan().  Returns
+ * CMD_EXIT_OK, or the exit status to stop with after the error was logged. */
 int cmd_host_load(const struct ctx *ctx, struct cmd_host *ret);
+/* Only the configuration part; on failure *ret is untouched. */
+int cmd_host_conf(const struct ctx *ctx, struct cmd_host *ret);
+/* (Re)scan sysfs and rebuild the tree with h's configuration. */
+int cmd_host_scan(const struct ctx *ctx, struct cmd_host *h);
 void cmd_host_clear(struct cmd_host *h);
+
+struct http;
+struct placement;
+/* Connect to the configured Placement and negotiate the microversion.
+ * Returns CMD_EXIT_OK, CMD_EXIT_USAGE (no endpoint configured) or
+ * CMD_EXIT_FAILED, the error logged. */
+int cmd_placement_open(const struct conf *c, struct http **ret_http,
+                       struct placement **ret_pl);
+
+struct sync_report;
+/* Log a pass's warnings, errors and cost (requests since requests_before);
+ * r is sync_pass()'s result.  Returns the exit status it means. */
+int cmd_sync_report(const struct sync_report *rep, const struct placement *pl,
+                    unsigned long requests_before, int r);

@@ -30,6 +30,10 @@ struct policy_gpu {
     struct strv mdevs;    /* UUIDs of existing mdevs of the type, sorted */
     unsigned total;       /* inventory total, > 0 */
     struct strv traits;   /* sorted */
+    struct strv managed;  /* traits the agent may also remove from this
+                           * GPU: CUSTOM_<type> of every type its parents
+                           * offer and every enabled type's configured
+                           * traits (a type switch drops the old ones) */
 };
 
 struct policy {

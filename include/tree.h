@@ -36,6 +36,8 @@ struct tree_provider {
     struct inventory *invs; /* sorted by resource class */
     size_t n_invs;
     struct strv traits;     /* sorted */
+    struct strv managed;    /* other traits the agent may remove (see
+                             * policy_gpu.managed); empty on the root */
     struct tree_device *device; /* NULL on the root */
 };
 

@@ -1,13 +1,16 @@
 /*
  * cmd-common.c - the steps every command starts with:
- * config -> sysfs scan -> policy -> provider tree, with warnings logged.
+ * config -> sysfs scan -> policy -> provider tree, with warnings logged;
+ * and the connection to Placement for those that report.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "cmd.h"
+#include "http.h"
 #include "log.h"
+#include "placement.h"
 #include "policy.h"
 #include "provconf.h"
 #include "sysfs.h"
@@ -19,23 +22,30 @@ log_all(enum log_level level, const struct strv *msgs)
         log_msg(level, "%s", msgs->v[i]);
 }
 
-static int
-load_conf(const struct ctx *ctx, struct conf **ret_conf,
-          struct provconf **ret_pc)
+int
+cmd_host_conf(const struct ctx *ctx, struct cmd_host *ret)
 {
     struct strv errors = { 0 };
-    int r = conf_load(ctx->conf_path, ctx->conf_explicit, ret_conf, &errors);
+    struct conf *c = NULL;
+    struct provconf *pc = NULL;
+    int r = conf_load(ctx->conf_path, ctx->conf_explicit, &c, &errors);
 
     if (r >= 0) {
-        r = provconf_load_dir((*ret_conf)->provider_config_dir,
-                              (*ret_conf)->provider_config_dir_set, ret_pc,
-                              &errors);
-        if (r >= 0)
-            log_all(LOG_WARNING, &(*ret_pc)->warnings);
+        conf_apply_env(c);
+        r = provconf_load_dir(c->provider_config_dir,
+                              c->provider_config_dir_set, &pc, &errors);
     }
+    if (r >= 0)
+        log_all(LOG_WARNING, &pc->warnings);
     log_all(LOG_ERROR, &errors);
     strv_clear(&errors);
-    return r < 0 ? CMD_EXIT_USAGE : CMD_EXIT_OK;
+    if (r < 0) {
+        conf_free(c);
+        return CMD_EXIT_USAGE;
+    }
+    ret->conf = c;
+    ret->provconf = pc;
+    return CMD_EXIT_OK;
 }
 
 static int
@@ -58,29 +68,40 @@ scan(const struct ctx *ctx, const struct conf *c, struct mdev_host **ret)
 }
 
 int
+cmd_host_scan(const struct ctx *ctx, struct cmd_host *h)
+{
+    _cleanup_(policy_freep) struct policy *pol = NULL;
+    struct errbuf eb = { 0 };
+    int r;
+
+    tree_free(TAKE_PTR(h->tree));
+    mdev_host_free(TAKE_PTR(h->mdev));
+    r = scan(ctx, h->conf, &h->mdev);
+    if (r != CMD_EXIT_OK)
+        return r;
+    pol = policy_decide(h->conf, h->mdev);
+    log_all(LOG_WARNING, &pol->warnings);
+    log_all(LOG_INFO, &pol->notes);
+    if (tree_build(h->conf, pol, h->provconf, &h->tree, &eb) < 0) {
+        log_error("%s", eb.msg);
+        return CMD_EXIT_USAGE;
+    }
+    log_all(LOG_WARNING, &h->tree->warnings);
+    return CMD_EXIT_OK;
+}
+
+int
 cmd_host_load(const struct ctx *ctx, struct cmd_host *ret)
 {
-    _cleanup_(provconf_freep) struct provconf *pc = NULL;
-    _cleanup_(policy_freep) struct policy *pol = NULL;
     struct cmd_host h = { 0 };
-    struct errbuf eb = { 0 };
-    int r = load_conf(ctx, &h.conf, &pc);
+    int r = cmd_host_conf(ctx, &h);
 
     if (r == CMD_EXIT_OK)
-        r = scan(ctx, h.conf, &h.mdev);
+        r = cmd_host_scan(ctx, &h);
     if (r != CMD_EXIT_OK) {
         cmd_host_clear(&h);
         return r;
     }
-    pol = policy_decide(h.conf, h.mdev);
-    log_all(LOG_WARNING, &pol->warnings);
-    log_all(LOG_INFO, &pol->notes);
-    if (tree_build(h.conf, pol, pc, &h.tree, &eb) < 0) {
-        log_error("%s", eb.msg);
-        cmd_host_clear(&h);
-        return CMD_EXIT_USAGE;
-    }
-    log_all(LOG_WARNING, &h.tree->warnings);
     *ret = h;
     return CMD_EXIT_OK;
 }
@@ -90,6 +111,33 @@ cmd_host_clear(struct cmd_host *h)
 {
     tree_free(h->tree);
     mdev_host_free(h->mdev);
+    provconf_free(h->provconf);
     conf_free(h->conf);
     memset(h, 0, sizeof(*h));
+}
+
+int
+cmd_placement_open(const struct conf *c, struct http **ret_http,
+                   struct placement **ret_pl)
+{
+    const struct conf_placement *pc = &c->placement;
+    struct http_opts o = { .base_url = pc->endpoint, .token = pc->token,
+                           .cacert = pc->cacert, .insecure = pc->insecure,
+                           .timeout_s = (long)pc->timeout_s };
+    _cleanup_(http_freep) struct http *http = NULL;
+    struct errbuf eb = { 0 };
+
+    if (!pc->endpoint) {
+        log_error("%s: placement.endpoint is not set; sync and run need it",
+                  c->path ? c->path : "built-in defaults");
+        return CMD_EXIT_USAGE;
+    }
+    if (pc->insecure)
+        log_warn("placement.insecure: TLS certificates are NOT verified");
+    if (http_new(&o, &http, &eb) < 0 || placement_open(http, ret_pl, &eb) < 0) {
+        log_error("%s", eb.msg);
+        return CMD_EXIT_FAILED;
+    }
+    *ret_http = TAKE_PTR(http);
+    return CMD_EXIT_OK;
 }

@@ -13,6 +13,8 @@
 
 static const struct cmd *const commands[] = {
     &cmd_dump,
+    &cmd_sync,
+    &cmd_run,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))
@@ -32,6 +34,7 @@ usage(FILE *out)
             "defaults)\n"
             "      --sysfs-root DIR read sysfs from DIR instead of /sys\n"
             "  -v, --verbose        also log decisions (twice: debug)\n"
+            "      --log-format F   text (default) or json: one object a line\n"
             "  -h, --help           show this help\n"
             "  -V, --version        show the version\n"
             "\n"
@@ -52,11 +55,13 @@ main(int argc, char **argv)
         { "sysfs-root", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { "verbose", no_argument, NULL, 'v' },
+        { "log-format", required_argument, NULL, 'L' },
         { "version", no_argument, NULL, 'V' },
         { 0 },
     };
     struct ctx ctx = { .conf_path = CONF_DEFAULT_PATH };
     enum log_level level = LOG_WARNING;
+    enum log_format format = LOG_FORMAT_TEXT;
     int c;
 
     /* "+": stop at the command name; its options are its own. */
@@ -72,6 +77,15 @@ main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return CMD_EXIT_OK;
+        case 'L':
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+                fprintf(stderr, "vgpu-agent: --log-format: text or json, "
+                                "not '%s'\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            format = strcmp(optarg, "json") == 0 ? LOG_FORMAT_JSON
+                                                 : LOG_FORMAT_TEXT;
+            break;
         case 'v':
             if (level < LOG_DEBUG)
                 level++;
@@ -84,7 +98,7 @@ main(int argc, char **argv)
             return CMD_EXIT_USAGE;
         }
     }
-    log_setup(LOG_FORMAT_TEXT, level);
+    log_setup(format, level);
     if (optind >= argc) {
         usage(stderr);
         return CMD_EXIT_USAGE;

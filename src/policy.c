@@ -280,12 +280,19 @@ warn_foreign_mdevs(const struct group *g, const struct mdev_host *h,
 }
 
 static void
-gpu_traits(struct policy_gpu *gpu)
+gpu_traits(struct policy_gpu *gpu, const struct conf *c, const struct group *g)
 {
     strv_take(&gpu->traits, policy_type_trait(gpu->conf->id));
     strv_copy(&gpu->traits, &gpu->conf->traits);
     policy_desc_traits(&gpu->type->desc, &gpu->traits);
     strv_sort_uniq(&gpu->traits);
+    for (size_t i = 0; i < g->n_members; i++)
+        for (size_t j = 0; j < g->members[i]->n_types; j++)
+            strv_take(&gpu->managed,
+                      policy_type_trait(g->members[i]->types[j].id));
+    for (size_t i = 0; i < c->n_types; i++)
+        strv_copy(&gpu->managed, &c->types[i].traits);
+    strv_sort_uniq(&gpu->managed);
 }
 
 static void
@@ -295,6 +302,7 @@ gpu_clear(struct policy_gpu *gpu)
     strv_clear(&gpu->parents);
     strv_clear(&gpu->mdevs);
     strv_clear(&gpu->traits);
+    strv_clear(&gpu->managed);
 }
 
 /* Rules 3 and 4 for one group; false when it gets no provider. */
@@ -322,7 +330,7 @@ gpu_decide(struct policy_gpu *gpu, const struct conf *c,
     }
     warn_foreign_mdevs(g, h, gpu->conf->id, &pol->warnings);
     gpu->address = xstrdup(g->address);
-    gpu_traits(gpu);
+    gpu_traits(gpu, c, g);
     return true;
 }
 

@@ -72,6 +72,7 @@ child_init(struct tree_provider *p, const struct conf *c,
     p->n_invs = 1;
     inventory_init(&p->invs[0], gpu->conf->mdev_class, gpu->total);
     strv_copy(&p->traits, &gpu->traits);
+    strv_copy(&p->managed, &gpu->managed);
     p->device = device_new(gpu);
 }
 
@@ -230,6 +231,7 @@ tree_free(struct tree *t)
             inventory_clear(&p->invs[j]);
         free(p->invs);
         strv_clear(&p->traits);
+        strv_clear(&p->managed);
         device_free(p->device);
     }
     free(t->providers);

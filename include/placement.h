@@ -1,0 +1,181 @@
+/*
+ * placement.h - typed calls to the OpenStack Placement REST API.
+ *
+ * Every call comes in two halves so that a caller can run many of them
+ * concurrently in one http_request_many() batch:
+ *
+ *     placement_prep_get_inventories(p, &call, uuid);   fill the request
+ *     ... http_request_many(http, reqs, n, max, NULL) ...
+ *     placement_done_get_inventories(p, &call, &invs, eb);  parse the answer
+ *
+ * and a one-shot form (placement_get_inventories()) that does both around a
+ * batch of one.  Every request carries "OpenStack-API-Version: placement
+ * <negotiated>".  A done half returns 0, or:
+ *   -ENOENT   404                      -EAGAIN  409 placement.concurrent_update
+ *   -EEXIST   409 duplicate_name       -EBUSY   409 *.inuse / cannot_delete_parent
+ *   -EACCES   401 / 403                -EPROTO  a 2xx body that is not what
+ *   -EIO      any other status                  the API promises (bad JSON,
+ *   the transport error of the request          wrong shape, bad values)
+ * with eb reading "PUT /resource_providers/<uuid>/inventories: 409
+ * placement.concurrent_update: <detail>" (detail trimmed, one line).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cleanup.h"
+#include "errbuf.h"
+#include "http.h"
+#include "inventory.h"
+#include "strv.h"
+
+#define PLACEMENT_VERSION_MAX "1.39" /* the newest the agent speaks */
+#define PLACEMENT_VERSION_MIN "1.26" /* reserved = total needs 1.26 */
+#define PLACEMENT_UUID_LEN 37
+
+struct placement; /* the http client, the negotiated version, counters */
+
+/* GET / and pick the highest version both sides support, up to
+ * PLACEMENT_VERSION_MAX.  -ENOTSUP (message naming both ranges) when the
+ * server's range misses [MIN, MAX]; -EPROTO for a bad version document.
+ * http must outlive *ret. */
+int placement_open(struct http *http, struct placement **ret,
+                   struct errbuf *eb) __attribute__((warn_unused_result));
+void placement_free(struct placement *p);
+DEFINE_CLEANUP(struct placement, placement_free)
+const char *placement_version(const struct placement *p); /* "1.39" */
+
+/* A request being made: the http_req plus the strings it points to. */
+struct placement_call {
+    struct http_req req;
+    char *path;
+    char *body;
+    const char *headers[2]; /* the microversion line, NULL */
+};
+void placement_call_clear(struct placement_call *c); /* also the response */
+
+struct placement_rp {
+    char uuid[PLACEMENT_UUID_LEN];
+    char *name;
+    char parent_uuid[PLACEMENT_UUID_LEN]; /* "" for a root */
+    char root_uuid[PLACEMENT_UUID_LEN];
+    long generation;
+};
+void placement_rp_clear(struct placement_rp *rp);
+void placement_rps_free(struct placement_rp *rps, size_t n);
+
+/* GET /resource_providers?<query>, query e.g. "in_tree=<uuid>" or
+ * "name=<name>" (the value is URL-encoded here). */
+void placement_prep_list_providers(struct placement *p,
+                                   struct placement_call *c, const char *key,
+                                   const char *value);
+int placement_done_list_providers(struct placement *p,
+                                  struct placement_call *c,
+                                  struct placement_rp **ret, size_t *ret_n,
+                                  struct errbuf *eb);
+
+/* POST /resource_providers {uuid, name, parent_provider_uuid?}. */
+void placement_prep_create_provider(struct placement *p,
+                                    struct placement_call *c, const char *uuid,
+                                    const char *name, const char *parent_uuid);
+int placement_done_create_provider(struct placement *p,
+                                   struct placement_call *c,
+                                   struct placement_rp *ret, struct errbuf *eb);
+
+/* DELETE /resource_providers/{uuid}. */
+void placement_prep_delete_provider(struct placement *p,
+                                    struct placement_call *c,
+                                    const char *uuid);
+int placement_done_delete_provider(struct placement *p,
+                                   struct placement_call *c, struct errbuf *eb);
+
+/* GET and PUT /resource_providers/{uuid}/inventories.  Inventories are
+ * sorted by resource class. */
+struct placement_invs {
+    long generation;
+    struct inventory *invs;
+    size_t n;
+};
+void placement_invs_clear(struct placement_invs *v);
+void placement_prep_get_inventories(struct placement *p,
+                                    struct placement_call *c,
+                                    const char *uuid);
+int placement_done_get_inventories(struct placement *p,
+                                   struct placement_call *c,
+                                   struct placement_invs *ret,
+                                   struct errbuf *eb);
+void placement_prep_put_inventories(struct placement *p,
+                                    struct placement_call *c, const char *uuid,
+                                    long generation,
+                                    const struct inventory *invs, size_t n);
+/* *ret gets the generation and inventories Placement now holds. */
+int placement_done_put_inventories(struct placement *p,
+                                   struct placement_call *c,
+                                   struct placement_invs *ret,
+                                   struct errbuf *eb);
+
+/* GET and PUT /resource_providers/{uuid}/traits.  Traits sorted. */
+struct placement_traits {
+    long generation;
+    struct strv traits;
+};
+void placement_traits_clear(struct placement_traits *t);
+void placement_prep_get_traits(struct placement *p, struct placement_call *c,
+                               const char *uuid);
+int placement_done_get_traits(struct placement *p, struct placement_call *c,
+                              struct placement_traits *ret, struct errbuf *eb);
+void placement_prep_put_traits(struct placement *p, struct placement_call *c,
+                               const char *uuid, long generation,
+                               const struct strv *traits);
+int placement_done_put_traits(struct placement *p, struct placement_call *c,
+                              struct placement_traits *ret, struct errbuf *eb);
+
+/* PUT /traits/{name} and PUT /resource_classes/{name}: 201 or 204 is 0. */
+void placement_prep_ensure_trait(struct placement *p, struct placement_call *c,
+                                 const char *name);
+void placement_prep_ensure_resource_class(struct placement *p,
+                                          struct placement_call *c,
+                                          const char *name);
+int placement_done_ensure(struct placement *p, struct placement_call *c,
+                          struct errbuf *eb);
+
+/* GET /resource_providers/{uuid}/allocations: who holds what there. */
+struct placement_alloc {
+    char consumer[PLACEMENT_UUID_LEN];
+    struct inventory *used; /* rc and total (= amount) only, sorted by rc */
+    size_t n_used;
+};
+struct placement_allocs {
+    long generation;
+    struct placement_alloc *allocs; /* sorted by consumer */
+    size_t n;
+};
+void placement_allocs_clear(struct placement_allocs *a);
+void placement_prep_get_allocations(struct placement *p,
+                                    struct placement_call *c,
+                                    const char *uuid);
+int placement_done_get_allocations(struct placement *p,
+                                   struct placement_call *c,
+                                   struct placement_allocs *ret,
+                                   struct errbuf *eb);
+
+/* Run the prepared calls concurrently (at most max_parallel in flight).
+ * Returns 0; each call's own result is read with its done half. */
+void placement_run(struct placement *p, struct placement_call *calls,
+                   size_t n, size_t max_parallel);
+/* Requests sent since placement_open() (GET / included): for the
+ * cost figures in logs and benchmarks. */
+unsigned long placement_requests(const struct placement *p);
+unsigned long placement_writes(const struct placement *p); /* PUT/POST/DELETE */
+
+/* One-shot forms: prep, run alone, done. */
+int placement_list_providers(struct placement *p, const char *key,
+                             const char *value, struct placement_rp **ret,
+                             size_t *ret_n, struct errbuf *eb);
+int placement_get_inventories(struct placement *p, const char *uuid,
+                              struct placement_invs *ret, struct errbuf *eb);
+int placement_get_traits(struct placement *p, const char *uuid,
+                         struct placement_traits *ret, struct errbuf *eb);
+int placement_get_allocations(struct placement *p, const char *uuid,
+                              struct placement_allocs *ret, struct errbuf *eb);

@@ -1,0 +1,185 @@
+/*
+ * cmd-run.c - `vgpu-agent run`: the periodic service.
+ *
+ * Every interval_s (+-10% jitter, so a thousand hosts do not hit Placement
+ * in step) it rescans sysfs and does a sync pass; a failed pass is retried
+ * with exponential backoff capped at the interval.  It never exits because
+ * Placement is down or answers garbage.  Signals are handled synchronously
+ * (blocked, then sigtimedwait): SIGTERM/SIGINT end it with status 0,
+ * SIGHUP re-reads the configuration (an invalid one is logged and the old
+ * one kept).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "http.h"
+#include "log.h"
+#include "placement.h"
+#include "sync.h"
+
+struct service {
+    const struct ctx *ctx;
+    struct cmd_host host;
+    struct http *http;
+    struct placement *pl;
+    struct sync_cache *cache;
+    time_t last_full; /* when the cache was last dropped */
+    unsigned failures; /* passes failed in a row, for the backoff */
+};
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+disconnect(struct service *s)
+{
+    placement_free(TAKE_PTR(s->pl));
+    http_free(TAKE_PTR(s->http));
+}
+
+/* One pass; returns whether Placement now holds the tree. */
+static bool
+pass(struct service *s)
+{
+    const struct conf *c = s->host.conf;
+    struct sync_report rep = { 0 };
+    struct errbuf eb = { 0 };
+    unsigned long before;
+    bool ok;
+    int r;
+
+    if (cmd_host_scan(s->ctx, &s->host) != CMD_EXIT_OK)
+        return false;
+    if (!s->pl && cmd_placement_open(c, &s->http, &s->pl) != CMD_EXIT_OK)
+        return false;
+    if (c->full_refresh_s == 0 || now_s() - s->last_full >= c->full_refresh_s) {
+        sync_cache_forget(s->cache);
+        s->last_full = (time_t)now_s();
+    }
+    before = placement_requests(s->pl);
+    r = sync_pass(s->pl, s->host.tree, s->cache, c->placement.max_parallel,
+                  &rep, &eb);
+    if (r < 0 && r != -EAGAIN)
+        log_error("%s", eb.msg);
+    ok = cmd_sync_report(&rep, s->pl, before, r) == CMD_EXIT_OK;
+    if (r < 0 && r != -EAGAIN) {
+        disconnect(s); /* renegotiate: Placement may have been replaced */
+        sync_cache_forget(s->cache);
+    }
+    sync_report_clear(&rep);
+    return ok;
+}
+
+/* Seconds until the next pass: the interval with +-10% jitter, or the
+ * backoff after failures (1, 2, 4 ... s, capped at the interval). */
+static double
+next_wait(const struct service *s)
+{
+    double interval = s->host.conf->interval_s;
+    double jitter = interval * 0.1 * (2.0 * rand() / RAND_MAX - 1.0);
+    double backoff;
+
+    if (s->failures == 0)
+        return interval + jitter;
+    backoff = (double)(1u << (s->failures < 16 ? s->failures - 1 : 15));
+    return backoff < interval ? backoff : interval + jitter;
+}
+
+static void
+reload(struct service *s)
+{
+    struct cmd_host fresh = { 0 };
+
+    if (cmd_host_conf(s->ctx, &fresh) != CMD_EXIT_OK) {
+        log_error("SIGHUP: the new configuration is invalid; keeping the "
+                  "old one");
+        return;
+    }
+    log_info("SIGHUP: configuration reloaded");
+    cmd_host_clear(&s->host);
+    s->host = fresh;
+    disconnect(s);
+    sync_cache_forget(s->cache);
+}
+
+/* Wait up to seconds for a signal; returns it, or 0 on timeout. */
+static int
+wait_signal(const sigset_t *set, double seconds)
+{
+    struct timespec ts = { (time_t)seconds,
+                           (long)((seconds - (double)(time_t)seconds) * 1e9) };
+    int sig;
+
+    do
+        sig = sigtimedwait(set, NULL, &ts);
+    while (sig < 0 && errno == EINTR);
+    return sig < 0 ? 0 : sig;
+}
+
+static int
+serve(struct service *s, const sigset_t *set)
+{
+    for (;;) {
+        int sig;
+
+        s->failures = pass(s) ? 0 : s->failures + 1;
+        sig = wait_signal(set, next_wait(s));
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_info("signal %d: stopping", sig);
+            return CMD_EXIT_OK;
+        }
+        if (sig == SIGHUP)
+            reload(s);
+    }
+}
+
+static int
+cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
+{
+    struct service s = { .ctx = ctx, .cache = sync_cache_new() };
+    sigset_t set;
+    int r;
+
+    if (argc > 1) {
+        log_error("run: unexpected argument '%s'", argv[1]);
+        sync_cache_free(s.cache);
+        return CMD_EXIT_USAGE;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    r = cmd_host_conf(ctx, &s.host);
+    if (r == CMD_EXIT_OK && !s.host.conf->placement.endpoint) {
+        log_error("placement.endpoint is not set; run needs it");
+        r = CMD_EXIT_USAGE;
+    }
+    if (r == CMD_EXIT_OK)
+        r = serve(&s, &set);
+    disconnect(&s);
+    cmd_host_clear(&s.host);
+    sync_cache_free(s.cache);
+    return r;
+}
+
+const struct cmd cmd_run = {
+    .name = "run",
+    .args = "",
+    .summary = "the periodic service: sync every interval_s, forever",
+    .exec = cmd_run_exec,
+};
