@@ -1,0 +1,534 @@
+/*
+ * test-sync.c - end to end: `vgpu-agent sync` against the real Placement.
+ *
+ * Each test starts Debian's Placement (test/placement-server.h), runs the
+ * agent binary on a sample host, and reads back what Placement holds with
+ * the harness's own HTTP client, comparing it with what `dump` prints.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agentrun.h"
+#include "cleanup.h"
+#include "fixture.h"
+#include "placement-server.h"
+#include "xalloc.h"
+
+#define CONSUMER "6f1c2a4e-5b7d-4c8e-9f0a-1b2c3d4e5f60"
+#define PROJECT "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+static struct placement_server *srv;
+static char *root;     /* the materialized host */
+static char *confdir;  /* where the test writes agent.yaml */
+static struct agentrun run;
+
+static void
+setup(void)
+{
+    srv = placement_server_start();
+    confdir = fixture_tmpdir();
+}
+
+static void
+teardown(void)
+{
+    agentrun_clear(&run);
+    placement_server_stop(srv);
+    srv = NULL;
+    if (root)
+        fixture_rm_rf(root);
+    if (confdir)
+        fixture_rm_rf(confdir);
+    free(root);
+    free(confdir);
+    root = confdir = NULL;
+}
+
+TestSuite(sync, .init = setup, .fini = teardown);
+
+/* agent.yaml = test/data/dump/<host>.conf.yaml + extra + the placement
+ * section pointing at the test's server; mode 0600 (it holds a token). */
+static void
+write_conf(const char *host_conf, const char *extra, const char *token)
+{
+    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", confdir);
+    _cleanup_free_ char *src = NULL;
+    _cleanup_fclose_ FILE *in = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *out = fdopen(fd, "w");
+    char line[1024];
+
+    cr_assert(out != NULL);
+    if (host_conf) {
+        _cleanup_free_ char *rel = xasprintf("dump/%s.conf.yaml", host_conf);
+
+        src = fixture_data_path(rel);
+        in = fopen(src, "re");
+        cr_assert(in != NULL, "%s", src);
+        while (fgets(line, sizeof(line), in))
+            fputs(line, out);
+    }
+    fprintf(out, "%s\nplacement:\n  endpoint: %s\n  token: %s\n",
+            extra ? extra : "", placement_server_url(srv), token);
+    fclose(out);
+}
+
+static void
+agent(const char *command)
+{
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
+
+    agentrun_clear(&run);
+    agentrun(&run, (const char *const[]){ "-v", "-c", conf, "--sysfs-root",
+                                          root, command, "--format", "json",
+                                          NULL });
+}
+
+/* `sync` (dump's --format is not passed to sync). */
+static void
+agent_sync(void)
+{
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
+
+    agentrun_clear(&run);
+    agentrun(&run, (const char *const[]){ "-v", "-c", conf, "--sysfs-root",
+                                          root, "sync", NULL });
+}
+
+static cJSON *
+dump(void)
+{
+    cJSON *j;
+
+    agent("dump");
+    cr_assert(eq(int, run.status, 0), "dump: %s", run.err);
+    j = cJSON_Parse(run.out);
+    cr_assert(j != NULL);
+    return j;
+}
+
+/* GET <prefix><uuid><suffix> as JSON; the request must succeed. */
+static cJSON *
+get(const char *prefix, const char *uuid, const char *suffix)
+{
+    _cleanup_free_ char *path = xasprintf("%s%s%s", prefix, uuid, suffix);
+    cJSON *j = placement_server_get_json(srv, path);
+
+    cr_assert(j != NULL, "GET %s failed", path);
+    return j;
+}
+
+static void
+assert_inventories(const char *uuid, const cJSON *want)
+{
+    cJSON *got = get("/resource_providers/", uuid, "/inventories");
+    const cJSON *invs = cJSON_GetObjectItem(got, "inventories");
+    const cJSON *w;
+
+    cr_assert(eq(int, cJSON_GetArraySize(invs), cJSON_GetArraySize(want)),
+              "%s: inventory classes", uuid);
+    cJSON_ArrayForEach(w, want) {
+        const cJSON *g = cJSON_GetObjectItem(invs, w->string);
+        const cJSON *f;
+
+        cr_assert(g != NULL, "%s: no %s inventory", uuid, w->string);
+        cJSON_ArrayForEach(f, w)
+            cr_assert(eq(dbl, cJSON_GetObjectItem(g, f->string)->valuedouble,
+                         f->valuedouble),
+                      "%s: %s.%s", uuid, w->string, f->string);
+    }
+    cJSON_Delete(got);
+}
+
+/* Placement's traits of uuid, as one space-separated sorted string. */
+static char *
+traits_of(const char *uuid)
+{
+    cJSON *got = get("/resource_providers/", uuid, "/traits");
+    const cJSON *t;
+    char *s = xstrdup("");
+
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(got, "traits")) {
+        char *next = xasprintf("%s%s%s", s, *s ? " " : "", t->valuestring);
+        free(s);
+        s = next;
+    }
+    cJSON_Delete(got);
+    return s; /* Placement lists traits sorted */
+}
+
+static char *
+join(const cJSON *array)
+{
+    const cJSON *t;
+    char *s = xstrdup("");
+
+    cJSON_ArrayForEach(t, array) {
+        char *next = xasprintf("%s%s%s", s, *s ? " " : "", t->valuestring);
+        free(s);
+        s = next;
+    }
+    return s;
+}
+
+/* Every provider of the dump is in Placement with the same parent,
+ * inventories and traits, and the tree holds nothing else. */
+static void
+assert_placement_holds(cJSON *d)
+{
+    const cJSON *providers = cJSON_GetObjectItem(d, "providers");
+    const char *root_uuid =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(providers, 0), "uuid")
+            ->valuestring;
+    cJSON *tree = get("/resource_providers?in_tree=", root_uuid, "");
+    const cJSON *p;
+
+    cr_assert(eq(int,
+                 cJSON_GetArraySize(cJSON_GetObjectItem(tree,
+                                                        "resource_providers")),
+                 cJSON_GetArraySize(providers)),
+              "providers in Placement's tree");
+    cJSON_Delete(tree);
+    cJSON_ArrayForEach(p, providers) {
+        const char *uuid = cJSON_GetObjectItem(p, "uuid")->valuestring;
+        const cJSON *parent = cJSON_GetObjectItem(p, "parent_provider_uuid");
+        cJSON *rp = get("/resource_providers/", uuid, "");
+        const cJSON *rparent = cJSON_GetObjectItem(rp, "parent_provider_uuid");
+        _cleanup_free_ char *want = join(cJSON_GetObjectItem(p, "traits"));
+        _cleanup_free_ char *got = traits_of(uuid);
+
+        cr_assert(eq(str, cJSON_GetObjectItem(rp, "name")->valuestring,
+                     cJSON_GetObjectItem(p, "name")->valuestring));
+        cr_assert(cJSON_IsNull(parent) ? cJSON_IsNull(rparent)
+                                       : strcmp(parent->valuestring,
+                                                rparent->valuestring) == 0,
+                  "%s: parent", uuid);
+        assert_inventories(uuid, cJSON_GetObjectItem(p, "inventories"));
+        cr_assert(eq(str, got, want), "%s: traits", uuid);
+        cJSON_Delete(rp);
+    }
+}
+
+struct host_case {
+    char name[32];
+};
+
+ParameterizedTestParameters(sync, sample_hosts)
+{
+    static struct host_case hosts[] = {
+        { "m60" },        { "p100" },       { "rtx6000-v100" },
+        { "a100-sriov" }, { "intel-gvtg" }, { "kernel-samples" },
+        { "s390" },
+    };
+    return cr_make_param_array(struct host_case, hosts,
+                               sizeof(hosts) / sizeof(*hosts));
+}
+
+ParameterizedTest(struct host_case *c, sync, sample_hosts)
+{
+    cJSON *d;
+
+    root = fixture_host(c->name);
+    write_conf(c->name, NULL, "admin");
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "sync: %s", run.err);
+    d = dump();
+    assert_placement_holds(d);
+    cJSON_Delete(d);
+}
+
+/* "uuid=generation ..." of every provider in the tree, by uuid. */
+static char *
+generations(const char *root_uuid)
+{
+    cJSON *tree = get("/resource_providers?in_tree=", root_uuid, "");
+    const cJSON *rp;
+    char *s = xstrdup("");
+
+    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers")) {
+        char *next = xasprintf(
+            "%s %s=%d", s, cJSON_GetObjectItem(rp, "uuid")->valuestring,
+            cJSON_GetObjectItem(rp, "generation")->valueint);
+        free(s);
+        s = next;
+    }
+    cJSON_Delete(tree);
+    return s;
+}
+
+static char *
+root_uuid_of_dump(void)
+{
+    cJSON *d = dump();
+    char *uuid = xstrdup(
+        cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(d, "providers"), 0), "uuid")
+            ->valuestring);
+
+    cJSON_Delete(d);
+    return uuid;
+}
+
+Test(sync, an_unchanged_host_is_synced_with_reads_only)
+{
+    _cleanup_free_ char *uuid = NULL;
+    _cleanup_free_ char *before = NULL;
+    _cleanup_free_ char *after = NULL;
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, "admin");
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    uuid = root_uuid_of_dump();
+    before = generations(uuid);
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, "0 created, 0 updated, 0 deleted"), NULL),
+              "%s", run.err);
+    after = generations(uuid);
+    cr_assert(eq(str, after, before), "no write bumped a generation");
+}
+
+/* The provider of GPU 0000:3e:00.0 on the m60 host with m60.conf.yaml. */
+static char *
+gpu_3e_uuid(void)
+{
+    cJSON *d = dump();
+    const cJSON *p;
+    char *uuid = NULL;
+
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(d, "providers"))
+        if (strcmp(cJSON_GetObjectItem(p, "name")->valuestring,
+                   "compute-m60_pci_0000_3e_00_0") == 0)
+            uuid = xstrdup(cJSON_GetObjectItem(p, "uuid")->valuestring);
+    cJSON_Delete(d);
+    cr_assert(uuid != NULL);
+    return uuid;
+}
+
+static void
+unplug_gpu_3e(void)
+{
+    _cleanup_free_ char *link = xasprintf("%s/class/mdev_bus/0000:3e:00.0",
+                                          root);
+
+    cr_assert(eq(int, unlink(link), 0));
+}
+
+/* The status of METHOD <prefix><uuid><suffix>. */
+static long
+status_of(const char *method, const char *prefix, const char *uuid,
+          const char *suffix, const char *body)
+{
+    _cleanup_free_ char *path = xasprintf("%s%s%s", prefix, uuid, suffix);
+    long status = 0;
+
+    free(placement_server_call(srv, method, path, body, &status));
+    return status;
+}
+
+Test(sync, a_removed_gpu_without_guests_loses_its_provider)
+{
+    _cleanup_free_ char *gpu = NULL;
+    cJSON *d;
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, "admin");
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    gpu = gpu_3e_uuid();
+    unplug_gpu_3e();
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(eq(long, status_of("GET", "/resource_providers/", gpu, "", NULL),
+                 404));
+    d = dump();
+    assert_placement_holds(d);
+    cJSON_Delete(d);
+}
+
+static void
+claim_vgpu(const char *gpu)
+{
+    _cleanup_free_ char *body = xasprintf(
+        "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": 1}}},"
+        " \"project_id\": \"%s\", \"user_id\": \"%s\","
+        " \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}",
+        gpu, PROJECT, PROJECT);
+
+    cr_assert(eq(long, status_of("PUT", "/allocations/", CONSUMER, "", body),
+                 204));
+}
+
+Test(sync, a_removed_gpu_with_a_guest_is_drained_then_deleted_when_free)
+{
+    _cleanup_free_ char *gpu = NULL;
+    cJSON *invs;
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, "admin");
+    agent_sync();
+    gpu = gpu_3e_uuid();
+    claim_vgpu(gpu);
+    unplug_gpu_3e();
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, CONSUMER), NULL),
+              "the warning names the guest: %s", run.err);
+    invs = get("/resource_providers/", gpu, "/inventories");
+    const cJSON *vgpu = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(invs, "inventories"), "VGPU");
+    cr_assert(eq(int, cJSON_GetObjectItem(vgpu, "reserved")->valueint,
+                 cJSON_GetObjectItem(vgpu, "total")->valueint),
+              "reserved = total: nothing new lands there");
+    cJSON_Delete(invs);
+    cr_assert(eq(long, status_of("DELETE", "/allocations/", CONSUMER, "", NULL),
+                 204));
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(eq(long, status_of("GET", "/resource_providers/", gpu, "", NULL),
+                 404));
+}
+
+Test(sync, a_type_switch_replaces_inventory_and_type_trait)
+{
+    _cleanup_free_ char *gpu = NULL;
+    _cleanup_free_ char *traits = NULL;
+    cJSON *d;
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, "admin");
+    agent_sync();
+    gpu = gpu_3e_uuid();
+    write_conf(NULL,
+               "node_name: compute-m60\n"
+               "mdev_types:\n"
+               "  nvidia-11:\n"
+               "    max_instances: 10\n"
+               "  nvidia-12:\n"
+               "    device_addresses: [\"0000:3e:00.0\"]\n",
+               "admin");
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    traits = traits_of(gpu);
+    cr_assert(ne(ptr, strstr(traits, "CUSTOM_NVIDIA_12"), NULL), "%s", traits);
+    cr_assert(eq(ptr, strstr(traits, "CUSTOM_NVIDIA_18"), NULL), "%s", traits);
+    cr_assert(eq(ptr, strstr(traits, "CUSTOM_CAD"), NULL),
+              "a configured trait of the old type goes too: %s", traits);
+    d = dump();
+    assert_placement_holds(d);
+    cJSON_Delete(d);
+}
+
+Test(sync, a_trait_an_operator_set_survives_a_sync)
+{
+    _cleanup_free_ char *gpu = NULL;
+    _cleanup_free_ char *traits = NULL;
+    _cleanup_free_ char *body = NULL;
+    cJSON *t;
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, "admin");
+    agent_sync();
+    gpu = gpu_3e_uuid();
+    cr_assert(eq(long, status_of("PUT", "/traits/CUSTOM_OPERATOR", "", "", NULL),
+                 201));
+    t = get("/resource_providers/", gpu, "/traits");
+    cJSON_AddItemToArray(cJSON_GetObjectItem(t, "traits"),
+                         cJSON_CreateString("CUSTOM_OPERATOR"));
+    body = cJSON_PrintUnformatted(t);
+    cJSON_Delete(t);
+    cr_assert(eq(long, status_of("PUT", "/resource_providers/", gpu, "/traits",
+                                 body),
+                 200));
+    write_conf("m60", "", "admin");
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    traits = traits_of(gpu);
+    cr_assert(ne(ptr, strstr(traits, "CUSTOM_OPERATOR"), NULL), "%s", traits);
+    cr_assert(ne(ptr, strstr(traits, "CUSTOM_NVIDIA_18"), NULL), "%s", traits);
+}
+
+Test(sync, a_root_and_child_made_by_nova_are_adopted)
+{
+    const char *nova_root = "11111111-2222-4333-8444-555555555555";
+    const char *nova_gpu = "11111111-2222-4333-8444-666666666666";
+    _cleanup_free_ char *body = NULL;
+    cJSON *tree, *rp;
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, "admin");
+    body = xasprintf("{\"name\": \"compute-m60\", \"uuid\": \"%s\"}",
+                     nova_root);
+    cr_assert(eq(long, status_of("POST", "/resource_providers", "", "", body),
+                 200));
+    free(body);
+    body = xasprintf("{\"name\": \"compute-m60_pci_0000_3e_00_0\", \"uuid\": "
+                     "\"%s\", \"parent_provider_uuid\": \"%s\"}",
+                     nova_gpu, nova_root);
+    cr_assert(eq(long, status_of("POST", "/resource_providers", "", "", body),
+                 200));
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    tree = get("/resource_providers?in_tree=", nova_root, "");
+    cr_assert(eq(int,
+                 cJSON_GetArraySize(cJSON_GetObjectItem(tree,
+                                                        "resource_providers")),
+                 3), "root and two GPUs, no duplicates");
+    cJSON_Delete(tree);
+    rp = get("/resource_providers/", nova_gpu, "/inventories");
+    cr_assert(eq(int,
+                 cJSON_GetObjectItem(
+                     cJSON_GetObjectItem(cJSON_GetObjectItem(rp, "inventories"),
+                                         "VGPU"),
+                     "total")
+                     ->valueint,
+                 4), "the adopted child got nvidia-18's 4 vGPUs");
+    cJSON_Delete(rp);
+}
+
+Test(sync, provider_config_traits_and_inventories_reach_placement)
+{
+    _cleanup_free_ char *dir = fixture_data_path("dump/provconf-ok");
+    _cleanup_free_ char *extra = xasprintf("provider_config_dir: %s\n", dir);
+    cJSON *d;
+
+    root = fixture_host("m60");
+    write_conf("m60", extra, "admin");
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    d = dump();
+    assert_placement_holds(d);
+    cJSON_Delete(d);
+}
+
+Test(sync, a_wrong_token_fails_with_a_clear_message_and_status_1)
+{
+    root = fixture_host("m60");
+    write_conf("m60", NULL, "not-admin");
+    agent_sync();
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, "403"), NULL), "%s", run.err);
+    cr_assert(eq(ptr, strstr(run.err, "not-admin"), NULL),
+              "the token is never printed: %s", run.err);
+}
+
+Test(sync, a_missing_endpoint_is_a_configuration_error)
+{
+    _cleanup_free_ char *conf = NULL;
+
+    root = fixture_host("m60");
+    conf = fixture_data_path("dump/m60.conf.yaml");
+    agentrun(&run, (const char *const[]){ "-c", conf, "--sysfs-root", root,
+                                          "sync", NULL });
+    cr_assert(eq(int, run.status, 2), "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, "placement.endpoint"), NULL), "%s",
+              run.err);
+}
