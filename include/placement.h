@@ -42,6 +42,12 @@ struct placement; /* the http client, the negotiated version, counters */
  * http must outlive *ret. */
 int placement_open(struct http *http, struct placement **ret,
                    struct errbuf *eb) __attribute__((warn_unused_result));
+/* Skip GET /: use version as negotiated before (a cached result; tests that
+ * feed done halves hand-made responses pass http NULL).  -ENOTSUP unless
+ * version is within [MIN, MAX]. */
+int placement_open_at(struct http *http, const char *version,
+                      struct placement **ret, struct errbuf *eb)
+    __attribute__((warn_unused_result));
 void placement_free(struct placement *p);
 DEFINE_CLEANUP(struct placement, placement_free)
 const char *placement_version(const struct placement *p); /* "1.39" */
@@ -53,7 +59,15 @@ struct placement_call {
     char *body;
     const char *headers[2]; /* the microversion line, NULL */
 };
+/* A call starts zeroed (or cleared); a prep half overwrites it without
+ * freeing, so clear a used call before preparing it again.  A prepared call
+ * may be moved (its array realloc'd) before placement_run(). */
 void placement_call_clear(struct placement_call *c); /* also the response */
+static inline void
+placement_call_clearp(struct placement_call *c)
+{
+    placement_call_clear(c);
+}
 
 struct placement_rp {
     char uuid[PLACEMENT_UUID_LEN];

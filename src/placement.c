@@ -23,7 +23,7 @@
 #include "errbuf.h"
 #include "http.h"
 #include "inventory.h"
-#include "placement-json.h"
+#include "placement-internal.h"
 #include "placement.h"
 #include "strv.h"
 #include "xalloc.h"
@@ -39,8 +39,8 @@ struct placement {
     unsigned long requests, writes;
 };
 
-static void
-cjson_deletep(cJSON **j)
+void
+placement_cjson_deletep(cJSON **j)
 {
     cJSON_Delete(*j);
 }
@@ -75,8 +75,8 @@ static void
 placement_set_version(struct placement *p, int v)
 {
     snprintf(p->version, sizeof(p->version), "%d.%d", v / 1000, v % 1000);
-    snprintf(p->header, sizeof(p->header), "OpenStack-API-Version: placement %s",
-             p->version);
+    snprintf(p->header, sizeof(p->header),
+             "OpenStack-API-Version: placement %s", p->version);
 }
 
 void
@@ -107,10 +107,8 @@ placement_writes(const struct placement *p)
     return p->writes;
 }
 
-/* s URL-encoded (RFC 3986 unreserved kept), as a path segment or a query
- * value; free() it. */
-static char *
-escape(struct placement *p, const char *s)
+char *
+placement_escape(struct placement *p, const char *s)
 {
     char *e = curl_easy_escape(p->escaper, s, 0);
     char *copy;
@@ -122,19 +120,18 @@ escape(struct placement *p, const char *s)
     return copy;
 }
 
-/* Fill c; it takes path and body. */
-static void
-call_init(struct placement *p, struct placement_call *c, const char *method,
-          char *path, char *body)
+void
+placement_call_init(struct placement *p, struct placement_call *c,
+                    const char *method, char *path, char *body)
 {
     *c = (struct placement_call){ .path = path, .body = body };
     c->headers[0] = p->header;
     c->headers[1] = NULL;
-    c->req.method = method;
-    c->req.path = c->path;
-    c->req.body = c->body;
-    c->req.headers = c->headers;
-    c->req.resp.retry_after_s = -1;
+    c->req = (struct http_req){ .method = method,
+                                .path = c->path,
+                                .body = c->body,
+                                .headers = c->headers,
+                                .resp.retry_after_s = -1 };
 }
 
 void
@@ -160,13 +157,21 @@ placement_run(struct placement *p, struct placement_call *calls, size_t n,
 {
     _cleanup_free_ struct http_req *reqs = xcalloc(n ? n : 1, sizeof(*reqs));
 
-    /* http_request_many wants the requests side by side; the strings they
-     * point to stay in calls[], so a shallow copy there and back is enough. */
+    /* http_request_many wants the requests side by side: copy them there and
+     * back.  The pointers are taken afresh from each call, so a prepared call
+     * may have been moved (a realloc'd array) since its prep. */
     for (size_t i = 0; i < n; i++) {
-        http_response_clear(&calls[i].req.resp); /* a call run again */
-        reqs[i] = calls[i].req;
+        struct placement_call *c = &calls[i];
+
+        http_response_clear(&c->req.resp); /* a call run again */
+        reqs[i] = c->req;
+        reqs[i].path = c->path;
+        reqs[i].body = c->body;
+        reqs[i].headers = c->headers;
+        if (!c->req.method)
+            continue; /* never prepared: http.c fails it, nothing is sent */
         p->requests++;
-        if (calls[i].req.method && is_write(calls[i].req.method))
+        if (is_write(c->req.method))
             p->writes++;
     }
     (void)http_request_many(p->http, reqs, n, max_parallel, NULL);
@@ -199,8 +204,10 @@ one_line(const char *detail, char out[DETAIL_MAX + 4])
         if (n < DETAIL_MAX)
             out[n++] = *s;
     }
-    if (*s)
-        memcpy(out + n, "...", 3), n += 3;
+    if (*s) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
     out[n] = '\0';
 }
 
@@ -237,9 +244,9 @@ static int
 call_error(const struct placement_call *c, struct errbuf *eb)
 {
     const struct http_response *resp = &c->req.resp;
-    _cleanup_(cjson_deletep) cJSON *doc = cJSON_Parse(resp->body);
-    const cJSON *e = cJSON_GetArrayItem(
-        cJSON_GetObjectItemCaseSensitive(doc, "errors"), 0);
+    _cleanup_(placement_cjson_deletep) cJSON *doc = cJSON_Parse(resp->body);
+    const cJSON *e =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "errors"), 0);
     const char *code = NULL, *title, *detail;
     char line[DETAIL_MAX + 4];
 
@@ -253,47 +260,45 @@ call_error(const struct placement_call *c, struct errbuf *eb)
     }
     one_line(detail ? detail : "", line);
     if (code && (strlen(code) > 100 || strspn(code, "abcdefghijklmnopqrstuvwxyz"
-                                                  "_.") != strlen(code)))
+                                                    "_.") != strlen(code)))
         code = "(bad code)";
     if (!code && title && strlen(title) < 60 &&
         strspn(title, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz "
                       "-") == strlen(title))
         code = title;
-    return errbuf_set(eb, errno_of(resp->status, code), "%s %s: %ld %s: %s",
-                      c->req.method, c->req.path, resp->status,
+    return errbuf_set(eb, errno_of(resp->status, code), "%s %s: %ld%s%s: %s",
+                      c->req.method, c->path, resp->status, code ? " " : "",
                       code ? code : "", line);
 }
 
-/* The call's outcome: 0 for status want (or want2), else the transport
- * error, the mapped HTTP error, or -EPROTO for an unexpected 2xx. */
-static int
-call_status(const struct placement_call *c, long want, long want2,
-            struct errbuf *eb)
+int
+placement_call_status(const struct placement_call *c, long want, long want2,
+                      struct errbuf *eb)
 {
     const struct http_req *r = &c->req;
 
-    if (!r->method || !r->path)
+    if (!r->method || !c->path)
         return errbuf_set(eb, -EINVAL, "placement call was never prepared");
     if (r->rc < 0)
         return errbuf_set(eb, r->rc, "%s", r->eb.msg);
     if (!r->resp.body || r->resp.status == 0)
         return errbuf_set(eb, -EIO, "%s %s: no response (call not run)",
-                          r->method, r->path);
+                          r->method, c->path);
     if (r->resp.status == want || r->resp.status == want2)
         return 0;
     if (r->resp.status >= 200 && r->resp.status < 300)
         return errbuf_set(eb, -EPROTO, "%s %s: unexpected status %ld",
-                          r->method, r->path, r->resp.status);
+                          r->method, c->path, r->resp.status);
     return call_error(c, eb);
 }
 
-/* A 200 response's body as a JSON object. */
-static int
-call_json(const struct placement_call *c, cJSON **ret, struct errbuf *eb)
+int
+placement_call_json(const struct placement_call *c, cJSON **ret,
+                    struct errbuf *eb)
 {
     const struct http_req *r = &c->req;
     cJSON *doc;
-    int rc = call_status(c, 200, 200, eb);
+    int rc = placement_call_status(c, 200, 200, eb);
 
     if (rc < 0)
         return rc;
@@ -303,17 +308,16 @@ call_json(const struct placement_call *c, cJSON **ret, struct errbuf *eb)
     if (!cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
         return errbuf_set(eb, -EPROTO, "%s %s: response is not a JSON object",
-                          r->method, r->path);
+                          r->method, c->path);
     }
     *ret = doc;
     return 0;
 }
 
-/* Prefix a decoder's message with the request; keeps the code. */
-static int
-bad_response(const struct placement_call *c, int r, struct errbuf *eb)
+int
+placement_bad_response(const struct placement_call *c, int r, struct errbuf *eb)
 {
-    errbuf_prefix(eb, "%s %s: bad response", c->req.method, c->req.path);
+    errbuf_prefix(eb, "%s %s: bad response", c->req.method, c->path);
     return r;
 }
 
@@ -323,8 +327,10 @@ version_of(const cJSON *v, const char *key, int *ret, struct errbuf *eb)
     const char *s = string_of(v, key);
 
     if (!s || version_parse(s, ret) < 0)
-        return errbuf_set(eb, -EPROTO, "versions[0].%s: missing or not "
-                          "a version", key);
+        return errbuf_set(eb, -EPROTO,
+                          "versions[0].%s: missing or not "
+                          "a version",
+                          key);
     return 0;
 }
 
@@ -333,9 +339,9 @@ static int
 done_root(const struct placement_call *c, int *ret_min, int *ret_max,
           struct errbuf *eb)
 {
-    _cleanup_(cjson_deletep) cJSON *doc = NULL;
+    _cleanup_(placement_cjson_deletep) cJSON *doc = NULL;
     const cJSON *v;
-    int r = call_json(c, &doc, eb);
+    int r = placement_call_json(c, &doc, eb);
 
     if (r < 0)
         return r;
@@ -347,7 +353,7 @@ done_root(const struct placement_call *c, int *ret_min, int *ret_max,
         r = version_of(v, "min_version", ret_min, eb);
     if (r == 0)
         r = version_of(v, "max_version", ret_max, eb);
-    return r < 0 ? bad_response(c, r, eb) : 0;
+    return r < 0 ? placement_bad_response(c, r, eb) : 0;
 }
 
 int
@@ -359,8 +365,8 @@ placement_open(struct http *http, struct placement **ret, struct errbuf *eb)
 
     (void)version_parse(PLACEMENT_VERSION_MIN, &want_lo);
     (void)version_parse(PLACEMENT_VERSION_MAX, &want_hi);
-    call_init(p, &c, "GET", xstrdup("/"), NULL);
-    c.req.headers = NULL; /* the version document needs none */
+    placement_call_init(p, &c, "GET", xstrdup("/"), NULL);
+    c.headers[0] = NULL; /* the version document needs no microversion */
     placement_run(p, &c, 1, 1);
     r = done_root(&c, &lo, &hi, eb);
     if (r < 0)

@@ -15,6 +15,7 @@ import os
 import shutil
 import socketserver
 import sys
+import threading
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 
@@ -26,6 +27,21 @@ class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, fmt, *args):  # placement.requestlog logs already
         pass
+
+
+def serialize_writes(app):
+    """sqlite answers concurrent writers with 'database is locked' (a 500),
+    which production Placement on MySQL never does: let one write in at a
+    time.  Reads stay concurrent, so the client's parallelism is still
+    exercised."""
+    lock = threading.Lock()
+
+    def wrapped(environ, start_response):
+        if environ.get('REQUEST_METHOD') in ('GET', 'HEAD'):
+            return app(environ, start_response)
+        with lock:
+            return list(app(environ, start_response))
+    return wrapped
 
 
 def prepare_db(conf_dir, template):
@@ -52,7 +68,7 @@ def main():
         with open(os.path.join(conf_dir, 'placement.conf'), 'a') as f:
             f.write('sync_on_startup = True\n')
     from placement.wsgi import init_application
-    app = init_application()
+    app = serialize_writes(init_application())
     if template and not os.path.exists(template):
         # Schema and standard traits are in: keep a copy for the next start.
         tmp = '%s.%d' % (template, os.getpid())
