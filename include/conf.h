@@ -3,8 +3,9 @@
  *
  * conf_load() reads and validates the whole file and reports every problem
  * it finds, each as "FILE:LINE:COLUMN: KEY.PATH: what is wrong".  Keys are
- * described by one table in conf.c; adding a key is one line there plus a
- * field here (a nested section: one line, a sub-table and a struct).
+ * described by one table in conf.c, walked by confwalk.c; adding a key is
+ * one line there plus a field here (a nested section: one line, a
+ * sub-table and a struct).
  *
  * Decisions the issue left open:
  *  - device_addresses name mdev parents.  A name containing ':' must be a
@@ -17,6 +18,16 @@
  *  - A key given with no value (`node_uuid:`) is an error for strings and
  *    numbers; for a list or a mapping it means empty.
  *  - Numbers must be plain YAML integers: `max_instances: "8"` is a string.
+ *  - The Placement token is a secret: no message quotes it (nor a URL with
+ *    user:password@, which is refused), conf_free() wipes it, and a file
+ *    holding it (agent.yaml with placement.token, or token_file) must not
+ *    be readable or writable by group or others (mode & 077 == 0).  A
+ *    token is printable ASCII without spaces, at most 8192 bytes; from
+ *    token_file, its first line.  token and token_file are one setting:
+ *    giving both is an error.  An empty VGPU_AGENT_TOKEN is ignored.
+ *  - placement.endpoint is http:// or https://, host[:port][/path], no
+ *    query or fragment; stored with a lower-case scheme and no trailing '/'.
+ *    Whether it is required is the command's business (sync, run).
  */
 #pragma once
 
@@ -30,6 +41,11 @@
 #define CONF_DEFAULT_PATH "/etc/vgpu-agent/agent.yaml"
 #define CONF_DEFAULT_SYSFS_ROOT "/sys"
 #define CONF_DEFAULT_PROVIDER_CONFIG_DIR "/etc/vgpu-agent/provider_config"
+#define CONF_DEFAULT_TIMEOUT_S 10
+#define CONF_DEFAULT_MAX_PARALLEL 8
+#define CONF_DEFAULT_INTERVAL_S 60
+#define CONF_DEFAULT_FULL_REFRESH_S 300
+#define CONF_TOKEN_ENV "VGPU_AGENT_TOKEN" /* overrides the token */
 
 struct conf_type {
     char *id;                   /* "nvidia-35" */
@@ -40,6 +56,20 @@ struct conf_type {
     char *mdev_class;       /* "VGPU" (default) or "CUSTOM_..." */
     unsigned max_instances; /* 0: no host-wide cap */
     struct strv traits;     /* extra traits for GPUs of this type */
+};
+
+struct conf_placement {
+    char *endpoint;    /* "http://127.0.0.1:8778", or NULL: not given */
+    bool endpoint_set; /* given in the file */
+    /* X-Auth-Token: from token, token_file or CONF_TOKEN_ENV; NULL: none.
+     * A secret: never print it; conf_free() wipes it. */
+    char *token;
+    char *token_file;      /* the file the token was read from, or NULL */
+    bool token_from_env;   /* conf_apply_env() replaced it */
+    char *cacert;          /* CA bundle (absolute path), or NULL: system's */
+    bool insecure;         /* no TLS verification */
+    unsigned timeout_s;    /* per request; default 10, in [1, 3600] */
+    unsigned max_parallel; /* concurrent requests; default 8, in [1, 64] */
 };
 
 struct conf {
@@ -55,6 +85,10 @@ struct conf {
      * callers want is types.  Absent: the keys of mdev_types are enabled. */
     struct strv enabled_mdev_types;
     bool enabled_mdev_types_set;
+    struct conf_placement placement;
+    unsigned interval_s;     /* run: between passes; default 60, [1, 86400] */
+    unsigned full_refresh_s; /* run: full re-read period; default 300,
+                              * [0, 604800]; 0: every pass */
 };
 
 /* The built-in defaults: node_name from gethostname(), no types. */
@@ -71,7 +105,13 @@ int conf_load(const char *path, bool explicit, struct conf **ret,
 int conf_load_buf(const char *name, const char *buf, size_t len,
                   struct conf **ret, struct strv *errors)
     __attribute__((warn_unused_result));
-void conf_free(struct conf *c); /* NULL and half-built confs are fine */
+/* Let the environment override the file: CONF_TOKEN_ENV, if set and not
+ * empty, replaces placement.token (and sets token_from_env).  Separate from
+ * conf_load() so that loading stays hermetic; callers call it after. */
+void conf_apply_env(struct conf *c);
+/* NULL and half-built confs are fine; the token is wiped before it is
+ * freed. */
+void conf_free(struct conf *c);
 DEFINE_CLEANUP(struct conf, conf_free)
 
 /* The enabled type with this id, or NULL. */

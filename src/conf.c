@@ -1,111 +1,40 @@
 /*
- * conf.c - load and validate agent.yaml, driven by a table of keys.
+ * conf.c - what the keys of agent.yaml mean: their table, checks, defaults.
  *
- * Each key is a descriptor (name, kind, field offset, value check); a
- * section or a mapping of sections points at its own table.  The walk never
- * stops at a problem: it reports "FILE:LINE:COLUMN: KEY.PATH: what is wrong"
- * and carries on, so one run shows every mistake in the file.
+ * The walk itself (types, positions, repeats, "report and carry on") is
+ * confwalk.c; this file says which keys exist, what a good value is, and
+ * the rules that span keys: enabled types, and the Placement token, a
+ * secret that no message ever quotes and that only a private file holds.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <uuid/uuid.h>
 
 #include "conf.h"
+#include "confwalk.h"
 #include "errbuf.h"
 #include "inventory.h"
 #include "parse.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
-#define CONF_WHERE_MAX 4200    /* a path, ":line:column" */
 #define CONF_NODE_NAME_MAX 200 /* Placement's provider name limit */
+#define CONF_TOKEN_MAX 8192    /* Keystone's largest (PKI) tokens fit */
+#define CONF_REDACT_MIN 4      /* see conf_redact() */
+#define CONF_STR_(x) #x
+#define CONF_STR(x) CONF_STR_(x)
 
-/* A name some list or mapping holds: repeats are found through these. */
-struct conf_claim {
-    const char *key; /* the list's key, or "" for a mapping */
-    char *path;      /* of the list or mapping; "" for the root */
-    char *name;
-    yaml_node_t *node;
-};
-
-struct conf_parser {
-    struct yamldoc *doc;
-    struct strv *errors;
-    size_t n_errors;
-    struct conf_claim *claims;
-    size_t n_claims, cap_claims;
-};
-
-/* Check one string value (or list item, or mapping key): NULL if it is
- * fine, perhaps after replacing *value by its canonical form; else what is
- * wrong with it, for the caller to report and free(). */
-typedef char *conf_check_fn(char **value);
-
-enum conf_kind {
-    CONF_STRING,  /* char *, replaced */
-    CONF_UINT,    /* unsigned, in [min, max] */
-    CONF_BOOL,    /* bool */
-    CONF_LIST,    /* struct strv; items checked one by one */
-    CONF_SECTION, /* a struct at offset, keys in sub */
-    CONF_MAP,     /* NAME: section; add() returns the struct for NAME */
-};
-
-enum conf_unique {
-    CONF_REPEAT_OK,
-    CONF_UNIQUE_IN_LIST, /* the same item twice in one list is an error */
-    CONF_UNIQUE_IN_FILE, /* ... and in two lists of this key, too */
-};
-
-struct conf_key {
-    const char *name;
-    enum conf_kind kind;
-    size_t offset;              /* of the field in the target struct */
-    conf_check_fn *check;       /* string, list item, map key */
-    enum conf_unique unique;    /* list */
-    unsigned min, max;          /* uint */
-    size_t set_flag;            /* CONF_FLAG(): bool set when given */
-    const char *alias_of;       /* the same setting; both given: error */
-    const struct conf_key *sub; /* section, map */
-    void *(*add)(void *target, const char *name); /* map */
-};
-
-#define FIELD(type, f) .offset = offsetof(struct type, f)
-/* 0 means "no flag", so store the offset plus one. */
-#define CONF_FLAG(type, f) .set_flag = offsetof(struct type, f) + 1
-
-static void __attribute__((format(printf, 4, 5)))
-conf_error(struct conf_parser *p, const yaml_node_t *n, const char *path,
-           const char *fmt, ...)
-{
-    char where[CONF_WHERE_MAX];
-    _cleanup_free_ char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg = xvasprintf(fmt, ap);
-    va_end(ap);
-    yamldoc_where(p->doc, n, where, sizeof(where));
-    strv_pushf(p->errors, "%s: %s%s%s", where, path ? path : "",
-               path ? ": " : "", msg);
-    p->n_errors++;
-}
-
-static const char *
-node_kind(const yaml_node_t *n)
-{
-    return yamldoc_is_null(n)              ? "nothing"
-           : n->type == YAML_SEQUENCE_NODE ? "a list"
-           : n->type == YAML_MAPPING_NODE  ? "a mapping"
-                                           : "a scalar";
-}
+#define FIELD(type, f) CONFWALK_FIELD(type, f)
+#define FLAG(type, f) CONFWALK_FLAG(type, f)
 
 /* --- value checks ------------------------------------------------------ */
 
@@ -185,14 +114,6 @@ check_uuid(char **value)
 }
 
 static char *
-check_absolute(char **value)
-{
-    return (*value)[0] == '/'
-               ? NULL
-               : xasprintf("\"%s\" is not an absolute path", *value);
-}
-
-static char *
 check_node_name(char **value)
 {
     size_t len = strlen(*value);
@@ -201,6 +122,38 @@ check_node_name(char **value)
                ? NULL
                : xasprintf("must be 1 to %d characters long",
                            CONF_NODE_NAME_MAX);
+}
+/* What is wrong with a token of len bytes, or NULL.  Never the value: the
+ * message ends up in logs. */
+static const char *
+token_problem(const char *s, size_t len)
+{
+    if (len == 0)
+        return "the token is empty";
+    if (len > CONF_TOKEN_MAX)
+        return "the token is longer than " CONF_STR(CONF_TOKEN_MAX) " bytes";
+    for (size_t i = 0; i < len; i++)
+        if (s[i] <= ' ' || s[i] > '~')
+            return "the token must be printable ASCII without spaces (value "
+                   "not shown)";
+    return NULL;
+}
+
+/* token_file: users mix it up with token, so the value is not quoted. */
+static char *
+check_token_file(char **value)
+{
+    return (*value)[0] == '/' ? NULL
+                              : xstrdup("must be an absolute path (value not "
+                                        "shown: it may be the token itself)");
+}
+
+static char *
+check_token(char **value)
+{
+    const char *why = token_problem(*value, strlen(*value));
+
+    return why ? xstrdup(why) : NULL;
 }
 
 /* --- the tables -------------------------------------------------------- */
@@ -218,233 +171,63 @@ conf_add_type(void *target, const char *name)
     return t;
 }
 
-static const struct conf_key type_keys[] = {
-    { "device_addresses", CONF_LIST, FIELD(conf_type, parents),
-      .check = check_parent, .unique = CONF_UNIQUE_IN_FILE },
-    { "mdev_class", CONF_STRING, FIELD(conf_type, mdev_class),
+static const struct confwalk_key type_keys[] = {
+    { "device_addresses", CONFWALK_LIST, FIELD(conf_type, parents),
+      .check = check_parent, .unique = CONFWALK_UNIQUE_IN_FILE },
+    { "mdev_class", CONFWALK_STRING, FIELD(conf_type, mdev_class),
       .check = check_resource_class },
-    { "max_instances", CONF_UINT, FIELD(conf_type, max_instances), .min = 1,
+    { "max_instances", CONFWALK_UINT, FIELD(conf_type, max_instances), .min = 1,
       .max = UINT_MAX },
-    { "traits", CONF_LIST, FIELD(conf_type, traits), .check = check_trait,
-      .unique = CONF_UNIQUE_IN_LIST },
+    { "traits", CONFWALK_LIST, FIELD(conf_type, traits), .check = check_trait,
+      .unique = CONFWALK_UNIQUE_IN_LIST },
     { NULL },
 };
 
-static const struct conf_key conf_keys[] = {
-    { "node_name", CONF_STRING, FIELD(conf, node_name),
+static const struct confwalk_key placement_keys[] = {
+    { "endpoint", CONFWALK_STRING, FIELD(conf_placement, endpoint),
+      .check = confwalk_check_url, FLAG(conf_placement, endpoint_set) },
+    { "token", CONFWALK_STRING, FIELD(conf_placement, token),
+      .check = check_token, .secret = true },
+    /* read after the walk (conf_read_token_file) into token */
+    { "token_file", CONFWALK_STRING, FIELD(conf_placement, token_file),
+      .check = check_token_file, .alias_of = "token" },
+    { "cacert", CONFWALK_STRING, FIELD(conf_placement, cacert),
+      .check = confwalk_check_absolute },
+    { "insecure", CONFWALK_BOOL, FIELD(conf_placement, insecure) },
+    { "timeout_s", CONFWALK_UINT, FIELD(conf_placement, timeout_s), .min = 1,
+      .max = 3600 },
+    { "max_parallel", CONFWALK_UINT, FIELD(conf_placement, max_parallel),
+      .min = 1, .max = 64 },
+    { NULL },
+};
+
+static const struct confwalk_key conf_keys[] = {
+    { "node_name", CONFWALK_STRING, FIELD(conf, node_name),
       .check = check_node_name },
-    { "node_uuid", CONF_STRING, FIELD(conf, node_uuid), .check = check_uuid },
-    { "sysfs_root", CONF_STRING, FIELD(conf, sysfs_root),
-      .check = check_absolute },
-    { "enabled_mdev_types", CONF_LIST, FIELD(conf, enabled_mdev_types),
-      .check = check_type_id, .unique = CONF_UNIQUE_IN_LIST,
-      CONF_FLAG(conf, enabled_mdev_types_set) },
-    { "enabled_vgpu_types", CONF_LIST, FIELD(conf, enabled_mdev_types),
-      .check = check_type_id, .unique = CONF_UNIQUE_IN_LIST,
-      CONF_FLAG(conf, enabled_mdev_types_set),
-      .alias_of = "enabled_mdev_types" },
-    { "mdev_types", CONF_MAP, .check = check_type_id, .sub = type_keys,
+    { "node_uuid", CONFWALK_STRING, FIELD(conf, node_uuid),
+      .check = check_uuid },
+    { "sysfs_root", CONFWALK_STRING, FIELD(conf, sysfs_root),
+      .check = confwalk_check_absolute },
+    { "enabled_mdev_types", CONFWALK_LIST, FIELD(conf, enabled_mdev_types),
+      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST,
+      FLAG(conf, enabled_mdev_types_set) },
+    { "enabled_vgpu_types", CONFWALK_LIST, FIELD(conf, enabled_mdev_types),
+      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST,
+      FLAG(conf, enabled_mdev_types_set), .alias_of = "enabled_mdev_types" },
+    { "mdev_types", CONFWALK_MAP, .check = check_type_id, .sub = type_keys,
       .add = conf_add_type },
-    { "provider_config_dir", CONF_STRING, FIELD(conf, provider_config_dir),
-      .check = check_absolute, CONF_FLAG(conf, provider_config_dir_set) },
+    { "provider_config_dir", CONFWALK_STRING, FIELD(conf, provider_config_dir),
+      .check = confwalk_check_absolute, FLAG(conf, provider_config_dir_set) },
+    { "placement", CONFWALK_SECTION, FIELD(conf, placement),
+      .sub = placement_keys },
+    { "interval_s", CONFWALK_UINT, FIELD(conf, interval_s), .min = 1,
+      .max = 86400 },
+    { "full_refresh_s", CONFWALK_UINT, FIELD(conf, full_refresh_s), .min = 0,
+      .max = 604800 },
     { NULL },
 };
 
-static const struct conf_key conf_root = { .kind = CONF_SECTION,
-                                           .sub = conf_keys };
-
-/* --- the walk ---------------------------------------------------------- */
-
-static void conf_walk_value(struct conf_parser *p, yaml_node_t *n,
-                            const struct conf_key *k, void *target,
-                            const char *path);
-
-/* A scalar's text (a copy) that passes check, or NULL after reporting
- * what is wrong.  A plain scalar is not quoted: a number, true/false. */
-static char *
-conf_scalar(struct conf_parser *p, yaml_node_t *n, const char *path,
-            const char *want, bool plain, conf_check_fn *check)
-{
-    _cleanup_free_ char *s = NULL;
-    _cleanup_free_ char *complaint = NULL;
-
-    if (n->type != YAML_SCALAR_NODE || yamldoc_is_null(n) ||
-        (plain && n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)) {
-        conf_error(p, n, path, "expected %s, got %s", want,
-                   plain && n->type == YAML_SCALAR_NODE && !yamldoc_is_null(n)
-                       ? "a quoted string"
-                       : node_kind(n));
-        return NULL;
-    }
-    s = xstrdup(yamldoc_scalar(n));
-    complaint = check ? check(&s) : NULL;
-    if (complaint)
-        conf_error(p, n, path, "%s", complaint);
-    return complaint ? NULL : TAKE_PTR(s);
-}
-
-/* Record that the mapping or list at path holds name (at node n); false,
- * after reporting it at errpath, if it did already or, if across, if any
- * list of key did.  Mapping keys have key "". */
-static bool
-conf_claim(struct conf_parser *p, const char *key, bool across, yaml_node_t *n,
-           const char *path, const char *name, const char *errpath)
-{
-    char where[CONF_WHERE_MAX];
-
-    for (size_t i = 0; i < p->n_claims; i++) {
-        const struct conf_claim *c = &p->claims[i];
-
-        if (strcmp(c->name, name) != 0 ||
-            (strcmp(c->path, path) != 0 &&
-             !(across && strcmp(c->key, key) == 0)))
-            continue;
-        yamldoc_where(p->doc, c->node, where, sizeof(where));
-        if (strcmp(c->path, path) != 0)
-            conf_error(p, n, errpath, "%s is also listed in %s at %s", name,
-                       c->path, where);
-        else if (key[0] != '\0')
-            conf_error(p, n, errpath, "%s is listed twice (first at %s)", name,
-                       where);
-        else if (strcmp(yamldoc_scalar(c->node), yamldoc_scalar(n)) == 0)
-            conf_error(p, n, errpath, "duplicate key (first at %s)", where);
-        else /* an alias */
-            conf_error(p, n, errpath, "the same setting as %s, given at %s",
-                       yamldoc_scalar(c->node), where);
-        return false;
-    }
-    xgrow(&p->claims, &p->cap_claims, p->n_claims, sizeof(*p->claims));
-    p->claims[p->n_claims++] =
-        (struct conf_claim){ key, xstrdup(path), xstrdup(name), n };
-    return true;
-}
-
-static void
-conf_walk_list(struct conf_parser *p, yaml_node_t *seq,
-               const struct conf_key *k, struct strv *sv, const char *path)
-{
-    for (yaml_node_item_t *it = seq->data.sequence.items.start;
-         it < seq->data.sequence.items.top; it++) {
-        yaml_node_t *item = yamldoc_node(p->doc, *it);
-        _cleanup_free_ char *s =
-            conf_scalar(p, item, path, "a string", false, k->check);
-
-        if (s && (!k->unique ||
-                  conf_claim(p, k->name, k->unique == CONF_UNIQUE_IN_FILE, item,
-                             path, s, path)))
-            strv_take(sv, TAKE_PTR(s));
-    }
-}
-
-static void
-conf_walk_map(struct conf_parser *p, yaml_node_t *map, const struct conf_key *k,
-              void *target, const char *path)
-{
-    const struct conf_key section = { .kind = CONF_SECTION, .sub = k->sub };
-
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
-         pr < map->data.mapping.pairs.top; pr++) {
-        yaml_node_t *key = yamldoc_node(p->doc, pr->key);
-        _cleanup_free_ char *name =
-            conf_scalar(p, key, path, "a name", false, k->check);
-        _cleanup_free_ char *sub = NULL;
-
-        if (!name)
-            continue;
-        sub = xasprintf("%s.%s", path, name);
-        if (conf_claim(p, "", false, key, path, name, sub))
-            conf_walk_value(p, yamldoc_node(p->doc, pr->value), &section,
-                            k->add(target, name), sub);
-    }
-}
-
-/* Walk a mapping's keys through the table keys, into target. */
-static void
-conf_walk(struct conf_parser *p, yaml_node_t *map, const struct conf_key *keys,
-          void *target, const char *prefix)
-{
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
-         pr < map->data.mapping.pairs.top; pr++) {
-        yaml_node_t *key = yamldoc_node(p->doc, pr->key);
-        const char *name = yamldoc_scalar(key) ? yamldoc_scalar(key) : "?";
-        const struct conf_key *k = keys;
-        _cleanup_free_ char *path =
-            prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
-
-        while (k->name && strcmp(k->name, name) != 0)
-            k++;
-        if (!k->name) {
-            conf_error(p, key, path, "unknown key");
-            continue;
-        }
-        /* an alias claims the name of its setting */
-        if (!conf_claim(p, "", false, key, prefix ? prefix : "",
-                        k->alias_of ? k->alias_of : k->name, path))
-            continue;
-        if (k->set_flag)
-            *(bool *)((char *)target + k->set_flag - 1) = true;
-        conf_walk_value(p, yamldoc_node(p->doc, pr->value), k, target, path);
-    }
-}
-
-static void
-conf_walk_uint(struct conf_parser *p, yaml_node_t *n, const struct conf_key *k,
-               unsigned *field, const char *path)
-{
-    _cleanup_free_ char *s = conf_scalar(p, n, path, "an integer", true, NULL);
-    unsigned long v;
-
-    if (s && parse_uint(s, k->max, &v) == 0 && v >= k->min)
-        *field = (unsigned)v;
-    else if (s)
-        conf_error(p, n, path, "must be an integer in [%u, %u], not \"%s\"",
-                   k->min, k->max, s);
-}
-
-/* Store node n as key k says; path NULL for the root mapping. */
-static void
-conf_walk_value(struct conf_parser *p, yaml_node_t *n, const struct conf_key *k,
-                void *target, const char *path)
-{
-    void *field = (char *)target + k->offset;
-    char *s;
-
-    if (k->kind >= CONF_LIST && yamldoc_is_null(n))
-        return; /* `key:` with no value: an empty list or mapping */
-    if ((k->kind == CONF_LIST && n->type != YAML_SEQUENCE_NODE) ||
-        (k->kind >= CONF_SECTION && n->type != YAML_MAPPING_NODE)) {
-        conf_error(p, n, path, "expected %s, got %s",
-                   k->kind == CONF_LIST ? "a list" : "a mapping", node_kind(n));
-        return;
-    }
-    switch (k->kind) {
-    case CONF_STRING:
-        s = conf_scalar(p, n, path, "a string", false, k->check);
-        if (s) {
-            free(*(char **)field);
-            *(char **)field = s;
-        }
-        break;
-    case CONF_UINT:
-        conf_walk_uint(p, n, k, field, path);
-        break;
-    case CONF_BOOL:
-        s = conf_scalar(p, n, path, "true or false", true, NULL);
-        if (s && parse_bool(s, field) < 0)
-            conf_error(p, n, path, "expected true or false, not \"%s\"", s);
-        free(s);
-        break;
-    case CONF_LIST:
-        conf_walk_list(p, n, k, field, path);
-        break;
-    case CONF_SECTION:
-        conf_walk(p, n, k->sub, field, path);
-        break;
-    case CONF_MAP:
-        conf_walk_map(p, n, k, target, path);
-        break;
-    }
-}
+/* --- after the walk ---------------------------------------------------- */
 
 static void
 conf_type_clear(struct conf_type *t)
@@ -460,7 +243,7 @@ conf_type_clear(struct conf_type *t)
  * without an mdev_types entry); an entry for a type not enabled is an
  * error. */
 static void
-conf_order_types(struct conf_parser *p, struct conf *c)
+conf_order_types(struct confwalk *w, struct conf *c)
 {
     const struct strv *en = &c->enabled_mdev_types;
 
@@ -479,22 +262,22 @@ conf_order_types(struct conf_parser *p, struct conf *c)
     for (size_t j = en->n; j < c->n_types; j++)
         conf_type_clear(&c->types[j]);
     c->n_types = en->n;
-    for (size_t i = 0; i < p->n_claims; i++) {
-        const struct conf_claim *cl = &p->claims[i];
+    for (size_t i = 0; i < w->n_claims; i++) {
+        const struct confwalk_claim *cl = &w->claims[i];
         _cleanup_free_ char *path = xasprintf("mdev_types.%s", cl->name);
 
         if (strcmp(cl->path, "mdev_types") == 0 && !strv_contains(en, cl->name))
-            conf_error(p, cl->node, path,
-                       "type is not enabled (not in enabled_mdev_types)");
+            confwalk_error(w, cl->node, path,
+                           "type is not enabled (not in enabled_mdev_types)");
     }
 }
 
 /* After the walk: the enabled types in order, their PCI addresses. */
 static void
-conf_finish(struct conf_parser *p, struct conf *c)
+conf_finish(struct confwalk *w, struct conf *c)
 {
     if (c->enabled_mdev_types_set)
-        conf_order_types(p, c);
+        conf_order_types(w, c);
     for (size_t i = 0; i < c->n_types; i++) {
         struct conf_type *t = &c->types[i];
 
@@ -504,12 +287,121 @@ conf_finish(struct conf_parser *p, struct conf *c)
                                &t->addresses[t->n_addresses]) == 0)
                 t->n_addresses++;
     }
-    for (size_t i = 0; i < p->n_claims; i++) {
-        free(p->claims[i].path);
-        free(p->claims[i].name);
-    }
-    free(p->claims);
 }
+
+/* The token: the first line of the file at fd (named path in messages),
+ * into *ret; or what is wrong, never quoting the file's content. */
+static char *
+conf_read_token_fd(int fd, const char *path, char **ret)
+{
+    char buf[CONF_TOKEN_MAX + 2]; /* the cap, one byte more, NUL */
+    size_t len = 0, line;
+    ssize_t n = 1;
+    const char *nl, *why;
+
+    while (len < sizeof(buf) - 1 && n > 0) {
+        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n < 0 && errno == EINTR)
+            n = 1;
+        else if (n > 0)
+            len += (size_t)n;
+    }
+    if (n < 0) {
+        explicit_bzero(buf, sizeof(buf));
+        return xasprintf("%s: %s", path, strerror(errno));
+    }
+    nl = memchr(buf, '\n', len);
+    line = nl ? (size_t)(nl - buf) : len;
+    why = token_problem(buf, line);
+    if (!why) {
+        buf[line] = '\0';
+        *ret = xstrdup(buf);
+    }
+    explicit_bzero(buf, sizeof(buf));
+    return why ? xasprintf("%s: %s", path, why) : NULL;
+}
+
+/* Read placement.token_file into *ret (freeing what was there); or what
+ * is wrong: a file others may read or write is refused. */
+static char *
+conf_read_token_file(const char *path, char **ret)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    char *token = NULL;
+    char *complaint;
+
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return xasprintf("%s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return xasprintf("%s is not a regular file", path);
+    if (st.st_mode & 077)
+        return xasprintf("%s is mode %04o: group or others may read or write "
+                         "the token; chmod 600 it",
+                         path, (unsigned)(st.st_mode & 07777));
+    complaint = conf_read_token_fd(fd, path, &token);
+    if (!complaint) {
+        confwalk_free_secret(*ret);
+        *ret = token;
+    }
+    return complaint;
+}
+
+/* The secret rules: a config file that holds the token must be private;
+ * token_file is read (and must be private too).  file is NULL for text
+ * from memory, which has no mode. */
+static void
+conf_finish_token(struct confwalk *w, struct conf *c, const char *file)
+{
+    yaml_node_t *pl = yamldoc_get(w->doc, yamldoc_root(w->doc), "placement");
+    yaml_node_t *key = confwalk_key_node(w, pl, "token");
+    _cleanup_free_ char *complaint = NULL;
+    struct stat st = { 0 };
+
+    if (file && key) {
+        if (stat(file, &st) < 0)
+            confwalk_error(w, key, "placement.token", "%s: %s", file,
+                           strerror(errno));
+        else if (st.st_mode & 077)
+            confwalk_error(w, key, "placement.token",
+                           "%s contains a secret but is mode %04o; chmod 600 "
+                           "it",
+                           file, (unsigned)(st.st_mode & 07777));
+    }
+    if (!c->placement.token_file || key) /* key: both given, reported */
+        return;
+    complaint =
+        conf_read_token_file(c->placement.token_file, &c->placement.token);
+    if (complaint)
+        confwalk_error(w, yamldoc_get(w->doc, pl, "token_file"),
+                       "placement.token_file", "%s", complaint);
+}
+
+/* Defence in depth: replace the secret in messages from index from on,
+ * should the file repeat it elsewhere (a YAML alias, a paste into another
+ * key).  Shorter secrets are no secrets, and replacing them would garble
+ * every message. */
+static void
+conf_redact(struct strv *errors, size_t from, const char *secret)
+{
+    size_t len = secret ? strlen(secret) : 0;
+
+    for (size_t i = from; len >= CONF_REDACT_MIN && i < errors->n; i++) {
+        size_t at = 0;
+        char *hit;
+
+        while ((hit = strstr(errors->v[i] + at, secret))) {
+            char *s = xasprintf("%.*s<token>%s", (int)(hit - errors->v[i]),
+                                errors->v[i], hit + len);
+
+            at = (size_t)(hit - errors->v[i]) + strlen("<token>");
+            confwalk_free_secret(errors->v[i]);
+            errors->v[i] = s;
+        }
+    }
+}
+
+/* --- load and free ----------------------------------------------------- */
 
 struct conf *
 conf_new(void)
@@ -522,6 +414,10 @@ conf_new(void)
                                : "localhost");
     c->sysfs_root = xstrdup(CONF_DEFAULT_SYSFS_ROOT);
     c->provider_config_dir = xstrdup(CONF_DEFAULT_PROVIDER_CONFIG_DIR);
+    c->placement.timeout_s = CONF_DEFAULT_TIMEOUT_S;
+    c->placement.max_parallel = CONF_DEFAULT_MAX_PARALLEL;
+    c->interval_s = CONF_DEFAULT_INTERVAL_S;
+    c->full_refresh_s = CONF_DEFAULT_FULL_REFRESH_S;
     return c;
 }
 
@@ -532,9 +428,9 @@ conf_load_doc(const char *path, const char *buf, size_t len, bool explicit,
 {
     _cleanup_(yamldoc_freep) struct yamldoc *d = NULL;
     _cleanup_(conf_freep) struct conf *c = conf_new();
-    struct conf_parser p = { .errors = errors };
+    struct confwalk w;
     struct errbuf eb = { 0 };
-    yaml_node_t *root;
+    size_t first = errors->n;
     int r = buf ? yamldoc_load_buf(path, buf, len, &d, &eb)
                 : yamldoc_load_file(path, &d, &eb);
 
@@ -546,13 +442,17 @@ conf_load_doc(const char *path, const char *buf, size_t len, bool explicit,
         strv_push(errors, eb.msg);
         return r;
     }
-    p.doc = d;
-    root = yamldoc_root(d);
     c->path = xstrdup(path);
-    if (root && !yamldoc_is_null(root))
-        conf_walk_value(&p, root, &conf_root, c, NULL);
-    conf_finish(&p, c);
-    if (p.n_errors > 0)
+    confwalk_init(&w, d, errors);
+    confwalk_run(&w, yamldoc_root(d), conf_keys, c);
+    conf_finish(&w, c);
+    conf_finish_token(&w, c, buf ? NULL : path);
+    confwalk_done(&w);
+    conf_redact(errors, first, c->placement.token);
+    conf_redact(errors, first,
+                yamldoc_scalar(yamldoc_get(
+                    d, yamldoc_get(d, yamldoc_root(d), "placement"), "token")));
+    if (w.n_errors > 0)
         return -EINVAL;
     *ret = TAKE_PTR(c);
     return 0;
@@ -573,6 +473,18 @@ conf_load(const char *path, bool explicit, struct conf **ret,
 }
 
 void
+conf_apply_env(struct conf *c)
+{
+    const char *token = getenv(CONF_TOKEN_ENV);
+
+    if (!token || !token[0])
+        return;
+    confwalk_free_secret(c->placement.token);
+    c->placement.token = xstrdup(token);
+    c->placement.token_from_env = true;
+}
+
+void
 conf_free(struct conf *c)
 {
     if (!c)
@@ -586,6 +498,10 @@ conf_free(struct conf *c)
     free(c->sysfs_root);
     free(c->provider_config_dir);
     strv_clear(&c->enabled_mdev_types);
+    free(c->placement.endpoint);
+    confwalk_free_secret(c->placement.token);
+    free(c->placement.token_file);
+    free(c->placement.cacert);
     free(c);
 }
 

@@ -68,7 +68,9 @@ get_field_integer(const cJSON *o, const char *key, const char *what, long min,
 {
     char w[WHAT_MAX];
 
-    snprintf(w, sizeof(w), "%s%s%s", what, *what ? "." : "", key);
+    /* A field path longer than WHAT_MAX is cut: it only names the field. */
+    if (snprintf(w, sizeof(w), "%s%s%s", what, *what ? "." : "", key) < 0)
+        w[0] = '\0';
     return get_integer(cJSON_GetObjectItemCaseSensitive(o, key), w, min, max,
                        ret, eb);
 }

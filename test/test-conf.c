@@ -9,9 +9,11 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -19,6 +21,8 @@
 
 static struct conf *conf;
 static struct strv errors;
+static char *tmpdir;     /* made by tmp_file(), removed by teardown() */
+static struct strv made; /* files in tmpdir */
 
 static void
 teardown(void)
@@ -26,6 +30,14 @@ teardown(void)
     conf_free(conf);
     conf = NULL;
     strv_clear(&errors);
+    for (size_t i = 0; i < made.n; i++)
+        if (unlink(made.v[i]) < 0)
+            rmdir(made.v[i]);
+    strv_clear(&made);
+    if (tmpdir)
+        rmdir(tmpdir);
+    free(tmpdir);
+    tmpdir = NULL;
 }
 
 TestSuite(conf, .fini = teardown);
@@ -56,6 +68,45 @@ data_path(const char *var, const char *rel)
     return xasprintf("%s/%s", dir, rel);
 }
 
+/* A file name holding text, with exactly this mode (umask aside), in a
+ * fresh temporary directory; text NULL makes a directory.  The path is the
+ * caller's to free. */
+static char *
+tmp_file(const char *name, const char *text, mode_t mode)
+{
+    char *path;
+    int fd;
+
+    if (!tmpdir) {
+        tmpdir = xstrdup("/tmp/test-conf-XXXXXX");
+        cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+    }
+    path = xasprintf("%s/%s", tmpdir, name);
+    if (text) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+        cr_assert(eq(sz, (size_t)write(fd, text, strlen(text)), strlen(text)));
+        close(fd);
+    } else {
+        cr_assert(eq(int, mkdir(path, 0700), 0));
+    }
+    cr_assert(eq(int, chmod(path, mode), 0));
+    strv_push(&made, path);
+    return path;
+}
+
+/* A config file whose placement section says token_file: tokpath. */
+static char *
+conf_with_token_file(const char *tokpath)
+{
+    _cleanup_free_ char *text =
+        xasprintf("placement:\n  token_file: %s\n", tokpath);
+
+    _cleanup_free_ char *name = xasprintf("agent-%zu.yaml", made.n);
+
+    return tmp_file(name, text, 0644);
+}
+
 /* --- defaults and values ----------------------------------------------- */
 
 Test(conf, empty_text_gives_the_defaults)
@@ -72,6 +123,68 @@ Test(conf, empty_text_gives_the_defaults)
         eq(str, conf->provider_config_dir, CONF_DEFAULT_PROVIDER_CONFIG_DIR));
     cr_assert(not(conf->provider_config_dir_set));
     cr_assert(eq(sz, conf->n_types, 0));
+}
+
+Test(conf, without_placement_keys_the_defaults_hold)
+{
+    load_ok("node_name: x\nplacement:\n");
+    cr_assert(eq(ptr, conf->placement.endpoint, NULL));
+    cr_assert(not(conf->placement.endpoint_set));
+    cr_assert(eq(ptr, conf->placement.token, NULL));
+    cr_assert(eq(ptr, conf->placement.token_file, NULL));
+    cr_assert(not(conf->placement.token_from_env));
+    cr_assert(eq(ptr, conf->placement.cacert, NULL));
+    cr_assert(not(conf->placement.insecure));
+    cr_assert(eq(u32, conf->placement.timeout_s, 10));
+    cr_assert(eq(u32, conf->placement.max_parallel, 8));
+    cr_assert(eq(u32, conf->interval_s, 60));
+    cr_assert(eq(u32, conf->full_refresh_s, 300));
+}
+
+Test(conf, the_placement_keys_are_read)
+{
+    load_ok("placement:\n"
+            "  endpoint: HTTPS://placement.example:8778/placement//\n"
+            "  token: gAAAAABl-x_Y.z\n"
+            "  cacert: /etc/ssl/ca.pem\n"
+            "  insecure: true\n"
+            "  timeout_s: 3600\n"
+            "  max_parallel: 64\n"
+            "interval_s: 86400\n"
+            "full_refresh_s: 0\n");
+    cr_assert(eq(str, conf->placement.endpoint,
+                 "https://placement.example:8778/placement"));
+    cr_assert(conf->placement.endpoint_set);
+    cr_assert(eq(str, conf->placement.token, "gAAAAABl-x_Y.z"));
+    cr_assert(eq(str, conf->placement.cacert, "/etc/ssl/ca.pem"));
+    cr_assert(conf->placement.insecure);
+    cr_assert(eq(u32, conf->placement.timeout_s, 3600));
+    cr_assert(eq(u32, conf->placement.max_parallel, 64));
+    cr_assert(eq(u32, conf->interval_s, 86400));
+    cr_assert(eq(u32, conf->full_refresh_s, 0));
+}
+
+Test(conf, the_smallest_values_and_other_endpoint_forms_are_accepted)
+{
+    static const char *const urls[] = {
+        "http://127.0.0.1:8778", "http://[::1]:8778/",
+        "http://controller",     "https://h.example:1/a/b",
+        "http://[fe80::1]",      "http://host_1.x:65535",
+    };
+
+    for (size_t i = 0; i < sizeof(urls) / sizeof(*urls); i++) {
+        _cleanup_free_ char *text = xasprintf(
+            "placement:\n  endpoint: \"%s\"\n  timeout_s: 1\n"
+            "  max_parallel: 1\ninterval_s: 1\nfull_refresh_s: 604800\n",
+            urls[i]);
+
+        load_ok(text);
+        cr_assert(eq(u32, conf->placement.timeout_s, 1));
+        cr_assert(eq(u32, conf->placement.max_parallel, 1));
+        cr_assert(eq(u32, conf->interval_s, 1));
+        cr_assert(eq(u32, conf->full_refresh_s, 604800));
+        conf_free(TAKE_PTR(conf));
+    }
 }
 
 Test(conf, a_null_document_gives_the_defaults)
@@ -306,6 +419,103 @@ static struct bad bad_inputs[] = {
     { "provider_config_dir: etc/pc\n",
       "agent.yaml:1:22: provider_config_dir: \"etc/pc\" is not an absolute "
       "path" },
+    /* placement: the section, unknown and repeated keys */
+    { "placement: http://h\n",
+      "agent.yaml:1:12: placement: expected a mapping, got a scalar" },
+    { "placement:\n  frobnicate: 1\n",
+      "agent.yaml:2:3: placement.frobnicate: unknown key" },
+    { "placement:\n  endpoint: http://a\n  endpoint: http://b\n",
+      "agent.yaml:3:3: placement.endpoint: duplicate key (first at "
+      "agent.yaml:2:3)" },
+    { "endpoint: http://a\n", "agent.yaml:1:1: endpoint: unknown key" },
+    /* placement.endpoint */
+    { "placement:\n  endpoint: ftp://h\n",
+      "agent.yaml:2:13: placement.endpoint: \"ftp://h\" is not an http:// or "
+      "https:// URL" },
+    { "placement:\n  endpoint: 127.0.0.1:8778\n",
+      "agent.yaml:2:13: placement.endpoint: \"127.0.0.1:8778\" is not an "
+      "http:// or https:// URL" },
+    { "placement:\n  endpoint: http://\n",
+      "agent.yaml:2:13: placement.endpoint: \"http://\" has no valid "
+      "host[:port]" },
+    { "placement:\n  endpoint: http:///placement\n",
+      "agent.yaml:2:13: placement.endpoint: \"http:///placement\" has no "
+      "valid host[:port]" },
+    { "placement:\n  endpoint: http://h:0\n",
+      "agent.yaml:2:13: placement.endpoint: \"http://h:0\" has no valid "
+      "host[:port]" },
+    { "placement:\n  endpoint: http://h:65536\n",
+      "agent.yaml:2:13: placement.endpoint: \"http://h:65536\" has no valid "
+      "host[:port]" },
+    { "placement:\n  endpoint: http://h:x/\n",
+      "agent.yaml:2:13: placement.endpoint: \"http://h:x/\" has no valid "
+      "host[:port]" },
+    { "placement:\n  endpoint: \"http://[::1/\"\n",
+      "agent.yaml:2:13: placement.endpoint: \"http://[::1/\" has no valid "
+      "host[:port]" },
+    { "placement:\n  endpoint: http://h/?x=1\n",
+      "agent.yaml:2:13: placement.endpoint: \"http://h/?x=1\": a query (?) "
+      "or fragment (#) is not allowed" },
+    { "placement:\n  endpoint: \"http://h/#top\"\n",
+      "agent.yaml:2:13: placement.endpoint: \"http://h/#top\": a query (?) "
+      "or fragment (#) is not allowed" },
+    { "placement:\n  endpoint: \"http://h/a b\"\n",
+      "agent.yaml:2:13: placement.endpoint: \"http://h/a b\" contains a "
+      "space or a non-printable character" },
+    { "placement:\n  endpoint: http://admin:pw@h\n",
+      "agent.yaml:2:13: placement.endpoint: credentials (user:password@) in "
+      "the URL are not supported (value not shown)" },
+    { "placement:\n  endpoint:\n",
+      "agent.yaml:2:12: placement.endpoint: expected a string, got nothing" },
+    /* placement.token, token_file */
+    { "placement:\n  token: \"\"\n",
+      "agent.yaml:2:10: placement.token: the token is empty" },
+    { "placement:\n  token: \"a b\"\n",
+      "agent.yaml:2:10: placement.token: the token must be printable ASCII "
+      "without spaces (value not shown)" },
+    { "placement:\n  token: a\n  token_file: /t\n",
+      "agent.yaml:3:3: placement.token_file: the same setting as token, "
+      "given at agent.yaml:2:3" },
+    { "placement:\n  token_file: /t\n  token: a\n",
+      "agent.yaml:3:3: placement.token: the same setting as token_file, "
+      "given at agent.yaml:2:3" },
+    { "placement:\n  token_file: token\n",
+      "agent.yaml:2:15: placement.token_file: must be an absolute path "
+      "(value not shown: it may be the token itself)" },
+    /* placement.cacert, insecure, numbers */
+    { "placement:\n  cacert: ca.pem\n",
+      "agent.yaml:2:11: placement.cacert: \"ca.pem\" is not an absolute "
+      "path" },
+    { "placement:\n  insecure: maybe\n",
+      "agent.yaml:2:13: placement.insecure: expected true or false, not "
+      "\"maybe\"" },
+    { "placement:\n  timeout_s: 0\n",
+      "agent.yaml:2:14: placement.timeout_s: must be an integer in [1, "
+      "3600], not \"0\"" },
+    { "placement:\n  timeout_s: 3601\n",
+      "agent.yaml:2:14: placement.timeout_s: must be an integer in [1, "
+      "3600], not \"3601\"" },
+    { "placement:\n  max_parallel: 0\n",
+      "agent.yaml:2:17: placement.max_parallel: must be an integer in [1, "
+      "64], not \"0\"" },
+    { "placement:\n  max_parallel: 65\n",
+      "agent.yaml:2:17: placement.max_parallel: must be an integer in [1, "
+      "64], not \"65\"" },
+    { "interval_s: 0\n",
+      "agent.yaml:1:13: interval_s: must be an integer in [1, 86400], not "
+      "\"0\"" },
+    { "interval_s: 86401\n",
+      "agent.yaml:1:13: interval_s: must be an integer in [1, 86400], not "
+      "\"86401\"" },
+    { "interval_s: 1.5\n",
+      "agent.yaml:1:13: interval_s: must be an integer in [1, 86400], not "
+      "\"1.5\"" },
+    { "full_refresh_s: 604801\n",
+      "agent.yaml:1:17: full_refresh_s: must be an integer in [0, 604800], "
+      "not \"604801\"" },
+    { "full_refresh_s: -1\n",
+      "agent.yaml:1:17: full_refresh_s: must be an integer in [0, 604800], "
+      "not \"-1\"" },
 };
 
 ParameterizedTestParameters(conf, each_bad_input_gives_its_one_message)
@@ -422,10 +632,272 @@ Test(conf, the_shipped_example_and_demo_configs_are_valid)
               errors.n ? errors.v[0] : "");
     cr_assert(eq(sz, conf->n_types, 2));
     cr_assert(eq(u32, conf->types[0].max_instances, 8));
+    cr_assert(eq(str, conf->placement.endpoint, "http://127.0.0.1:8778"));
+    cr_assert(eq(ptr, conf->placement.token, NULL));
+    cr_assert(eq(u32, conf->interval_s, CONF_DEFAULT_INTERVAL_S));
     conf_free(TAKE_PTR(conf));
     cr_assert(eq(int, conf_load(demo, true, &conf, &errors), 0), "%s",
               errors.n ? errors.v[0] : "");
     cr_assert(eq(str, conf->node_name, "demo-host"));
     cr_assert(eq(str, conf->types[0].id, "nvidia-18"));
     cr_assert(eq(str, conf->types[1].id, "nvidia-13"));
+}
+
+/* --- the token: token_file, file modes, the environment ---------------- */
+
+Test(conf, token_file_gives_its_first_line_as_the_token)
+{
+    _cleanup_free_ char *tok = tmp_file("token", "gAAAA-tok_1\nrest\n", 0600);
+    _cleanup_free_ char *path = conf_with_token_file(tok);
+
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), 0), "%s",
+              errors.n ? errors.v[0] : "");
+    cr_assert(eq(str, conf->placement.token, "gAAAA-tok_1"));
+    cr_assert(eq(str, conf->placement.token_file, tok));
+}
+
+Test(conf, token_file_without_newline_and_read_only_is_fine)
+{
+    _cleanup_free_ char *tok = tmp_file("token", "admin", 0400);
+    _cleanup_free_ char *path = conf_with_token_file(tok);
+
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), 0), "%s",
+              errors.n ? errors.v[0] : "");
+    cr_assert(eq(str, conf->placement.token, "admin"));
+}
+
+/* Arrays, not pointers: Criterion hands parameters to a new process. */
+struct bad_token_file {
+    char text[64];
+    unsigned mode;
+    char error[160]; /* after "FILE:2:15: placement.token_file: TOKFILE" */
+};
+
+static struct bad_token_file bad_token_files[] = {
+    { "admin\n", 0644,
+      " is mode 0644: group or others may read or write the token; chmod "
+      "600 it" },
+    { "admin\n", 0640,
+      " is mode 0640: group or others may read or write the token; chmod "
+      "600 it" },
+    { "admin\n", 0620,
+      " is mode 0620: group or others may read or write the token; chmod "
+      "600 it" },
+    { "admin\n", 0602,
+      " is mode 0602: group or others may read or write the token; chmod "
+      "600 it" },
+    { "", 0600, ": the token is empty" },
+    { "\nadmin\n", 0600, ": the token is empty" },
+    { "ad min\n", 0600,
+      ": the token must be printable ASCII without spaces (value not "
+      "shown)" },
+    { "admin\r\n", 0600,
+      ": the token must be printable ASCII without spaces (value not "
+      "shown)" },
+};
+
+ParameterizedTestParameters(conf, a_bad_token_file_names_the_file)
+{
+    return cr_make_param_array(struct bad_token_file, bad_token_files,
+                               sizeof(bad_token_files) /
+                                   sizeof(*bad_token_files));
+}
+
+ParameterizedTest(struct bad_token_file *b, conf,
+                  a_bad_token_file_names_the_file)
+{
+    _cleanup_free_ char *tok = tmp_file("token", b->text, b->mode);
+    _cleanup_free_ char *path = conf_with_token_file(tok);
+    _cleanup_free_ char *want =
+        xasprintf("%s:2:15: placement.token_file: %s%s", path, tok, b->error);
+
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), -EINVAL));
+    cr_assert(eq(ptr, conf, NULL));
+    cr_assert(eq(sz, errors.n, 1), "first: %s", errors.v[0]);
+    cr_assert(eq(str, errors.v[0], want));
+}
+
+Test(conf, a_missing_or_odd_token_file_is_an_error_naming_it)
+{
+    _cleanup_free_ char *dir = tmp_file("tokdir", NULL, 0700);
+    _cleanup_free_ char *big = xmalloc(9000);
+    _cleanup_free_ char *huge = NULL;
+    _cleanup_free_ char *path = NULL;
+    _cleanup_free_ char *want = NULL;
+
+    memset(big, 'x', 8999);
+    big[8999] = '\0';
+    huge = tmp_file("huge", big, 0600);
+    path = tmp_file("agent.yaml",
+                    "placement:\n  token_file: /nonexistent/token\n", 0600);
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), -EINVAL));
+    want = xasprintf("%s:2:15: placement.token_file: /nonexistent/token: No "
+                     "such file or directory",
+                     path);
+    cr_assert(eq(str, errors.v[0], want));
+    strv_clear(&errors);
+    free(path);
+    path = conf_with_token_file(dir);
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), -EINVAL));
+    free(want);
+    want = xasprintf("%s:2:15: placement.token_file: %s is not a regular file",
+                     path, dir);
+    cr_assert(eq(str, errors.v[0], want));
+    strv_clear(&errors);
+    free(path);
+    path = conf_with_token_file(huge);
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), -EINVAL));
+    free(want);
+    want = xasprintf("%s:2:15: placement.token_file: %s: the token is longer "
+                     "than 8192 bytes",
+                     path, huge);
+    cr_assert(eq(str, errors.v[0], want));
+}
+
+Test(conf, a_config_file_holding_the_token_must_be_private)
+{
+    _cleanup_free_ char *path = tmp_file(
+        "agent.yaml", "node_name: n\nplacement:\n  token: admin\n", 0644);
+    _cleanup_free_ char *want = xasprintf(
+        "%s:3:3: placement.token: %s contains a secret but is mode 0644; "
+        "chmod 600 it",
+        path, path);
+
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), -EINVAL));
+    cr_assert(eq(sz, errors.n, 1));
+    cr_assert(eq(str, errors.v[0], want));
+    strv_clear(&errors);
+    cr_assert(eq(int, chmod(path, 0600), 0));
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), 0), "%s",
+              errors.n ? errors.v[0] : "");
+    cr_assert(eq(str, conf->placement.token, "admin"));
+}
+
+Test(conf, a_config_file_without_the_token_may_be_world_readable)
+{
+    _cleanup_free_ char *tok = tmp_file("token", "admin\n", 0600);
+    _cleanup_free_ char *path = conf_with_token_file(tok); /* 0644 */
+
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), 0), "%s",
+              errors.n ? errors.v[0] : "");
+    conf_free(TAKE_PTR(conf));
+    cr_assert(eq(int, chmod(path, 0666), 0));
+    cr_assert(eq(int, conf_load(path, true, &conf, &errors), 0), "%s",
+              errors.n ? errors.v[0] : "");
+}
+
+Test(conf, loading_ignores_the_environment_and_apply_env_overrides)
+{
+    cr_assert(eq(int, setenv(CONF_TOKEN_ENV, "from-env", 1), 0));
+    load_ok("placement:\n  token: from-file\n");
+    cr_assert(eq(str, conf->placement.token, "from-file"));
+    cr_assert(not(conf->placement.token_from_env));
+    conf_apply_env(conf);
+    cr_assert(eq(str, conf->placement.token, "from-env"));
+    cr_assert(conf->placement.token_from_env);
+}
+
+Test(conf, apply_env_sets_a_token_the_file_has_not)
+{
+    cr_assert(eq(int, setenv(CONF_TOKEN_ENV, "from-env", 1), 0));
+    load_ok("");
+    conf_apply_env(conf);
+    cr_assert(eq(str, conf->placement.token, "from-env"));
+}
+
+Test(conf, an_empty_or_unset_environment_token_changes_nothing)
+{
+    load_ok("placement:\n  token: from-file\n");
+    cr_assert(eq(int, setenv(CONF_TOKEN_ENV, "", 1), 0));
+    conf_apply_env(conf);
+    cr_assert(eq(str, conf->placement.token, "from-file"));
+    cr_assert(eq(int, unsetenv(CONF_TOKEN_ENV), 0));
+    conf_apply_env(conf);
+    cr_assert(eq(str, conf->placement.token, "from-file"));
+    cr_assert(not(conf->placement.token_from_env));
+}
+
+Test(conf, every_placement_problem_is_reported)
+{
+    cr_assert(eq(int,
+                 load("placement:\n"
+                      "  endpoint: ftp://h\n"
+                      "  frobnicate: 1\n"
+                      "  timeout_s: 0\n"
+                      "  max_parallel: 65\n"
+                      "  insecure: 2\n"
+                      "interval_s: 0\n"
+                      "full_refresh_s: -1\n"),
+                 -EINVAL));
+    cr_assert(eq(sz, errors.n, 7));
+    cr_assert(eq(str, errors.v[1],
+                 "agent.yaml:3:3: placement.frobnicate: unknown key"));
+    cr_assert(eq(str, errors.v[6],
+                 "agent.yaml:8:17: full_refresh_s: must be an integer in [0, "
+                 "604800], not \"-1\""));
+}
+
+/* Every way we know to make the loader talk about a token. */
+static const char *const token_leaks[] = {
+    "placement:\n  token: [s3cr3t-TOKEN]\n",
+    "placement:\n  token: {s3cr3t-TOKEN: 1}\n",
+    "placement:\n  token: \"s3cr3t-TOKEN with a space\"\n",
+    "placement:\n  token: \"s3cr3t-TOKEN\\u0001\"\n",
+    "placement:\n  token: \"s3cr3t-TOKEN\\u00e9\"\n",
+    "placement:\n  token: s3cr3t-TOKEN\n  token: s3cr3t-TOKEN2\n",
+    "placement:\n  token: s3cr3t-TOKEN\n  token_file: /nope\n",
+    "placement:\n  token_file: /nope\n  token: s3cr3t-TOKEN\n",
+    "placement:\n  token: s3cr3t-TOKEN\n  frobnicate: 1\n",
+    "placement:\n  token_file: s3cr3t-TOKEN\n",
+    "placement:\n  endpoint: http://admin:s3cr3t-TOKEN@h\n",
+    "placement:\n  endpoint: \"http://admin:s3cr3t-TOKEN/x@h\"\n",
+    "placement:\n  token: &t s3cr3t-TOKEN\n  cacert: *t\n",
+    "placement:\n  token: &t s3cr3t-TOKEN\nnode_uuid: *t\n",
+    "placement:\n  token: s3cr3t-TOKEN\n   bad: indent\n",
+    "placement:\n  token: \"s3cr3t-TOKEN\n",
+    "placement: {token: s3cr3t-TOKEN\n",
+    "token: s3cr3t-TOKEN\n",
+    "placement: s3cr3t-TOKEN\n",
+    "placement:\n  - token: s3cr3t-TOKEN\n",
+};
+
+static void
+assert_no_leak(const char *input)
+{
+    for (size_t i = 0; i < errors.n; i++)
+        cr_assert(eq(ptr, strstr(errors.v[i], "s3cr3t"), NULL),
+                  "input: %s\nmessage: %s", input, errors.v[i]);
+}
+
+Test(conf, no_message_ever_shows_the_token)
+{
+    size_t n = sizeof(token_leaks) / sizeof(*token_leaks);
+
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(eq(int, load(token_leaks[i]), -EINVAL), "input: %s",
+                  token_leaks[i]);
+        cr_assert(eq(ptr, conf, NULL));
+        assert_no_leak(token_leaks[i]);
+    }
+}
+
+Test(conf, no_message_from_token_files_or_modes_shows_the_token)
+{
+    _cleanup_free_ char *p644 = tmp_file(
+        "a.yaml",
+        "placement:\n  token: s3cr3t-TOKEN\n  timeout_s: s3cr3t-TOKEN\n", 0644);
+    _cleanup_free_ char *open_tok = tmp_file("t1", "s3cr3t-TOKEN\n", 0644);
+    _cleanup_free_ char *bad_tok = tmp_file("t2", "s3cr3t-TOKEN x\n", 0600);
+    _cleanup_free_ char *c1 = conf_with_token_file(open_tok);
+    _cleanup_free_ char *c2 = NULL;
+
+    cr_assert(eq(int, conf_load(p644, true, &conf, &errors), -EINVAL));
+    cr_assert(eq(sz, errors.n, 2));
+    cr_assert(ne(ptr, strstr(errors.v[0], "<token>"), NULL), "%s",
+              errors.v[0]); /* the alias-proof redaction at work */
+    cr_assert(eq(int, conf_load(c1, true, &conf, &errors), -EINVAL));
+    c2 = conf_with_token_file(bad_tok);
+    cr_assert(eq(int, conf_load(c2, true, &conf, &errors), -EINVAL));
+    cr_assert(eq(sz, errors.n, 4));
+    assert_no_leak("the files");
 }

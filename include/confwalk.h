@@ -1,0 +1,108 @@
+/*
+ * confwalk.h - walk a YAML mapping through a table of keys, into a struct.
+ *
+ * A key is a descriptor (name, kind, field offset, value check); a section
+ * or a mapping of sections points at its own table.  The walk never stops
+ * at a problem: it reports "FILE:LINE:COLUMN: KEY.PATH: what is wrong" and
+ * carries on, so one run shows every mistake in the file.  What the keys
+ * mean (defaults, cross-key rules) is the caller's business: conf.c.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strv.h"
+#include "yamldoc.h"
+
+#define CONFWALK_WHERE_MAX 4200 /* a path, ":line:column" */
+#define CONFWALK_URL_MAX 2048
+
+/* Check one string value (or list item, or mapping key): NULL if it is
+ * fine, perhaps after replacing *value by its canonical form; else what is
+ * wrong with it, for the walker to report and free().  A check of a secret
+ * must not quote the value. */
+typedef char *confwalk_check_fn(char **value);
+
+enum confwalk_kind {
+    CONFWALK_STRING,  /* char *, replaced */
+    CONFWALK_UINT,    /* unsigned, in [min, max] */
+    CONFWALK_BOOL,    /* bool */
+    CONFWALK_LIST,    /* struct strv; items checked one by one */
+    CONFWALK_SECTION, /* a struct at offset, keys in sub */
+    CONFWALK_MAP,     /* NAME: section; add() returns the struct for NAME */
+};
+
+enum confwalk_unique {
+    CONFWALK_REPEAT_OK,
+    CONFWALK_UNIQUE_IN_LIST, /* the same item twice in one list is an error */
+    CONFWALK_UNIQUE_IN_FILE, /* ... and in two lists of this key, too */
+};
+
+struct confwalk_key {
+    const char *name; /* NULL ends a table */
+    enum confwalk_kind kind;
+    size_t offset;                  /* of the field in the target struct */
+    confwalk_check_fn *check;       /* string, list item, map key */
+    enum confwalk_unique unique;    /* list */
+    unsigned min, max;              /* uint */
+    size_t set_flag;                /* CONFWALK_FLAG(): bool set when given */
+    const char *alias_of;           /* the same setting; both given: error */
+    bool secret;                    /* string: wiped before it is freed */
+    const struct confwalk_key *sub; /* section, map */
+    void *(*add)(void *target, const char *name); /* map */
+};
+
+#define CONFWALK_FIELD(type, f) .offset = offsetof(struct type, f)
+/* 0 means "no flag", so store the offset plus one. */
+#define CONFWALK_FLAG(type, f) .set_flag = offsetof(struct type, f) + 1
+
+/* A name some list or mapping holds: repeats are found through these. */
+struct confwalk_claim {
+    const char *key; /* the list's key, or "" for a mapping */
+    char *path;      /* of the list or mapping; "" for the root */
+    char *name;
+    yaml_node_t *node;
+};
+
+/* One walk over one document.  Callers read n_errors and claims (the names
+ * of a mapping at path P are the claims with key "" and path P); the rest
+ * is the walker's. */
+struct confwalk {
+    struct yamldoc *doc;
+    struct strv *errors; /* messages are appended here */
+    size_t n_errors;
+    struct confwalk_claim *claims;
+    size_t n_claims, cap_claims;
+};
+
+/* Start a walk of doc; messages go to errors.  No allocation. */
+void confwalk_init(struct confwalk *w, struct yamldoc *doc,
+                   struct strv *errors);
+/* Free the claims; the document and the messages stay the caller's. */
+void confwalk_done(struct confwalk *w);
+
+/* Walk the mapping root through keys, into target.  A non-mapping root is
+ * reported; a NULL or null root is an empty mapping. */
+void confwalk_run(struct confwalk *w, yaml_node_t *root,
+                  const struct confwalk_key *keys, void *target);
+
+/* Report "FILE:LINE:COLUMN: PATH: message" at node n (n NULL: "FILE: ..."),
+ * path NULL for none, and count it in n_errors. */
+void confwalk_error(struct confwalk *w, const yaml_node_t *n, const char *path,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The key node of key in the mapping map, or NULL (also when map is NULL or
+ * no mapping).  The first one: the walk reports repeats. */
+yaml_node_t *confwalk_key_node(struct confwalk *w, yaml_node_t *map,
+                               const char *key);
+
+/* Checks for any table.  An absolute path ('/...').  An http:// or
+ * https:// URL: host[:port][/path], no query or fragment, no user:password@
+ * (refused without quoting it), printable ASCII, at most CONFWALK_URL_MAX;
+ * canonical form: lower-case scheme, no trailing '/'. */
+char *confwalk_check_absolute(char **value);
+char *confwalk_check_url(char **value);
+
+/* free() a string that may hold a secret, wiping it first.  NULL is fine. */
+void confwalk_free_secret(char *s);
