@@ -147,21 +147,26 @@ assert_inventories(const char *uuid, const cJSON *want)
     cJSON_Delete(got);
 }
 
-/* Placement's traits of uuid, as one space-separated sorted string. */
+/* Placement's traits of uuid, sorted, as one space-separated string. */
 static char *
 traits_of(const char *uuid)
 {
     cJSON *got = get("/resource_providers/", uuid, "/traits");
+    struct strv sv = { 0 };
     const cJSON *t;
     char *s = xstrdup("");
 
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(got, "traits")) {
-        char *next = xasprintf("%s%s%s", s, *s ? " " : "", t->valuestring);
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(got, "traits"))
+        strv_push(&sv, t->valuestring);
+    cJSON_Delete(got);
+    strv_sort_uniq(&sv);
+    for (size_t i = 0; i < sv.n; i++) {
+        char *next = xasprintf("%s%s%s", s, i ? " " : "", sv.v[i]);
         free(s);
         s = next;
     }
-    cJSON_Delete(got);
-    return s; /* Placement lists traits sorted */
+    strv_clear(&sv);
+    return s;
 }
 
 static char *
@@ -413,7 +418,10 @@ Test(sync, a_type_switch_replaces_inventory_and_type_trait)
                "  nvidia-11:\n"
                "    max_instances: 10\n"
                "  nvidia-12:\n"
-               "    device_addresses: [\"0000:3e:00.0\"]\n",
+               "    device_addresses: [\"0000:3e:00.0\"]\n"
+               "  nvidia-18:\n" /* still enabled: its traits stay managed */
+               "    device_addresses: [\"0000:99:00.0\"]\n"
+               "    traits: [CUSTOM_CAD]\n",
                "admin");
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -421,7 +429,7 @@ Test(sync, a_type_switch_replaces_inventory_and_type_trait)
     cr_assert(ne(ptr, strstr(traits, "CUSTOM_NVIDIA_12"), NULL), "%s", traits);
     cr_assert(eq(ptr, strstr(traits, "CUSTOM_NVIDIA_18"), NULL), "%s", traits);
     cr_assert(eq(ptr, strstr(traits, "CUSTOM_CAD"), NULL),
-              "a configured trait of the old type goes too: %s", traits);
+              "the old type's configured trait goes too: %s", traits);
     d = dump();
     assert_placement_holds(d);
     cJSON_Delete(d);
