@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,22 @@ xfer_set_method(CURL *e, const struct http_req *r)
     return c;
 }
 
+/* `run` blocks SIGTERM/SIGINT and takes them with sigtimedwait() between
+ * passes; one pending while a transfer hangs on a slow Placement means
+ * "stop now": abandon the transfer so the service exits within a second
+ * (libcurl calls this at least once a second). */
+static int
+on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+            curl_off_t ultotal, curl_off_t ulnow)
+{
+    sigset_t pending;
+
+    if (sigpending(&pending) < 0)
+        return 0;
+    return sigismember(&pending, SIGTERM) == 1 ||
+           sigismember(&pending, SIGINT) == 1;
+}
+
 static CURLcode
 xfer_set_transport(const struct http *h, CURL *e)
 {
@@ -280,6 +297,8 @@ xfer_set_transport(const struct http *h, CURL *e)
 #endif
     SETOPT(c, e, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(c, e, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(c, e, CURLOPT_NOPROGRESS, 0L);
+    SETOPT(c, e, CURLOPT_XFERINFOFUNCTION, on_progress);
     SETOPT(c, e, CURLOPT_TIMEOUT, h->timeout_s);
     SETOPT(c, e, CURLOPT_CONNECTTIMEOUT,
            h->timeout_s < 10 ? h->timeout_s : 10L);
