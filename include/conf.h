@@ -72,6 +72,19 @@ struct conf_placement {
     unsigned max_parallel; /* concurrent requests; default 8, in [1, 64] */
 };
 
+/* reconcile: how allocations become mdevs (issue 4). */
+struct conf_reconcile {
+    bool enabled;            /* run reconciles after each sync; default true */
+    bool remove_orphans;     /* default false: orphans are only reported */
+    unsigned orphan_grace_s; /* default 300 */
+    char *persist;           /* "mdevctl" (default) or "none" */
+    char *mdevctl_dir;       /* default CONF_DEFAULT_MDEVCTL_DIR */
+};
+
+#define CONF_DEFAULT_LIBVIRT_URI "qemu:///system"
+#define CONF_DEFAULT_MDEVCTL_DIR "/etc/mdevctl.d"
+#define CONF_DEFAULT_ORPHAN_GRACE_S 300
+
 struct conf {
     char *path;              /* file read, or NULL for built-in defaults */
     char *node_name;         /* default: the host name */
@@ -87,7 +100,9 @@ struct conf {
     bool enabled_mdev_types_set;
     struct conf_placement placement;
     unsigned interval_s;     /* run: between passes; default 60, [1, 86400] */
-    unsigned full_refresh_s; /* run: full re-read period; default 300,
+    unsigned full_refresh_s;
+    char *libvirt_uri;       /* guests are read through it (read-only) */
+    struct conf_reconcile reconcile; /* run: full re-read period; default 300,
                               * [0, 604800]; 0: every pass */
 };
 

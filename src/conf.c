@@ -201,6 +201,26 @@ static const struct confwalk_key placement_keys[] = {
     { NULL },
 };
 
+static char *
+check_persist(char **value)
+{
+    return strcmp(*value, "mdevctl") == 0 || strcmp(*value, "none") == 0
+               ? NULL
+               : xstrdup("must be mdevctl or none");
+}
+
+static const struct confwalk_key reconcile_keys[] = {
+    { "enabled", CONFWALK_BOOL, FIELD(conf_reconcile, enabled) },
+    { "remove_orphans", CONFWALK_BOOL, FIELD(conf_reconcile, remove_orphans) },
+    { "orphan_grace_s", CONFWALK_UINT, FIELD(conf_reconcile, orphan_grace_s),
+      .min = 0, .max = 604800 },
+    { "persist", CONFWALK_STRING, FIELD(conf_reconcile, persist),
+      .check = check_persist },
+    { "mdevctl_dir", CONFWALK_STRING, FIELD(conf_reconcile, mdevctl_dir),
+      .check = confwalk_check_absolute },
+    { NULL },
+};
+
 static const struct confwalk_key conf_keys[] = {
     { "node_name", CONFWALK_STRING, FIELD(conf, node_name),
       .check = check_node_name },
@@ -224,6 +244,9 @@ static const struct confwalk_key conf_keys[] = {
       .max = 86400 },
     { "full_refresh_s", CONFWALK_UINT, FIELD(conf, full_refresh_s), .min = 0,
       .max = 604800 },
+    { "libvirt_uri", CONFWALK_STRING, FIELD(conf, libvirt_uri) },
+    { "reconcile", CONFWALK_SECTION, FIELD(conf, reconcile),
+      .sub = reconcile_keys },
     { NULL },
 };
 
@@ -418,6 +441,11 @@ conf_new(void)
     c->placement.max_parallel = CONF_DEFAULT_MAX_PARALLEL;
     c->interval_s = CONF_DEFAULT_INTERVAL_S;
     c->full_refresh_s = CONF_DEFAULT_FULL_REFRESH_S;
+    c->libvirt_uri = xstrdup(CONF_DEFAULT_LIBVIRT_URI);
+    c->reconcile.enabled = true;
+    c->reconcile.orphan_grace_s = CONF_DEFAULT_ORPHAN_GRACE_S;
+    c->reconcile.persist = xstrdup("mdevctl");
+    c->reconcile.mdevctl_dir = xstrdup(CONF_DEFAULT_MDEVCTL_DIR);
     return c;
 }
 
@@ -502,6 +530,9 @@ conf_free(struct conf *c)
     confwalk_free_secret(c->placement.token);
     free(c->placement.token_file);
     free(c->placement.cacert);
+    free(c->libvirt_uri);
+    free(c->reconcile.persist);
+    free(c->reconcile.mdevctl_dir);
     free(c);
 }
 

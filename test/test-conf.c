@@ -141,6 +141,45 @@ Test(conf, without_placement_keys_the_defaults_hold)
     cr_assert(eq(u32, conf->full_refresh_s, 300));
 }
 
+Test(conf, the_reconcile_keys_default_and_are_read)
+{
+    load_ok("node_name: x\n");
+    cr_assert(eq(str, conf->libvirt_uri, "qemu:///system"));
+    cr_assert(conf->reconcile.enabled);
+    cr_assert(not(conf->reconcile.remove_orphans));
+    cr_assert(eq(u32, conf->reconcile.orphan_grace_s, 300));
+    cr_assert(eq(str, conf->reconcile.persist, "mdevctl"));
+    cr_assert(eq(str, conf->reconcile.mdevctl_dir, "/etc/mdevctl.d"));
+    conf_free(conf);
+    conf = NULL;
+    load_ok("libvirt_uri: test:///tmp/node.xml\n"
+            "reconcile:\n"
+            "  enabled: false\n"
+            "  remove_orphans: true\n"
+            "  orphan_grace_s: 0\n"
+            "  persist: none\n"
+            "  mdevctl_dir: /tmp/mdevctl.d\n");
+    cr_assert(eq(str, conf->libvirt_uri, "test:///tmp/node.xml"));
+    cr_assert(not(conf->reconcile.enabled));
+    cr_assert(conf->reconcile.remove_orphans);
+    cr_assert(eq(u32, conf->reconcile.orphan_grace_s, 0));
+    cr_assert(eq(str, conf->reconcile.persist, "none"));
+    cr_assert(eq(str, conf->reconcile.mdevctl_dir, "/tmp/mdevctl.d"));
+}
+
+Test(conf, a_bad_reconcile_setting_is_reported_with_its_position)
+{
+    cr_assert(lt(int, load("reconcile:\n  persist: systemd\n"
+                           "  mdevctl_dir: etc\n"), 0));
+    cr_assert(eq(sz, errors.n, 2));
+    cr_assert(ne(ptr, strstr(errors.v[0], "agent.yaml:2:12:"), NULL), "%s",
+              errors.v[0]);
+    cr_assert(ne(ptr, strstr(errors.v[0], "must be mdevctl or none"), NULL),
+              "%s", errors.v[0]);
+    cr_assert(ne(ptr, strstr(errors.v[1], "agent.yaml:3:16:"), NULL), "%s",
+              errors.v[1]);
+}
+
 Test(conf, the_placement_keys_are_read)
 {
     load_ok("placement:\n"
