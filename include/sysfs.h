@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "cleanup.h"
 #include "errbuf.h"
@@ -51,6 +52,11 @@ int sysfs_list(const struct sysfs *fs, const char *rel, struct strv *ret,
  * leaves the root, -ELOOP for too many links. */
 int sysfs_resolve(const struct sysfs *fs, const char *rel, char **ret,
                   struct errbuf *eb) __attribute__((warn_unused_result));
+
+/* When rel (links followed inside the root) last changed: for an mdev's
+ * directory, when it was created.  The age of an orphan comes from it. */
+int sysfs_ctime(const struct sysfs *fs, const char *rel, time_t *ret,
+                struct errbuf *eb) __attribute__((warn_unused_result));
 
 /* Whether rel exists (following links inside the root). */
 bool sysfs_exists(const struct sysfs *fs, const char *rel);

@@ -25,6 +25,7 @@ struct tree_device {
     char *address;     /* "0000:84:00.0" */
     char *mdev_type;   /* "nvidia-35" */
     char *type_name;   /* "GRID M60-0B" */
+    char *rc;          /* the resource class the agent reports: "VGPU" */
     struct strv parents; /* mdev parent names (the VFs of an SR-IOV group) */
     struct strv mdevs;   /* existing mdevs of the type */
 };

@@ -316,6 +316,22 @@ sysfs_lexists(const struct sysfs *fs, const char *rel)
     return resolve(fs, rel, false, &path, NULL) == 0;
 }
 
+int
+sysfs_ctime(const struct sysfs *fs, const char *rel, time_t *ret,
+            struct errbuf *eb)
+{
+    _cleanup_free_ char *path = NULL;
+    struct stat st;
+    int r = resolve(fs, rel, true, &path, eb);
+
+    if (r < 0)
+        return r;
+    if (fstatat(fs->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return fail(eb, -errno, rel, "%s", strerror(errno));
+    *ret = st.st_ctime;
+    return 0;
+}
+
 /* --- opening --------------------------------------------------------- */
 
 /* Open a resolved (symlink-free) path; errno-style result. */
@@ -413,8 +429,10 @@ sysfs_read_str(const struct sysfs *fs, const char *rel, char **ret,
     if (memchr(buf, '\0', len))
         return fail(eb, -EILSEQ, rel, "contains a NUL byte");
     if (len > 0 && buf[len - 1] == '\n')
-        buf[len - 1] = '\0';
-    *ret = TAKE_PTR(buf);
+        buf[--len] = '\0';
+    /* read_all's buffer is 8 KiB and callers keep these strings (every
+     * type's name and description, per GPU): keep only the text. */
+    *ret = xrealloc(TAKE_PTR(buf), len + 1);
     return 0;
 }
 

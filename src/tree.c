@@ -52,6 +52,7 @@ device_new(const struct policy_gpu *gpu)
     d->address = xstrdup(gpu->address);
     d->mdev_type = xstrdup(gpu->conf->id);
     d->type_name = xstrdup(gpu->type->name ? gpu->type->name : gpu->conf->id);
+    d->rc = xstrdup(gpu->conf->mdev_class);
     strv_copy(&d->parents, &gpu->parents);
     strv_copy(&d->mdevs, &gpu->mdevs);
     return d;
@@ -213,6 +214,7 @@ device_free(struct tree_device *d)
     free(d->address);
     free(d->mdev_type);
     free(d->type_name);
+    free(d->rc);
     strv_clear(&d->parents);
     strv_clear(&d->mdevs);
     free(d);
