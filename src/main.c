@@ -15,6 +15,7 @@ static const struct cmd *const commands[] = {
     &cmd_dump,
     &cmd_sync,
     &cmd_run,
+    &cmd_reconcile,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))

@@ -1,0 +1,71 @@
+/*
+ * reconcile.h - which mdevs the host must have, from Placement's claims.
+ *
+ * Allocations are the single source of truth: a consumer holding n units
+ * of a GPU provider's class needs n mdevs of the provider's type on that
+ * GPU.  Their UUIDs: the ones the consumer's libvirt domain references, or
+ * else UUIDv5(consumer, "<provider uuid>/<i>"), so whatever builds the
+ * guest uses exactly the mdevs its claim owns and no two consumers can pick
+ * the same one.  reconcile_plan() is pure: it decides, the command acts.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cleanup.h"
+#include "guests.h"
+#include "mdev.h"
+#include "strv.h"
+#include "tree.h"
+
+#define RECONCILE_UUID_LEN 37
+
+/* consumer holds n units on provider (a GPU provider of the tree), which
+ * Placement knows as uuid (the tree's UUID, or the one of an adopted
+ * provider). */
+struct reconcile_claim {
+    const struct tree_provider *provider;
+    char uuid[RECONCILE_UUID_LEN];
+    char consumer[RECONCILE_UUID_LEN];
+    long n;
+};
+
+struct reconcile_mdev {
+    char uuid[RECONCILE_UUID_LEN];
+    char *parent;    /* mdev parent name ("0000:84:00.0", a VF) */
+    char *mdev_type;
+    char consumer[RECONCILE_UUID_LEN]; /* "" for orphans */
+    char provider[RECONCILE_UUID_LEN]; /* "" for orphans */
+    char *why;       /* misplaced/unaccounted/error: what is wrong */
+};
+
+struct reconcile_plan {
+    struct reconcile_mdev *create;      /* missing: make them */
+    size_t n_create;
+    struct reconcile_mdev *keep;        /* expected and present */
+    size_t n_keep;
+    struct reconcile_mdev *misplaced;   /* right UUID, wrong GPU or type */
+    size_t n_misplaced;
+    struct reconcile_mdev *unaccounted; /* a guest's mdev with no claim */
+    size_t n_unaccounted;
+    struct reconcile_mdev *orphans;     /* managed, unclaimed, unreferenced */
+    size_t n_orphans;
+    struct reconcile_mdev *errors;      /* e.g. no capacity left */
+    size_t n_errors;
+};
+
+/* guests may be NULL (libvirt unreachable): then no mdev is an orphan,
+ * since without the guest list none can be proven unused. */
+struct reconcile_plan *reconcile_plan(const struct tree *t,
+                                      const struct mdev_host *h,
+                                      const struct guests *guests,
+                                      const struct reconcile_claim *claims,
+                                      size_t n_claims);
+void reconcile_plan_free(struct reconcile_plan *p);
+DEFINE_CLEANUP(struct reconcile_plan, reconcile_plan_free)
+
+/* UUIDv5(namespace = consumer, name = "<provider uuid>/<i>"), lower case.
+ * Returns -EINVAL when consumer is no UUID. */
+int reconcile_uuid(const char *consumer, const char *provider_uuid,
+                   unsigned i, char ret[RECONCILE_UUID_LEN]);

@@ -1,0 +1,128 @@
+/*
+ * reconcile-act.c - carry out a reconcile plan (see reconcile-act.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mdevctl.h"
+#include "reconcile-act.h"
+#include "xalloc.h"
+
+static struct reconcile_action *
+record(struct reconcile_report *r, const char *action,
+       const struct reconcile_mdev *m)
+{
+    struct reconcile_action *a;
+
+    r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
+    a = &r->v[r->n++];
+    *a = (struct reconcile_action){ .action = action,
+                                    .parent = xstrdup(m->parent),
+                                    .mdev_type = xstrdup(m->mdev_type) };
+    memcpy(a->uuid, m->uuid, sizeof(a->uuid));
+    memcpy(a->consumer, m->consumer, sizeof(a->consumer));
+    memcpy(a->provider, m->provider, sizeof(a->provider));
+    return a;
+}
+
+static void
+result(struct reconcile_report *r, struct reconcile_action *a, int rc,
+       const struct errbuf *eb, bool dry_run)
+{
+    if (dry_run) {
+        a->result = xstrdup("planned");
+    } else if (rc < 0) {
+        a->result = xasprintf("error: %s", eb->msg);
+        r->failed++;
+    } else {
+        a->result = xstrdup("ok");
+    }
+}
+
+/* Write uuid to the type's create file under the parent's directory. */
+static int
+create_mdev(const struct sysfs *fs, const struct mdev_host *h,
+            const struct reconcile_mdev *m, struct errbuf *eb)
+{
+    const struct mdev_parent *p = mdev_host_find_parent(h, m->parent);
+    _cleanup_free_ char *rel = NULL;
+
+    if (!p)
+        return errbuf_set(eb, -ENODEV, "parent %s is gone", m->parent);
+    rel = xasprintf("%s/mdev_supported_types/%s/create", p->path,
+                    m->mdev_type);
+    return sysfs_write(fs, rel, m->uuid, eb);
+}
+
+static void
+persist(struct reconcile_report *r, const struct reconcile_mdev *m,
+        const struct reconcile_opts *o)
+{
+    struct errbuf eb = { 0 };
+    int rc;
+
+    if (!o->mdevctl_dir || o->dry_run)
+        return;
+    rc = mdevctl_write(o->mdevctl_dir, m->parent, m->uuid, m->mdev_type, &eb);
+    if (rc != 0) /* 0: the definition was already there */
+        result(r, record(r, "persist", m), rc, &eb, false);
+}
+
+/* An orphan goes only when asked, when older than the grace time, and the
+ * plan already proved no guest references it. */
+static void
+remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
+              const struct reconcile_mdev *m, const struct reconcile_opts *o)
+{
+    _cleanup_free_ char *dir = xasprintf("bus/mdev/devices/%s", m->uuid);
+    _cleanup_free_ char *rel = xasprintf("%s/remove", dir);
+    struct errbuf eb = { 0 };
+    time_t born;
+    int rc;
+
+    if (!o->remove_orphans || sysfs_ctime(fs, dir, &born, &eb) < 0 ||
+        time(NULL) - born < (time_t)o->grace_s)
+        return;
+    rc = o->dry_run ? 0 : sysfs_write(fs, rel, "1", &eb);
+    result(r, record(r, "remove", m), rc, &eb, o->dry_run);
+    if (rc == 0 && o->mdevctl_dir && !o->dry_run) {
+        rc = mdevctl_remove(o->mdevctl_dir, m->parent, m->uuid, &eb);
+        if (rc != -ENOENT)
+            result(r, record(r, "unpersist", m), rc, &eb, false);
+    }
+}
+
+void
+reconcile_act(const struct reconcile_plan *p, const struct sysfs *fs,
+              const struct mdev_host *h, const struct reconcile_opts *o,
+              struct reconcile_report *ret)
+{
+    for (size_t i = 0; i < p->n_create; i++) {
+        struct errbuf eb = { 0 };
+        int rc = o->dry_run ? 0 : create_mdev(fs, h, &p->create[i], &eb);
+
+        result(ret, record(ret, "create", &p->create[i]), rc, &eb, o->dry_run);
+        if (rc == 0)
+            persist(ret, &p->create[i], o);
+    }
+    for (size_t i = 0; i < p->n_keep; i++)
+        persist(ret, &p->keep[i], o);
+    for (size_t i = 0; i < p->n_orphans; i++)
+        remove_orphan(ret, fs, &p->orphans[i], o);
+}
+
+void
+reconcile_report_clear(struct reconcile_report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].parent);
+        free(r->v[i].mdev_type);
+        free(r->v[i].result);
+    }
+    free(r->v);
+    *r = (struct reconcile_report){ 0 };
+}

@@ -1,0 +1,278 @@
+/*
+ * reconcile.c - plan the mdevs Placement's claims need (see reconcile.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <uuid/uuid.h>
+
+#include "reconcile.h"
+#include "xalloc.h"
+
+int
+reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
+               char ret[RECONCILE_UUID_LEN])
+{
+    _cleanup_free_ char *name = xasprintf("%s/%u", provider_uuid, i);
+    uuid_t ns, out;
+
+    if (uuid_parse(consumer, ns) < 0)
+        return -EINVAL;
+    uuid_generate_sha1(out, ns, name, strlen(name));
+    uuid_unparse_lower(out, ret);
+    return 0;
+}
+
+/* Units still free per (parent, type) while creates are planned. */
+struct room {
+    const char *parent, *type;
+    unsigned left;
+};
+
+struct planner {
+    const struct tree *tree;
+    const struct mdev_host *host;
+    const struct guests *guests;
+    struct reconcile_plan *plan;
+    struct strv assigned; /* UUIDs some claim expects */
+    struct room *rooms;
+    size_t n_rooms, cap_rooms;
+};
+
+static struct reconcile_mdev *
+add(struct reconcile_mdev **v, size_t *n, const char *uuid, const char *parent,
+    const char *type)
+{
+    struct reconcile_mdev *m;
+
+    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+    m = &(*v)[(*n)++];
+    *m = (struct reconcile_mdev){ .parent = xstrdup(parent ? parent : ""),
+                                  .mdev_type = xstrdup(type ? type : "") };
+    snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+    return m;
+}
+
+static void
+tag(struct reconcile_mdev *m, const struct reconcile_claim *c)
+{
+    snprintf(m->consumer, sizeof(m->consumer), "%s", c->consumer);
+    snprintf(m->provider, sizeof(m->provider), "%s", c->uuid);
+}
+
+static const struct mdev_device *
+find_mdev(const struct mdev_host *h, const char *uuid)
+{
+    for (size_t i = 0; i < h->n_mdevs; i++)
+        if (strcasecmp(h->mdevs[i].uuid, uuid) == 0)
+            return &h->mdevs[i];
+    return NULL;
+}
+
+static struct room *
+room_of(struct planner *pl, const char *parent, const char *type)
+{
+    const struct mdev_parent *p = mdev_host_find_parent(pl->host, parent);
+    const struct mdev_type *t = p ? mdev_parent_find_type(p, type) : NULL;
+    struct room *r;
+
+    for (size_t i = 0; i < pl->n_rooms; i++)
+        if (strcmp(pl->rooms[i].parent, parent) == 0 &&
+            strcmp(pl->rooms[i].type, type) == 0)
+            return &pl->rooms[i];
+    xgrow(&pl->rooms, &pl->cap_rooms, pl->n_rooms, sizeof(*pl->rooms));
+    r = &pl->rooms[pl->n_rooms++];
+    *r = (struct room){ parent, type, t ? t->available : 0 };
+    return r;
+}
+
+/* One expected UUID: keep it, call it misplaced, or plan its create on the
+ * first parent (VF, in address order) with room. */
+static void
+expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
+{
+    const struct tree_device *d = c->provider->device;
+    const struct mdev_device *m = find_mdev(pl->host, uuid);
+    struct reconcile_plan *p = pl->plan;
+    struct reconcile_mdev *x;
+
+    strv_push(&pl->assigned, uuid);
+    if (m && strv_contains(&d->parents, m->parent) &&
+        strcmp(m->type_id, d->mdev_type) == 0) {
+        tag(add(&p->keep, &p->n_keep, uuid, m->parent, m->type_id), c);
+        return;
+    }
+    if (m) {
+        x = add(&p->misplaced, &p->n_misplaced, uuid, m->parent, m->type_id);
+        tag(x, c);
+        x->why = xasprintf("is on %s as %s; the claim is for %s on %s",
+                           m->parent, m->type_id, d->mdev_type, d->address);
+        return;
+    }
+    for (size_t i = 0; i < d->parents.n; i++) {
+        struct room *r = room_of(pl, d->parents.v[i], d->mdev_type);
+
+        if (r->left > 0) {
+            r->left--;
+            tag(add(&p->create, &p->n_create, uuid, d->parents.v[i],
+                    d->mdev_type), c);
+            return;
+        }
+    }
+    x = add(&p->errors, &p->n_errors, uuid, d->address, d->mdev_type);
+    tag(x, c);
+    x->why = xasprintf("no capacity left for %s on %s", d->mdev_type,
+                       d->address);
+}
+
+/* Rank of a guest's mdev for this claim: on this GPU first, then missing
+ * (a reboot), then elsewhere (will show as misplaced). */
+static int
+rank(const struct planner *pl, const struct tree_device *d, const char *uuid)
+{
+    const struct mdev_device *m = find_mdev(pl->host, uuid);
+
+    if (m && strv_contains(&d->parents, m->parent))
+        return 0;
+    return m ? 2 : 1;
+}
+
+static void
+plan_claim(struct planner *pl, const struct reconcile_claim *c)
+{
+    const struct guest *g = pl->guests ? guests_find(pl->guests, c->consumer)
+                                       : NULL;
+    long done = 0;
+
+    for (int want = 0; g && want <= 2; want++)
+        for (size_t i = 0; i < g->mdevs.n && done < c->n; i++)
+            if (!strv_contains(&pl->assigned, g->mdevs.v[i]) &&
+                rank(pl, c->provider->device, g->mdevs.v[i]) == want) {
+                expect(pl, c, g->mdevs.v[i]);
+                done++;
+            }
+    for (unsigned i = 0; done < c->n; i++) {
+        char uuid[RECONCILE_UUID_LEN];
+
+        if (reconcile_uuid(c->consumer, c->uuid, i, uuid) < 0)
+            return;
+        if (strv_contains(&pl->assigned, uuid))
+            continue;
+        expect(pl, c, uuid);
+        done++;
+    }
+}
+
+static bool
+has_claim(const struct reconcile_claim *claims, size_t n, const char *consumer)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(claims[i].consumer, consumer) == 0)
+            return true;
+    return false;
+}
+
+/* A guest's mdevs that no claim expects: Placement does not know them. */
+static void
+find_unaccounted(struct planner *pl, const struct reconcile_claim *claims,
+                 size_t n_claims)
+{
+    struct reconcile_plan *p = pl->plan;
+
+    for (size_t i = 0; pl->guests && i < pl->guests->n; i++) {
+        const struct guest *g = &pl->guests->v[i];
+
+        for (size_t j = 0; j < g->mdevs.n; j++) {
+            const struct mdev_device *m = find_mdev(pl->host, g->mdevs.v[j]);
+            struct reconcile_mdev *x;
+
+            if (strv_contains(&pl->assigned, g->mdevs.v[j]))
+                continue;
+            x = add(&p->unaccounted, &p->n_unaccounted, g->mdevs.v[j],
+                    m ? m->parent : NULL, m ? m->type_id : NULL);
+            snprintf(x->consumer, sizeof(x->consumer), "%s", g->uuid);
+            x->why = xstrdup(has_claim(claims, n_claims, g->uuid)
+                                 ? "guest references more mdevs than its "
+                                   "claim holds"
+                                 : "guest holds no VGPU allocation on this "
+                                   "host's GPUs");
+        }
+    }
+}
+
+/* An mdev of a managed type on a managed GPU. */
+static bool
+managed(const struct tree *t, const struct mdev_device *m)
+{
+    for (size_t i = 0; i < t->n_providers; i++) {
+        const struct tree_device *d = t->providers[i].device;
+
+        if (d && strcmp(d->mdev_type, m->type_id) == 0 &&
+            strv_contains(&d->parents, m->parent))
+            return true;
+    }
+    return false;
+}
+
+static void
+find_orphans(struct planner *pl)
+{
+    struct reconcile_plan *p = pl->plan;
+
+    if (!pl->guests) /* without the guest list nothing is provably unused */
+        return;
+    for (size_t i = 0; i < pl->host->n_mdevs; i++) {
+        const struct mdev_device *m = &pl->host->mdevs[i];
+
+        if (managed(pl->tree, m) && !strv_contains(&pl->assigned, m->uuid) &&
+            !guests_find_mdev(pl->guests, m->uuid))
+            add(&p->orphans, &p->n_orphans, m->uuid, m->parent, m->type_id);
+    }
+}
+
+struct reconcile_plan *
+reconcile_plan(const struct tree *t, const struct mdev_host *h,
+               const struct guests *guests,
+               const struct reconcile_claim *claims, size_t n_claims)
+{
+    struct planner pl = { .tree = t, .host = h, .guests = guests,
+                          .plan = xcalloc(1, sizeof(struct reconcile_plan)) };
+
+    for (size_t i = 0; i < n_claims; i++)
+        if (claims[i].provider->device && claims[i].n > 0)
+            plan_claim(&pl, &claims[i]);
+    find_unaccounted(&pl, claims, n_claims);
+    find_orphans(&pl);
+    strv_clear(&pl.assigned);
+    free(pl.rooms);
+    return pl.plan;
+}
+
+static void
+mdevs_free(struct reconcile_mdev *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].parent);
+        free(v[i].mdev_type);
+        free(v[i].why);
+    }
+    free(v);
+}
+
+void
+reconcile_plan_free(struct reconcile_plan *p)
+{
+    if (!p)
+        return;
+    mdevs_free(p->create, p->n_create);
+    mdevs_free(p->keep, p->n_keep);
+    mdevs_free(p->misplaced, p->n_misplaced);
+    mdevs_free(p->unaccounted, p->n_unaccounted);
+    mdevs_free(p->orphans, p->n_orphans);
+    mdevs_free(p->errors, p->n_errors);
+    free(p);
+}
