@@ -16,6 +16,7 @@ static const struct cmd *const commands[] = {
     &cmd_sync,
     &cmd_run,
     &cmd_reconcile,
+    &cmd_mdevs,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))
@@ -41,9 +42,14 @@ usage(FILE *out)
             "\n"
             "Commands:\n",
             CONF_DEFAULT_PATH);
-    for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-10s %s\n  %-10s   %s\n", commands[i]->name,
-                commands[i]->args, "", commands[i]->summary);
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (*commands[i]->args)
+            fprintf(out, "  %-10s %s\n  %-10s ", commands[i]->name,
+                    commands[i]->args, "");
+        else
+            fprintf(out, "  %-10s ", commands[i]->name);
+        fprintf(out, "%s\n", commands[i]->summary);
+    }
     fprintf(out, "\nExit status: 0 ok, 1 failed, 2 usage or configuration "
                  "error.\nSee vgpu-agent(8).\n");
 }

@@ -1,0 +1,151 @@
+/*
+ * cmd-mdevs.c - `vgpu-agent mdevs CONSUMER`: the mdevs a consumer's claim
+ * owns on this host, so whatever builds the guest uses exactly those.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+#include <uuid/uuid.h>
+
+#include "claims.h"
+#include "cmd.h"
+#include "guests.h"
+#include "http.h"
+#include "log.h"
+#include "placement.h"
+#include "reconcile.h"
+
+#define XC(s) ((const xmlChar *)(s)) /* libxml2 takes const names */
+
+static void
+mdevs_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] mdevs CONSUMER "
+            "[--format text|xml]\n"
+            "\n"
+            "Print the mdevs the consumer's VGPU allocations on this host "
+            "own: the\nUUIDs its libvirt domain references, or the "
+            "deterministic ones\nUUIDv5(consumer, \"<provider uuid>/<i>\").  "
+            "--format xml prints <hostdev>\nelements ready for a domain's "
+            "<devices>.\n");
+}
+
+/* <hostdev mode='subsystem' type='mdev' model='vfio-pci'>, by libxml2. */
+static void
+print_hostdev(const char *uuid)
+{
+    xmlNodePtr hd = xmlNewNode(NULL, XC("hostdev"));
+    xmlNodePtr src = xmlNewChild(hd, NULL, XC("source"), NULL);
+    xmlNodePtr addr = xmlNewChild(src, NULL, XC("address"), NULL);
+    xmlBufferPtr buf = xmlBufferCreate();
+
+    xmlNewProp(hd, XC("mode"), XC("subsystem"));
+    xmlNewProp(hd, XC("type"), XC("mdev"));
+    xmlNewProp(hd, XC("model"), XC("vfio-pci"));
+    xmlNewProp(addr, XC("uuid"), XC(uuid));
+    xmlNodeDump(buf, NULL, hd, 0, 1);
+    printf("%s\n", (const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    xmlFreeNode(hd);
+}
+
+static void
+print_owned(const struct reconcile_mdev *v, size_t n, const char *consumer,
+            bool xml, size_t *count)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].consumer, consumer) != 0)
+            continue;
+        if (xml)
+            print_hostdev(v[i].uuid);
+        else
+            printf("%s %s %s\n", v[i].uuid, v[i].parent, v[i].mdev_type);
+        (*count)++;
+    }
+}
+
+static int
+parse_args(int argc, char **argv, char consumer[37], bool *xml)
+{
+    static const struct option opts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    uuid_t u;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+        if (c == 'f' && (strcmp(optarg, "xml") == 0 ||
+                         strcmp(optarg, "text") == 0)) {
+            *xml = strcmp(optarg, "xml") == 0;
+        } else {
+            mdevs_usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? -1 : CMD_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc || uuid_parse(argv[optind], u) < 0) {
+        log_error("mdevs: give one consumer UUID");
+        return CMD_EXIT_USAGE;
+    }
+    uuid_unparse_lower(u, consumer);
+    return CMD_EXIT_OK;
+}
+
+static int
+cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
+{
+    _cleanup_(placement_freep) struct placement *pl = NULL;
+    _cleanup_(http_freep) struct http *http = NULL;
+    struct reconcile_claim *claims = NULL;
+    struct cmd_host host = { 0 };
+    struct errbuf eb = { 0 };
+    char consumer[37];
+    size_t n_claims = 0, count = 0;
+    bool xml = false;
+    int r = parse_args(argc, argv, consumer, &xml);
+
+    if (r != CMD_EXIT_OK)
+        return r < 0 ? CMD_EXIT_OK : r;
+    r = cmd_host_load(ctx, &host);
+    if (r == CMD_EXIT_OK)
+        r = cmd_placement_open(host.conf, &http, &pl);
+    if (r == CMD_EXIT_OK &&
+        claims_load(pl, host.tree, host.conf->placement.max_parallel, &claims,
+                    &n_claims, &eb) < 0) {
+        log_error("%s", eb.msg);
+        r = CMD_EXIT_FAILED;
+    }
+    if (r == CMD_EXIT_OK) {
+        struct guests *g = NULL;
+        struct reconcile_plan *p;
+
+        if (guests_load(host.conf->libvirt_uri, &g, &eb) < 0)
+            log_warn("%s; using the deterministic UUIDs", eb.msg);
+        p = reconcile_plan(host.tree, host.mdev, g, claims, n_claims);
+        print_owned(p->keep, p->n_keep, consumer, xml, &count);
+        print_owned(p->create, p->n_create, consumer, xml, &count);
+        print_owned(p->misplaced, p->n_misplaced, consumer, xml, &count);
+        print_owned(p->errors, p->n_errors, consumer, xml, &count);
+        if (count == 0)
+            log_warn("consumer %s holds no VGPU on this host's GPUs", consumer);
+        reconcile_plan_free(p);
+        guests_free(g);
+    }
+    free(claims);
+    cmd_host_clear(&host);
+    return r;
+}
+
+const struct cmd cmd_mdevs = {
+    .name = "mdevs",
+    .args = "CONSUMER [--format text|xml]",
+    .summary = "print the mdevs a consumer's claim owns (UUIDs or <hostdev>)",
+    .exec = cmd_mdevs_exec,
+};
