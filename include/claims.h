@@ -13,9 +13,12 @@
 /* Find the tree's GPU providers in Placement (by name under the root named
  * like the tree's root: adopted providers keep their UUIDs) and read their
  * allocations, max_parallel at a time.  *ret lists every consumer holding
- * units of a provider's own class, sorted by provider name then consumer.
- * A provider not in Placement has no claims.  Returns 0 or the first
- * failure (eb naming the request). */
+ * units of a provider's own class, in the tree's order, then every consumer
+ * holding units of a stale provider (a child of the root named
+ * "<node>_..." that the tree lacks; sync keeps it while it is allocated)
+ * with .provider NULL: those claims cannot be met here and must not be
+ * dropped silently.  A provider not in Placement has no claims.  Returns
+ * 0 or the first failure (eb naming the request). */
 int claims_load(struct placement *pl, const struct tree *t,
                 size_t max_parallel, struct reconcile_claim **ret,
                 size_t *ret_n, struct errbuf *eb)

@@ -23,7 +23,9 @@
 
 /* consumer holds n units on provider (a GPU provider of the tree), which
  * Placement knows as uuid (the tree's UUID, or the one of an adopted
- * provider). */
+ * provider).  provider is NULL for a stale provider (in Placement under our
+ * root, no longer in the tree: the GPU is gone or has no room for its type):
+ * its UUIDs are planned as errors (misplaced if they exist elsewhere). */
 struct reconcile_claim {
     const struct tree_provider *provider;
     char uuid[RECONCILE_UUID_LEN];

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,8 @@ find_by_name(const struct placement_rp *rps, size_t n, const char *name)
     return NULL;
 }
 
-/* Claims of one provider's allocations on its own resource class. */
+/* Claims of one provider's allocations on its own resource class (on any
+ * class for a stale provider, p NULL: sync drains all of its inventory). */
 static void
 add_claims(const struct tree_provider *p, const char *uuid,
            const struct placement_allocs *a, struct reconcile_claim **v,
@@ -30,7 +32,7 @@ add_claims(const struct tree_provider *p, const char *uuid,
             const struct inventory *u = &a->allocs[i].used[j];
             struct reconcile_claim *c;
 
-            if (strcmp(u->rc, p->device->rc) != 0 || u->total <= 0)
+            if ((p && strcmp(u->rc, p->device->rc) != 0) || u->total <= 0)
                 continue;
             *v = xrealloc(*v, (*n + 1) * sizeof(**v));
             c = &(*v)[(*n)++];
@@ -41,35 +43,75 @@ add_claims(const struct tree_provider *p, const char *uuid,
         }
 }
 
+/* A child of our root named like our GPU providers ("<node>_...") that the
+ * tree does not have: the GPU is gone or has no room left for its type.
+ * Sync keeps (drains) it while guests hold it, so its claims still stand
+ * and must be reported as unmet, never dropped.  Same rule as sync's. */
+static bool
+stale(const struct tree *t, const struct placement_rp *rp,
+      const char *root_uuid)
+{
+    const char *node = t->providers[0].name;
+    size_t len = strlen(node);
+
+    if (strcmp(rp->parent_uuid, root_uuid) != 0 ||
+        strncmp(rp->name, node, len) != 0 || rp->name[len] != '_')
+        return false;
+    for (size_t i = 1; i < t->n_providers; i++)
+        if (strcmp(t->providers[i].name, rp->name) == 0)
+            return false;
+    return true;
+}
+
+/* Allocations of the tree's GPU providers (by name), then of the stale
+ * ones; rps[i] is read for tree provider tp[i] (NULL: stale) when want[i]. */
 static int
 read_allocations(struct placement *pl, const struct tree *t,
                  const struct placement_rp *rps, size_t n_rps,
-                 size_t max_parallel, struct reconcile_claim **ret,
-                 size_t *ret_n, struct errbuf *eb)
+                 const char *root_uuid, size_t max_parallel,
+                 struct reconcile_claim **ret, size_t *ret_n, struct errbuf *eb)
 {
-    struct placement_call *calls = xcalloc(t->n_providers, sizeof(*calls));
-    const struct placement_rp **found = xcalloc(t->n_providers,
-                                                sizeof(*found));
+    struct placement_call *calls = xcalloc(n_rps, sizeof(*calls));
+    const struct tree_provider **tp = xcalloc(n_rps, sizeof(*tp));
+    size_t *order = xcalloc(n_rps, sizeof(*order));
+    bool *want = xcalloc(n_rps, sizeof(*want));
+    size_t n = 0;
     int r = 0;
 
     for (size_t i = 1; i < t->n_providers; i++) {
-        found[i] = find_by_name(rps, n_rps, t->providers[i].name);
-        if (found[i])
-            placement_prep_get_allocations(pl, &calls[i], found[i]->uuid);
-    }
-    /* calls[0] (the root) stays empty: run the rest */
-    placement_run(pl, calls + 1, t->n_providers - 1, max_parallel);
-    for (size_t i = 1; i < t->n_providers; i++) {
-        struct placement_allocs a = { 0 };
+        const struct placement_rp *rp =
+            find_by_name(rps, n_rps, t->providers[i].name);
 
-        if (found[i] && r == 0 &&
-            (r = placement_done_get_allocations(pl, &calls[i], &a, eb)) == 0)
-            add_claims(&t->providers[i], found[i]->uuid, &a, ret, ret_n);
-        placement_allocs_clear(&a);
-        placement_call_clear(&calls[i]);
+        if (rp && !want[rp - rps] && t->providers[i].device) {
+            tp[rp - rps] = &t->providers[i];
+            want[rp - rps] = true;
+            order[n++] = (size_t)(rp - rps);
+        }
     }
+    for (size_t i = 0; i < n_rps; i++)
+        if (!want[i] && stale(t, &rps[i], root_uuid)) {
+            want[i] = true;
+            order[n++] = i;
+        }
+    for (size_t i = 0; i < n_rps; i++)
+        if (want[i])
+            placement_prep_get_allocations(pl, &calls[i], rps[i].uuid);
+    placement_run(pl, calls, n_rps, max_parallel);
+    for (size_t k = 0; k < n; k++) {
+        struct placement_allocs a = { 0 };
+        size_t i = order[k];
+
+        if (r == 0 &&
+            (r = placement_done_get_allocations(pl, &calls[i], &a, eb)) == 0)
+            add_claims(tp[i], rps[i].uuid, &a, ret, ret_n);
+        placement_allocs_clear(&a);
+    }
+    for (size_t i = 0; i < n_rps; i++)
+        placement_call_clear(&calls[i]);
     free(calls);
-    free(found);
+    free(tp);
+    free(order);
+    free(want);
     return r;
 }
 
@@ -89,7 +131,8 @@ claims_load(struct placement *pl, const struct tree *t, size_t max_parallel,
         r = placement_list_providers(pl, "in_tree", roots[0].uuid, &rps,
                                      &n_rps, eb);
     if (r == 0 && n_rps > 0)
-        r = read_allocations(pl, t, rps, n_rps, max_parallel, ret, ret_n, eb);
+        r = read_allocations(pl, t, rps, n_rps, roots[0].uuid, max_parallel,
+                             ret, ret_n, eb);
     placement_rps_free(roots, n_roots);
     placement_rps_free(rps, n_rps);
     if (r < 0) {

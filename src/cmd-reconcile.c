@@ -238,6 +238,8 @@ cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
             reconcile_plan(host.tree, host.mdev, g, claims, n_claims);
 
         r = act(ctx, &host, &args, p, &rep);
+        if (!g) /* guests' UUIDs and orphans unknown: the pass is partial */
+            r = CMD_EXIT_FAILED;
     }
     reconcile_report_clear(&rep);
     free(claims);

@@ -90,17 +90,47 @@ room_of(struct planner *pl, const char *parent, const char *type)
     return r;
 }
 
+/* An expected UUID of a claim on a stale provider: no GPU here can hold
+ * it, so it is an error (or misplaced, if it exists elsewhere). */
+static void
+expect_stale(struct planner *pl, const struct reconcile_claim *c,
+             const char *uuid)
+{
+    const struct mdev_device *m = find_mdev(pl->host, uuid);
+    struct reconcile_plan *p = pl->plan;
+    struct reconcile_mdev *x;
+
+    if (m) {
+        x = add(&p->misplaced, &p->n_misplaced, uuid, m->parent, m->type_id);
+        x->why = xasprintf("is on %s as %s; the claim is on provider %s, "
+                           "which has no GPU on this host now",
+                           m->parent, m->type_id, c->uuid);
+    } else {
+        x = add(&p->errors, &p->n_errors, uuid, NULL, NULL);
+        x->why = xasprintf("no capacity: provider %s holds the claim but "
+                           "this host offers no GPU for it now (gone, or no "
+                           "room left for its type)",
+                           c->uuid);
+    }
+    tag(x, c);
+}
+
 /* One expected UUID: keep it, call it misplaced, or plan its create on the
  * first parent (VF, in address order) with room. */
 static void
 expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
 {
-    const struct tree_device *d = c->provider->device;
+    const struct tree_device *d = NULL;
     const struct mdev_device *m = find_mdev(pl->host, uuid);
     struct reconcile_plan *p = pl->plan;
     struct reconcile_mdev *x;
 
     strv_push(&pl->assigned, uuid);
+    if (!c->provider) {
+        expect_stale(pl, c, uuid);
+        return;
+    }
+    d = c->provider->device;
     if (m && strv_contains(&d->parents, m->parent) &&
         strcmp(m->type_id, d->mdev_type) == 0) {
         tag(add(&p->keep, &p->n_keep, uuid, m->parent, m->type_id), c);
@@ -136,7 +166,7 @@ rank(const struct planner *pl, const struct tree_device *d, const char *uuid)
 {
     const struct mdev_device *m = find_mdev(pl->host, uuid);
 
-    if (m && strv_contains(&d->parents, m->parent))
+    if (m && d && strv_contains(&d->parents, m->parent))
         return 0;
     return m ? 2 : 1;
 }
@@ -151,7 +181,8 @@ plan_claim(struct planner *pl, const struct reconcile_claim *c)
     for (int want = 0; g && want <= 2; want++)
         for (size_t i = 0; i < g->mdevs.n && done < c->n; i++)
             if (!strv_contains(&pl->assigned, g->mdevs.v[i]) &&
-                rank(pl, c->provider->device, g->mdevs.v[i]) == want) {
+                rank(pl, c->provider ? c->provider->device : NULL,
+                     g->mdevs.v[i]) == want) {
                 expect(pl, c, g->mdevs.v[i]);
                 done++;
             }
@@ -243,7 +274,8 @@ reconcile_plan(const struct tree *t, const struct mdev_host *h,
                           .plan = xcalloc(1, sizeof(struct reconcile_plan)) };
 
     for (size_t i = 0; i < n_claims; i++)
-        if (claims[i].provider->device && claims[i].n > 0)
+        if ((!claims[i].provider || claims[i].provider->device) &&
+            claims[i].n > 0)
             plan_claim(&pl, &claims[i]);
     find_unaccounted(&pl, claims, n_claims);
     find_orphans(&pl);
