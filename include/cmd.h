@@ -60,6 +60,19 @@ struct placement;
 int cmd_placement_open(const struct conf *c, struct http **ret_http,
                        struct placement **ret_pl);
 
+struct reconcile_claim;
+/* The host, a Placement connection and the claims on the host's GPUs:
+ * what reconcile and mdevs start from. */
+struct cmd_claims {
+    struct cmd_host host;
+    struct http *http;
+    struct placement *pl;
+    struct reconcile_claim *claims;
+    size_t n_claims;
+};
+int cmd_claims_load(const struct ctx *ctx, struct cmd_claims *ret);
+void cmd_claims_clear(struct cmd_claims *c);
+
 struct sync_report;
 /* Log a pass's warnings, errors and cost (requests since requests_before);
  * r is sync_pass()'s result.  Returns the exit status it means. */

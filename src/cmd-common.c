@@ -5,8 +5,10 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "claims.h"
 #include "cmd.h"
 #include "http.h"
 #include "log.h"
@@ -140,4 +142,32 @@ cmd_placement_open(const struct conf *c, struct http **ret_http,
     }
     *ret_http = TAKE_PTR(http);
     return CMD_EXIT_OK;
+}
+
+int
+cmd_claims_load(const struct ctx *ctx, struct cmd_claims *ret)
+{
+    struct errbuf eb = { 0 };
+    int r = cmd_host_load(ctx, &ret->host);
+
+    if (r == CMD_EXIT_OK)
+        r = cmd_placement_open(ret->host.conf, &ret->http, &ret->pl);
+    if (r == CMD_EXIT_OK &&
+        claims_load(ret->pl, ret->host.tree,
+                    ret->host.conf->placement.max_parallel, &ret->claims,
+                    &ret->n_claims, &eb) < 0) {
+        log_error("%s", eb.msg);
+        r = CMD_EXIT_FAILED;
+    }
+    return r;
+}
+
+void
+cmd_claims_clear(struct cmd_claims *c)
+{
+    free(c->claims);
+    placement_free(c->pl);
+    http_free(c->http);
+    cmd_host_clear(&c->host);
+    memset(c, 0, sizeof(*c));
 }

@@ -12,12 +12,9 @@
 #include <libxml/tree.h>
 #include <uuid/uuid.h>
 
-#include "claims.h"
 #include "cmd.h"
 #include "guests.h"
-#include "http.h"
 #include "log.h"
-#include "placement.h"
 #include "reconcile.h"
 
 #define XC(s) ((const xmlChar *)(s)) /* libxml2 takes const names */
@@ -101,34 +98,24 @@ parse_args(int argc, char **argv, char consumer[37], bool *xml)
 static int
 cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    _cleanup_(placement_freep) struct placement *pl = NULL;
-    _cleanup_(http_freep) struct http *http = NULL;
-    struct reconcile_claim *claims = NULL;
-    struct cmd_host host = { 0 };
+    struct cmd_claims cc = { 0 };
     struct errbuf eb = { 0 };
     char consumer[37];
-    size_t n_claims = 0, count = 0;
+    size_t count = 0;
     bool xml = false;
     int r = parse_args(argc, argv, consumer, &xml);
 
     if (r != CMD_EXIT_OK)
         return r < 0 ? CMD_EXIT_OK : r;
-    r = cmd_host_load(ctx, &host);
-    if (r == CMD_EXIT_OK)
-        r = cmd_placement_open(host.conf, &http, &pl);
-    if (r == CMD_EXIT_OK &&
-        claims_load(pl, host.tree, host.conf->placement.max_parallel, &claims,
-                    &n_claims, &eb) < 0) {
-        log_error("%s", eb.msg);
-        r = CMD_EXIT_FAILED;
-    }
+    r = cmd_claims_load(ctx, &cc);
     if (r == CMD_EXIT_OK) {
         struct guests *g = NULL;
         struct reconcile_plan *p;
 
-        if (guests_load(host.conf->libvirt_uri, &g, &eb) < 0)
+        if (guests_load(cc.host.conf->libvirt_uri, &g, &eb) < 0)
             log_warn("%s; using the deterministic UUIDs", eb.msg);
-        p = reconcile_plan(host.tree, host.mdev, g, claims, n_claims);
+        p = reconcile_plan(cc.host.tree, cc.host.mdev, g, cc.claims,
+                           cc.n_claims);
         print_owned(p->keep, p->n_keep, consumer, xml, &count);
         print_owned(p->create, p->n_create, consumer, xml, &count);
         print_owned(p->misplaced, p->n_misplaced, consumer, xml, &count);
@@ -138,8 +125,7 @@ cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
         reconcile_plan_free(p);
         guests_free(g);
     }
-    free(claims);
-    cmd_host_clear(&host);
+    cmd_claims_clear(&cc);
     return r;
 }
 

@@ -11,12 +11,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "claims.h"
 #include "cmd.h"
 #include "guests.h"
-#include "http.h"
 #include "log.h"
-#include "placement.h"
 #include "reconcile-act.h"
 #include "reconcile.h"
 #include "sysfs.h"
@@ -211,39 +208,26 @@ act(const struct ctx *ctx, const struct cmd_host *host,
 static int
 cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    _cleanup_(placement_freep) struct placement *pl = NULL;
-    _cleanup_(http_freep) struct http *http = NULL;
     struct reconcile_args args = { 0 };
-    struct reconcile_claim *claims = NULL;
     struct reconcile_report rep = { 0 };
-    struct cmd_host host = { 0 };
-    struct errbuf eb = { 0 };
-    size_t n_claims = 0;
+    struct cmd_claims cc = { 0 };
     int r = parse_args(argc, argv, &args);
 
     if (r != CMD_EXIT_OK)
         return r < 0 ? CMD_EXIT_OK : r;
-    r = cmd_host_load(ctx, &host);
-    if (r == CMD_EXIT_OK)
-        r = cmd_placement_open(host.conf, &http, &pl);
-    if (r == CMD_EXIT_OK &&
-        claims_load(pl, host.tree, host.conf->placement.max_parallel, &claims,
-                    &n_claims, &eb) < 0) {
-        log_error("%s", eb.msg);
-        r = CMD_EXIT_FAILED;
-    }
+    r = cmd_claims_load(ctx, &cc);
     if (r == CMD_EXIT_OK) {
-        _cleanup_(guests_freep) struct guests *g = load_guests(host.conf);
+        _cleanup_(guests_freep) struct guests *g = load_guests(cc.host.conf);
         _cleanup_(reconcile_plan_freep) struct reconcile_plan *p =
-            reconcile_plan(host.tree, host.mdev, g, claims, n_claims);
+            reconcile_plan(cc.host.tree, cc.host.mdev, g, cc.claims,
+                           cc.n_claims);
 
-        r = act(ctx, &host, &args, p, &rep);
+        r = act(ctx, &cc.host, &args, p, &rep);
         if (!g) /* guests' UUIDs and orphans unknown: the pass is partial */
             r = CMD_EXIT_FAILED;
     }
     reconcile_report_clear(&rep);
-    free(claims);
-    cmd_host_clear(&host);
+    cmd_claims_clear(&cc);
     return r;
 }
 
