@@ -31,6 +31,7 @@ void sync_cache_forget(struct sync_cache *c);
 struct sync_report {
     struct strv warnings; /* drained providers, capacity below usage */
     struct strv errors;   /* one line per provider that failed */
+    struct strv notes;    /* worth a line at -v: 409s retried, still drained */
     unsigned created, updated, deleted;
 };
 void sync_report_clear(struct sync_report *r);

@@ -37,7 +37,6 @@ struct sync_job {
     bool is_root, stale;
     bool exists;     /* in Placement */
     bool need_read;  /* its inventories and traits must be (re)read */
-    bool checked;    /* stale: allocations known, nothing to do */
     bool failed, deleted;
     long generation; /* the last one read or written */
     struct placement_invs invs; /* what Placement holds */

@@ -36,6 +36,8 @@ cmd_sync_report(const struct sync_report *rep, const struct placement *pl,
         log_warn("%s", rep->warnings.v[i]);
     for (size_t i = 0; i < rep->errors.n; i++)
         log_error("%s", rep->errors.v[i]);
+    for (size_t i = 0; i < rep->notes.n; i++)
+        log_info("%s", rep->notes.v[i]);
     log_info("pass %s: %u created, %u updated, %u deleted; %lu requests",
              r == 0 ? "done" : "incomplete", rep->created, rep->updated,
              rep->deleted, placement_requests(pl) - requests_before);

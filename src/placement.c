@@ -266,9 +266,13 @@ call_error(const struct placement_call *c, struct errbuf *eb)
         strspn(title, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz "
                       "-") == strlen(title))
         code = title;
-    return errbuf_set(eb, errno_of(resp->status, code), "%s %s: %ld%s%s: %s",
+    return errbuf_set(eb, errno_of(resp->status, code), "%s %s: %ld%s%s: %s%s",
                       c->req.method, c->path, resp->status, code ? " " : "",
-                      code ? code : "", line);
+                      code ? code : "", line,
+                      resp->status == 401 || resp->status == 403
+                          ? " (is the token right? placement.token, "
+                            "placement.token_file or VGPU_AGENT_TOKEN)"
+                          : "");
 }
 
 int

@@ -113,6 +113,7 @@ sync_report_clear(struct sync_report *r)
 {
     strv_clear(&r->warnings);
     strv_clear(&r->errors);
+    strv_clear(&r->notes);
     r->created = r->updated = r->deleted = 0;
 }
 
@@ -232,7 +233,6 @@ use_cache(struct sync_pass *ps)
         invs_copy(&j->invs, e->invs.invs, e->invs.n, e->generation);
         strv_copy(&j->traits, &e->traits);
         j->need_read = false;
-        j->checked = j->stale; /* a drained provider, unchanged since */
     }
 }
 

@@ -88,7 +88,8 @@ drain(struct sync_pass *ps, struct sync_job *j)
         drained &= invs[i].reserved == invs[i].total;
         invs[i].reserved = invs[i].total;
     }
-    strv_pushf(&ps->report->warnings,
+    /* a warning when it is drained, a note (-v) on every pass after */
+    strv_pushf(drained ? &ps->report->notes : &ps->report->warnings,
                "%s: GPU no longer offered, but %zu guest(s) hold it (%s); "
                "reserved = total until they are gone, then it is deleted",
                j->name, j->allocs.n, who);
@@ -135,6 +136,11 @@ delete_free(struct sync_pass *ps, struct sync_job **jobs, size_t n)
     free(calls);
 }
 
+/* Every pass reads the allocations of every stale provider, cached or not:
+ * DELETE /allocations/{consumer} does not bump the provider generation
+ * (placement.md 13), so an unchanged generation does not mean the guests
+ * are still there.  This costs one GET per drained provider per pass, and
+ * only until it is deleted. */
 void
 sync_stale(struct sync_pass *ps)
 {
@@ -144,7 +150,7 @@ sync_stale(struct sync_pass *ps)
     size_t n = 0, n_free = 0;
 
     for (size_t i = 0; i < ps->n_jobs; i++)
-        if (ps->jobs[i].stale && !ps->jobs[i].failed && !ps->jobs[i].checked)
+        if (ps->jobs[i].stale && !ps->jobs[i].failed)
             todo[n++] = &ps->jobs[i];
     for (size_t i = 0; i < n; i++)
         placement_prep_get_allocations(ps->pl, &calls[i], todo[i]->uuid);

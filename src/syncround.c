@@ -292,6 +292,8 @@ write_done(struct sync_pass *ps, struct sync_job *j, int r,
            const struct errbuf *eb)
 {
     if (r == -EAGAIN) { /* a claim or another writer moved the generation */
+        strv_pushf(&ps->report->notes, "%s: %s; re-reading and retrying",
+                   j->name, eb->msg);
         j->need_read = true;
         j->put_traits = false;
     } else if (r < 0) {

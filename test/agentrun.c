@@ -1,5 +1,9 @@
 /*
  * agentrun.c - run the vgpu-agent binary and capture what it prints.
+ *
+ * agentrun() runs it to the end (posix_spawn, both pipes drained);
+ * agentproc_*() keeps it running in the background (fork, so the child can
+ * ask for PR_SET_PDEATHSIG before exec) and reads its pipes on demand.
  */
 #include "config.h"
 
@@ -7,11 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentrun.h"
@@ -99,4 +106,208 @@ agentrun_clear(struct agentrun *r)
     free(r->out);
     free(r->err);
     r->out = r->err = NULL;
+}
+
+/* --- the agent in the background ----------------------------------------- */
+
+struct agentproc {
+    pid_t pid;  /* -1 once reaped */
+    int status; /* valid once reaped */
+    int fds[2]; /* stdout, stderr read ends; -1 at EOF */
+    char *buf[2];
+    size_t len[2], cap[2];
+};
+
+static long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static char *
+agent_path(void)
+{
+    const char *builddir = getenv("VGPU_BUILDDIR");
+
+    cr_assert(builddir != NULL,
+              "VGPU_BUILDDIR is not set (run via make check)");
+    return xasprintf("%s/src/vgpu-agent", builddir);
+}
+
+/* Between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+child_exec(pid_t parent, const int out[2], const int err[2], char **argv)
+{
+    sigset_t none;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(126); /* the test is gone already */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
+        _exit(126);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+struct agentproc *
+agentproc_start(const char *const *args)
+{
+    _cleanup_free_ char *bin = agent_path();
+    _cleanup_free_ char **argv = NULL;
+    struct agentproc *p = xcalloc(1, sizeof(*p));
+    pid_t parent = getpid();
+    int out[2], err[2];
+    size_t n = 0;
+
+    while (args[n])
+        n++;
+    argv = xcalloc(n + 2, sizeof(*argv));
+    argv[0] = bin;
+    memcpy(argv + 1, args, n * sizeof(*argv));
+    cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
+    p->pid = fork();
+    cr_assert(p->pid >= 0, "fork: %s", strerror(errno));
+    if (p->pid == 0)
+        child_exec(parent, out, err, argv);
+    close(out[1]);
+    close(err[1]);
+    p->fds[0] = out[0];
+    p->fds[1] = err[0];
+    for (int i = 0; i < 2; i++) {
+        fcntl(p->fds[i], F_SETFL, O_NONBLOCK);
+        p->cap[i] = 4096;
+        p->buf[i] = xcalloc(1, p->cap[i]);
+    }
+    return p;
+}
+
+/* Read whatever is pending, waiting at most ms for something to arrive. */
+static void
+pump(struct agentproc *p, int ms)
+{
+    struct pollfd pf[2] = { { p->fds[0], POLLIN, 0 },
+                            { p->fds[1], POLLIN, 0 } };
+
+    if (p->fds[0] < 0 && p->fds[1] < 0) {
+        usleep((useconds_t)ms * 1000); /* nothing left to read: just wait */
+        return;
+    }
+    if (poll(pf, 2, ms) <= 0)
+        return;
+    for (int i = 0; i < 2; i++) {
+        for (;;) {
+            ssize_t r;
+
+            if (p->fds[i] < 0)
+                break;
+            if (p->len[i] + 4096 + 1 > p->cap[i]) {
+                p->cap[i] *= 2;
+                p->buf[i] = xrealloc(p->buf[i], p->cap[i]);
+            }
+            r = read(p->fds[i], p->buf[i] + p->len[i], 4096);
+            if (r > 0) {
+                p->len[i] += (size_t)r;
+                p->buf[i][p->len[i]] = '\0';
+                continue;
+            }
+            if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                break;
+            close(p->fds[i]); /* EOF or error */
+            p->fds[i] = -1;
+        }
+    }
+}
+
+static bool
+reaped(struct agentproc *p)
+{
+    int status;
+
+    if (p->pid < 0)
+        return true;
+    if (waitpid(p->pid, &status, WNOHANG) != p->pid)
+        return false;
+    p->status =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    p->pid = -1;
+    return true;
+}
+
+const char *
+agentproc_err(struct agentproc *p)
+{
+    pump(p, 0);
+    return p->buf[1];
+}
+
+unsigned
+agentproc_count(struct agentproc *p, const char *needle)
+{
+    const char *s = agentproc_err(p);
+    unsigned n = 0;
+
+    while ((s = strstr(s, needle))) {
+        n++;
+        s += strlen(needle);
+    }
+    return n;
+}
+
+bool
+agentproc_wait_for(struct agentproc *p, const char *needle, unsigned n, long ms)
+{
+    long deadline = now_ms() + ms;
+
+    for (;;) {
+        bool gone = reaped(p);
+
+        if (agentproc_count(p, needle) >= n)
+            return true;
+        if (gone || now_ms() >= deadline)
+            return agentproc_count(p, needle) >= n;
+        pump(p, 20);
+    }
+}
+
+void
+agentproc_signal(const struct agentproc *p, int sig)
+{
+    cr_assert(p->pid > 0, "the agent is not running");
+    cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
+}
+
+int
+agentproc_wait(struct agentproc *p, long ms)
+{
+    long deadline = now_ms() + ms;
+
+    while (!reaped(p)) {
+        if (now_ms() >= deadline)
+            return -1;
+        pump(p, 5);
+    }
+    while (p->fds[0] >= 0 || p->fds[1] >= 0)
+        pump(p, 100); /* the rest, up to EOF */
+    return p->status;
+}
+
+void
+agentproc_stop(struct agentproc *p)
+{
+    if (!p)
+        return;
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (p->fds[i] >= 0)
+            close(p->fds[i]);
+        free(p->buf[i]);
+    }
+    free(p);
 }

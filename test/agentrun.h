@@ -4,6 +4,10 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
+#include "cleanup.h"
+
 struct agentrun {
     int status; /* exit status; 128 + signal number if it was killed */
     char *out;  /* everything it wrote on stdout */
@@ -14,3 +18,37 @@ struct agentrun {
  * argv[0]).  Aborts the test if it cannot be started. */
 void agentrun(struct agentrun *ret, const char *const *args);
 void agentrun_clear(struct agentrun *r);
+
+/*
+ * The agent as a service: started in the background (`run`), watched
+ * through its stderr, signalled, waited for with a bound.  The child gets
+ * PR_SET_PDEATHSIG, so it dies with the test even if the test crashes;
+ * agentproc_stop() kills it (SIGKILL) if it is still running.
+ */
+struct agentproc;
+
+/* Start $VGPU_BUILDDIR/src/vgpu-agent with args (NULL-terminated, without
+ * argv[0]); stdout and stderr are collected.  Aborts the test on failure. */
+struct agentproc *agentproc_start(const char *const *args);
+
+/* Everything it wrote on stderr so far (reads what is pending first).  The
+ * pointer is valid until the next call on p. */
+const char *agentproc_err(struct agentproc *p);
+
+/* Wait until needle occurs at least n times in its stderr; returns whether
+ * it did within ms (false also when the agent exited first). */
+bool agentproc_wait_for(struct agentproc *p, const char *needle, unsigned n,
+                        long ms);
+
+/* Occurrences of needle in its stderr so far. */
+unsigned agentproc_count(struct agentproc *p, const char *needle);
+
+void agentproc_signal(const struct agentproc *p, int sig);
+
+/* Wait at most ms for it to exit; returns its exit status (128 + signal if
+ * killed), or -1 if it is still running. */
+int agentproc_wait(struct agentproc *p, long ms);
+
+/* SIGKILL if still running, reap, free.  NULL is a no-op. */
+void agentproc_stop(struct agentproc *p);
+DEFINE_CLEANUP(struct agentproc, agentproc_stop)

@@ -58,3 +58,14 @@ char *placement_server_get(const struct placement_server *s, const char *path,
 /* GET path, assert status 200 and a JSON body; cJSON_Delete() the result. */
 cJSON *placement_server_get_json(const struct placement_server *s,
                                  const char *path);
+
+/* Assert that Placement holds the tree `vgpu-agent dump --format json`
+ * printed (dump): the same providers under its root and nothing else there,
+ * with the same names, parents, inventories and traits. */
+void placement_server_assert_tree(const struct placement_server *s,
+                                  const cJSON *dump);
+
+/* " uuid=generation ..." of every provider in root_uuid's tree, in
+ * Placement's order; free() it.  Equal strings: nothing was written. */
+char *placement_server_generations(const struct placement_server *s,
+                                   const char *root_uuid);

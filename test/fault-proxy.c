@@ -1,0 +1,310 @@
+/*
+ * fault-proxy.c - start, steer and stop test/fault-proxy.py.
+ *
+ * Started like the Placement runner (placement-server.c): fork, a process
+ * group of its own, PR_SET_PDEATHSIG so it dies with the test, the port it
+ * bound read from a pipe.  It is steered with plain libcurl requests to its
+ * /__fault__/ control paths, which it never forwards.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "cleanup.h"
+#include "fault-proxy.h"
+#include "xalloc.h"
+
+#define START_TIMEOUT_MS 20000
+#define STOP_GRACE_MS 2000
+#define PYTHON_DEFAULT "/usr/bin/python3"
+
+struct fault_proxy {
+    pid_t pid; /* also the process group id */
+    char *url;
+    char *log; /* the proxy's stderr (Python tracebacks), a temporary file */
+};
+
+static long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static char *
+script_path(void)
+{
+    const char *data = getenv("VGPU_TEST_DATA");
+
+    cr_assert(data != NULL, "VGPU_TEST_DATA is not set (run via make check)");
+    return xasprintf("%s/../fault-proxy.py", data);
+}
+
+/* Between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+child_exec(pid_t parent, int out_fd, int log_fd, int null_fd, char **argv)
+{
+    sigset_t none;
+
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(126);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+        dup2(log_fd, STDERR_FILENO) < 0)
+        _exit(126);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+static int
+read_port(int fd, long deadline_ms)
+{
+    char buf[16];
+    size_t len = 0;
+
+    while (len < sizeof(buf) - 1) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        long left = deadline_ms - now_ms();
+        ssize_t n;
+
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return 0;
+        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            return 0;
+        len += (size_t)n;
+        if (memchr(buf, '\n', len)) {
+            buf[len] = '\0';
+            return (int)strtol(buf, NULL, 10);
+        }
+    }
+    return 0;
+}
+
+static char *
+slurp(const char *path)
+{
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    char chunk[4096];
+    size_t n;
+
+    cr_assert(mem != NULL);
+    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    fclose(mem);
+    return buf;
+}
+
+struct fault_proxy *
+fault_proxy_start(const char *upstream)
+{
+    const char *py =
+        getenv("VGPU_PYTHON") ? getenv("VGPU_PYTHON") : PYTHON_DEFAULT;
+    const char *tmp = getenv("TMPDIR");
+    struct fault_proxy *p = xcalloc(1, sizeof(*p));
+    _cleanup_free_ char *script = script_path();
+    _cleanup_free_ char *py_copy = xstrdup(py), *up = xstrdup(upstream);
+    char *argv[] = { py_copy, script, up, NULL };
+    _cleanup_close_ int log_fd = -1, null_fd = -1, port_fd = -1;
+    pid_t parent = getpid();
+    int pipefd[2], port;
+
+    cr_assert(access(script, R_OK) == 0, "%s: %s", script, strerror(errno));
+    p->pid = -1;
+    p->log = xasprintf("%s/vgpu-proxy-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    log_fd = mkostemp(p->log, O_CLOEXEC);
+    null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cr_assert(log_fd >= 0 && null_fd >= 0, "%s: %s", p->log, strerror(errno));
+    cr_assert(pipe2(pipefd, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+    p->pid = fork();
+    cr_assert(p->pid >= 0, "fork: %s", strerror(errno));
+    if (p->pid == 0)
+        child_exec(parent, pipefd[1], log_fd, null_fd, argv);
+    setpgid(p->pid, p->pid);
+    close(pipefd[1]);
+    port_fd = pipefd[0];
+    port = read_port(port_fd, now_ms() + START_TIMEOUT_MS);
+    if (port <= 0 || port > 65535) {
+        _cleanup_free_ char *log = slurp(p->log);
+        _cleanup_free_ char *msg =
+            xasprintf("fault proxy: no port reported; log:\n%s", log);
+
+        fault_proxy_stop(p);
+        cr_assert_fail("%s", msg);
+    }
+    p->url = xasprintf("http://127.0.0.1:%d", port);
+    return p;
+}
+
+const char *
+fault_proxy_url(const struct fault_proxy *p)
+{
+    return p->url;
+}
+
+static size_t
+collect(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    fwrite(data, size, nmemb, userdata);
+    return size * nmemb;
+}
+
+/* A control request; returns the body (free() it), asserts the status. */
+static char *
+control(const struct fault_proxy *p, const char *method, const char *path,
+        long want)
+{
+    _cleanup_free_ char *url = xasprintf("%s/__fault__/%s", p->url, path);
+    char *buf = NULL, err[CURL_ERROR_SIZE] = "";
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    CURL *c = curl_easy_init();
+    long status = 0;
+    CURLcode rc;
+
+    cr_assert(c != NULL && mem != NULL);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)mem);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    fclose(mem);
+    cr_assert(rc == CURLE_OK && status == want,
+              "fault proxy %s %s: %s (status %ld)", method, path,
+              rc != CURLE_OK ? err : buf, status);
+    return buf;
+}
+
+void
+fault_proxy_set(struct fault_proxy *p, const char *mode, const char *match)
+{
+    _cleanup_free_ char *path = NULL;
+
+    if (match) {
+        CURL *c = curl_easy_init();
+        char *esc = c ? curl_easy_escape(c, match, 0) : NULL;
+
+        cr_assert(esc != NULL);
+        path = xasprintf("%s?match=%s", mode, esc);
+        curl_free(esc);
+        curl_easy_cleanup(c);
+    } else {
+        path = xstrdup(mode);
+    }
+    free(control(p, "POST", path, 204));
+}
+
+static cJSON *
+stats_json(const struct fault_proxy *p)
+{
+    _cleanup_free_ char *body = control(p, "GET", "stats", 200);
+    cJSON *j = cJSON_Parse(body);
+
+    cr_assert(cJSON_IsObject(j), "fault proxy stats: %s", body);
+    return j;
+}
+
+static unsigned long
+count_of(const cJSON *j, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+
+    cr_assert(cJSON_IsNumber(v), "fault proxy stats: no %s", key);
+    return (unsigned long)v->valuedouble;
+}
+
+void
+fault_proxy_stats(const struct fault_proxy *p, struct fault_proxy_stats *ret)
+{
+    cJSON *j = stats_json(p);
+
+    *ret = (struct fault_proxy_stats){
+        .received = count_of(j, "received"),
+        .forwarded = count_of(j, "forwarded"),
+        .faulted = count_of(j, "faulted"),
+    };
+    cJSON_Delete(j);
+}
+
+char *
+fault_proxy_log(const struct fault_proxy *p)
+{
+    cJSON *j = stats_json(p);
+    const cJSON *line;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+
+    cr_assert(mem != NULL);
+    cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(
+                                 j, "log")) if (cJSON_IsString(line))
+        fprintf(mem, "%s\n", line->valuestring);
+    fclose(mem);
+    cJSON_Delete(j);
+    return buf;
+}
+
+static bool
+reap(pid_t pid, long ms)
+{
+    long deadline = now_ms() + ms;
+
+    for (;;) {
+        pid_t r = waitpid(pid, NULL, WNOHANG);
+
+        if (r == pid || (r < 0 && errno == ECHILD))
+            return true;
+        if (now_ms() >= deadline)
+            return false;
+        usleep(5 * 1000);
+    }
+}
+
+void
+fault_proxy_stop(struct fault_proxy *p)
+{
+    if (!p)
+        return;
+    if (p->pid > 0) {
+        kill(-p->pid, SIGTERM);
+        if (!reap(p->pid, STOP_GRACE_MS)) {
+            kill(-p->pid, SIGKILL);
+            waitpid(p->pid, NULL, 0);
+        }
+    }
+    if (p->log)
+        unlink(p->log);
+    free(p->log);
+    free(p->url);
+    free(p);
+}
