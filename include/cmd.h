@@ -3,6 +3,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "conf.h"
 #include "errbuf.h"
 #include "mdev.h"
@@ -72,6 +74,19 @@ struct cmd_claims {
 };
 int cmd_claims_load(const struct ctx *ctx, struct cmd_claims *ret);
 void cmd_claims_clear(struct cmd_claims *c);
+
+struct guests;
+struct reconcile_plan;
+struct reconcile_report;
+/* Guests through libvirt; NULL (logged) when it cannot be reached: then
+ * nothing counts as an orphan. */
+struct guests *cmd_load_guests(const struct conf *c);
+/* Act on a reconcile plan under the configured sysfs root; returns
+ * CMD_EXIT_FAILED when something could not be fixed. */
+int cmd_reconcile_act(const struct ctx *ctx, const struct cmd_host *host,
+                      bool dry_run, bool remove_orphans,
+                      const struct reconcile_plan *p,
+                      struct reconcile_report *rep);
 
 struct sync_report;
 /* Log a pass's warnings, errors and cost (requests since requests_before);

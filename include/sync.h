@@ -28,6 +28,12 @@ DEFINE_CLEANUP(struct sync_cache, sync_cache_free)
 /* Forget what was read: the next pass re-reads everything it manages. */
 void sync_cache_forget(struct sync_cache *c);
 
+/* The UUID and generation the last pass left the provider called name
+ * with; -ENOENT when the cache does not know it.  Lets run re-read a
+ * provider's allocations only when its generation moved. */
+int sync_cache_lookup(const struct sync_cache *c, const char *name,
+                      char ret_uuid[PLACEMENT_UUID_LEN], long *ret_generation);
+
 struct sync_report {
     struct strv warnings; /* drained providers, capacity below usage */
     struct strv errors;   /* one line per provider that failed */

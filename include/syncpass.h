@@ -16,6 +16,7 @@
 /* What the agent last saw of one provider. */
 struct sync_cached {
     char uuid[PLACEMENT_UUID_LEN];
+    char *name;
     long generation;
     struct placement_invs invs;
     struct strv traits;

@@ -142,3 +142,27 @@ claims_load(struct placement *pl, const struct tree *t, size_t max_parallel,
     }
     return r;
 }
+
+int
+claims_read(struct placement *pl, const struct tree_provider *const *providers,
+            char (*uuids)[PLACEMENT_UUID_LEN], size_t n, size_t max_parallel,
+            struct reconcile_claim **ret, size_t *ret_n, struct errbuf *eb)
+{
+    struct placement_call *calls = xcalloc(n ? n : 1, sizeof(*calls));
+    int r = 0;
+
+    for (size_t i = 0; i < n; i++)
+        placement_prep_get_allocations(pl, &calls[i], uuids[i]);
+    placement_run(pl, calls, n, max_parallel);
+    for (size_t i = 0; i < n; i++) {
+        struct placement_allocs a = { 0 };
+
+        if (r == 0 &&
+            (r = placement_done_get_allocations(pl, &calls[i], &a, eb)) == 0)
+            add_claims(providers[i], uuids[i], &a, ret, ret_n);
+        placement_allocs_clear(&a);
+        placement_call_clear(&calls[i]);
+    }
+    free(calls);
+    return r;
+}

@@ -159,8 +159,8 @@ print_text(const struct reconcile_plan *p, const struct reconcile_report *r)
 
 /* Guests through libvirt; NULL (logged) when it cannot be reached: then
  * nothing counts as an orphan. */
-static struct guests *
-load_guests(const struct conf *c)
+struct guests *
+cmd_load_guests(const struct conf *c)
 {
     struct guests *g = NULL;
     struct errbuf eb = { 0 };
@@ -174,16 +174,16 @@ load_guests(const struct conf *c)
     return g;
 }
 
-static int
-act(const struct ctx *ctx, const struct cmd_host *host,
-    const struct reconcile_args *a, const struct reconcile_plan *p,
-    struct reconcile_report *rep)
+int
+cmd_reconcile_act(const struct ctx *ctx, const struct cmd_host *host,
+                  bool dry_run, bool remove_orphans,
+                  const struct reconcile_plan *p, struct reconcile_report *rep)
 {
     const struct conf *c = host->conf;
     const char *root = ctx->sysfs_root ? ctx->sysfs_root : c->sysfs_root;
     struct reconcile_opts o = {
-        .dry_run = a->dry_run,
-        .remove_orphans = a->remove_orphans || c->reconcile.remove_orphans,
+        .dry_run = dry_run,
+        .remove_orphans = remove_orphans || c->reconcile.remove_orphans,
         .grace_s = c->reconcile.orphan_grace_s,
         .mdevctl_dir = strcmp(c->reconcile.persist, "mdevctl") == 0
                            ? c->reconcile.mdevctl_dir
@@ -197,12 +197,23 @@ act(const struct ctx *ctx, const struct cmd_host *host,
         return CMD_EXIT_FAILED;
     }
     reconcile_act(p, fs, host->mdev, &o, rep);
+    return rep->failed || p->n_misplaced || p->n_errors ? CMD_EXIT_FAILED
+                                                         : CMD_EXIT_OK;
+}
+
+static int
+act(const struct ctx *ctx, const struct cmd_host *host,
+    const struct reconcile_args *a, const struct reconcile_plan *p,
+    struct reconcile_report *rep)
+{
+    int r = cmd_reconcile_act(ctx, host, a->dry_run, a->remove_orphans, p,
+                              rep);
+
     if (a->json)
         print_json(p, rep);
     else
         print_text(p, rep);
-    return rep->failed || p->n_misplaced || p->n_errors ? CMD_EXIT_FAILED
-                                                         : CMD_EXIT_OK;
+    return r;
 }
 
 static int
@@ -217,7 +228,7 @@ cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
         return r < 0 ? CMD_EXIT_OK : r;
     r = cmd_claims_load(ctx, &cc);
     if (r == CMD_EXIT_OK) {
-        _cleanup_(guests_freep) struct guests *g = load_guests(cc.host.conf);
+        _cleanup_(guests_freep) struct guests *g = cmd_load_guests(cc.host.conf);
         _cleanup_(reconcile_plan_freep) struct reconcile_plan *p =
             reconcile_plan(cc.host.tree, cc.host.mdev, g, cc.claims,
                            cc.n_claims);

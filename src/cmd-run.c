@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd-run.h"
 #include "cmd.h"
 #include "http.h"
 #include "log.h"
@@ -30,7 +31,9 @@ struct service {
     struct http *http;
     struct placement *pl;
     struct sync_cache *cache;
-    time_t last_full; /* when the cache was last dropped */
+    struct run_claims *claims; /* for the reconcile step */
+    double last_full;  /* when the cache was last dropped */
+    bool refresh_now;  /* drop it at the next pass anyway */
     unsigned failures; /* passes failed in a row, for the backoff */
 };
 
@@ -58,16 +61,19 @@ pass(struct service *s)
     struct sync_report rep = { 0 };
     struct errbuf eb = { 0 };
     unsigned long before;
-    bool ok;
+    bool ok, full = false;
     int r;
 
     if (cmd_host_scan(s->ctx, &s->host) != CMD_EXIT_OK)
         return false;
     if (!s->pl && cmd_placement_open(c, &s->http, &s->pl) != CMD_EXIT_OK)
         return false;
-    if (c->full_refresh_s == 0 || now_s() - s->last_full >= c->full_refresh_s) {
+    if (s->refresh_now || c->full_refresh_s == 0 ||
+        now_s() - s->last_full >= c->full_refresh_s) {
         sync_cache_forget(s->cache);
-        s->last_full = (time_t)now_s();
+        s->last_full = now_s();
+        s->refresh_now = false;
+        full = true;
     }
     before = placement_requests(s->pl);
     r = sync_pass(s->pl, s->host.tree, s->cache, c->placement.max_parallel,
@@ -75,9 +81,13 @@ pass(struct service *s)
     if (r < 0 && r != -EAGAIN)
         log_error("%s", eb.msg);
     ok = cmd_sync_report(&rep, s->pl, before, r) == CMD_EXIT_OK;
+    /* The pass's result is the sync's: reconcile problems are logged, they
+     * are no reason to back off from Placement. */
+    if (ok && c->reconcile.enabled)
+        run_reconcile(s->claims, s->ctx, &s->host, s->pl, s->cache, full);
     if (r < 0 && r != -EAGAIN) {
         disconnect(s); /* renegotiate: Placement may have been replaced */
-        sync_cache_forget(s->cache);
+        s->refresh_now = true; /* and re-read everything */
     }
     sync_report_clear(&rep);
     return ok;
@@ -112,7 +122,7 @@ reload(struct service *s)
     cmd_host_clear(&s->host);
     s->host = fresh;
     disconnect(s);
-    sync_cache_forget(s->cache);
+    s->refresh_now = true; /* the next pass re-reads everything */
 }
 
 /* Wait up to seconds for a signal; returns it, or 0 on timeout. */
@@ -149,13 +159,15 @@ serve(struct service *s, const sigset_t *set)
 static int
 cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct service s = { .ctx = ctx, .cache = sync_cache_new() };
+    struct service s = { .ctx = ctx, .cache = sync_cache_new(),
+                         .claims = run_claims_new(), .refresh_now = true };
     sigset_t set;
     int r;
 
     if (argc > 1) {
         log_error("run: unexpected argument '%s'", argv[1]);
         sync_cache_free(s.cache);
+        run_claims_free(s.claims);
         return CMD_EXIT_USAGE;
     }
     sigemptyset(&set);
@@ -174,6 +186,7 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
     disconnect(&s);
     cmd_host_clear(&s.host);
     sync_cache_free(s.cache);
+    run_claims_free(s.claims);
     return r;
 }
 

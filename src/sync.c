@@ -28,6 +28,8 @@ sync_cache_new(void)
 static void
 cached_clear(struct sync_cached *e)
 {
+    free(e->name);
+    e->name = NULL;
     placement_invs_clear(&e->invs);
     strv_clear(&e->traits);
 }
@@ -50,6 +52,19 @@ sync_cache_free(struct sync_cache *c)
     free(c->rps);
     strv_clear(&c->known);
     free(c);
+}
+
+int
+sync_cache_lookup(const struct sync_cache *c, const char *name,
+                  char ret_uuid[PLACEMENT_UUID_LEN], long *ret_generation)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->rps[i].name && strcmp(c->rps[i].name, name) == 0) {
+            memcpy(ret_uuid, c->rps[i].uuid, PLACEMENT_UUID_LEN);
+            *ret_generation = c->rps[i].generation;
+            return 0;
+        }
+    return -ENOENT;
 }
 
 struct sync_cached *
@@ -84,7 +99,7 @@ cache_store(struct sync_cache *c, const struct sync_job *j)
     if (!e) {
         xgrow(&c->rps, &c->cap, c->n, sizeof(*c->rps));
         e = &c->rps[c->n++];
-        *e = (struct sync_cached){ 0 };
+        *e = (struct sync_cached){ .name = xstrdup(j->name) };
         snprintf(e->uuid, sizeof(e->uuid), "%s", j->uuid);
     }
     e->generation = j->generation;

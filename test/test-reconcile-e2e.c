@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -717,4 +718,34 @@ Test(reconcile_e2e, created_mdevs_get_mdevctl_definitions_in_its_exact_format)
     cr_assert(eq(int, (int)(st.st_mode & 07777), 0644));
     cr_assert(eq(int, stat(pdir, &st), 0));
     cr_assert(eq(int, (int)(st.st_mode & 07777), 0755));
+}
+
+Test(reconcile_e2e, run_reconciles_after_each_sync_reading_only_what_moved)
+{
+    _cleanup_free_ char *conf = NULL;
+    _cleanup_(agentproc_stopp) struct agentproc *p = NULL;
+
+    start_m60("no-guests.xml", NULL);
+    /* top level, after the reconcile section write_conf() opens */
+    write_conf("interval_s: 1\n");
+    conf = xasprintf("%s/agent.yaml", tmp);
+    p = agentproc_start((const char *const[]){ "-v", "-c", conf,
+                                               "--sysfs-root",
+                                               fakesys_live_root(live), "run",
+                                               NULL });
+    cr_assert(agentproc_wait_for(p, "pass done", 2, 15000), "%s",
+              agentproc_err(p));
+    claim(C2, RP_3D, 1); /* a scheduler claims: the generation moves */
+    cr_assert(agentproc_wait_for(p, "reconcile: create " C2_3D_0, 1, 15000),
+              "%s", agentproc_err(p));
+    assert_mdev(C2_3D_0, PATH_3D, "nvidia-11");
+    cr_assert(agentproc_wait_for(p, "pass done", 6, 15000), "%s",
+              agentproc_err(p));
+    cr_assert(eq(u32, agentproc_count(p, "reconcile: create"), 1),
+              "later passes plan nothing: %s", agentproc_err(p));
+    cr_assert(ne(ptr, strstr(agentproc_err(p), "0 deleted; 1 requests"), NULL),
+              "an unchanged pass still costs one request: %s",
+              agentproc_err(p));
+    agentproc_signal(p, SIGTERM);
+    cr_assert(eq(int, agentproc_wait(p, 2000), 0));
 }

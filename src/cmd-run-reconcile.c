@@ -1,0 +1,184 @@
+/*
+ * cmd-run-reconcile.c - the reconcile step of `run`, after each sync pass.
+ *
+ * Reading every provider's allocations each pass would cost a request per
+ * GPU every interval.  A claim bumps the provider's generation, so after a
+ * sync pass (whose cache knows every generation) only the providers whose
+ * generation moved since their allocations were read are read again.  A
+ * deleted allocation does not move a generation, so everything is re-read
+ * at each full refresh: an orphan surfaces then at the latest.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "cleanup.h"
+#include "cmd-run.h"
+#include "guests.h"
+#include "log.h"
+#include "reconcile-act.h"
+#include "reconcile.h"
+#include "xalloc.h"
+
+struct run_claims {
+    struct reconcile_claim *v;
+    size_t n;
+    struct strv read_at; /* "<uuid> <generation>" when last read */
+    bool loaded;
+};
+
+struct run_claims *
+run_claims_new(void)
+{
+    return xcalloc(1, sizeof(struct run_claims));
+}
+
+void
+run_claims_free(struct run_claims *rc)
+{
+    if (!rc)
+        return;
+    free(rc->v);
+    strv_clear(&rc->read_at);
+    free(rc);
+}
+
+static void
+forget_provider(struct run_claims *rc, const char *uuid)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < rc->n; i++)
+        if (strcmp(rc->v[i].uuid, uuid) != 0)
+            rc->v[kept++] = rc->v[i];
+    rc->n = kept;
+}
+
+/* Re-point old claims at this pass's tree (rebuilt every pass). */
+static void
+repoint(struct run_claims *rc, const struct tree *t,
+        const struct sync_cache *cache)
+{
+    for (size_t i = 0; i < rc->n; i++) {
+        rc->v[i].provider = NULL;
+        for (size_t j = 1; j < t->n_providers; j++) {
+            char uuid[PLACEMENT_UUID_LEN];
+            long gen;
+
+            if (sync_cache_lookup(cache, t->providers[j].name, uuid, &gen) ==
+                    0 &&
+                strcmp(uuid, rc->v[i].uuid) == 0)
+                rc->v[i].provider = &t->providers[j];
+        }
+    }
+}
+
+/* Read the allocations of the providers whose generation moved since
+ * they were read; with mark_only, just note that the claims in hand stand
+ * for the generations the cache holds now (after a full read). */
+static int
+refresh_moved(struct run_claims *rc, struct placement *pl,
+              const struct cmd_host *host, const struct sync_cache *cache,
+              bool mark_only, struct errbuf *eb)
+{
+    const struct tree *t = host->tree;
+    const struct tree_provider **todo = xcalloc(t->n_providers,
+                                                sizeof(*todo));
+    char(*uuids)[PLACEMENT_UUID_LEN] = xcalloc(t->n_providers,
+                                               sizeof(*uuids));
+    size_t n = 0;
+    int r;
+
+    for (size_t i = 1; i < t->n_providers; i++) {
+        _cleanup_free_ char *key = NULL;
+        long gen;
+
+        if (sync_cache_lookup(cache, t->providers[i].name, uuids[n], &gen) < 0)
+            continue;
+        key = xasprintf("%s %ld", uuids[n], gen);
+        if (strv_contains(&rc->read_at, key))
+            continue;
+        strv_push(&rc->read_at, key);
+        if (mark_only)
+            continue;
+        forget_provider(rc, uuids[n]);
+        todo[n++] = &t->providers[i];
+    }
+    r = claims_read(pl, todo, uuids, n, host->conf->placement.max_parallel,
+                    &rc->v, &rc->n, eb);
+    if (n > 0)
+        log_debug("reconcile: re-read allocations of %zu provider(s)", n);
+    free(todo);
+    free(uuids);
+    return r;
+}
+
+static int
+refresh(struct run_claims *rc, struct placement *pl,
+        const struct cmd_host *host, const struct sync_cache *cache,
+        bool full, struct errbuf *eb)
+{
+    int r;
+
+    if (full || !rc->loaded) {
+        free(rc->v);
+        rc->v = NULL;
+        rc->n = 0;
+        strv_clear(&rc->read_at);
+        r = claims_load(pl, host->tree, host->conf->placement.max_parallel,
+                        &rc->v, &rc->n, eb);
+        rc->loaded = r == 0;
+        return r < 0 ? r : refresh_moved(rc, pl, host, cache, true, eb);
+    }
+    return refresh_moved(rc, pl, host, cache, false, eb);
+}
+
+static void
+log_plan(const struct reconcile_plan *p, const struct reconcile_report *rep)
+{
+    for (size_t i = 0; i < rep->n; i++)
+        log_msg(strncmp(rep->v[i].result, "error", 5) == 0 ? LOG_ERROR
+                                                           : LOG_INFO,
+                "reconcile: %s %s on %s (%s): %s", rep->v[i].action,
+                rep->v[i].uuid, rep->v[i].parent, rep->v[i].mdev_type,
+                rep->v[i].result);
+    for (size_t i = 0; i < p->n_misplaced; i++)
+        log_warn("reconcile: mdev %s %s", p->misplaced[i].uuid,
+                 p->misplaced[i].why);
+    for (size_t i = 0; i < p->n_unaccounted; i++)
+        log_warn("reconcile: mdev %s of guest %s: %s", p->unaccounted[i].uuid,
+                 p->unaccounted[i].consumer, p->unaccounted[i].why);
+    for (size_t i = 0; i < p->n_errors; i++)
+        log_error("reconcile: mdev %s for consumer %s: %s", p->errors[i].uuid,
+                  p->errors[i].consumer, p->errors[i].why);
+}
+
+bool
+run_reconcile(struct run_claims *rc, const struct ctx *ctx,
+              const struct cmd_host *host, struct placement *pl,
+              const struct sync_cache *cache, bool full)
+{
+    struct reconcile_report rep = { 0 };
+    struct errbuf eb = { 0 };
+    struct guests *g;
+    struct reconcile_plan *p;
+    bool ok;
+
+    if (refresh(rc, pl, host, cache, full, &eb) < 0) {
+        log_error("reconcile: %s", eb.msg);
+        rc->loaded = false; /* read everything again next time */
+        return false;
+    }
+    repoint(rc, host->tree, cache);
+    g = cmd_load_guests(host->conf);
+    p = reconcile_plan(host->tree, host->mdev, g, rc->v, rc->n);
+    ok = cmd_reconcile_act(ctx, host, false, false, p, &rep) == CMD_EXIT_OK &&
+         g != NULL;
+    log_plan(p, &rep);
+    reconcile_report_clear(&rep);
+    reconcile_plan_free(p);
+    guests_free(g);
+    return ok;
+}
