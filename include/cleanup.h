@@ -27,7 +27,8 @@
         _tf_;                                                                  \
     })
 
-/* DEFINE_CLEANUP(struct tree, tree_free) declares tree_freep(struct tree **). */
+/* DEFINE_CLEANUP(struct tree, tree_free) declares tree_freep(struct tree **).
+ */
 #define DEFINE_CLEANUP(type, func)                                             \
     static inline void func##p(type **p)                                       \
     {                                                                          \

@@ -99,11 +99,11 @@ struct conf {
     struct strv enabled_mdev_types;
     bool enabled_mdev_types_set;
     struct conf_placement placement;
-    unsigned interval_s;     /* run: between passes; default 60, [1, 86400] */
+    unsigned interval_s; /* run: between passes; default 60, [1, 86400] */
     unsigned full_refresh_s;
-    char *libvirt_uri;       /* guests are read through it (read-only) */
+    char *libvirt_uri; /* guests are read through it (read-only) */
     struct conf_reconcile reconcile; /* run: full re-read period; default 300,
-                              * [0, 604800]; 0: every pass */
+                                      * [0, 604800]; 0: every pass */
 };
 
 /* The built-in defaults: node_name from gethostname(), no types. */

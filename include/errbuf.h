@@ -15,7 +15,8 @@ struct errbuf {
     char msg[ERRBUF_MSG_MAX]; /* "class/mdev_bus/...: No such file" */
 };
 
-/* Set code and message; returns code so callers can `return errbuf_set(...)`. */
+/* Set code and message; returns code so callers can `return errbuf_set(...)`.
+ */
 int errbuf_set(struct errbuf *eb, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -30,14 +30,15 @@ struct mdev_type {
 };
 
 struct mdev_parent {
-    char *name;    /* as in class/mdev_bus: "0000:84:00.0", "mtty" */
-    char *path;    /* canonical path below the root: "devices/pci.../0000:84:00.0" */
-    bool is_pci;   /* name is a PCI address and the device sits on a PCI bus */
-    struct pci_addr addr;   /* valid when is_pci */
-    bool is_vf;             /* has a physfn link */
-    struct pci_addr physfn; /* valid when is_vf */
-    unsigned pci_class;     /* 0x030000; 0 when unknown */
-    char *driver;           /* basename of the driver link; NULL if none */
+    char *name; /* as in class/mdev_bus: "0000:84:00.0", "mtty" */
+    char *
+        path; /* canonical path below the root: "devices/pci.../0000:84:00.0" */
+    bool is_pci; /* name is a PCI address and the device sits on a PCI bus */
+    struct pci_addr addr;    /* valid when is_pci */
+    bool is_vf;              /* has a physfn link */
+    struct pci_addr physfn;  /* valid when is_vf */
+    unsigned pci_class;      /* 0x030000; 0 when unknown */
+    char *driver;            /* basename of the driver link; NULL if none */
     struct mdev_type *types; /* sorted by id */
     size_t n_types;
 };
@@ -49,12 +50,13 @@ struct mdev_device {
 };
 
 struct mdev_host {
-    struct mdev_parent *parents; /* sorted: PCI by address, then others by name */
+    struct mdev_parent
+        *parents; /* sorted: PCI by address, then others by name */
     size_t n_parents;
-    struct mdev_device *mdevs;   /* sorted by uuid */
+    struct mdev_device *mdevs; /* sorted by uuid */
     size_t n_mdevs;
-    bool has_mdev_info;          /* class/mdev_bus or bus/mdev existed at all */
-    struct strv warnings;        /* "class/mdev_bus/x/...: what was wrong" */
+    bool has_mdev_info;   /* class/mdev_bus or bus/mdev existed at all */
+    struct strv warnings; /* "class/mdev_bus/x/...: what was wrong" */
 };
 
 /* Scan fs: parents from class/mdev_bus/ (or, when that directory is

@@ -11,7 +11,8 @@ int parse_uint(const char *s, unsigned long max, unsigned long *ret)
     __attribute__((warn_unused_result));
 
 /* Parse all of s as a finite double. Returns 0 or -EINVAL. */
-int parse_double(const char *s, double *ret) __attribute__((warn_unused_result));
+int parse_double(const char *s, double *ret)
+    __attribute__((warn_unused_result));
 
 /* Parse "true"/"false" (also yes/no, on/off). Returns 0 or -EINVAL. */
 int parse_bool(const char *s, bool *ret) __attribute__((warn_unused_result));

@@ -21,7 +21,6 @@ int pci_addr_parse(const char *s, struct pci_addr *ret)
 /* Canonical lower-case "0000:84:00.0"; returns buf. */
 char *pci_addr_format(const struct pci_addr *a, char buf[PCI_ADDR_STR_MAX]);
 /* Nova's provider-name suffix: "0000_84_00_0"; returns buf. */
-char *pci_addr_format_rp(const struct pci_addr *a,
-                         char buf[PCI_ADDR_STR_MAX]);
+char *pci_addr_format_rp(const struct pci_addr *a, char buf[PCI_ADDR_STR_MAX]);
 /* Orders by domain, bus, slot, function (address order). */
 int pci_addr_cmp(const struct pci_addr *a, const struct pci_addr *b);

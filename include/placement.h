@@ -12,11 +12,11 @@
  * batch of one.  Every request carries "OpenStack-API-Version: placement
  * <negotiated>".  A done half returns 0, or:
  *   -ENOENT   404                      -EAGAIN  409 placement.concurrent_update
- *   -EEXIST   409 duplicate_name       -EBUSY   409 *.inuse / cannot_delete_parent
- *   -EACCES   401 / 403                -EPROTO  a 2xx body that is not what
- *   -EIO      any other status                  the API promises (bad JSON,
- *   the transport error of the request          wrong shape, bad values)
- * with eb reading "PUT /resource_providers/<uuid>/inventories: 409
+ *   -EEXIST   409 duplicate_name       -EBUSY   409 *.inuse /
+ * cannot_delete_parent -EACCES   401 / 403                -EPROTO  a 2xx body
+ * that is not what -EIO      any other status                  the API promises
+ * (bad JSON, the transport error of the request          wrong shape, bad
+ * values) with eb reading "PUT /resource_providers/<uuid>/inventories: 409
  * placement.concurrent_update: <detail>" (detail trimmed, one line).
  */
 #pragma once
@@ -40,8 +40,8 @@ struct placement; /* the http client, the negotiated version, counters */
  * PLACEMENT_VERSION_MAX.  -ENOTSUP (message naming both ranges) when the
  * server's range misses [MIN, MAX]; -EPROTO for a bad version document.
  * http must outlive *ret. */
-int placement_open(struct http *http, struct placement **ret,
-                   struct errbuf *eb) __attribute__((warn_unused_result));
+int placement_open(struct http *http, struct placement **ret, struct errbuf *eb)
+    __attribute__((warn_unused_result));
 /* Skip GET /: use version as negotiated before (a cached result; tests that
  * feed done halves hand-made responses pass http NULL).  -ENOTSUP unless
  * version is within [MIN, MAX]. */
@@ -84,8 +84,7 @@ void placement_rps_free(struct placement_rp *rps, size_t n);
 void placement_prep_list_providers(struct placement *p,
                                    struct placement_call *c, const char *key,
                                    const char *value);
-int placement_done_list_providers(struct placement *p,
-                                  struct placement_call *c,
+int placement_done_list_providers(struct placement *p, struct placement_call *c,
                                   struct placement_rp **ret, size_t *ret_n,
                                   struct errbuf *eb);
 
@@ -99,8 +98,7 @@ int placement_done_create_provider(struct placement *p,
 
 /* DELETE /resource_providers/{uuid}. */
 void placement_prep_delete_provider(struct placement *p,
-                                    struct placement_call *c,
-                                    const char *uuid);
+                                    struct placement_call *c, const char *uuid);
 int placement_done_delete_provider(struct placement *p,
                                    struct placement_call *c, struct errbuf *eb);
 
@@ -113,8 +111,7 @@ struct placement_invs {
 };
 void placement_invs_clear(struct placement_invs *v);
 void placement_prep_get_inventories(struct placement *p,
-                                    struct placement_call *c,
-                                    const char *uuid);
+                                    struct placement_call *c, const char *uuid);
 int placement_done_get_inventories(struct placement *p,
                                    struct placement_call *c,
                                    struct placement_invs *ret,
@@ -167,8 +164,7 @@ struct placement_allocs {
 };
 void placement_allocs_clear(struct placement_allocs *a);
 void placement_prep_get_allocations(struct placement *p,
-                                    struct placement_call *c,
-                                    const char *uuid);
+                                    struct placement_call *c, const char *uuid);
 int placement_done_get_allocations(struct placement *p,
                                    struct placement_call *c,
                                    struct placement_allocs *ret,
@@ -176,8 +172,8 @@ int placement_done_get_allocations(struct placement *p,
 
 /* Run the prepared calls concurrently (at most max_parallel in flight).
  * Returns 0; each call's own result is read with its done half. */
-void placement_run(struct placement *p, struct placement_call *calls,
-                   size_t n, size_t max_parallel);
+void placement_run(struct placement *p, struct placement_call *calls, size_t n,
+                   size_t max_parallel);
 /* Requests sent since placement_open() (GET / included): for the
  * cost figures in logs and benchmarks. */
 unsigned long placement_requests(const struct placement *p);

@@ -19,28 +19,28 @@
 #include "strv.h"
 
 struct policy_gpu {
-    char *address;       /* "0000:84:00.0" (the PF of an SR-IOV group), or
-                          * the name of an explicitly managed non-PCI parent */
+    char *address; /* "0000:84:00.0" (the PF of an SR-IOV group), or
+                    * the name of an explicitly managed non-PCI parent */
     bool is_pci;
     struct pci_addr addr; /* valid when is_pci */
     bool is_sriov;        /* parents are virtual functions */
     struct strv parents;  /* mdev parents offering the type, address order */
-    const struct conf_type *conf;  /* the type offered (points into conf) */
-    const struct mdev_type *type;  /* its sysfs facts (points into host) */
-    struct strv mdevs;    /* UUIDs of existing mdevs of the type, sorted */
-    unsigned total;       /* inventory total, > 0 */
-    struct strv traits;   /* sorted */
-    struct strv managed;  /* traits the agent may also remove from this
-                           * GPU: CUSTOM_<type> of every type its parents
-                           * offer and every enabled type's configured
-                           * traits (a type switch drops the old ones) */
+    const struct conf_type *conf; /* the type offered (points into conf) */
+    const struct mdev_type *type; /* its sysfs facts (points into host) */
+    struct strv mdevs;   /* UUIDs of existing mdevs of the type, sorted */
+    unsigned total;      /* inventory total, > 0 */
+    struct strv traits;  /* sorted */
+    struct strv managed; /* traits the agent may also remove from this
+                          * GPU: CUSTOM_<type> of every type its parents
+                          * offer and every enabled type's configured
+                          * traits (a type switch drops the old ones) */
 };
 
 struct policy {
     struct policy_gpu *gpus; /* address order: PCI first, then by name */
     size_t n_gpus;
-    struct strv warnings;    /* what an operator should look at */
-    struct strv notes;       /* every decision not to offer a GPU, and why */
+    struct strv warnings; /* what an operator should look at */
+    struct strv notes;    /* every decision not to offer a GPU, and why */
 };
 
 /* Decide for every parent in h.  Never fails; h and c must outlive *ret. */

@@ -35,25 +35,25 @@ struct reconcile_claim {
 
 struct reconcile_mdev {
     char uuid[RECONCILE_UUID_LEN];
-    char *parent;    /* mdev parent name ("0000:84:00.0", a VF) */
+    char *parent; /* mdev parent name ("0000:84:00.0", a VF) */
     char *mdev_type;
     char consumer[RECONCILE_UUID_LEN]; /* "" for orphans */
     char provider[RECONCILE_UUID_LEN]; /* "" for orphans */
-    char *why;       /* misplaced/unaccounted/error: what is wrong */
+    char *why; /* misplaced/unaccounted/error: what is wrong */
 };
 
 struct reconcile_plan {
-    struct reconcile_mdev *create;      /* missing: make them */
+    struct reconcile_mdev *create; /* missing: make them */
     size_t n_create;
-    struct reconcile_mdev *keep;        /* expected and present */
+    struct reconcile_mdev *keep; /* expected and present */
     size_t n_keep;
-    struct reconcile_mdev *misplaced;   /* right UUID, wrong GPU or type */
+    struct reconcile_mdev *misplaced; /* right UUID, wrong GPU or type */
     size_t n_misplaced;
     struct reconcile_mdev *unaccounted; /* a guest's mdev with no claim */
     size_t n_unaccounted;
-    struct reconcile_mdev *orphans;     /* managed, unclaimed, unreferenced */
+    struct reconcile_mdev *orphans; /* managed, unclaimed, unreferenced */
     size_t n_orphans;
-    struct reconcile_mdev *errors;      /* e.g. no capacity left */
+    struct reconcile_mdev *errors; /* e.g. no capacity left */
     size_t n_errors;
 };
 
@@ -69,5 +69,5 @@ DEFINE_CLEANUP(struct reconcile_plan, reconcile_plan_free)
 
 /* UUIDv5(namespace = consumer, name = "<provider uuid>/<i>"), lower case.
  * Returns -EINVAL when consumer is no UUID. */
-int reconcile_uuid(const char *consumer, const char *provider_uuid,
-                   unsigned i, char ret[RECONCILE_UUID_LEN]);
+int reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
+                   char ret[RECONCILE_UUID_LEN]);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 struct strv {
-    char **v;   /* v[n] is NULL once anything was pushed */
+    char **v; /* v[n] is NULL once anything was pushed */
     size_t n;
     size_t cap;
 };

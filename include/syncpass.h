@@ -36,10 +36,10 @@ struct sync_job {
     const char *name;                 /* for messages */
     char uuid[PLACEMENT_UUID_LEN];    /* in Placement (adopted or ours) */
     bool is_root, stale;
-    bool exists;     /* in Placement */
-    bool need_read;  /* its inventories and traits must be (re)read */
+    bool exists;    /* in Placement */
+    bool need_read; /* its inventories and traits must be (re)read */
     bool failed, deleted;
-    long generation; /* the last one read or written */
+    long generation;            /* the last one read or written */
     struct placement_invs invs; /* what Placement holds */
     struct strv traits;
     struct inventory *new_invs; /* planned write, when put_invs */

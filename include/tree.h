@@ -22,10 +22,10 @@
 
 /* Where a child's capacity lives on the host (absent on the root). */
 struct tree_device {
-    char *address;     /* "0000:84:00.0" */
-    char *mdev_type;   /* "nvidia-35" */
-    char *type_name;   /* "GRID M60-0B" */
-    char *rc;          /* the resource class the agent reports: "VGPU" */
+    char *address;       /* "0000:84:00.0" */
+    char *mdev_type;     /* "nvidia-35" */
+    char *type_name;     /* "GRID M60-0B" */
+    char *rc;            /* the resource class the agent reports: "VGPU" */
     struct strv parents; /* mdev parent names (the VFs of an SR-IOV group) */
     struct strv mdevs;   /* existing mdevs of the type */
 };
@@ -34,11 +34,11 @@ struct tree_provider {
     char uuid[TREE_UUID_STR_LEN];
     char *name;
     char parent_uuid[TREE_UUID_STR_LEN]; /* "" on the root */
-    struct inventory *invs; /* sorted by resource class */
+    struct inventory *invs;              /* sorted by resource class */
     size_t n_invs;
-    struct strv traits;     /* sorted */
-    struct strv managed;    /* other traits the agent may remove (see
-                             * policy_gpu.managed); empty on the root */
+    struct strv traits;         /* sorted */
+    struct strv managed;        /* other traits the agent may remove (see
+                                 * policy_gpu.managed); empty on the root */
     struct tree_device *device; /* NULL on the root */
 };
 

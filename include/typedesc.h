@@ -14,8 +14,8 @@
 #include "strv.h"
 
 struct type_desc {
-    unsigned num_heads;      /* 0: unknown */
-    unsigned max_res_w;      /* max_resolution WxH; 0: unknown */
+    unsigned num_heads; /* 0: unknown */
+    unsigned max_res_w; /* max_resolution WxH; 0: unknown */
     unsigned max_res_h;
     unsigned max_instance;   /* 0: unknown */
     unsigned framebuffer_mb; /* framebuffer=2048M / high_gm_size: 512MB */

@@ -15,7 +15,8 @@ void *xrealloc(void *p, size_t size) __attribute__((returns_nonnull));
 /* Grow *arr (of *cap elements of size elem) so that index n fits. */
 void xgrow(void *arr, size_t *cap, size_t n, size_t elem);
 char *xstrdup(const char *s) __attribute__((malloc, returns_nonnull));
-char *xstrndup(const char *s, size_t n) __attribute__((malloc, returns_nonnull));
+char *xstrndup(const char *s, size_t n)
+    __attribute__((malloc, returns_nonnull));
 char *xasprintf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), malloc, returns_nonnull));
 char *xvasprintf(const char *fmt, va_list ap)

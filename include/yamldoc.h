@@ -15,10 +15,11 @@
 #include "cleanup.h"
 #include "errbuf.h"
 
-#define YAMLDOC_FILE_MAX (1024 * 1024) /* config files larger than this are refused */
+#define YAMLDOC_FILE_MAX                                                       \
+    (1024 * 1024) /* config files larger than this are refused */
 
 struct yamldoc {
-    char *path;          /* as given, for messages */
+    char *path; /* as given, for messages */
     yaml_document_t doc;
     bool loaded;
 };

@@ -128,8 +128,8 @@ claims_load(struct placement *pl, const struct tree *t, size_t max_parallel,
     r = placement_list_providers(pl, "name", t->providers[0].name, &roots,
                                  &n_roots, eb);
     if (r == 0 && n_roots > 0)
-        r = placement_list_providers(pl, "in_tree", roots[0].uuid, &rps,
-                                     &n_rps, eb);
+        r = placement_list_providers(pl, "in_tree", roots[0].uuid, &rps, &n_rps,
+                                     eb);
     if (r == 0 && n_rps > 0)
         r = read_allocations(pl, t, rps, n_rps, roots[0].uuid, max_parallel,
                              ret, ret_n, eb);

@@ -123,8 +123,10 @@ cmd_placement_open(const struct conf *c, struct http **ret_http,
                    struct placement **ret_pl)
 {
     const struct conf_placement *pc = &c->placement;
-    struct http_opts o = { .base_url = pc->endpoint, .token = pc->token,
-                           .cacert = pc->cacert, .insecure = pc->insecure,
+    struct http_opts o = { .base_url = pc->endpoint,
+                           .token = pc->token,
+                           .cacert = pc->cacert,
+                           .insecure = pc->insecure,
                            .timeout_s = (long)pc->timeout_s };
     _cleanup_(http_freep) struct http *http = NULL;
     struct errbuf eb = { 0 };

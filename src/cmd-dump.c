@@ -14,18 +14,17 @@
 static void
 dump_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] dump "
-            "[--format json|yaml|table|dot]\n"
-            "\n"
-            "Print the resource-provider tree the agent would report to "
-            "Placement.\nNothing is written and no network is used.\n"
-            "\n"
-            "  -f, --format FMT  json (default when stdout is not a "
-            "terminal), yaml,\n"
-            "                    table (default on a terminal) or dot "
-            "(Graphviz)\n"
-            "  -h, --help        show this help\n");
+    fprintf(out, "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] dump "
+                 "[--format json|yaml|table|dot]\n"
+                 "\n"
+                 "Print the resource-provider tree the agent would report to "
+                 "Placement.\nNothing is written and no network is used.\n"
+                 "\n"
+                 "  -f, --format FMT  json (default when stdout is not a "
+                 "terminal), yaml,\n"
+                 "                    table (default on a terminal) or dot "
+                 "(Graphviz)\n"
+                 "  -h, --help        show this help\n");
 }
 
 static int

@@ -79,8 +79,8 @@ parse_args(int argc, char **argv, char consumer[37], bool *xml)
     int c;
 
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-        if (c == 'f' && (strcmp(optarg, "xml") == 0 ||
-                         strcmp(optarg, "text") == 0)) {
+        if (c == 'f' &&
+            (strcmp(optarg, "xml") == 0 || strcmp(optarg, "text") == 0)) {
             *xml = strcmp(optarg, "xml") == 0;
         } else {
             mdevs_usage(c == 'h' ? stdout : stderr);

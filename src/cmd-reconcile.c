@@ -58,8 +58,8 @@ parse_args(int argc, char **argv, struct reconcile_args *ret)
             ret->dry_run = true;
         else if (c == 'R')
             ret->remove_orphans = true;
-        else if (c == 'f' && (strcmp(optarg, "json") == 0 ||
-                              strcmp(optarg, "text") == 0))
+        else if (c == 'f' &&
+                 (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0))
             ret->json = strcmp(optarg, "json") == 0;
         else if (c == 'h') {
             reconcile_usage(stdout);
@@ -89,8 +89,7 @@ mdev_json(const char *uuid, const char *parent, const char *type,
 }
 
 static void
-add_list(cJSON *root, const char *key, const struct reconcile_mdev *v,
-         size_t n)
+add_list(cJSON *root, const char *key, const struct reconcile_mdev *v, size_t n)
 {
     cJSON *a = cJSON_AddArrayToObject(root, key);
 
@@ -151,10 +150,9 @@ print_text(const struct reconcile_plan *p, const struct reconcile_report *r)
     print_list("unaccounted", p->unaccounted, p->n_unaccounted);
     print_list("orphan", p->orphans, p->n_orphans);
     print_list("error", p->errors, p->n_errors);
-    if (r->n + p->n_misplaced + p->n_unaccounted + p->n_orphans +
-            p->n_errors == 0)
-        printf("nothing to do: %zu mdev(s) match the allocations\n",
-               p->n_keep);
+    if (r->n + p->n_misplaced + p->n_unaccounted + p->n_orphans + p->n_errors ==
+        0)
+        printf("nothing to do: %zu mdev(s) match the allocations\n", p->n_keep);
 }
 
 /* Guests through libvirt; NULL (logged) when it cannot be reached: then
@@ -198,7 +196,7 @@ cmd_reconcile_act(const struct ctx *ctx, const struct cmd_host *host,
     }
     reconcile_act(p, fs, host->mdev, &o, rep);
     return rep->failed || p->n_misplaced || p->n_errors ? CMD_EXIT_FAILED
-                                                         : CMD_EXIT_OK;
+                                                        : CMD_EXIT_OK;
 }
 
 static int
@@ -206,8 +204,7 @@ act(const struct ctx *ctx, const struct cmd_host *host,
     const struct reconcile_args *a, const struct reconcile_plan *p,
     struct reconcile_report *rep)
 {
-    int r = cmd_reconcile_act(ctx, host, a->dry_run, a->remove_orphans, p,
-                              rep);
+    int r = cmd_reconcile_act(ctx, host, a->dry_run, a->remove_orphans, p, rep);
 
     if (a->json)
         print_json(p, rep);
@@ -228,7 +225,8 @@ cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
         return r < 0 ? CMD_EXIT_OK : r;
     r = cmd_claims_load(ctx, &cc);
     if (r == CMD_EXIT_OK) {
-        _cleanup_(guests_freep) struct guests *g = cmd_load_guests(cc.host.conf);
+        _cleanup_(guests_freep) struct guests *g =
+            cmd_load_guests(cc.host.conf);
         _cleanup_(reconcile_plan_freep) struct reconcile_plan *p =
             reconcile_plan(cc.host.tree, cc.host.mdev, g, cc.claims,
                            cc.n_claims);

@@ -84,10 +84,8 @@ refresh_moved(struct run_claims *rc, struct placement *pl,
               bool mark_only, struct errbuf *eb)
 {
     const struct tree *t = host->tree;
-    const struct tree_provider **todo = xcalloc(t->n_providers,
-                                                sizeof(*todo));
-    char(*uuids)[PLACEMENT_UUID_LEN] = xcalloc(t->n_providers,
-                                               sizeof(*uuids));
+    const struct tree_provider **todo = xcalloc(t->n_providers, sizeof(*todo));
+    char(*uuids)[PLACEMENT_UUID_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
     size_t n = 0;
     int r;
 
@@ -117,8 +115,8 @@ refresh_moved(struct run_claims *rc, struct placement *pl,
 
 static int
 refresh(struct run_claims *rc, struct placement *pl,
-        const struct cmd_host *host, const struct sync_cache *cache,
-        bool full, struct errbuf *eb)
+        const struct cmd_host *host, const struct sync_cache *cache, bool full,
+        struct errbuf *eb)
 {
     int r;
 
@@ -139,11 +137,10 @@ static void
 log_plan(const struct reconcile_plan *p, const struct reconcile_report *rep)
 {
     for (size_t i = 0; i < rep->n; i++)
-        log_msg(strncmp(rep->v[i].result, "error", 5) == 0 ? LOG_ERROR
-                                                           : LOG_INFO,
-                "reconcile: %s %s on %s (%s): %s", rep->v[i].action,
-                rep->v[i].uuid, rep->v[i].parent, rep->v[i].mdev_type,
-                rep->v[i].result);
+        log_msg(
+            strncmp(rep->v[i].result, "error", 5) == 0 ? LOG_ERROR : LOG_INFO,
+            "reconcile: %s %s on %s (%s): %s", rep->v[i].action, rep->v[i].uuid,
+            rep->v[i].parent, rep->v[i].mdev_type, rep->v[i].result);
     for (size_t i = 0; i < p->n_misplaced; i++)
         log_warn("reconcile: mdev %s %s", p->misplaced[i].uuid,
                  p->misplaced[i].why);

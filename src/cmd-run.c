@@ -32,9 +32,9 @@ struct service {
     struct placement *pl;
     struct sync_cache *cache;
     struct run_claims *claims; /* for the reconcile step */
-    double last_full;  /* when the cache was last dropped */
-    bool refresh_now;  /* drop it at the next pass anyway */
-    unsigned failures; /* passes failed in a row, for the backoff */
+    double last_full;          /* when the cache was last dropped */
+    bool refresh_now;          /* drop it at the next pass anyway */
+    unsigned failures;         /* passes failed in a row, for the backoff */
 };
 
 static double
@@ -159,8 +159,10 @@ serve(struct service *s, const sigset_t *set)
 static int
 cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct service s = { .ctx = ctx, .cache = sync_cache_new(),
-                         .claims = run_claims_new(), .refresh_now = true };
+    struct service s = { .ctx = ctx,
+                         .cache = sync_cache_new(),
+                         .claims = run_claims_new(),
+                         .refresh_now = true };
     sigset_t set;
     int r;
 

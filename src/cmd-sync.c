@@ -55,8 +55,8 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
     struct errbuf eb = { 0 };
     int r;
 
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-                      strcmp(argv[1], "-h") == 0)) {
+    if (argc == 2 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         sync_usage(stdout);
         return CMD_EXIT_OK;
     }

@@ -12,11 +12,7 @@
 #include "log.h"
 
 static const struct cmd *const commands[] = {
-    &cmd_dump,
-    &cmd_sync,
-    &cmd_run,
-    &cmd_reconcile,
-    &cmd_mdevs,
+    &cmd_dump, &cmd_sync, &cmd_run, &cmd_reconcile, &cmd_mdevs,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))
@@ -86,12 +82,14 @@ main(int argc, char **argv)
             return CMD_EXIT_OK;
         case 'L':
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
-                fprintf(stderr, "vgpu-agent: --log-format: text or json, "
-                                "not '%s'\n", optarg);
+                fprintf(stderr,
+                        "vgpu-agent: --log-format: text or json, "
+                        "not '%s'\n",
+                        optarg);
                 return CMD_EXIT_USAGE;
             }
-            format = strcmp(optarg, "json") == 0 ? LOG_FORMAT_JSON
-                                                 : LOG_FORMAT_TEXT;
+            format =
+                strcmp(optarg, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT;
             break;
         case 'v':
             if (level < LOG_DEBUG)

@@ -354,8 +354,7 @@ attrs_problem(const cJSON *attrs)
 
     if (!cJSON_IsArray(attrs))
         return "\"attrs\" is not a list";
-    cJSON_ArrayForEach(a, attrs)
-    {
+    cJSON_ArrayForEach(a, attrs) {
         if (!cJSON_IsObject(a) || cJSON_GetArraySize(a) != 1 ||
             !cJSON_IsString(a->child))
             return "\"attrs\" entry is not {\"name\": \"value\"}";

@@ -140,7 +140,7 @@ yaml_write_handler(void *data, unsigned char *buf, size_t size)
 static bool
 yaml_needs_quotes(const char *s)
 {
-    static const char *const words[] = { "y", "n", "yes", "no", "true",
+    static const char *const words[] = { "y",     "n",  "yes", "no",   "true",
                                          "false", "on", "off", "null", "~" };
 
     if (!*s || isdigit((unsigned char)*s) || strchr("-+.", *s))
@@ -158,10 +158,9 @@ yaml_scalar(yaml_emitter_t *em, const char *value, bool is_string)
     bool plain = !is_string || !yaml_needs_quotes(value);
     yaml_event_t ev;
 
-    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)copy,
-                                 (int)strlen(copy), plain, 1,
-                                 plain ? YAML_ANY_SCALAR_STYLE
-                                       : YAML_SINGLE_QUOTED_SCALAR_STYLE);
+    yaml_scalar_event_initialize(
+        &ev, NULL, NULL, (yaml_char_t *)copy, (int)strlen(copy), plain, 1,
+        plain ? YAML_ANY_SCALAR_STYLE : YAML_SINGLE_QUOTED_SCALAR_STYLE);
     return yaml_emitter_emit(em, &ev) ? 0 : -EIO;
 }
 
@@ -213,8 +212,11 @@ yaml_node(yaml_emitter_t *em, const cJSON *j)
         snprintf(buf, sizeof(buf), "%.17g", j->valuedouble);
         return yaml_scalar(em, buf, false);
     }
-    return yaml_scalar(em, cJSON_IsTrue(j) ? "true"
-                           : cJSON_IsFalse(j) ? "false" : "null", false);
+    return yaml_scalar(em,
+                       cJSON_IsTrue(j)    ? "true"
+                       : cJSON_IsFalse(j) ? "false"
+                                          : "null",
+                       false);
 }
 
 static int
@@ -260,8 +262,15 @@ write_yaml(const struct tree *t, FILE *out)
 
 /* --- table: one row per provider, then the traits ---------------------- */
 
-enum { COL_PROVIDER, COL_GPU, COL_TYPE, COL_INVENTORY, COL_MDEVS, COL_UUID,
-       N_COLS };
+enum {
+    COL_PROVIDER,
+    COL_GPU,
+    COL_TYPE,
+    COL_INVENTORY,
+    COL_MDEVS,
+    COL_UUID,
+    N_COLS
+};
 
 static const char *const col_titles[N_COLS] = {
     "PROVIDER", "GPU", "TYPE", "INVENTORY", "MDEVS", "UUID",
@@ -288,8 +297,8 @@ row_cells(const struct tree_provider *p, char *cells[N_COLS])
 
     cells[COL_PROVIDER] = xstrdup(p->name);
     cells[COL_GPU] = xstrdup(d ? d->address : "-");
-    cells[COL_TYPE] = d ? xasprintf("%s (%s)", d->mdev_type, d->type_name)
-                        : xstrdup("-");
+    cells[COL_TYPE] =
+        d ? xasprintf("%s (%s)", d->mdev_type, d->type_name) : xstrdup("-");
     cells[COL_INVENTORY] = inventory_cell(p);
     cells[COL_MDEVS] = d ? xasprintf("%zu", d->mdevs.n) : xstrdup("-");
     cells[COL_UUID] = xstrdup(p->uuid);

@@ -222,8 +222,7 @@ placement_json_rps(const cJSON *doc, struct placement_rp **ret, size_t *ret_n,
     if (!arr)
         return -EPROTO;
     rps = xcalloc(cap ? cap : 1, sizeof(*rps));
-    cJSON_ArrayForEach(o, arr)
-    {
+    cJSON_ArrayForEach(o, arr) {
         char w[64];
         int r;
 
@@ -308,8 +307,7 @@ placement_json_invs(const cJSON *doc, struct placement_invs *ret,
     if (r < 0)
         return r;
     v.invs = xcalloc(cap ? cap : 1, sizeof(*v.invs));
-    cJSON_ArrayForEach(o, map)
-    {
+    cJSON_ArrayForEach(o, map) {
         r = n_fits(v.n, cap, eb);
         if (r == 0)
             r = check_name(o->string, "inventories key", eb);
@@ -357,8 +355,7 @@ placement_json_traits(const cJSON *doc, struct placement_traits *ret,
     if (!arr)
         return -EPROTO;
     r = get_generation(doc, &t.generation, eb);
-    cJSON_ArrayForEach(v, arr)
-    {
+    cJSON_ArrayForEach(v, arr) {
         char w[64];
 
         snprintf(w, sizeof(w), "traits[%zu]", i++);
@@ -411,8 +408,7 @@ get_alloc(const cJSON *o, struct placement_alloc *a, struct errbuf *eb)
     if (!cJSON_IsObject(o) || !cJSON_IsObject(res))
         return errbuf_set(eb, -EPROTO, "%s: missing or not an object", what);
     a->used = xcalloc(cap ? cap : 1, sizeof(*a->used));
-    cJSON_ArrayForEach(v, res)
-    {
+    cJSON_ArrayForEach(v, res) {
         if (r == 0)
             r = n_fits(a->n_used, cap, eb);
         if (r == 0)
@@ -445,8 +441,7 @@ placement_json_allocs(const cJSON *doc, struct placement_allocs *ret,
         return -EPROTO;
     r = get_generation(doc, &a.generation, eb);
     a.allocs = xcalloc(cap ? cap : 1, sizeof(*a.allocs));
-    cJSON_ArrayForEach(o, map)
-    {
+    cJSON_ArrayForEach(o, map) {
         if (r == 0)
             r = n_fits(a.n, cap, eb);
         if (r == 0)

@@ -53,8 +53,8 @@ policy_type_trait(const char *type_id)
     char *t = xasprintf("CUSTOM_%s", type_id);
 
     for (char *p = t + 7; *p; p++)
-        *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p)
-                                         : '_';
+        *p =
+            isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
     return t;
 }
 
@@ -65,7 +65,8 @@ policy_desc_traits(const struct type_desc *d, struct strv *traits)
         if (d->num_heads == display_heads[i])
             strv_pushf(traits, "HW_GPU_MAX_DISPLAY_HEADS_%u", d->num_heads);
     for (size_t i = 0; i < N_ELEMS(resolutions); i++)
-        if (resolutions[i].w <= d->max_res_w && resolutions[i].h <= d->max_res_h)
+        if (resolutions[i].w <= d->max_res_w &&
+            resolutions[i].h <= d->max_res_h)
             strv_pushf(traits, "HW_GPU_RESOLUTION_W%uH%u", resolutions[i].w,
                        resolutions[i].h);
 }
@@ -308,12 +309,12 @@ gpu_clear(struct policy_gpu *gpu)
 /* Rules 3 and 4 for one group; false when it gets no provider. */
 static bool
 gpu_decide(struct policy_gpu *gpu, const struct conf *c,
-           const struct mdev_host *h, const struct group *g,
-           struct policy *pol)
+           const struct mdev_host *h, const struct group *g, struct policy *pol)
 {
     bool explicit;
 
-    *gpu = (struct policy_gpu){ .is_pci = g->is_pci, .addr = g->addr,
+    *gpu = (struct policy_gpu){ .is_pci = g->is_pci,
+                                .addr = g->addr,
                                 .is_sriov = g->is_sriov };
     gpu->conf = choose_type(c, h, g, &explicit);
     if (!gpu->conf) {
@@ -348,8 +349,9 @@ apply_caps(struct policy *pol)
             if (pol->gpus[j].conf == gpu->conf)
                 used += pol->gpus[j].total;
         if (cap && gpu->total > cap - used) {
-            strv_pushf(&pol->notes, "%s: %s capped from %u to %u by max_instances %u",
-                       gpu->address, gpu->conf->id, gpu->total, cap - used, cap);
+            strv_pushf(
+                &pol->notes, "%s: %s capped from %u to %u by max_instances %u",
+                gpu->address, gpu->conf->id, gpu->total, cap - used, cap);
             gpu->total = cap - used;
         }
     }

@@ -53,8 +53,7 @@ create_mdev(const struct sysfs *fs, const struct mdev_host *h,
 
     if (!p)
         return errbuf_set(eb, -ENODEV, "parent %s is gone", m->parent);
-    rel = xasprintf("%s/mdev_supported_types/%s/create", p->path,
-                    m->mdev_type);
+    rel = xasprintf("%s/mdev_supported_types/%s/create", p->path, m->mdev_type);
     return sysfs_write(fs, rel, m->uuid, eb);
 }
 

@@ -313,8 +313,11 @@ int
 sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
           size_t max_parallel, struct sync_report *report, struct errbuf *eb)
 {
-    struct sync_pass ps = { .pl = pl, .tree = t, .cache = cache,
-                            .max_parallel = max_parallel, .report = report };
+    struct sync_pass ps = { .pl = pl,
+                            .tree = t,
+                            .cache = cache,
+                            .max_parallel = max_parallel,
+                            .report = report };
     int r = sync_root(&ps, eb);
 
     if (r >= 0)
@@ -322,8 +325,10 @@ sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
                                      &ps.n_rps, eb);
     if (r >= 0 && !sync_pass_find_rp(&ps, cache->root_uuid, NULL)) {
         sync_cache_forget(cache); /* someone deleted our root */
-        r = errbuf_set(eb, -EAGAIN, "root provider %s vanished; recreating "
-                       "it next pass", t->providers[0].name);
+        r = errbuf_set(eb, -EAGAIN,
+                       "root provider %s vanished; recreating "
+                       "it next pass",
+                       t->providers[0].name);
     }
     if (r >= 0) {
         jobs_for_tree(&ps);

@@ -37,7 +37,8 @@ sync_root(struct sync_pass *ps, struct errbuf *eb)
         r = placement_done_create_provider(ps->pl, &call, &rp, eb);
         placement_call_clear(&call);
         if (r == -EEXIST)
-            errbuf_prefix(eb, "root provider %s (uuid %s): a provider with "
+            errbuf_prefix(eb,
+                          "root provider %s (uuid %s): a provider with "
                           "this uuid exists under another name",
                           want->name, want->uuid);
         if (r == 0) {
@@ -58,8 +59,8 @@ consumers_list(const struct placement_allocs *a)
     char *s = xstrdup("");
 
     for (size_t i = 0; i < a->n && i < 3; i++) {
-        char *next = xasprintf("%s%s%s", s, i ? ", " : "",
-                               a->allocs[i].consumer);
+        char *next =
+            xasprintf("%s%s%s", s, i ? ", " : "", a->allocs[i].consumer);
         free(s);
         s = next;
     }
@@ -159,8 +160,8 @@ sync_stale(struct sync_pass *ps)
         struct sync_job *j = todo[i];
         struct errbuf eb = { 0 };
 
-        if (placement_done_get_allocations(ps->pl, &calls[i], &j->allocs,
-                                           &eb) < 0)
+        if (placement_done_get_allocations(ps->pl, &calls[i], &j->allocs, &eb) <
+            0)
             sync_job_fail(ps, j, eb.msg);
         else if (j->allocs.n == 0)
             free_jobs[n_free++] = j;

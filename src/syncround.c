@@ -169,8 +169,7 @@ warn_over_capacity(struct sync_pass *ps, struct sync_job *j)
         const struct inventory *want = &j->new_invs[k];
         long used = 0;
 
-        if (a.n == 0 &&
-            placement_get_allocations(ps->pl, j->uuid, &a, &eb) < 0)
+        if (a.n == 0 && placement_get_allocations(ps->pl, j->uuid, &a, &eb) < 0)
             break;
         for (size_t c = 0; c < a.n; c++)
             for (size_t u = 0; u < a.allocs[c].n_used; u++)

@@ -59,8 +59,8 @@ device_new(const struct policy_gpu *gpu)
 }
 
 static void
-child_init(struct tree_provider *p, const struct conf *c,
-           const char *root_uuid, const struct policy_gpu *gpu)
+child_init(struct tree_provider *p, const struct conf *c, const char *root_uuid,
+           const struct policy_gpu *gpu)
 {
     uuid_t ns, out;
 
@@ -163,8 +163,8 @@ merge_provconf(struct tree *t, const struct provconf *pc, struct errbuf *eb)
         p = find_provider(t, e);
         if (!p) {
             strv_pushf(&t->warnings,
-                       "%s: provider %s is not in the tree; ignored",
-                       e->where, e->ident);
+                       "%s: provider %s is not in the tree; ignored", e->where,
+                       e->ident);
             continue;
         }
         k = (size_t)(p - t->providers);

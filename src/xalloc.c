@@ -9,8 +9,7 @@
 
 #include "xalloc.h"
 
-static void __attribute__((noreturn))
-xalloc_die(size_t size)
+static void __attribute__((noreturn)) xalloc_die(size_t size)
 {
     fprintf(stderr, "vgpu-agent: out of memory allocating %zu bytes\n", size);
     abort();

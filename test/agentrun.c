@@ -74,7 +74,8 @@ agentrun(struct agentrun *ret, const char *const *args)
     char **argv;
     pid_t pid;
 
-    cr_assert(builddir != NULL, "VGPU_BUILDDIR is not set (run via make check)");
+    cr_assert(builddir != NULL,
+              "VGPU_BUILDDIR is not set (run via make check)");
     bin = xasprintf("%s/src/vgpu-agent", builddir);
     while (args[n])
         n++;
@@ -96,8 +97,8 @@ agentrun(struct agentrun *ret, const char *const *args)
     drain(fds, bufs);
     *ret = (struct agentrun){ .out = bufs[0], .err = bufs[1] };
     cr_assert(waitpid(pid, &status, 0) == pid);
-    ret->status = WIFEXITED(status) ? WEXITSTATUS(status)
-                                    : 128 + WTERMSIG(status);
+    ret->status =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void

@@ -273,8 +273,7 @@ generations(const char *root, size_t *ret_n)
     char *s = xstrdup("");
     size_t n = 0;
 
-    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers"))
-    {
+    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers")) {
         char *next = xasprintf("%s %s=%d", s,
                                cJSON_GetObjectItem(rp, "uuid")->valuestring,
                                cJSON_GetObjectItem(rp, "generation")->valueint);

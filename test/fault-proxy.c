@@ -266,9 +266,9 @@ fault_proxy_log(const struct fault_proxy *p)
     FILE *mem = open_memstream(&buf, &len);
 
     cr_assert(mem != NULL);
-    cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(
-                                 j, "log")) if (cJSON_IsString(line))
-        fprintf(mem, "%s\n", line->valuestring);
+    cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(j, "log"))
+        if (cJSON_IsString(line))
+            fprintf(mem, "%s\n", line->valuestring);
     fclose(mem);
     cJSON_Delete(j);
     return buf;

@@ -87,9 +87,8 @@ fstree_symlink(const char *root, const char *link, const char *target,
                struct errbuf *eb)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", root, link);
-    _cleanup_free_ char *dest = target[0] == '!'
-                                    ? xstrdup(target + 1)
-                                    : relative_target(link, target);
+    _cleanup_free_ char *dest =
+        target[0] == '!' ? xstrdup(target + 1) : relative_target(link, target);
     int r = mkdir_parent(root, link, eb);
 
     if (r < 0)

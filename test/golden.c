@@ -51,7 +51,9 @@ golden_assert(const char *rel, const char *actual)
         return;
     }
     want = slurp(path);
-    cr_assert(want != NULL, "%s: missing golden file (VGPU_TEST_REGENERATE=1 "
-                            "writes it)", path);
+    cr_assert(want != NULL,
+              "%s: missing golden file (VGPU_TEST_REGENERATE=1 "
+              "writes it)",
+              path);
     cr_assert(eq(str, got, want), "output differs from %s", path);
 }

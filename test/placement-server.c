@@ -424,8 +424,9 @@ sorted_words(const cJSON *array)
     const cJSON *t;
     char *s = xstrdup("");
 
-    cJSON_ArrayForEach(t, array) if (cJSON_IsString(t))
-        strv_push(&sv, t->valuestring);
+    cJSON_ArrayForEach(t, array)
+        if (cJSON_IsString(t))
+            strv_push(&sv, t->valuestring);
     strv_sort_uniq(&sv);
     for (size_t i = 0; i < sv.n; i++) {
         char *next = xasprintf("%s%s%s", s, i ? " " : "", sv.v[i]);
@@ -458,14 +459,12 @@ assert_inventories(const struct placement_server *s, const char *uuid,
     cr_assert(cJSON_GetArraySize(got) == cJSON_GetArraySize(want),
               "%s: %d inventory classes in Placement, %d in the dump", uuid,
               cJSON_GetArraySize(got), cJSON_GetArraySize(want));
-    cJSON_ArrayForEach(w, want)
-    {
+    cJSON_ArrayForEach(w, want) {
         const cJSON *g = cJSON_GetObjectItem(got, w->string);
         const cJSON *f;
 
         cr_assert(g != NULL, "%s: no %s inventory", uuid, w->string);
-        cJSON_ArrayForEach(f, w)
-        {
+        cJSON_ArrayForEach(f, w) {
             const cJSON *gf = cJSON_GetObjectItem(g, f->string);
 
             cr_assert(gf != NULL && gf->valuedouble == f->valuedouble,
@@ -523,7 +522,8 @@ placement_server_assert_tree(const struct placement_server *s,
     cr_assert(n == cJSON_GetArraySize(providers),
               "%d providers in Placement's tree, %d in the dump", n,
               cJSON_GetArraySize(providers));
-    cJSON_ArrayForEach(p, providers) assert_provider(s, p);
+    cJSON_ArrayForEach(p, providers)
+        assert_provider(s, p);
 }
 
 char *
@@ -536,8 +536,7 @@ placement_server_generations(const struct placement_server *s,
     const cJSON *rp;
     char *str = xstrdup("");
 
-    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers"))
-    {
+    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers")) {
         const cJSON *g = cJSON_GetObjectItem(rp, "generation");
         char *next = xasprintf("%s %s=%d", str, string_at(rp, "uuid"),
                                cJSON_IsNumber(g) ? g->valueint : -1);

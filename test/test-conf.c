@@ -169,8 +169,10 @@ Test(conf, the_reconcile_keys_default_and_are_read)
 
 Test(conf, a_bad_reconcile_setting_is_reported_with_its_position)
 {
-    cr_assert(lt(int, load("reconcile:\n  persist: systemd\n"
-                           "  mdevctl_dir: etc\n"), 0));
+    cr_assert(lt(int,
+                 load("reconcile:\n  persist: systemd\n"
+                      "  mdevctl_dir: etc\n"),
+                 0));
     cr_assert(eq(sz, errors.n, 2));
     cr_assert(ne(ptr, strstr(errors.v[0], "agent.yaml:2:12:"), NULL), "%s",
               errors.v[0]);

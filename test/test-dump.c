@@ -19,7 +19,7 @@
 #include "golden.h"
 #include "xalloc.h"
 
-static char *root;        /* the materialized host, or NULL */
+static char *root; /* the materialized host, or NULL */
 static struct agentrun run;
 
 static void
@@ -115,7 +115,8 @@ struct format_case {
 
 ParameterizedTestParameters(dump, formats)
 {
-    static struct format_case formats[] = { { "yaml" }, { "table" },
+    static struct format_case formats[] = { { "yaml" },
+                                            { "table" },
                                             { "dot" } };
     return cr_make_param_array(struct format_case, formats,
                                sizeof(formats) / sizeof(*formats));
@@ -267,8 +268,8 @@ Test(dump, usage_errors_exit_2)
     cr_assert(eq(int, run.status, 2));
     cr_assert(has(run.err, "unknown command 'frobnicate'"), "%s", run.err);
     agentrun_clear(&run);
-    agentrun(&run, (const char *const[]){ "-c", "/dev/null", "dump",
-                                          "--format", "xml", NULL });
+    agentrun(&run, (const char *const[]){ "-c", "/dev/null", "dump", "--format",
+                                          "xml", NULL });
     cr_assert(eq(int, run.status, 2));
     cr_assert(has(run.err, "unknown format 'xml'"), "%s", run.err);
     agentrun_clear(&run);

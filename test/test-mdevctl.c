@@ -592,18 +592,21 @@ flatten_list(const char *json)
     char *text;
 
     cr_assert(cJSON_IsArray(j), "not a JSON list: %s", json);
-    cJSON_ArrayForEach(o, j) cJSON_ArrayForEach(parent, o)
-        cJSON_ArrayForEach(def, parent) cJSON_ArrayForEach(uuid, def)
-    {
-        const cJSON *type = cJSON_GetObjectItem(uuid, "mdev_type");
-        const cJSON *start = cJSON_GetObjectItem(uuid, "start");
-        const cJSON *attrs = cJSON_GetObjectItem(uuid, "attrs");
+    cJSON_ArrayForEach(o, j)
+        cJSON_ArrayForEach(parent, o)
+            cJSON_ArrayForEach(def, parent)
+                cJSON_ArrayForEach(uuid, def) {
+                    const cJSON *type = cJSON_GetObjectItem(uuid, "mdev_type");
+                    const cJSON *start = cJSON_GetObjectItem(uuid, "start");
+                    const cJSON *attrs = cJSON_GetObjectItem(uuid, "attrs");
 
-        strv_pushf(&lines, "%s %s %s %s %d\n", parent->string, uuid->string,
-                   cJSON_IsString(type) ? type->valuestring : "?",
-                   cJSON_IsString(start) ? start->valuestring : "?",
-                   cJSON_IsArray(attrs) ? cJSON_GetArraySize(attrs) : -1);
-    }
+                    strv_pushf(&lines, "%s %s %s %s %d\n", parent->string,
+                               uuid->string,
+                               cJSON_IsString(type) ? type->valuestring : "?",
+                               cJSON_IsString(start) ? start->valuestring : "?",
+                               cJSON_IsArray(attrs) ? cJSON_GetArraySize(attrs)
+                                                    : -1);
+                }
     strv_sort_uniq(&lines);
     text = joined(&lines);
     strv_clear(&lines);
@@ -720,20 +723,24 @@ flatten_types(const char *json)
     char *text;
 
     cr_assert(cJSON_IsArray(j), "not a JSON list: %s", json);
-    cJSON_ArrayForEach(o, j) cJSON_ArrayForEach(parent, o)
-        cJSON_ArrayForEach(entry, parent) cJSON_ArrayForEach(type, entry)
-    {
-        const cJSON *n = cJSON_GetObjectItem(type, "available_instances");
-        const cJSON *api = cJSON_GetObjectItem(type, "device_api");
-        const cJSON *name = cJSON_GetObjectItem(type, "name");
-        const cJSON *desc = cJSON_GetObjectItem(type, "description");
+    cJSON_ArrayForEach(o, j)
+        cJSON_ArrayForEach(parent, o)
+            cJSON_ArrayForEach(entry, parent)
+                cJSON_ArrayForEach(type, entry) {
+                    const cJSON *n =
+                        cJSON_GetObjectItem(type, "available_instances");
+                    const cJSON *api = cJSON_GetObjectItem(type, "device_api");
+                    const cJSON *name = cJSON_GetObjectItem(type, "name");
+                    const cJSON *desc =
+                        cJSON_GetObjectItem(type, "description");
 
-        strv_pushf(&lines, "%s %s %d %s '%s' '%s'\n", parent->string,
-                   type->string, cJSON_IsNumber(n) ? n->valueint : -1,
-                   cJSON_IsString(api) ? api->valuestring : "?",
-                   cJSON_IsString(name) ? name->valuestring : "",
-                   cJSON_IsString(desc) ? desc->valuestring : "");
-    }
+                    strv_pushf(&lines, "%s %s %d %s '%s' '%s'\n",
+                               parent->string, type->string,
+                               cJSON_IsNumber(n) ? n->valueint : -1,
+                               cJSON_IsString(api) ? api->valuestring : "?",
+                               cJSON_IsString(name) ? name->valuestring : "",
+                               cJSON_IsString(desc) ? desc->valuestring : "");
+                }
     strv_sort_uniq(&lines);
     text = joined(&lines);
     strv_clear(&lines);

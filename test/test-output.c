@@ -3,8 +3,8 @@
  * files in test/data/output/.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <criterion/new/assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
@@ -97,18 +97,20 @@ Test(output, json_parses_back_with_the_same_providers)
     cJSON *j = cJSON_Parse(s);
     cJSON *providers = cJSON_GetObjectItem(j, "providers");
     cJSON *gpu = cJSON_GetArrayItem(providers, 1);
-    cJSON *vgpu = cJSON_GetObjectItem(cJSON_GetObjectItem(gpu, "inventories"),
-                                      "VGPU");
+    cJSON *vgpu =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(gpu, "inventories"), "VGPU");
 
     cr_assert(eq(int, cJSON_GetArraySize(providers), 3));
     cr_assert(eq(dbl, cJSON_GetObjectItem(vgpu, "max_unit")->valuedouble, 16));
-    cr_assert(eq(str,
-                 cJSON_GetObjectItem(cJSON_GetObjectItem(gpu, "device"),
-                                     "mdev_type")->valuestring,
-                 "nvidia-35"));
-    cr_assert(eq(ptr, cJSON_GetObjectItem(cJSON_GetArrayItem(providers, 0),
-                                          "device"),
-                 NULL), "the root has no device");
+    cr_assert(
+        eq(str,
+           cJSON_GetObjectItem(cJSON_GetObjectItem(gpu, "device"), "mdev_type")
+               ->valuestring,
+           "nvidia-35"));
+    cr_assert(
+        eq(ptr, cJSON_GetObjectItem(cJSON_GetArrayItem(providers, 0), "device"),
+           NULL),
+        "the root has no device");
     cJSON_Delete(j);
 }
 

@@ -1072,7 +1072,11 @@ Test(placement_versions, no_server_is_the_transport_error_naming_get_root)
     struct errbuf eb = { 0 };
 
     pthread_cancel(responder); /* blocked in accept(): a cancellation point */
-    close(listen_fd);          /* nothing listens on the port now */
+    /* Wait for it: an accept() still in progress keeps the socket listening
+     * after close(), and the connect below would time out, not fail. */
+    pthread_join(responder, NULL);
+    responder_running = false;
+    close(listen_fd); /* nothing listens on the port now */
     listen_fd = -1;
     cr_assert(eq(int, http_new(&o, &http, &eb), 0), "%s", eb.msg);
     cr_assert(eq(int, placement_open(http, &pl, &eb), -ECONNREFUSED));

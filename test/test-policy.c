@@ -47,14 +47,12 @@ add_parent(const char *name, unsigned pci_class, const char *physfn)
 {
     struct mdev_parent *p;
 
-    host->parents = xrealloc(host->parents,
-                             (host->n_parents + 1) * sizeof(*p));
+    host->parents = xrealloc(host->parents, (host->n_parents + 1) * sizeof(*p));
     p = &host->parents[host->n_parents++];
-    *p = (struct mdev_parent){ .name = xstrdup(name),
-                               .pci_class = pci_class };
+    *p = (struct mdev_parent){ .name = xstrdup(name), .pci_class = pci_class };
     p->is_pci = pci_addr_parse(name, &p->addr) == 0;
-    p->path = xasprintf("devices/%s/%s", p->is_pci ? "pci0000:00" : "virtual",
-                        name);
+    p->path =
+        xasprintf("devices/%s/%s", p->is_pci ? "pci0000:00" : "virtual", name);
     if (physfn) {
         p->is_vf = true;
         cr_assert(eq(int, pci_addr_parse(physfn, &p->physfn), 0));
@@ -97,7 +95,8 @@ enable(const char *id, const char *const *addresses, unsigned max_instances)
 
     conf->types = xrealloc(conf->types, (conf->n_types + 1) * sizeof(*t));
     t = &conf->types[conf->n_types++];
-    *t = (struct conf_type){ .id = xstrdup(id), .mdev_class = xstrdup("VGPU"),
+    *t = (struct conf_type){ .id = xstrdup(id),
+                             .mdev_class = xstrdup("VGPU"),
                              .max_instances = max_instances };
     for (size_t i = 0; addresses && addresses[i]; i++) {
         struct pci_addr a;
@@ -189,7 +188,8 @@ Test(policy, two_types_without_addresses_leave_unlisted_gpus_without_type)
     enable("nvidia-36", NULL, 0);
     pol = policy_decide(conf, host);
     cr_assert(eq(sz, pol->n_gpus, 0));
-    cr_assert(any_contains(&pol->notes, "0000:84:00.0: no enabled type applies"));
+    cr_assert(
+        any_contains(&pol->notes, "0000:84:00.0: no enabled type applies"));
 }
 
 Test(policy, existing_mdevs_choose_the_type_when_nothing_else_does)
@@ -306,13 +306,12 @@ sriov_vfs(unsigned n, unsigned with_mdev, unsigned max_instance)
         struct pci_addr a = { 0, 0x41, (4 + i) / 8, (4 + i) % 8 };
         struct mdev_parent *p = add_parent(pci_addr_format(&a, name),
                                            PCI_DISPLAY_3D, "0000:41:00.0");
-        struct mdev_type *t = add_type(p, "nvidia-472", "vfio-pci",
-                                       i < with_mdev ? 0 : 1);
+        struct mdev_type *t =
+            add_type(p, "nvidia-472", "vfio-pci", i < with_mdev ? 0 : 1);
 
         t->desc.max_instance = max_instance;
         if (i < with_mdev) {
-            snprintf(uuid, sizeof(uuid),
-                     "bbbbbbbb-0000-4000-8000-%012u", i);
+            snprintf(uuid, sizeof(uuid), "bbbbbbbb-0000-4000-8000-%012u", i);
             add_mdev(uuid, name, "nvidia-472");
         }
     }
@@ -379,21 +378,21 @@ Test(policy, a_gpu_with_nothing_available_and_no_mdevs_gets_no_provider)
 Test(policy, traits_name_the_type_the_configured_traits_and_the_description)
 {
     struct mdev_type *t =
-        add_type(add_parent("0000:84:00.0", PCI_DISPLAY_VGA, NULL),
-                 "nvidia-18", "vfio-pci", 4);
+        add_type(add_parent("0000:84:00.0", PCI_DISPLAY_VGA, NULL), "nvidia-18",
+                 "vfio-pci", 4);
     struct conf_type *ct = enable("nvidia-18", NULL, 0);
     char *want[] = {
-        "CUSTOM_M60_FOR_CAD",          "CUSTOM_NVIDIA_18",
-        "HW_GPU_MAX_DISPLAY_HEADS_2",  "HW_GPU_RESOLUTION_W1024H600",
-        "HW_GPU_RESOLUTION_W1024H768", "HW_GPU_RESOLUTION_W1152H864",
+        "CUSTOM_M60_FOR_CAD",           "CUSTOM_NVIDIA_18",
+        "HW_GPU_MAX_DISPLAY_HEADS_2",   "HW_GPU_RESOLUTION_W1024H600",
+        "HW_GPU_RESOLUTION_W1024H768",  "HW_GPU_RESOLUTION_W1152H864",
         "HW_GPU_RESOLUTION_W1280H1024", "HW_GPU_RESOLUTION_W1280H720",
-        "HW_GPU_RESOLUTION_W1280H768", "HW_GPU_RESOLUTION_W1280H800",
-        "HW_GPU_RESOLUTION_W1360H768", "HW_GPU_RESOLUTION_W1366H768",
-        "HW_GPU_RESOLUTION_W1440H900", "HW_GPU_RESOLUTION_W1600H1200",
-        "HW_GPU_RESOLUTION_W1600H900", "HW_GPU_RESOLUTION_W1680H1050",
+        "HW_GPU_RESOLUTION_W1280H768",  "HW_GPU_RESOLUTION_W1280H800",
+        "HW_GPU_RESOLUTION_W1360H768",  "HW_GPU_RESOLUTION_W1366H768",
+        "HW_GPU_RESOLUTION_W1440H900",  "HW_GPU_RESOLUTION_W1600H1200",
+        "HW_GPU_RESOLUTION_W1600H900",  "HW_GPU_RESOLUTION_W1680H1050",
         "HW_GPU_RESOLUTION_W1920H1080", "HW_GPU_RESOLUTION_W1920H1200",
         "HW_GPU_RESOLUTION_W2560H1440", "HW_GPU_RESOLUTION_W2560H1600",
-        "HW_GPU_RESOLUTION_W320H240",  "HW_GPU_RESOLUTION_W640H480",
+        "HW_GPU_RESOLUTION_W320H240",   "HW_GPU_RESOLUTION_W640H480",
         "HW_GPU_RESOLUTION_W800H600",
     };
 
@@ -409,7 +408,8 @@ Test(policy, traits_name_the_type_the_configured_traits_and_the_description)
 
 Test(policy, only_standard_head_counts_and_resolutions_become_traits)
 {
-    struct type_desc d = { .num_heads = 3, .max_res_w = 1280,
+    struct type_desc d = { .num_heads = 3,
+                           .max_res_w = 1280,
                            .max_res_h = 700 };
     struct strv traits = { 0 };
 

@@ -294,10 +294,11 @@ gpu_3e_uuid(const cJSON *d)
     const cJSON *p;
     char *uuid = NULL;
 
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(d, "providers")) if (
-        strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(p, "name")),
-               "compute-m60_pci_0000_3e_00_0") == 0) uuid =
-        xstrdup(cJSON_GetStringValue(cJSON_GetObjectItem(p, "uuid")));
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(d, "providers"))
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(p, "name")),
+                   "compute-m60_pci_0000_3e_00_0") == 0)
+            uuid =
+                xstrdup(cJSON_GetStringValue(cJSON_GetObjectItem(p, "uuid")));
     cr_assert(uuid != NULL, "no provider for GPU 0000:3e:00.0");
     return uuid;
 }

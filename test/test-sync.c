@@ -25,8 +25,8 @@
 #define PROJECT "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
 static struct placement_server *srv;
-static char *root;     /* the materialized host */
-static char *confdir;  /* where the test writes agent.yaml */
+static char *root;    /* the materialized host */
+static char *confdir; /* where the test writes agent.yaml */
 static struct agentrun run;
 
 static void
@@ -86,9 +86,9 @@ agent(const char *command)
     _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
 
     agentrun_clear(&run);
-    agentrun(&run, (const char *const[]){ "-v", "-c", conf, "--sysfs-root",
-                                          root, command, "--format", "json",
-                                          NULL });
+    agentrun(&run,
+             (const char *const[]){ "-v", "-c", conf, "--sysfs-root", root,
+                                    command, "--format", "json", NULL });
 }
 
 /* `sync` (dump's --format is not passed to sync). */
@@ -195,11 +195,11 @@ assert_placement_holds(cJSON *d)
     cJSON *tree = get("/resource_providers?in_tree=", root_uuid, "");
     const cJSON *p;
 
-    cr_assert(eq(int,
-                 cJSON_GetArraySize(cJSON_GetObjectItem(tree,
-                                                        "resource_providers")),
-                 cJSON_GetArraySize(providers)),
-              "providers in Placement's tree");
+    cr_assert(
+        eq(int,
+           cJSON_GetArraySize(cJSON_GetObjectItem(tree, "resource_providers")),
+           cJSON_GetArraySize(providers)),
+        "providers in Placement's tree");
     cJSON_Delete(tree);
     cJSON_ArrayForEach(p, providers) {
         const char *uuid = cJSON_GetObjectItem(p, "uuid")->valuestring;
@@ -211,9 +211,9 @@ assert_placement_holds(cJSON *d)
 
         cr_assert(eq(str, cJSON_GetObjectItem(rp, "name")->valuestring,
                      cJSON_GetObjectItem(p, "name")->valuestring));
-        cr_assert(cJSON_IsNull(parent) ? cJSON_IsNull(rparent)
-                                       : strcmp(parent->valuestring,
-                                                rparent->valuestring) == 0,
+        cr_assert(cJSON_IsNull(parent)
+                      ? cJSON_IsNull(rparent)
+                      : strcmp(parent->valuestring, rparent->valuestring) == 0,
                   "%s: parent", uuid);
         assert_inventories(uuid, cJSON_GetObjectItem(p, "inventories"));
         cr_assert(eq(str, got, want), "%s: traits", uuid);
@@ -258,9 +258,9 @@ generations(const char *root_uuid)
     char *s = xstrdup("");
 
     cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers")) {
-        char *next = xasprintf(
-            "%s %s=%d", s, cJSON_GetObjectItem(rp, "uuid")->valuestring,
-            cJSON_GetObjectItem(rp, "generation")->valueint);
+        char *next = xasprintf("%s %s=%d", s,
+                               cJSON_GetObjectItem(rp, "uuid")->valuestring,
+                               cJSON_GetObjectItem(rp, "generation")->valueint);
         free(s);
         s = next;
     }
@@ -321,8 +321,8 @@ gpu_3e_uuid(void)
 static void
 unplug_gpu_3e(void)
 {
-    _cleanup_free_ char *link = xasprintf("%s/class/mdev_bus/0000:3e:00.0",
-                                          root);
+    _cleanup_free_ char *link =
+        xasprintf("%s/class/mdev_bus/0000:3e:00.0", root);
 
     cr_assert(eq(int, unlink(link), 0));
 }
@@ -352,8 +352,8 @@ Test(sync, a_removed_gpu_without_guests_loses_its_provider)
     unplug_gpu_3e();
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
-    cr_assert(eq(long, status_of("GET", "/resource_providers/", gpu, "", NULL),
-                 404));
+    cr_assert(
+        eq(long, status_of("GET", "/resource_providers/", gpu, "", NULL), 404));
     d = dump();
     assert_placement_holds(d);
     cJSON_Delete(d);
@@ -368,8 +368,8 @@ claim_vgpu(const char *gpu)
         " \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}",
         gpu, PROJECT, PROJECT);
 
-    cr_assert(eq(long, status_of("PUT", "/allocations/", CONSUMER, "", body),
-                 204));
+    cr_assert(
+        eq(long, status_of("PUT", "/allocations/", CONSUMER, "", body), 204));
 }
 
 Test(sync, a_removed_gpu_with_a_guest_is_drained_then_deleted_when_free)
@@ -388,8 +388,8 @@ Test(sync, a_removed_gpu_with_a_guest_is_drained_then_deleted_when_free)
     cr_assert(ne(ptr, strstr(run.err, CONSUMER), NULL),
               "the warning names the guest: %s", run.err);
     invs = get("/resource_providers/", gpu, "/inventories");
-    const cJSON *vgpu = cJSON_GetObjectItem(
-        cJSON_GetObjectItem(invs, "inventories"), "VGPU");
+    const cJSON *vgpu =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(invs, "inventories"), "VGPU");
     cr_assert(eq(int, cJSON_GetObjectItem(vgpu, "reserved")->valueint,
                  cJSON_GetObjectItem(vgpu, "total")->valueint),
               "reserved = total: nothing new lands there");
@@ -398,8 +398,8 @@ Test(sync, a_removed_gpu_with_a_guest_is_drained_then_deleted_when_free)
                  204));
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
-    cr_assert(eq(long, status_of("GET", "/resource_providers/", gpu, "", NULL),
-                 404));
+    cr_assert(
+        eq(long, status_of("GET", "/resource_providers/", gpu, "", NULL), 404));
 }
 
 Test(sync, a_type_switch_replaces_inventory_and_type_trait)
@@ -446,15 +446,15 @@ Test(sync, a_trait_an_operator_set_survives_a_sync)
     write_conf("m60", NULL, "admin");
     agent_sync();
     gpu = gpu_3e_uuid();
-    cr_assert(eq(long, status_of("PUT", "/traits/CUSTOM_OPERATOR", "", "", NULL),
-                 201));
+    cr_assert(eq(
+        long, status_of("PUT", "/traits/CUSTOM_OPERATOR", "", "", NULL), 201));
     t = get("/resource_providers/", gpu, "/traits");
     cJSON_AddItemToArray(cJSON_GetObjectItem(t, "traits"),
                          cJSON_CreateString("CUSTOM_OPERATOR"));
     body = cJSON_PrintUnformatted(t);
     cJSON_Delete(t);
-    cr_assert(eq(long, status_of("PUT", "/resource_providers/", gpu, "/traits",
-                                 body),
+    cr_assert(eq(long,
+                 status_of("PUT", "/resource_providers/", gpu, "/traits", body),
                  200));
     write_conf("m60", "", "admin");
     agent_sync();
@@ -473,23 +473,24 @@ Test(sync, a_root_and_child_made_by_nova_are_adopted)
 
     root = fixture_host("m60");
     write_conf("m60", NULL, "admin");
-    body = xasprintf("{\"name\": \"compute-m60\", \"uuid\": \"%s\"}",
-                     nova_root);
-    cr_assert(eq(long, status_of("POST", "/resource_providers", "", "", body),
-                 200));
+    body =
+        xasprintf("{\"name\": \"compute-m60\", \"uuid\": \"%s\"}", nova_root);
+    cr_assert(
+        eq(long, status_of("POST", "/resource_providers", "", "", body), 200));
     free(body);
     body = xasprintf("{\"name\": \"compute-m60_pci_0000_3e_00_0\", \"uuid\": "
                      "\"%s\", \"parent_provider_uuid\": \"%s\"}",
                      nova_gpu, nova_root);
-    cr_assert(eq(long, status_of("POST", "/resource_providers", "", "", body),
-                 200));
+    cr_assert(
+        eq(long, status_of("POST", "/resource_providers", "", "", body), 200));
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     tree = get("/resource_providers?in_tree=", nova_root, "");
-    cr_assert(eq(int,
-                 cJSON_GetArraySize(cJSON_GetObjectItem(tree,
-                                                        "resource_providers")),
-                 3), "root and two GPUs, no duplicates");
+    cr_assert(
+        eq(int,
+           cJSON_GetArraySize(cJSON_GetObjectItem(tree, "resource_providers")),
+           3),
+        "root and two GPUs, no duplicates");
     cJSON_Delete(tree);
     rp = get("/resource_providers/", nova_gpu, "/inventories");
     cr_assert(eq(int,
@@ -498,7 +499,8 @@ Test(sync, a_root_and_child_made_by_nova_are_adopted)
                                          "VGPU"),
                      "total")
                      ->valueint,
-                 4), "the adopted child got nvidia-18's 4 vGPUs");
+                 4),
+              "the adopted child got nvidia-18's 4 vGPUs");
     cJSON_Delete(rp);
 }
 

@@ -43,25 +43,26 @@ assert_traits(const char *const *expected)
 
 Test(syncdiff, an_operators_trait_survives)
 {
-    push_all(&current, (const char *[]){ "CUSTOM_NVIDIA_35", "CUSTOM_RACK_7",
-                                         NULL });
+    push_all(&current,
+             (const char *[]){ "CUSTOM_NVIDIA_35", "CUSTOM_RACK_7", NULL });
     push_all(&want, (const char *[]){ "CUSTOM_NVIDIA_35", NULL });
-    push_all(&managed, (const char *[]){ "CUSTOM_NVIDIA_35", "CUSTOM_NVIDIA_36",
-                                         NULL });
+    push_all(&managed,
+             (const char *[]){ "CUSTOM_NVIDIA_35", "CUSTOM_NVIDIA_36", NULL });
     syncdiff_traits(&current, &want, &managed, &got);
-    assert_traits((const char *[]){ "CUSTOM_NVIDIA_35", "CUSTOM_RACK_7", NULL });
+    assert_traits(
+        (const char *[]){ "CUSTOM_NVIDIA_35", "CUSTOM_RACK_7", NULL });
 }
 
 Test(syncdiff, a_type_switch_replaces_the_type_trait_and_derived_traits)
 {
-    push_all(&current, (const char *[]){ "CUSTOM_NVIDIA_35",
-                                         "HW_GPU_MAX_DISPLAY_HEADS_2",
-                                         "HW_GPU_RESOLUTION_W2560H1600",
-                                         "HW_GPU_API_VULKAN", NULL });
+    push_all(&current,
+             (const char *[]){ "CUSTOM_NVIDIA_35", "HW_GPU_MAX_DISPLAY_HEADS_2",
+                               "HW_GPU_RESOLUTION_W2560H1600",
+                               "HW_GPU_API_VULKAN", NULL });
     push_all(&want, (const char *[]){ "CUSTOM_NVIDIA_36",
                                       "HW_GPU_MAX_DISPLAY_HEADS_4", NULL });
-    push_all(&managed, (const char *[]){ "CUSTOM_NVIDIA_35", "CUSTOM_NVIDIA_36",
-                                         NULL });
+    push_all(&managed,
+             (const char *[]){ "CUSTOM_NVIDIA_35", "CUSTOM_NVIDIA_36", NULL });
     syncdiff_traits(&current, &want, &managed, &got);
     /* HW_GPU_API_VULKAN is no trait the agent derives: it stays. */
     assert_traits((const char *[]){ "CUSTOM_NVIDIA_36", "HW_GPU_API_VULKAN",
@@ -71,7 +72,8 @@ Test(syncdiff, a_type_switch_replaces_the_type_trait_and_derived_traits)
 Test(syncdiff, wanted_traits_are_added_sorted_without_duplicates)
 {
     push_all(&current, (const char *[]){ "CUSTOM_B", NULL });
-    push_all(&want, (const char *[]){ "CUSTOM_C", "CUSTOM_A", "CUSTOM_B", NULL });
+    push_all(&want,
+             (const char *[]){ "CUSTOM_C", "CUSTOM_A", "CUSTOM_B", NULL });
     syncdiff_traits(&current, &want, &managed, &got);
     assert_traits((const char *[]){ "CUSTOM_A", "CUSTOM_B", "CUSTOM_C", NULL });
 }
@@ -141,8 +143,10 @@ Test(syncdiff, only_unknown_custom_names_must_be_created)
 Test(syncdiff, the_agent_manages_derived_hw_gpu_traits_and_its_list)
 {
     push_all(&managed, (const char *[]){ "CUSTOM_NVIDIA_35", NULL });
-    cr_assert(syncdiff_is_managed_trait("HW_GPU_RESOLUTION_W640H480", &managed));
-    cr_assert(syncdiff_is_managed_trait("HW_GPU_MAX_DISPLAY_HEADS_8", &managed));
+    cr_assert(
+        syncdiff_is_managed_trait("HW_GPU_RESOLUTION_W640H480", &managed));
+    cr_assert(
+        syncdiff_is_managed_trait("HW_GPU_MAX_DISPLAY_HEADS_8", &managed));
     cr_assert(syncdiff_is_managed_trait("CUSTOM_NVIDIA_35", &managed));
     cr_assert(not(syncdiff_is_managed_trait("CUSTOM_NVIDIA_36", &managed)));
     cr_assert(not(syncdiff_is_managed_trait("HW_GPU_API_VULKAN", &managed)));

@@ -471,10 +471,10 @@ Test(sysfs, a_dangling_link_inside_the_path_is_named_in_the_message)
     char *p = NULL;
 
     ln("class/mdev_bus/gone", "devices/gone");
-    cr_assert(eq(int,
-                 sysfs_resolve(fs, "class/mdev_bus/gone/mdev_supported_types",
-                               &p, &eb),
-                 -ENOENT));
+    cr_assert(eq(
+        int,
+        sysfs_resolve(fs, "class/mdev_bus/gone/mdev_supported_types", &p, &eb),
+        -ENOENT));
     ASSERT_MSG_HAS(eb, "class/mdev_bus/gone/mdev_supported_types: dangling "
                        "link class/mdev_bus/gone: ");
 }

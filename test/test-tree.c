@@ -4,14 +4,15 @@
  * Expected UUIDs were computed independently with Python's uuid.uuid5().
  */
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <criterion/new/assert.h>
+#include <errno.h>
 #include <string.h>
 
 #include "tree.h"
 #include "xalloc.h"
 
-#define ROOT_UUID "a4759065-eb4f-5a46-96b0-019ee60cabef" /* uuid5(DNS, compute-1) */
+#define ROOT_UUID                                                              \
+    "a4759065-eb4f-5a46-96b0-019ee60cabef" /* uuid5(DNS, compute-1) */
 #define GPU84_UUID "dd53bf12-ae3f-51ca-a32f-c85899f34940"
 
 static struct conf conf;
@@ -29,8 +30,10 @@ add_gpu(const char *address, unsigned total)
 
     pol.gpus = xrealloc(pol.gpus, (pol.n_gpus + 1) * sizeof(*g));
     g = &pol.gpus[pol.n_gpus++];
-    *g = (struct policy_gpu){ .address = xstrdup(address), .conf = &type35,
-                              .type = &mtype35, .total = total };
+    *g = (struct policy_gpu){ .address = xstrdup(address),
+                              .conf = &type35,
+                              .type = &mtype35,
+                              .total = total };
     g->is_pci = pci_addr_parse(address, &g->addr) == 0;
     strv_push(&g->parents, address);
     strv_push(&g->traits, "CUSTOM_NVIDIA_35");
