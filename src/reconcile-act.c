@@ -4,9 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mdevctl.h"
 #include "reconcile-act.h"
@@ -71,6 +74,44 @@ persist(struct reconcile_report *r, const struct reconcile_mdev *m,
         result(r, record(r, "persist", m), rc, &eb, false);
 }
 
+/* The kernel blocks the remove of an mdev a process still holds open: do
+ * the write in a child and give up after REMOVE_TIMEOUT_S, so one stuck
+ * mdev never stalls the agent.  (A child stuck in the kernel is killed as
+ * soon as the write returns.) */
+#define REMOVE_TIMEOUT_S 10
+
+static int
+remove_with_timeout(const struct sysfs *fs, const char *rel, struct errbuf *eb)
+{
+    pid_t pid = fork();
+    int status = 0;
+
+    if (pid < 0)
+        return errbuf_set(eb, -errno, "%s: fork: %s", rel, strerror(errno));
+    if (pid == 0)
+        _exit(-sysfs_write(fs, rel, "1", NULL) & 0xff);
+    for (int tenth = 0; tenth < REMOVE_TIMEOUT_S * 10; tenth++) {
+        struct timespec ts = { 0, 100000000L };
+
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) && WEXITSTATUS(status) == 0
+                       ? 0
+                       : errbuf_set(
+                             eb,
+                             -(WIFEXITED(status) ? WEXITSTATUS(status) : EIO),
+                             "%s: write \"1\": %s", rel,
+                             strerror(WIFEXITED(status) ? WEXITSTATUS(status)
+                                                        : EIO));
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, WNOHANG); /* reaped now unless stuck in the kernel */
+    return errbuf_set(eb, -ETIMEDOUT,
+                      "%s: the kernel did not finish the remove in %d s "
+                      "(is the mdev still in use?)",
+                      rel, REMOVE_TIMEOUT_S);
+}
+
 /* An orphan goes only when asked, when older than the grace time, and the
  * plan already proved no guest references it. */
 static void
@@ -86,7 +127,7 @@ remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
     if (!o->remove_orphans || sysfs_ctime(fs, dir, &born, &eb) < 0 ||
         time(NULL) - born < (time_t)o->grace_s)
         return;
-    rc = o->dry_run ? 0 : sysfs_write(fs, rel, "1", &eb);
+    rc = o->dry_run ? 0 : remove_with_timeout(fs, rel, &eb);
     result(r, record(r, "remove", m), rc, &eb, o->dry_run);
     if (rc == 0 && o->mdevctl_dir && !o->dry_run) {
         rc = mdevctl_remove(o->mdevctl_dir, m->parent, m->uuid, &eb);
