@@ -87,6 +87,12 @@ int cmd_reconcile_act(const struct ctx *ctx, const struct cmd_host *host,
                       const struct reconcile_plan *p,
                       struct reconcile_report *rep);
 
+/* Take the agent's lock (flock on conf's lock_file; its directory is made
+ * if missing): one agent acts on a host at a time.  Returns the open fd
+ * (the lock lasts as long as it is open), or -1 after logging who holds
+ * it. */
+int cmd_lock(const struct conf *c);
+
 struct sync_report;
 /* Log a pass's warnings, errors and cost (requests since requests_before);
  * r is sync_pass()'s result.  Returns the exit status it means. */

@@ -82,6 +82,7 @@ struct conf_reconcile {
 };
 
 #define CONF_DEFAULT_LIBVIRT_URI "qemu:///system"
+#define CONF_DEFAULT_LOCK_FILE "/run/vgpu-agent/lock"
 #define CONF_DEFAULT_MDEVCTL_DIR "/etc/mdevctl.d"
 #define CONF_DEFAULT_ORPHAN_GRACE_S 300
 
@@ -100,6 +101,7 @@ struct conf {
     bool enabled_mdev_types_set;
     struct conf_placement placement;
     unsigned interval_s; /* run: between passes; default 60, [1, 86400] */
+    char *lock_file;     /* run and reconcile hold it; CONF_DEFAULT_LOCK_FILE */
     unsigned full_refresh_s;
     char *libvirt_uri; /* guests are read through it (read-only) */
     struct conf_reconcile reconcile; /* run: full re-read period; default 300,

@@ -5,8 +5,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "claims.h"
 #include "cmd.h"
@@ -16,6 +21,7 @@
 #include "policy.h"
 #include "provconf.h"
 #include "sysfs.h"
+#include "xalloc.h"
 
 static void
 log_all(enum log_level level, const struct strv *msgs)
@@ -172,4 +178,48 @@ cmd_claims_clear(struct cmd_claims *c)
     http_free(c->http);
     cmd_host_clear(&c->host);
     memset(c, 0, sizeof(*c));
+}
+
+/* mkdir the lock file's directory (/run/vgpu-agent is gone after a boot). */
+static void
+make_lock_dir(const char *path)
+{
+    _cleanup_free_ char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+
+    if (slash && slash != dir) {
+        *slash = '\0';
+        (void)mkdir(dir, 0755);
+    }
+}
+
+int
+cmd_lock(const struct conf *c)
+{
+    int fd;
+    char pid[32] = "";
+
+    make_lock_dir(c->lock_file);
+    fd = open(c->lock_file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        log_error("%s: cannot open the lock file: %s", c->lock_file,
+                  strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        ssize_t n = read(fd, pid, sizeof(pid) - 1);
+
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        log_error("%s: another vgpu-agent (pid %s) is running on this host; "
+                  "only one may act on it at a time",
+                  c->lock_file, *pid ? pid : "unknown");
+        close(fd);
+        return -1;
+    }
+    snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || write(fd, pid, strlen(pid)) < 0)
+        log_warn("%s: cannot record the pid: %s", c->lock_file,
+                 strerror(errno));
+    return fd;
 }

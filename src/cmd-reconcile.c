@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -219,11 +220,15 @@ cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
     struct reconcile_args args = { 0 };
     struct reconcile_report rep = { 0 };
     struct cmd_claims cc = { 0 };
+    int lock = -1;
     int r = parse_args(argc, argv, &args);
 
     if (r != CMD_EXIT_OK)
         return r < 0 ? CMD_EXIT_OK : r;
     r = cmd_claims_load(ctx, &cc);
+    if (r == CMD_EXIT_OK && !args.dry_run &&
+        (lock = cmd_lock(cc.host.conf)) < 0)
+        r = CMD_EXIT_FAILED;
     if (r == CMD_EXIT_OK) {
         _cleanup_(guests_freep) struct guests *g =
             cmd_load_guests(cc.host.conf);
@@ -237,6 +242,8 @@ cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
     }
     reconcile_report_clear(&rep);
     cmd_claims_clear(&cc);
+    if (lock >= 0)
+        close(lock);
     return r;
 }
 

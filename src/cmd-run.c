@@ -164,7 +164,7 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
                          .claims = run_claims_new(),
                          .refresh_now = true };
     sigset_t set;
-    int r;
+    int r, lock = -1;
 
     if (argc > 1) {
         log_error("run: unexpected argument '%s'", argv[1]);
@@ -183,8 +183,12 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
         log_error("placement.endpoint is not set; run needs it");
         r = CMD_EXIT_USAGE;
     }
+    if (r == CMD_EXIT_OK && (lock = cmd_lock(s.host.conf)) < 0)
+        r = CMD_EXIT_FAILED;
     if (r == CMD_EXIT_OK)
         r = serve(&s, &set);
+    if (lock >= 0)
+        close(lock);
     disconnect(&s);
     cmd_host_clear(&s.host);
     sync_cache_free(s.cache);

@@ -240,6 +240,8 @@ static const struct confwalk_key conf_keys[] = {
       .check = confwalk_check_absolute, FLAG(conf, provider_config_dir_set) },
     { "placement", CONFWALK_SECTION, FIELD(conf, placement),
       .sub = placement_keys },
+    { "lock_file", CONFWALK_STRING, FIELD(conf, lock_file),
+      .check = confwalk_check_absolute },
     { "interval_s", CONFWALK_UINT, FIELD(conf, interval_s), .min = 1,
       .max = 86400 },
     { "full_refresh_s", CONFWALK_UINT, FIELD(conf, full_refresh_s), .min = 0,
@@ -440,6 +442,7 @@ conf_new(void)
     c->placement.timeout_s = CONF_DEFAULT_TIMEOUT_S;
     c->placement.max_parallel = CONF_DEFAULT_MAX_PARALLEL;
     c->interval_s = CONF_DEFAULT_INTERVAL_S;
+    c->lock_file = xstrdup(CONF_DEFAULT_LOCK_FILE);
     c->full_refresh_s = CONF_DEFAULT_FULL_REFRESH_S;
     c->libvirt_uri = xstrdup(CONF_DEFAULT_LIBVIRT_URI);
     c->reconcile.enabled = true;
@@ -531,6 +534,7 @@ conf_free(struct conf *c)
     free(c->placement.token_file);
     free(c->placement.cacert);
     free(c->libvirt_uri);
+    free(c->lock_file);
     free(c->reconcile.persist);
     free(c->reconcile.mdevctl_dir);
     free(c);

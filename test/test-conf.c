@@ -150,9 +150,11 @@ Test(conf, the_reconcile_keys_default_and_are_read)
     cr_assert(eq(u32, conf->reconcile.orphan_grace_s, 300));
     cr_assert(eq(str, conf->reconcile.persist, "mdevctl"));
     cr_assert(eq(str, conf->reconcile.mdevctl_dir, "/etc/mdevctl.d"));
+    cr_assert(eq(str, conf->lock_file, "/run/vgpu-agent/lock"));
     conf_free(conf);
     conf = NULL;
-    load_ok("libvirt_uri: test:///tmp/node.xml\n"
+    load_ok("lock_file: /tmp/agent.lock\n"
+            "libvirt_uri: test:///tmp/node.xml\n"
             "reconcile:\n"
             "  enabled: false\n"
             "  remove_orphans: true\n"
@@ -165,6 +167,7 @@ Test(conf, the_reconcile_keys_default_and_are_read)
     cr_assert(eq(u32, conf->reconcile.orphan_grace_s, 0));
     cr_assert(eq(str, conf->reconcile.persist, "none"));
     cr_assert(eq(str, conf->reconcile.mdevctl_dir, "/tmp/mdevctl.d"));
+    cr_assert(eq(str, conf->lock_file, "/tmp/agent.lock"));
 }
 
 Test(conf, a_bad_reconcile_setting_is_reported_with_its_position)

@@ -94,8 +94,10 @@ write_conf(const char *body, const char *token, const char *placement_extra)
     FILE *out = fdopen(fd, "w");
 
     cr_assert(out != NULL);
-    fprintf(out, "%s\nplacement:\n  endpoint: %s\n  token: %s\n%s", body,
-            fault_proxy_url(proxy), token,
+    fprintf(out,
+            "%s\nlock_file: %s/lock\n"
+            "placement:\n  endpoint: %s\n  token: %s\n%s",
+            body, confdir, fault_proxy_url(proxy), token,
             placement_extra ? placement_extra : "");
     cr_assert(eq(int, fclose(out), 0));
     cr_assert(eq(int, rename(tmp, path), 0));
@@ -460,5 +462,25 @@ Test(run, a_wrong_token_is_reported_clearly_and_the_service_keeps_going)
     cr_assert(ne(ptr, strstr(log, "is the token right?"), NULL), "%s", log);
     cr_assert(eq(ptr, strstr(log, "not-admin"), NULL),
               "the token is never printed:\n%s", log);
+    assert_stops_on_sigterm();
+}
+
+Test(run, a_second_agent_on_the_same_host_refuses_to_run)
+{
+    _cleanup_free_ char *conf = m60_conf(1);
+    _cleanup_free_ char *path = NULL;
+    struct agentrun second = { 0 };
+
+    write_conf(conf, "admin", NULL);
+    path = xasprintf("%s/agent.yaml", confdir);
+    start_agent();
+    wait_for(PASS_DONE, 1);
+    agentrun(&second, (const char *const[]){ "-c", path, "--sysfs-root", root,
+                                             "run", NULL });
+    cr_assert(eq(int, second.status, 1), "%s", second.err);
+    cr_assert(ne(ptr, strstr(second.err, "another vgpu-agent (pid "), NULL),
+              "%s", second.err);
+    cr_assert(ne(ptr, strstr(second.err, "/lock"), NULL), "names the lock");
+    agentrun_clear(&second);
     assert_stops_on_sigterm();
 }

@@ -108,9 +108,11 @@ benchhost_write_conf(const char *path, const char *url)
             "node_name: %s\n"
             "enabled_mdev_types: [%s]\n"
             "interval_s: 1\n"
+            "lock_file: %s.lock\n" /* beside the config: never /run */
+            "reconcile: {enabled: false}\n"
             "placement:\n"
             "  endpoint: %s\n"
             "  token: admin\n",
-            BENCHHOST_NODE, BENCHHOST_TYPE, url);
+            BENCHHOST_NODE, BENCHHOST_TYPE, path, url);
     return close_checked(f);
 }
