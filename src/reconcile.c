@@ -149,14 +149,15 @@ expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
         if (r->left > 0) {
             r->left--;
             tag(add(&p->create, &p->n_create, uuid, d->parents.v[i],
-                    d->mdev_type), c);
+                    d->mdev_type),
+                c);
             return;
         }
     }
     x = add(&p->errors, &p->n_errors, uuid, d->address, d->mdev_type);
     tag(x, c);
-    x->why = xasprintf("no capacity left for %s on %s", d->mdev_type,
-                       d->address);
+    x->why =
+        xasprintf("no capacity left for %s on %s", d->mdev_type, d->address);
 }
 
 /* Rank of a guest's mdev for this claim: on this GPU first, then missing
@@ -174,8 +175,8 @@ rank(const struct planner *pl, const struct tree_device *d, const char *uuid)
 static void
 plan_claim(struct planner *pl, const struct reconcile_claim *c)
 {
-    const struct guest *g = pl->guests ? guests_find(pl->guests, c->consumer)
-                                       : NULL;
+    const struct guest *g =
+        pl->guests ? guests_find(pl->guests, c->consumer) : NULL;
     long done = 0;
 
     for (int want = 0; g && want <= 2; want++)
@@ -270,7 +271,9 @@ reconcile_plan(const struct tree *t, const struct mdev_host *h,
                const struct guests *guests,
                const struct reconcile_claim *claims, size_t n_claims)
 {
-    struct planner pl = { .tree = t, .host = h, .guests = guests,
+    struct planner pl = { .tree = t,
+                          .host = h,
+                          .guests = guests,
                           .plan = xcalloc(1, sizeof(struct reconcile_plan)) };
 
     for (size_t i = 0; i < n_claims; i++)

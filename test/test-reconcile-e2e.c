@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +35,13 @@
 
 #define PROJECT "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
-/* Consumers; C1 and C2 are the domains of reconcile/reboot.xml. */
+/* Consumers; C1 and C2 are the domains of reconcile/reboot.xml, C3 the one
+ * of reconcile/rescue*.xml. */
 #define C1 "11111111-1111-4111-8111-111111111111"
 #define C2 "22222222-2222-4222-8222-222222222222"
 #define C3 "33333333-3333-4333-8333-333333333333"
+#define C4 "44444444-4444-4444-8444-444444444444"
+#define C5 "55555555-5555-4555-8555-555555555555"
 
 /* The mdevs the guests of reboot.xml and one-guest.xml reference. */
 #define M_A "a1a1a1a1-0000-4000-8000-000000000001"
@@ -70,6 +74,9 @@
 #define C3_3E_1 "d00f3a22-f433-5b10-9c34-4b235b8ef1b4"
 #define C1_A100_0 "73315e35-4bad-51bb-b17c-3d2f7fd1e6ac"
 #define C2_3D_0 "7fef35b7-4fb3-506d-a3dd-385abeaee316"
+/*   uuid.uuid5(uuid.UUID(C4), RP_3E + "/0"), the same for C5 */
+#define C4_3E_0 "df625808-b9f5-5941-bc19-4ee969f6e295"
+#define C5_3E_0 "bcf564e7-c44e-5872-9179-be6158e86234"
 
 /* reconcile/shared-gpu.yaml: one GPU, V5_8 (4) and V5_4 (2) share a pool.
  *   uuid.uuid5(uuid.UUID(C3), RP_SHARED + "/" + i) for i = 0, 1, 2 */
@@ -123,8 +130,8 @@ mdevctl_dir(void)
     return xasprintf("%s/mdevctl.d", tmp);
 }
 
-/* agent.yaml = test/data/<host_conf>, uri, the reconcile section (+ extra
- * lines of it), the placement section. */
+/* agent.yaml = test/data/<host_conf>, uri, a lock file in tmp, the
+ * reconcile section (+ extra lines of it), the placement section. */
 static void
 write_conf(const char *reconcile_extra)
 {
@@ -140,11 +147,12 @@ write_conf(const char *reconcile_extra)
     cr_assert(out != NULL, "%s", path);
     while (fgets(line, sizeof(line), in))
         fputs(line, out);
+    /* a lock of its own: the default one is the whole machine's */
     fprintf(out,
-            "libvirt_uri: %s\n"
+            "libvirt_uri: %s\nlock_file: %s/lock\n"
             "reconcile:\n  mdevctl_dir: %s\n%s"
             "placement:\n  endpoint: %s\n  token: admin\n",
-            uri, dir, reconcile_extra ? reconcile_extra : "",
+            uri, tmp, dir, reconcile_extra ? reconcile_extra : "",
             placement_server_url(srv));
     fclose(out);
 }
@@ -227,21 +235,98 @@ start_m60(const char *node, const char *reconcile_extra)
     assert_provider("compute-m60_pci_0000_3e_00_0", RP_3E);
 }
 
+/* The body of a PUT /allocations/{consumer}: n VGPU of provider rp. */
+static char *
+claim_body(const char *rp, int n)
+{
+    return xasprintf(
+        "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": %d}}},"
+        " \"project_id\": \"%s\", \"user_id\": \"%s\","
+        " \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}",
+        rp, n, PROJECT, PROJECT);
+}
+
 /* consumer takes n VGPU of provider rp, as nova's scheduler would. */
 static void
 claim(const char *consumer, const char *rp, int n)
 {
     _cleanup_free_ char *path = xasprintf("/allocations/%s", consumer);
-    _cleanup_free_ char *body = xasprintf(
-        "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": %d}}},"
-        " \"project_id\": \"%s\", \"user_id\": \"%s\","
-        " \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}",
-        rp, n, PROJECT, PROJECT);
+    _cleanup_free_ char *body = claim_body(rp, n);
     long status = 0;
     _cleanup_free_ char *resp =
         placement_server_call(srv, "PUT", path, body, &status);
 
     cr_assert(eq(long, status, 204), "PUT %s: %s", path, resp);
+}
+
+/* One PUT of claim_at_once(), sent from a thread of its own.  Its status
+ * and answer are checked after the join, in the test's thread (only a
+ * transport failure, no answer at all, makes placement_server_call()
+ * assert in the thread itself). */
+struct racing_claim {
+    const char *consumer, *rp;
+    pthread_barrier_t *go;
+    long status;
+    char *resp;
+};
+
+static void *
+send_claim(void *arg)
+{
+    struct racing_claim *c = arg;
+    _cleanup_free_ char *path = xasprintf("/allocations/%s", c->consumer);
+    _cleanup_free_ char *body = claim_body(c->rp, 1);
+
+    pthread_barrier_wait(c->go);
+    c->resp = placement_server_call(srv, "PUT", path, body, &c->status);
+    return NULL;
+}
+
+/* a and b take 1 VGPU of rp each at the same moment, as two schedulers
+ * racing for one GPU would: both PUTs leave together from a barrier. */
+static void
+claim_at_once(const char *a, const char *b, const char *rp)
+{
+    pthread_barrier_t go;
+    struct racing_claim c[2] = { { .consumer = a, .rp = rp, .go = &go },
+                                 { .consumer = b, .rp = rp, .go = &go } };
+    pthread_t t[2];
+
+    cr_assert(eq(int, pthread_barrier_init(&go, NULL, 2), 0));
+    for (size_t i = 0; i < 2; i++)
+        cr_assert(eq(int, pthread_create(&t[i], NULL, send_claim, &c[i]), 0));
+    for (size_t i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&go);
+    for (size_t i = 0; i < 2; i++) {
+        _cleanup_free_ char *resp = c[i].resp;
+
+        cr_assert(eq(long, c[i].status, 204), "PUT /allocations/%s: %s",
+                  c[i].consumer, resp);
+    }
+}
+
+/* The VGPU units of provider rp that Placement counts as used (-1: none). */
+static int
+vgpus_used(const char *rp)
+{
+    _cleanup_free_ char *path = xasprintf("/resource_providers/%s/usages", rp);
+    cJSON *j = placement_server_get_json(srv, path);
+    const cJSON *n =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "usages"), "VGPU");
+    int ret = cJSON_IsNumber(n) ? n->valueint : -1;
+
+    cJSON_Delete(j);
+    return ret;
+}
+
+/* Point the agent at the guests of test/data/reconcile/<node> from now on. */
+static void
+switch_guests(const char *node, const char *reconcile_extra)
+{
+    free(uri);
+    uri = node_uri(node);
+    write_conf(reconcile_extra);
 }
 
 /* `vgpu-agent reconcile --format json [args]`; its report in `report`. */
@@ -266,8 +351,7 @@ entry(const char *key, const char *uuid, const char *action)
 {
     const cJSON *e;
 
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, key))
-    {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, key)) {
         const cJSON *a = cJSON_GetObjectItem(e, "action");
 
         if (strcmp(cJSON_GetObjectItem(e, "uuid")->valuestring, uuid) == 0 &&
@@ -300,8 +384,8 @@ count_actions(const char *action)
     const cJSON *e;
     int n = 0;
 
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "actions")) n +=
-        strcmp(field(e, "action"), action) == 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "actions"))
+        n += strcmp(field(e, "action"), action) == 0;
     return n;
 }
 
@@ -480,6 +564,67 @@ Test(reconcile_e2e, an_sriov_claim_lands_on_the_first_vf_with_room)
     cr_assert(entry("orphans", A100_MDEV, NULL) != NULL, "%s", run.out);
     assert_mdev(A100_MDEV, "devices/pci0000:40/0000:40:01.1/0000:41:00.4",
                 "nvidia-470");
+}
+
+/* vm-c (C3) runs with the mdev its claim owns.  Then it is rescued, its XML
+ * without the mdev, and at that moment two new consumers claim the same
+ * GPU at once: the old trap of finding a "free" mdev by scanning guests.
+ * Each claim owns its own UUIDs, so nobody gets vm-c's mdev, and it is no
+ * orphan either, even with removal asked and no grace: C3's claim still
+ * expects it. */
+Test(reconcile_e2e, two_claims_racing_for_a_gpu_during_a_rescue_share_no_mdev)
+{
+    const char *const remove[] = { "--remove-orphans", NULL };
+
+    start_m60("rescue-before.xml", "  orphan_grace_s: 0\n");
+    claim(C3, RP_3E, 1);
+    reconcile(remove);
+    cr_assert(eq(int, run.status, 0), "%s\n%s", run.out, run.err);
+    assert_action("create", C3_3E_0, GPU_3E, C3, "ok");
+    assert_mdev(C3_3E_0, PATH_3E, "nvidia-18");
+
+    /* the rescue: no XML the agent can read names vm-c's mdev now */
+    switch_guests("rescue.xml", "  orphan_grace_s: 0\n");
+    claim_at_once(C4, C5, RP_3E);
+    cr_assert(eq(int, vgpus_used(RP_3E), 3), "C3's claim and both new ones");
+    reconcile(remove);
+    cr_assert(eq(int, run.status, 0), "%s\n%s", run.out, run.err);
+    assert_action("create", C4_3E_0, GPU_3E, C4, "ok");
+    assert_action("create", C5_3E_0, GPU_3E, C5, "ok");
+    cr_assert(eq(int, count_actions("create"), 2), "%s", run.out);
+    cr_assert(eq(int, count_actions("remove"), 0), "%s", run.out);
+    cr_assert(entry("orphans", C3_3E_0, NULL) == NULL, "%s", run.out);
+    cr_assert(eq(int,
+                 count("misplaced") + count("unaccounted") + count("orphans") +
+                     count("errors"),
+                 0),
+              "%s", run.out);
+    assert_mdev(C3_3E_0, PATH_3E, "nvidia-18");
+    assert_mdev(C4_3E_0, PATH_3E, "nvidia-18");
+    assert_mdev(C5_3E_0, PATH_3E, "nvidia-18");
+    cr_assert(eq(int, count_mdevs(), 3), "one mdev per claim, none shared");
+    assert_defined(GPU_3E, C3_3E_0, "nvidia-18");
+
+    /* whatever builds the new guests is handed their own mdev, not vm-c's */
+    agent((const char *const[]){ "mdevs", C4, NULL });
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.out, C4_3E_0), NULL), "%s", run.out);
+    cr_assert(eq(ptr, strstr(run.out, C3_3E_0), NULL), "%s", run.out);
+    agent((const char *const[]){ "mdevs", C5, NULL });
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.out, C5_3E_0), NULL), "%s", run.out);
+    cr_assert(eq(ptr, strstr(run.out, C3_3E_0), NULL), "%s", run.out);
+
+    /* the rescue ends: vm-c's mdev is where its XML says, nothing to do */
+    switch_guests("rescue-before.xml", "  orphan_grace_s: 0\n");
+    reconcile(remove);
+    cr_assert(eq(int, run.status, 0), "%s\n%s", run.out, run.err);
+    cr_assert(eq(int,
+                 count("actions") + count("misplaced") + count("unaccounted") +
+                     count("orphans") + count("errors"),
+                 0),
+              "%s", run.out);
+    cr_assert(eq(int, count_mdevs(), 3));
 }
 
 Test(reconcile_e2e, exhausted_capacity_is_an_error_naming_the_consumer)
@@ -729,8 +874,7 @@ Test(reconcile_e2e, run_reconciles_after_each_sync_reading_only_what_moved)
     /* top level, after the reconcile section write_conf() opens */
     write_conf("interval_s: 1\n");
     conf = xasprintf("%s/agent.yaml", tmp);
-    p = agentproc_start((const char *const[]){ "-v", "-c", conf,
-                                               "--sysfs-root",
+    p = agentproc_start((const char *const[]){ "-v", "-c", conf, "--sysfs-root",
                                                fakesys_live_root(live), "run",
                                                NULL });
     cr_assert(agentproc_wait_for(p, "pass done", 2, 15000), "%s",

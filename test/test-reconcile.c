@@ -35,9 +35,11 @@ setup(void)
 
     memset(providers, 0, sizeof(providers));
     dev_a = (struct tree_device){ .address = "0000:84:00.0",
-                                  .mdev_type = "nvidia-35", .rc = "VGPU" };
+                                  .mdev_type = "nvidia-35",
+                                  .rc = "VGPU" };
     dev_b = (struct tree_device){ .address = "0000:41:00.0",
-                                  .mdev_type = "nvidia-470", .rc = "VGPU" };
+                                  .mdev_type = "nvidia-470",
+                                  .rc = "VGPU" };
     memset(&dev_a.parents, 0, sizeof(dev_a.parents));
     strv_push(&dev_a.parents, "0000:84:00.0");
     strv_push(&dev_b.parents, "0000:41:00.4");
@@ -89,8 +91,8 @@ parent(const char *name, const char *type, unsigned available)
                                .path = xasprintf("devices/x/%s", name) };
     p->types = xcalloc(1, sizeof(*p->types));
     p->n_types = 1;
-    p->types[0] = (struct mdev_type){ .id = xstrdup(type),
-                                      .available = available };
+    p->types[0] =
+        (struct mdev_type){ .id = xstrdup(type), .available = available };
 }
 
 static void
@@ -134,8 +136,8 @@ claim(int provider, const char *consumer, long n)
 static void
 run(const struct reconcile_claim *claims, size_t n, bool with_guests)
 {
-    plan = reconcile_plan(&tree, &host, with_guests ? &guests : NULL, claims,
-                          n);
+    plan =
+        reconcile_plan(&tree, &host, with_guests ? &guests : NULL, claims, n);
 }
 
 Test(reconcile, deterministic_uuids_are_uuid5_of_consumer_and_provider)
@@ -179,7 +181,8 @@ Test(reconcile, after_a_reboot_the_guests_mdevs_come_back_with_their_uuids)
     cr_assert(eq(str, plan->create[1].uuid, M2));
 }
 
-Test(reconcile, an_existing_mdev_of_the_claim_is_kept_and_a_second_pass_plans_nothing)
+Test(reconcile,
+     an_existing_mdev_of_the_claim_is_kept_and_a_second_pass_plans_nothing)
 {
     struct reconcile_claim c = claim(1, C1, 1);
 
@@ -217,6 +220,36 @@ Test(reconcile, two_consumers_never_share_an_mdev_even_while_a_guest_is_rescued)
     cr_assert(ne(str, plan->create[0].uuid, plan->create[1].uuid));
     cr_assert(ne(str, plan->create[1].uuid, plan->create[2].uuid));
     cr_assert(ne(str, plan->create[0].uuid, plan->create[2].uuid));
+}
+
+Test(reconcile, a_rescued_guests_claimed_mdev_stays_its_own_and_no_orphan)
+{
+    /* C3's guest is being rescued and no XML names its mdev, which is the
+     * deterministic one of its claim: the claim still expects it, so it is
+     * kept for C3, not created again, not an orphan; C1 and C2, claiming
+     * the GPU's last two units, get two new ones. */
+    struct reconcile_claim c[3] = { claim(1, C1, 1), claim(1, C2, 1),
+                                    claim(1, C3, 1) };
+    char mine[RECONCILE_UUID_LEN];
+
+    cr_assert(eq(int, reconcile_uuid(C3, GPU_A, 0, mine), 0));
+    parent("0000:84:00.0", "nvidia-35", 2);
+    mdev(mine, "0000:84:00.0", "nvidia-35");
+    guest(C3, NULL, NULL);
+    run(c, 3, true);
+    cr_assert(eq(sz, plan->n_keep, 1));
+    cr_assert(eq(str, plan->keep[0].uuid, mine));
+    cr_assert(eq(str, plan->keep[0].consumer, C3));
+    cr_assert(eq(sz, plan->n_create, 2));
+    cr_assert(eq(str, plan->create[0].consumer, C1));
+    cr_assert(eq(str, plan->create[1].consumer, C2));
+    cr_assert(ne(str, plan->create[0].uuid, plan->create[1].uuid));
+    cr_assert(ne(str, plan->create[0].uuid, mine));
+    cr_assert(ne(str, plan->create[1].uuid, mine));
+    cr_assert(eq(sz,
+                 plan->n_orphans + plan->n_errors + plan->n_misplaced +
+                     plan->n_unaccounted,
+                 0));
 }
 
 Test(reconcile, capacity_exhausted_is_an_error_naming_the_gpu)
