@@ -1071,9 +1071,11 @@ Test(placement_versions, no_server_is_the_transport_error_naming_get_root)
     struct http_opts o = { .base_url = url, .timeout_s = 5 };
     struct errbuf eb = { 0 };
 
-    pthread_cancel(responder); /* blocked in accept(): a cancellation point */
-    /* Wait for it: an accept() still in progress keeps the socket listening
-     * after close(), and the connect below would time out, not fail. */
+    /* Wake the responder out of accept() (shutdown makes it fail) and wait
+     * for it: an accept() still in progress keeps the socket listening after
+     * close(), and the connect below would time out instead of failing.
+     * (pthread_cancel does not mix with ASan's thread teardown.) */
+    shutdown(listen_fd, SHUT_RDWR);
     pthread_join(responder, NULL);
     responder_running = false;
     close(listen_fd); /* nothing listens on the port now */
