@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cleanup.h"
@@ -56,6 +57,11 @@ int tree_build(const struct conf *c, const struct policy *pol,
     __attribute__((warn_unused_result));
 void tree_free(struct tree *t);
 DEFINE_CLEANUP(struct tree, tree_free)
+
+/* Whether a provider called name is one of ours that left the tree: named
+ * like our GPU providers ("<node>_...") but not in t.  Sync deletes or
+ * drains such providers; reconcile still reports their claims. */
+bool tree_is_stale_name(const struct tree *t, const char *name);
 
 /* The root's UUID: node_uuid, or UUIDv5(DNS namespace, node_name). */
 void tree_root_uuid(const struct conf *c, char ret[TREE_UUID_STR_LEN]);

@@ -43,24 +43,15 @@ add_claims(const struct tree_provider *p, const char *uuid,
         }
 }
 
-/* A child of our root named like our GPU providers ("<node>_...") that the
- * tree does not have: the GPU is gone or has no room left for its type.
- * Sync keeps (drains) it while guests hold it, so its claims still stand
- * and must be reported as unmet, never dropped.  Same rule as sync's. */
+/* A child of our root that left the tree: sync keeps (drains) it while
+ * guests hold it, so its claims still stand and must be reported as unmet,
+ * never dropped. */
 static bool
 stale(const struct tree *t, const struct placement_rp *rp,
       const char *root_uuid)
 {
-    const char *node = t->providers[0].name;
-    size_t len = strlen(node);
-
-    if (strcmp(rp->parent_uuid, root_uuid) != 0 ||
-        strncmp(rp->name, node, len) != 0 || rp->name[len] != '_')
-        return false;
-    for (size_t i = 1; i < t->n_providers; i++)
-        if (strcmp(t->providers[i].name, rp->name) == 0)
-            return false;
-    return true;
+    return strcmp(rp->parent_uuid, root_uuid) == 0 &&
+           tree_is_stale_name(t, rp->name);
 }
 
 /* Allocations of the tree's GPU providers (by name), then of the stale

@@ -61,17 +61,17 @@ static void
 repoint(struct run_claims *rc, const struct tree *t,
         const struct sync_cache *cache)
 {
-    for (size_t i = 0; i < rc->n; i++) {
+    for (size_t i = 0; i < rc->n; i++)
         rc->v[i].provider = NULL;
-        for (size_t j = 1; j < t->n_providers; j++) {
-            char uuid[PLACEMENT_UUID_LEN];
-            long gen;
+    for (size_t j = 1; j < t->n_providers; j++) {
+        char uuid[PLACEMENT_UUID_LEN];
+        long gen;
 
-            if (sync_cache_lookup(cache, t->providers[j].name, uuid, &gen) ==
-                    0 &&
-                strcmp(uuid, rc->v[i].uuid) == 0)
+        if (sync_cache_lookup(cache, t->providers[j].name, uuid, &gen) < 0)
+            continue;
+        for (size_t i = 0; i < rc->n; i++)
+            if (strcmp(uuid, rc->v[i].uuid) == 0)
                 rc->v[i].provider = &t->providers[j];
-        }
     }
 }
 

@@ -206,15 +206,12 @@ jobs_for_tree(struct sync_pass *ps)
 static void
 jobs_for_stale(struct sync_pass *ps)
 {
-    const char *node = ps->tree->providers[0].name;
-    size_t len = strlen(node);
-
     for (size_t i = 0; i < ps->n_rps; i++) {
         const struct placement_rp *rp = &ps->rps[i];
         struct sync_job *j;
 
         if (strcmp(rp->parent_uuid, ps->cache->root_uuid) != 0 ||
-            strncmp(rp->name, node, len) != 0 || rp->name[len] != '_')
+            !tree_is_stale_name(ps->tree, rp->name))
             continue;
         if (sync_pass_job(ps, rp->uuid))
             continue;

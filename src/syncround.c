@@ -251,6 +251,10 @@ missing_names(struct sync_pass *ps, struct strv *traits, struct strv *rcs)
         for (size_t k = 0; j->put_invs && k < j->n_new_invs; k++)
             strv_push(&want_r, j->new_invs[k].rc);
     }
+    /* every provider repeats the same names: dedupe before the lookups */
+    strv_sort_uniq(&known);
+    strv_sort_uniq(&want_t);
+    strv_sort_uniq(&want_r);
     syncdiff_missing_custom(&want_t, &known, traits);
     syncdiff_missing_custom(&want_r, &known, rcs);
     strv_clear(&known);

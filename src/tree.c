@@ -27,6 +27,20 @@ tree_root_uuid(const struct conf *c, char ret[TREE_UUID_STR_LEN])
     uuid_unparse_lower(out, ret);
 }
 
+bool
+tree_is_stale_name(const struct tree *t, const char *name)
+{
+    const char *node = t->providers[0].name;
+    size_t len = strlen(node);
+
+    if (strncmp(name, node, len) != 0 || name[len] != '_')
+        return false;
+    for (size_t i = 1; i < t->n_providers; i++)
+        if (strcmp(t->providers[i].name, name) == 0)
+            return false;
+    return true;
+}
+
 char *
 tree_child_name(const char *node_name, const struct policy_gpu *gpu)
 {
