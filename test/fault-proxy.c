@@ -11,14 +11,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +26,7 @@
 
 #include "cleanup.h"
 #include "fault-proxy.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 #define START_TIMEOUT_MS 20000
@@ -40,15 +39,6 @@ struct fault_proxy {
     char *log; /* the proxy's stderr (Python tracebacks), a temporary file */
 };
 
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static char *
 script_path(void)
 {
@@ -56,49 +46,6 @@ script_path(void)
 
     cr_assert(data != NULL, "VGPU_TEST_DATA is not set (run via make check)");
     return xasprintf("%s/../fault-proxy.py", data);
-}
-
-/* Between fork and exec: async-signal-safe calls only. */
-static void __attribute__((noreturn))
-child_exec(pid_t parent, int out_fd, int log_fd, int null_fd, char **argv)
-{
-    sigset_t none;
-
-    setpgid(0, 0);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-        _exit(126);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-        dup2(log_fd, STDERR_FILENO) < 0)
-        _exit(126);
-    execv(argv[0], argv);
-    _exit(127);
-}
-
-static int
-read_port(int fd, long deadline_ms)
-{
-    char buf[16];
-    size_t len = 0;
-
-    while (len < sizeof(buf) - 1) {
-        struct pollfd p = { fd, POLLIN, 0 };
-        long left = deadline_ms - now_ms();
-        ssize_t n;
-
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-            return 0;
-        n = read(fd, buf + len, sizeof(buf) - 1 - len);
-        if (n <= 0)
-            return 0;
-        len += (size_t)n;
-        if (memchr(buf, '\n', len)) {
-            buf[len] = '\0';
-            return (int)strtol(buf, NULL, 10);
-        }
-    }
-    return 0;
 }
 
 static char *
@@ -142,11 +89,11 @@ fault_proxy_start(const char *upstream)
     p->pid = fork();
     cr_assert(p->pid >= 0, "fork: %s", strerror(errno));
     if (p->pid == 0)
-        child_exec(parent, pipefd[1], log_fd, null_fd, argv);
+        testproc_child_exec(parent, pipefd[1], log_fd, null_fd, argv);
     setpgid(p->pid, p->pid);
     close(pipefd[1]);
     port_fd = pipefd[0];
-    port = read_port(port_fd, now_ms() + START_TIMEOUT_MS);
+    port = testproc_read_port(port_fd, testproc_now_ms() + START_TIMEOUT_MS);
     if (port <= 0 || port > 65535) {
         _cleanup_free_ char *log = slurp(p->log);
         _cleanup_free_ char *msg =
@@ -163,13 +110,6 @@ const char *
 fault_proxy_url(const struct fault_proxy *p)
 {
     return p->url;
-}
-
-static size_t
-collect(char *data, size_t size, size_t nmemb, void *userdata)
-{
-    fwrite(data, size, nmemb, userdata);
-    return size * nmemb;
 }
 
 /* A control request; returns the body (free() it), asserts the status. */
@@ -190,7 +130,7 @@ control(const struct fault_proxy *p, const char *method, const char *path,
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "POST") == 0)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, testproc_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)mem);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -274,22 +214,6 @@ fault_proxy_log(const struct fault_proxy *p)
     return buf;
 }
 
-static bool
-reap(pid_t pid, long ms)
-{
-    long deadline = now_ms() + ms;
-
-    for (;;) {
-        pid_t r = waitpid(pid, NULL, WNOHANG);
-
-        if (r == pid || (r < 0 && errno == ECHILD))
-            return true;
-        if (now_ms() >= deadline)
-            return false;
-        usleep(5 * 1000);
-    }
-}
-
 void
 fault_proxy_stop(struct fault_proxy *p)
 {
@@ -297,7 +221,7 @@ fault_proxy_stop(struct fault_proxy *p)
         return;
     if (p->pid > 0) {
         kill(-p->pid, SIGTERM);
-        if (!reap(p->pid, STOP_GRACE_MS)) {
+        if (!testproc_reap(p->pid, STOP_GRACE_MS)) {
             kill(-p->pid, SIGKILL);
             waitpid(p->pid, NULL, 0);
         }

@@ -12,15 +12,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,8 +27,10 @@
 #include <curl/curl.h>
 
 #include "cleanup.h"
+#include "fixture.h"
 #include "placement-server.h"
 #include "strv.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 #define START_TIMEOUT_MS 60000 /* a loaded CI box imports slowly */
@@ -47,15 +46,6 @@ struct placement_server {
 static char *call_raw(const struct placement_server *s, const char *method,
                       const char *path, const char *body, long *ret_status,
                       char err[CURL_ERROR_SIZE]);
-
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* cr_assert_fail() with the noreturn the analyzers need to see. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -115,24 +105,6 @@ write_conf(const char *dir)
     write_file(path, conf);
 }
 
-/* Between fork and exec: async-signal-safe calls only. */
-static void __attribute__((noreturn))
-child_exec(pid_t parent, int out_fd, int log_fd, int null_fd, char **argv)
-{
-    sigset_t none;
-
-    setpgid(0, 0);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-        _exit(126); /* the test is gone already */
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-        dup2(log_fd, STDERR_FILENO) < 0)
-        _exit(126);
-    execv(argv[0], argv);
-    _exit(127);
-}
-
 static pid_t
 spawn_runner(const char *dir, int *ret_port_fd)
 {
@@ -156,7 +128,7 @@ spawn_runner(const char *dir, int *ret_port_fd)
     pid = fork();
     cr_assert(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0)
-        child_exec(parent, p[1], log_fd, null_fd, argv);
+        testproc_child_exec(parent, p[1], log_fd, null_fd, argv);
     setpgid(pid, pid); /* also here: no window where stop() misses it */
     close(p[1]);
     *ret_port_fd = p[0];
@@ -187,31 +159,6 @@ start_failed(struct placement_server *s, const char *why)
 }
 
 /* The port line the runner writes once it listens; 0 on EOF or timeout. */
-static int
-read_port(int fd, long deadline_ms)
-{
-    char buf[16];
-    size_t len = 0;
-
-    while (len < sizeof(buf) - 1) {
-        struct pollfd p = { fd, POLLIN, 0 };
-        long left = deadline_ms - now_ms();
-        ssize_t n;
-
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-            return 0;
-        n = read(fd, buf + len, sizeof(buf) - 1 - len);
-        if (n <= 0)
-            return 0;
-        len += (size_t)n;
-        if (memchr(buf, '\n', len)) {
-            buf[len] = '\0';
-            return (int)strtol(buf, NULL, 10);
-        }
-    }
-    return 0;
-}
-
 static bool
 root_answers(const struct placement_server *s)
 {
@@ -228,7 +175,7 @@ placement_server_start(void)
     const char *tmp = getenv("TMPDIR");
     struct placement_server *s = xcalloc(1, sizeof(*s));
     _cleanup_close_ int port_fd = -1;
-    long deadline = now_ms() + START_TIMEOUT_MS;
+    long deadline = testproc_now_ms() + START_TIMEOUT_MS;
     int port;
 
     s->pid = -1;
@@ -237,12 +184,12 @@ placement_server_start(void)
               strerror(errno));
     write_conf(s->dir);
     s->pid = spawn_runner(s->dir, &port_fd);
-    port = read_port(port_fd, deadline);
+    port = testproc_read_port(port_fd, deadline);
     if (port <= 0 || port > 65535)
         start_failed(s, "no port reported");
     s->url = xasprintf("http://127.0.0.1:%d", port);
     while (!root_answers(s)) {
-        if (now_ms() > deadline)
+        if (testproc_now_ms() > deadline)
             start_failed(s, "GET / does not answer 200");
         usleep(20 * 1000);
     }
@@ -256,40 +203,6 @@ placement_server_url(const struct placement_server *s)
 }
 
 /* Reap the runner, waiting at most ms; true once it is gone. */
-static bool
-reap(pid_t pid, long ms)
-{
-    long deadline = now_ms() + ms;
-
-    for (;;) {
-        pid_t r = waitpid(pid, NULL, WNOHANG);
-
-        if (r == pid || (r < 0 && errno == ECHILD))
-            return true;
-        if (now_ms() >= deadline)
-            return false;
-        usleep(5 * 1000);
-    }
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (type == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
-static void
-rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 void
 placement_server_stop(struct placement_server *s)
 {
@@ -297,14 +210,14 @@ placement_server_stop(struct placement_server *s)
         return;
     if (s->pid > 0) {
         kill(-s->pid, SIGTERM);
-        if (!reap(s->pid, STOP_GRACE_MS)) {
+        if (!testproc_reap(s->pid, STOP_GRACE_MS)) {
             kill(-s->pid, SIGKILL);
             waitpid(s->pid, NULL, 0);
         }
         kill(-s->pid, SIGKILL); /* anything the runner left in its group */
     }
     if (s->dir)
-        rm_tree(s->dir);
+        fixture_rm_rf(s->dir);
     free(s->dir);
     free(s->url);
     free(s);
@@ -327,13 +240,6 @@ placement_server_log(const struct placement_server *s)
         fwrite(chunk, 1, n, mem);
     fclose(mem);
     return buf;
-}
-
-static size_t
-collect(char *data, size_t size, size_t nmemb, void *userdata)
-{
-    fwrite(data, size, nmemb, userdata);
-    return size * nmemb;
 }
 
 /* One request; transport errors give status 0 and the message in err. */
@@ -362,7 +268,7 @@ call_raw(const struct placement_server *s, const char *method, const char *path,
     if (body || !strcmp(method, "PUT") || !strcmp(method, "POST"))
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, testproc_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)mem);
     err[0] = '\0';
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);

@@ -1,0 +1,29 @@
+/*
+ * testproc.h - the pieces every test helper that runs a server needs
+ * (test/placement-server.c, test/fault-proxy.c): start it so that it dies
+ * with the test, read the port it reports, stop it with a bound.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long testproc_now_ms(void);
+
+/* In the child, between fork and exec (async-signal-safe calls only): own
+ * process group, killed when parent dies, signals unblocked, stdin/out/err
+ * from the three fds, then exec argv.  Exits 126/127 when it cannot. */
+void testproc_child_exec(pid_t parent, int out_fd, int log_fd, int null_fd,
+                         char **argv) __attribute__((noreturn));
+
+/* The port a child writes as one line on fd, or 0 when none came by
+ * deadline_ms (testproc_now_ms() time). */
+int testproc_read_port(int fd, long deadline_ms);
+
+/* Reap pid, waiting at most ms; whether it is gone. */
+bool testproc_reap(pid_t pid, long ms);
+
+/* A libcurl write callback appending to the FILE * in userdata. */
+size_t testproc_collect(char *data, size_t size, size_t nmemb, void *userdata);
