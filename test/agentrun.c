@@ -101,6 +101,21 @@ agentrun(struct agentrun *ret, const char *const *args)
         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+cJSON *
+agentrun_dump(const char *conf, const char *root)
+{
+    struct agentrun d = { 0 };
+    cJSON *j;
+
+    agentrun(&d, (const char *const[]){ "-c", conf, "--sysfs-root", root,
+                                        "dump", "--format", "json", NULL });
+    cr_assert(d.status == 0, "dump: %s", d.err);
+    j = cJSON_Parse(d.out);
+    agentrun_clear(&d);
+    cr_assert(j != NULL, "dump printed no JSON");
+    return j;
+}
+
 void
 agentrun_clear(struct agentrun *r)
 {

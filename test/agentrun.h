@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include <cjson/cJSON.h>
+
 #include "cleanup.h"
 
 struct agentrun {
@@ -18,6 +20,10 @@ struct agentrun {
  * argv[0]).  Aborts the test if it cannot be started. */
 void agentrun(struct agentrun *ret, const char *const *args);
 void agentrun_clear(struct agentrun *r);
+
+/* `vgpu-agent -c conf --sysfs-root root dump --format json`, parsed; the
+ * dump must succeed.  Caller cJSON_Delete()s it. */
+cJSON *agentrun_dump(const char *conf, const char *root);
 
 /*
  * The agent as a service: started in the background (`run`), watched

@@ -120,16 +120,8 @@ static cJSON *
 dump(void)
 {
     _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-    struct agentrun d = { 0 };
-    cJSON *j;
 
-    agentrun(&d, (const char *const[]){ "-c", conf, "--sysfs-root", root,
-                                        "dump", "--format", "json", NULL });
-    cr_assert(eq(int, d.status, 0), "dump: %s", d.err);
-    j = cJSON_Parse(d.out);
-    agentrun_clear(&d);
-    cr_assert(j != NULL);
-    return j;
+    return agentrun_dump(conf, root);
 }
 
 /* Placement (read directly, not through the proxy) holds what dump says. */

@@ -80,18 +80,7 @@ write_conf(const char *host_conf, const char *extra, const char *token)
     fclose(out);
 }
 
-static void
-agent(const char *command)
-{
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    agentrun_clear(&run);
-    agentrun(&run,
-             (const char *const[]){ "-v", "-c", conf, "--sysfs-root", root,
-                                    command, "--format", "json", NULL });
-}
-
-/* `sync` (dump's --format is not passed to sync). */
+/* `vgpu-agent -v -c agent.yaml --sysfs-root ROOT sync`, into run. */
 static void
 agent_sync(void)
 {
@@ -105,13 +94,9 @@ agent_sync(void)
 static cJSON *
 dump(void)
 {
-    cJSON *j;
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
 
-    agent("dump");
-    cr_assert(eq(int, run.status, 0), "dump: %s", run.err);
-    j = cJSON_Parse(run.out);
-    cr_assert(j != NULL);
-    return j;
+    return agentrun_dump(conf, root);
 }
 
 /* GET <prefix><uuid><suffix> as JSON; the request must succeed. */
@@ -123,28 +108,6 @@ get(const char *prefix, const char *uuid, const char *suffix)
 
     cr_assert(j != NULL, "GET %s failed", path);
     return j;
-}
-
-static void
-assert_inventories(const char *uuid, const cJSON *want)
-{
-    cJSON *got = get("/resource_providers/", uuid, "/inventories");
-    const cJSON *invs = cJSON_GetObjectItem(got, "inventories");
-    const cJSON *w;
-
-    cr_assert(eq(int, cJSON_GetArraySize(invs), cJSON_GetArraySize(want)),
-              "%s: inventory classes", uuid);
-    cJSON_ArrayForEach(w, want) {
-        const cJSON *g = cJSON_GetObjectItem(invs, w->string);
-        const cJSON *f;
-
-        cr_assert(g != NULL, "%s: no %s inventory", uuid, w->string);
-        cJSON_ArrayForEach(f, w)
-            cr_assert(eq(dbl, cJSON_GetObjectItem(g, f->string)->valuedouble,
-                         f->valuedouble),
-                      "%s: %s.%s", uuid, w->string, f->string);
-    }
-    cJSON_Delete(got);
 }
 
 /* Placement's traits of uuid, sorted, as one space-separated string. */
@@ -169,56 +132,12 @@ traits_of(const char *uuid)
     return s;
 }
 
-static char *
-join(const cJSON *array)
-{
-    const cJSON *t;
-    char *s = xstrdup("");
-
-    cJSON_ArrayForEach(t, array) {
-        char *next = xasprintf("%s%s%s", s, *s ? " " : "", t->valuestring);
-        free(s);
-        s = next;
-    }
-    return s;
-}
-
 /* Every provider of the dump is in Placement with the same parent,
  * inventories and traits, and the tree holds nothing else. */
 static void
 assert_placement_holds(cJSON *d)
 {
-    const cJSON *providers = cJSON_GetObjectItem(d, "providers");
-    const char *root_uuid =
-        cJSON_GetObjectItem(cJSON_GetArrayItem(providers, 0), "uuid")
-            ->valuestring;
-    cJSON *tree = get("/resource_providers?in_tree=", root_uuid, "");
-    const cJSON *p;
-
-    cr_assert(
-        eq(int,
-           cJSON_GetArraySize(cJSON_GetObjectItem(tree, "resource_providers")),
-           cJSON_GetArraySize(providers)),
-        "providers in Placement's tree");
-    cJSON_Delete(tree);
-    cJSON_ArrayForEach(p, providers) {
-        const char *uuid = cJSON_GetObjectItem(p, "uuid")->valuestring;
-        const cJSON *parent = cJSON_GetObjectItem(p, "parent_provider_uuid");
-        cJSON *rp = get("/resource_providers/", uuid, "");
-        const cJSON *rparent = cJSON_GetObjectItem(rp, "parent_provider_uuid");
-        _cleanup_free_ char *want = join(cJSON_GetObjectItem(p, "traits"));
-        _cleanup_free_ char *got = traits_of(uuid);
-
-        cr_assert(eq(str, cJSON_GetObjectItem(rp, "name")->valuestring,
-                     cJSON_GetObjectItem(p, "name")->valuestring));
-        cr_assert(cJSON_IsNull(parent)
-                      ? cJSON_IsNull(rparent)
-                      : strcmp(parent->valuestring, rparent->valuestring) == 0,
-                  "%s: parent", uuid);
-        assert_inventories(uuid, cJSON_GetObjectItem(p, "inventories"));
-        cr_assert(eq(str, got, want), "%s: traits", uuid);
-        cJSON_Delete(rp);
-    }
+    placement_server_assert_tree(srv, d);
 }
 
 struct host_case {
