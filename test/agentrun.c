@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +63,53 @@ drain(int fds[2], char *bufs[2])
         fclose(mem[i]);
 }
 
+/* environ with env applied: "NAME=value" sets, "NAME" unsets.  Free the
+ * array, not the strings. */
+static char **
+env_merge(const char *const *env)
+{
+    size_t n = 0, m = 0, k = 0;
+    char **out;
+
+    while (environ[n])
+        n++;
+    while (env && env[m])
+        m++;
+    out = xcalloc(n + m + 1, sizeof(*out));
+    for (size_t i = 0; i < n; i++) {
+        bool overridden = false;
+
+        for (size_t j = 0; j < m && !overridden; j++) {
+            size_t len = strcspn(env[j], "=");
+
+            overridden =
+                strncmp(environ[i], env[j], len) == 0 && environ[i][len] == '=';
+        }
+        if (!overridden)
+            out[k++] = environ[i];
+    }
+    for (size_t j = 0; j < m; j++)
+        if (strchr(env[j], '=')) /* execve's envp is char *const[] */
+            memcpy(&out[k++], &env[j], sizeof(*out));
+    return out;
+}
+
 void
 agentrun(struct agentrun *ret, const char *const *args)
+{
+    agentrun_env(ret, args, NULL);
+}
+
+void
+agentrun_env(struct agentrun *ret, const char *const *args,
+             const char *const *env)
 {
     const char *builddir = getenv("VGPU_BUILDDIR");
     _cleanup_free_ char *bin = NULL;
     posix_spawn_file_actions_t fa;
     int out[2], err[2], fds[2], status;
     char *bufs[2] = { NULL, NULL };
+    _cleanup_free_ char **envp = env_merge(env);
     size_t n = 0;
     char **argv;
     pid_t pid;
@@ -86,7 +126,7 @@ agentrun(struct agentrun *ret, const char *const *args)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
-    cr_assert(posix_spawn(&pid, bin, &fa, NULL, argv, environ) == 0,
+    cr_assert(posix_spawn(&pid, bin, &fa, NULL, argv, envp) == 0,
               "cannot run %s", bin);
     posix_spawn_file_actions_destroy(&fa);
     free(argv);

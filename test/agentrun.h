@@ -19,6 +19,12 @@ struct agentrun {
 /* Run $VGPU_BUILDDIR/src/vgpu-agent with args (NULL-terminated, without
  * argv[0]).  Aborts the test if it cannot be started. */
 void agentrun(struct agentrun *ret, const char *const *args);
+
+/* agentrun() with the environment changed for the child: each entry of env
+ * (NULL-terminated; NULL for none) is "NAME=value" to set or "NAME" to
+ * unset. */
+void agentrun_env(struct agentrun *ret, const char *const *args,
+                  const char *const *env);
 void agentrun_clear(struct agentrun *r);
 
 /* `vgpu-agent -c conf --sysfs-root root dump --format json`, parsed; the

@@ -28,6 +28,7 @@
 
 #include "cleanup.h"
 #include "fixture.h"
+#include "keystone-server.h"
 #include "placement-server.h"
 #include "strv.h"
 #include "testproc.h"
@@ -41,6 +42,14 @@ struct placement_server {
     pid_t pid; /* also the process group id */
     char *dir; /* temporary directory: conf, db, log */
     char *url;
+    struct token_client *auth; /* NULL: noauth2 */
+};
+
+/* The client's side of keystone auth: mutable even through the const
+ * server pointer the query helpers take. */
+struct token_client {
+    struct keystone_server *ks;
+    char *token; /* what call_raw() sends as X-Auth-Token; NULL: none yet */
 };
 
 static char *call_raw(const struct placement_server *s, const char *method,
@@ -101,6 +110,37 @@ write_conf(const char *dir)
                   "[placement_database]\n"
                   "connection = sqlite:///%s/placement.db\n",
                   dir);
+
+    write_file(path, conf);
+}
+
+/* keystonemiddleware validates every request's token with Keystone: no
+ * memcached, no token cache (a revoked token must fail at once). */
+static void
+write_keystone_conf(const char *dir, const struct keystone_server *ks)
+{
+    const char *auth_url = keystone_server_auth_url(ks);
+    _cleanup_free_ char *path = xasprintf("%s/placement.conf", dir);
+    _cleanup_free_ char *conf =
+        xasprintf("[DEFAULT]\n"
+                  "debug = False\n"
+                  "[api]\n"
+                  "auth_strategy = keystone\n"
+                  "[keystone_authtoken]\n"
+                  "www_authenticate_uri = %s\n"
+                  "auth_url = %s\n"
+                  "auth_type = password\n"
+                  "username = " KEYSTONE_SERVER_PLACEMENT_USER "\n"
+                  "password = " KEYSTONE_SERVER_PLACEMENT_PASSWORD "\n"
+                  "project_name = service\n"
+                  "user_domain_name = Default\n"
+                  "project_domain_name = Default\n"
+                  "region_name = " KEYSTONE_SERVER_REGION "\n"
+                  "interface = public\n"
+                  "token_cache_time = -1\n"
+                  "[placement_database]\n"
+                  "connection = sqlite:///%s/placement.db\n",
+                  auth_url, auth_url, dir);
 
     write_file(path, conf);
 }
@@ -169,8 +209,8 @@ root_answers(const struct placement_server *s)
     return status == 200;
 }
 
-struct placement_server *
-placement_server_start(void)
+static struct placement_server *
+start(struct keystone_server *ks)
 {
     const char *tmp = getenv("TMPDIR");
     struct placement_server *s = xcalloc(1, sizeof(*s));
@@ -182,7 +222,10 @@ placement_server_start(void)
     s->dir = xasprintf("%s/vgpu-placement-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     cr_assert(mkdtemp(s->dir) != NULL, "mkdtemp %s: %s", s->dir,
               strerror(errno));
-    write_conf(s->dir);
+    if (ks)
+        write_keystone_conf(s->dir, ks);
+    else
+        write_conf(s->dir);
     s->pid = spawn_runner(s->dir, &port_fd);
     port = testproc_read_port(port_fd, deadline);
     if (port <= 0 || port > 65535)
@@ -193,6 +236,28 @@ placement_server_start(void)
             start_failed(s, "GET / does not answer 200");
         usleep(20 * 1000);
     }
+    return s;
+}
+
+struct placement_server *
+placement_server_start(void)
+{
+    return start(NULL);
+}
+
+struct placement_server *
+placement_server_start_keystone(struct keystone_server *ks)
+{
+    struct placement_server *s = start(ks);
+    long status = 0;
+
+    s->auth = xcalloc(1, sizeof(*s->auth));
+    s->auth->ks = ks;
+    free(placement_server_get(s, "/resource_providers", &status));
+    cr_assert(status == 200,
+              "GET /resource_providers with a token of %s: "
+              "status %ld",
+              KEYSTONE_SERVER_PLACEMENT_USER, status);
     return s;
 }
 
@@ -220,6 +285,9 @@ placement_server_stop(struct placement_server *s)
         fixture_rm_rf(s->dir);
     free(s->dir);
     free(s->url);
+    if (s->auth)
+        free(s->auth->token);
+    free(s->auth);
     free(s);
 }
 
@@ -248,6 +316,11 @@ call_raw(const struct placement_server *s, const char *method, const char *path,
          const char *body, long *ret_status, char err[CURL_ERROR_SIZE])
 {
     _cleanup_free_ char *url = xasprintf("%s%s", s->url, path);
+    /* noauth2: the token names the user */
+    _cleanup_free_ char *auth =
+        xasprintf("X-Auth-Token: %s", !s->auth         ? "admin"
+                                      : s->auth->token ? s->auth->token
+                                                       : "");
     struct curl_slist *h = NULL;
     char *buf = NULL;
     size_t len = 0;
@@ -257,7 +330,7 @@ call_raw(const struct placement_server *s, const char *method, const char *path,
 
     if (!c || !mem)
         fail("curl_easy_init or open_memstream failed");
-    h = curl_slist_append(h, "X-Auth-Token: admin");
+    h = curl_slist_append(h, auth);
     h = curl_slist_append(
         h, "OpenStack-API-Version: placement " PLACEMENT_SERVER_MICROVERSION);
     h = curl_slist_append(h, "Accept: application/json");
@@ -287,12 +360,35 @@ call_raw(const struct placement_server *s, const char *method, const char *path,
     return buf;
 }
 
+/* A token of the placement service user (admin on project service). */
+static void
+renew_token(struct token_client *a)
+{
+    long status = 0;
+
+    free(a->token);
+    a->token = keystone_server_token(a->ks, KEYSTONE_SERVER_PLACEMENT_USER,
+                                     KEYSTONE_SERVER_PLACEMENT_PASSWORD,
+                                     "service", &status);
+    cr_assert(a->token != NULL, "token of %s: status %ld",
+              KEYSTONE_SERVER_PLACEMENT_USER, status);
+}
+
 char *
 placement_server_call(const struct placement_server *s, const char *method,
                       const char *path, const char *body, long *ret_status)
 {
     char err[CURL_ERROR_SIZE];
-    char *buf = call_raw(s, method, path, body, ret_status, err);
+    char *buf;
+
+    if (s->auth && !s->auth->token)
+        renew_token(s->auth);
+    buf = call_raw(s, method, path, body, ret_status, err);
+    if (s->auth && *ret_status == 401) { /* expired or revoked: once more */
+        free(buf);
+        renew_token(s->auth);
+        buf = call_raw(s, method, path, body, ret_status, err);
+    }
 
     if (*ret_status == 0) {
         free(buf);

@@ -13,9 +13,14 @@
  * start saves its fresh database there and later starts copy it instead of
  * migrating (about 0.35 s less each).
  *
+ * placement_server_start_keystone() starts it with auth_strategy = keystone
+ * instead: keystonemiddleware validates every token with that Keystone (as
+ * KEYSTONE_SERVER_PLACEMENT_USER, no token cache).
+ *
  * The placement_server_get()/_call() helpers are an independent client
- * (plain libcurl, noauth2 admin headers, microversion 1.39) so tests can check
- * what Placement holds without going through the agent's code.
+ * (plain libcurl, microversion 1.39; noauth2 admin headers, or a token of
+ * KEYSTONE_SERVER_PLACEMENT_USER, renewed on a 401) so tests can check what
+ * Placement holds without going through the agent's code.
  *
  * Everything here aborts the current test (cr_assert) on failure.
  */
@@ -24,6 +29,7 @@
 #include <cjson/cJSON.h>
 
 #include "cleanup.h"
+#include "keystone-server.h"
 
 #define PLACEMENT_SERVER_MICROVERSION "1.39"
 
@@ -32,6 +38,12 @@ struct placement_server;
 /* Start a fresh server; returns once GET / answers 200.  On failure the
  * assertion message carries the end of the server's log. */
 struct placement_server *placement_server_start(void);
+
+/* Start a fresh server behind ks (auth_strategy = keystone); returns once
+ * its client got 200 for GET /resource_providers with a token.  The server
+ * does not register itself in ks's catalog; ks must outlive it. */
+struct placement_server *
+placement_server_start_keystone(struct keystone_server *ks);
 
 /* "http://127.0.0.1:PORT", no trailing slash. */
 const char *placement_server_url(const struct placement_server *s);
