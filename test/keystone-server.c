@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,10 +39,11 @@
 #define ADMIN_PASSWORD "ks-admin-Secret-7"
 
 struct keystone_server {
-    pid_t pid; /* also the process group id; -1 while down */
-    int port;  /* 0 until the first start */
-    char *dir; /* temporary directory: conf, db, keys, log */
-    char *url; /* http://127.0.0.1:PORT/v3 */
+    bool attached; /* the binary's shared server: not ours to stop */
+    pid_t pid;     /* also the process group id; -1 while down */
+    int port;      /* 0 until the first start */
+    char *dir;     /* temporary directory: conf, db, keys, log */
+    char *url;     /* http://127.0.0.1:PORT/v3 */
     char *admin_token;
 };
 
@@ -94,6 +96,8 @@ write_conf(const char *dir, const struct keystone_server_opts *opts)
                   "key_repository = %s/fernet-keys\n"
                   "[credential]\n"
                   "key_repository = %s/credential-keys\n"
+                  "[identity]\n"
+                  "password_hash_rounds = 4\n" /* bcrypt's minimum */
                   "[token]\n"
                   "expiration = %d\n",
                   dir, dir, dir, expiration);
@@ -407,28 +411,38 @@ call_expect(struct keystone_server *ks, const char *method, const char *path,
 
 static void
 add_endpoints(struct keystone_server *ks, const char *service_id,
-              const char *url)
+              const char *url, const char *region)
 {
     static const char *const ifaces[] = { "public", "internal" };
 
     for (size_t i = 0; i < 2; i++) {
         _cleanup_free_ char *body = xasprintf(
             "{\"endpoint\":{\"service_id\":\"%s\",\"interface\":\"%s\","
-            "\"region_id\":\"" KEYSTONE_SERVER_REGION "\",\"url\":\"%s\"}}",
-            service_id, ifaces[i], url);
+            "\"region_id\":\"%s\",\"url\":\"%s\"}}",
+            service_id, ifaces[i], region, url);
         free(create(ks, "/endpoints", "endpoint", body));
     }
 }
 
+void
+keystone_server_add_region(struct keystone_server *ks, const char *region)
+{
+    _cleanup_free_ char *body =
+        xasprintf("{\"region\":{\"id\":\"%s\"}}", region);
+
+    free(create(ks, "/regions", "region", body));
+}
+
 char *
 keystone_server_add_service(struct keystone_server *ks, const char *type,
-                            const char *name, const char *url)
+                            const char *name, const char *url,
+                            const char *region)
 {
     _cleanup_free_ char *body = xasprintf(
         "{\"service\":{\"type\":\"%s\",\"name\":\"%s\"}}", type, name);
     char *id = create(ks, "/services", "service", body);
 
-    add_endpoints(ks, id, url);
+    add_endpoints(ks, id, url, region);
     return id;
 }
 
@@ -442,7 +456,8 @@ seed(struct keystone_server *ks)
     _cleanup_free_ char *base = xstrndup(ks->url, strlen(ks->url) - 3);
     char *id;
 
-    id = keystone_server_add_service(ks, "identity", "keystone", base);
+    id = keystone_server_add_service(ks, "identity", "keystone", base,
+                                     KEYSTONE_SERVER_REGION);
     free(id);
     id = create(ks, "/projects", "project",
                 "{\"project\":{\"name\":\"service\","
@@ -489,7 +504,7 @@ keystone_server_up(struct keystone_server *ks)
     _cleanup_close_ int port_fd = -1;
     int port;
 
-    cr_assert(ks->pid < 0, "keystone server: already up");
+    cr_assert(ks->pid < 0 && !ks->attached, "keystone server: already up");
     ks->pid = spawn_runner(ks, &port_fd);
     port = testproc_read_port(port_fd, deadline);
     if (port <= 0 || port > 65535 || (ks->port && port != ks->port))
@@ -529,6 +544,7 @@ keystone_server_auth_url(const struct keystone_server *ks)
 void
 keystone_server_down(struct keystone_server *ks)
 {
+    cr_assert(!ks->attached, "the shared Keystone cannot be taken down");
     if (ks->pid <= 0)
         return;
     kill(-ks->pid, SIGTERM);
@@ -545,7 +561,8 @@ keystone_server_stop(struct keystone_server *ks)
 {
     if (!ks)
         return;
-    keystone_server_down(ks);
+    if (!ks->attached)
+        keystone_server_down(ks);
     if (ks->dir)
         fixture_rm_rf(ks->dir);
     free(ks->dir);
@@ -682,4 +699,105 @@ keystone_server_revoke_user(struct keystone_server *ks, const char *user_id,
     cJSON_Delete(doc);
     j = call_json(ks, "PATCH", path, body, 200);
     cJSON_Delete(j);
+}
+
+/* --- one Keystone for the tests of a binary ------------------------------ */
+
+#define SHARED_ENV "VGPU_KEYSTONE_SHARED"
+
+static pid_t keeper = -1;
+static volatile sig_atomic_t stop_requested; /* in the keeper: SIGTERM */
+static int keeper_fd = -1; /* its stdin-like control pipe: EOF = stop */
+
+/* The keeper process: start Keystone, report its URL on report_fd, wait
+ * for EOF on control_fd (the runner stopping or dying), stop it. */
+static void __attribute__((noreturn))
+keep(pid_t parent, int report_fd, int control_fd)
+{
+    struct keystone_server *ks;
+    char c;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+        _exit(1);
+    ks = keystone_server_start(NULL);
+    if (dprintf(report_fd, "%s\n", ks->url) < 0)
+        _exit(1);
+    close(report_fd);
+    while (!stop_requested) {
+        ssize_t n = read(control_fd, &c, 1);
+
+        if (n == 0 || (n < 0 && errno != EINTR))
+            break;
+    }
+    keystone_server_stop(ks);
+    _exit(0);
+}
+
+static void
+on_sigterm(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void
+keystone_server_share_start(void)
+{
+    int report[2], control[2];
+    char line[256];
+    ssize_t n;
+
+    if (pipe2(report, O_CLOEXEC) < 0 || pipe2(control, O_CLOEXEC) < 0)
+        return;
+    keeper = fork();
+    if (keeper == 0) {
+        struct sigaction sa = { .sa_handler = on_sigterm }; /* no restart */
+
+        sigaction(SIGTERM, &sa, NULL);
+        close(report[0]);
+        close(control[1]);
+        keep(getppid(), report[1], control[0]);
+    }
+    close(report[1]);
+    close(control[0]);
+    keeper_fd = control[1];
+    n = keeper > 0 ? read(report[0], line, sizeof(line) - 1) : -1;
+    close(report[0]);
+    if (n > 1 && line[n - 1] == '\n') {
+        line[n - 1] = '\0';
+        setenv(SHARED_ENV, line, 1);
+    } else {
+        fprintf(stderr, "keystone server: the shared Keystone did not "
+                        "start\n");
+    }
+}
+
+void
+keystone_server_share_stop(void)
+{
+    if (keeper_fd >= 0)
+        close(keeper_fd);
+    keeper_fd = -1;
+    if (keeper > 0 && !testproc_reap(keeper, 2 * STOP_GRACE_MS)) {
+        kill(keeper, SIGKILL);
+        waitpid(keeper, NULL, 0);
+    }
+    keeper = -1;
+    unsetenv(SHARED_ENV);
+}
+
+struct keystone_server *
+keystone_server_shared(void)
+{
+    const char *url = getenv(SHARED_ENV);
+    struct keystone_server *ks;
+
+    cr_assert(url != NULL && *url,
+              "no shared Keystone (" SHARED_ENV " unset): did "
+              "keystone_server_share_start() run, and start it?");
+    ks = xcalloc(1, sizeof(*ks));
+    ks->attached = true;
+    ks->pid = -1;
+    ks->url = xstrdup(url);
+    return ks;
 }

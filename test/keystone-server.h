@@ -53,7 +53,8 @@ void keystone_server_down(struct keystone_server *ks);
 /* Start it again on the same port with the same database and keys. */
 void keystone_server_up(struct keystone_server *ks);
 
-/* Stop it and remove its temporary directory.  NULL is a no-op. */
+/* Stop it and remove its temporary directory; for the shared server, only
+ * forget it.  NULL is a no-op. */
 void keystone_server_stop(struct keystone_server *ks);
 DEFINE_CLEANUP(struct keystone_server, keystone_server_stop)
 
@@ -79,10 +80,14 @@ char *keystone_server_add_app_cred(struct keystone_server *ks, const char *user,
                                    const char *password, const char *project,
                                    const char *name, char **ret_secret);
 
+/* Create a region (id). */
+void keystone_server_add_region(struct keystone_server *ks, const char *region);
+
 /* Register a service (type, name) with public and internal endpoints at url
- * in RegionOne.  Returns the service id; free() it. */
+ * in region.  Returns the service id; free() it. */
 char *keystone_server_add_service(struct keystone_server *ks, const char *type,
-                                  const char *name, const char *url);
+                                  const char *name, const char *url,
+                                  const char *region);
 
 /* A project-scoped token for user/password, or NULL when Keystone refuses
  * (status in *ret_status when not NULL).  free() it. */
@@ -102,3 +107,19 @@ void keystone_server_revoke_token(struct keystone_server *ks,
  * Tokens issued in the same second may be revoked too. */
 void keystone_server_revoke_user(struct keystone_server *ks,
                                  const char *user_id, const char *password);
+
+/*
+ * One Keystone for every test of a binary.  Criterion runs each test in a
+ * process of its own (exec'ed, so globals do not carry over, the
+ * environment does): keystone_server_share_start(), called in the runner
+ * before the tests (ReportHook(PRE_ALL)), forks a keeper process that starts
+ * Keystone and stops it when the runner closes the keeper's pipe
+ * (keystone_server_share_stop(), ReportHook(POST_ALL)) or dies; it puts the
+ * URL in $VGPU_KEYSTONE_SHARED.  A test gets it with keystone_server_shared()
+ * and must keep to names of its own (users, regions); down/up are refused.
+ * share_start() never aborts: when Keystone does not start, it says so on
+ * stderr and keystone_server_shared() fails the tests that need it.
+ */
+void keystone_server_share_start(void);
+void keystone_server_share_stop(void);
+struct keystone_server *keystone_server_shared(void);

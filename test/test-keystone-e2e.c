@@ -38,7 +38,6 @@
 #include "placement-server.h"
 #include "xalloc.h"
 
-#define AGENT_USER "placement-agent"
 #define AGENT_PASSWORD "agent-Pw-q7Zr2"
 #define WRONG_PASSWORD "wrong-Pw-x4Kd9"
 #define FERNET_PREFIX "gAAAAA"
@@ -49,25 +48,54 @@
 static struct keystone_server *ks;
 static struct placement_server *srv;
 static struct agentproc *agent;
-static char *agent_id;  /* the agent user's id */
-static char *root;      /* the materialized host */
-static char *confdir;   /* agent.yaml, secrets, clouds.yaml, HOME */
-static char *ac_secret; /* application credential secret, when made */
+static char *agent_user; /* "placement-agent", + "-PID" on the shared one */
+static char *region;     /* RegionOne, or a region of this test's own */
+static char *agent_id;   /* the agent user's id */
+static char *root;       /* the materialized host */
+static char *confdir;    /* agent.yaml, secrets, clouds.yaml, HOME */
+static char *ac_secret;  /* application credential secret, when made */
 
-/* Keystone with token lifetime expiration (0: default), the agent user,
- * Placement behind it, and Placement in the catalog when listed. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    (void)set;
+    keystone_server_share_start();
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    (void)stats;
+    keystone_server_share_stop();
+}
+
+enum keystone_kind {
+    SHARED,  /* the binary's Keystone; this test's own user and region */
+    PRIVATE, /* a Keystone of its own: it may take it down, or leave */
+};
+
+/* Keystone (private ones with token lifetime expiration, 0: default), the
+ * agent user, Placement behind it, and Placement in the catalog when
+ * listed. */
 static void
-start_cloud(int expiration, bool listed)
+start_cloud(enum keystone_kind kind, int expiration, bool listed)
 {
     struct keystone_server_opts o = { .token_expiration = expiration };
 
-    ks = keystone_server_start(&o);
-    agent_id = keystone_server_add_user(ks, AGENT_USER, AGENT_PASSWORD,
+    if (kind == SHARED) {
+        ks = keystone_server_shared();
+        agent_user = xasprintf("placement-agent-%d", (int)getpid());
+        region = xasprintf("Region-%d", (int)getpid());
+        keystone_server_add_region(ks, region);
+    } else {
+        ks = keystone_server_start(&o);
+        agent_user = xstrdup("placement-agent");
+        region = xstrdup(KEYSTONE_SERVER_REGION);
+    }
+    agent_id = keystone_server_add_user(ks, agent_user, AGENT_PASSWORD,
                                         "service", "admin");
     srv = placement_server_start_keystone(ks);
     if (listed)
         free(keystone_server_add_service(ks, "placement", "placement",
-                                         placement_server_url(srv)));
+                                         placement_server_url(srv), region));
 }
 
 static void
@@ -94,7 +122,9 @@ teardown(void)
     free(confdir);
     free(agent_id);
     free(ac_secret);
-    root = confdir = agent_id = ac_secret = NULL;
+    free(agent_user);
+    free(region);
+    root = confdir = agent_id = ac_secret = agent_user = region = NULL;
 }
 
 TestSuite(keystone, .init = setup, .fini = teardown);
@@ -166,14 +196,15 @@ password_section(const char *password, const char *interface)
     return xasprintf("placement:\n"
                      "  auth:\n"
                      "    auth_url: %s\n"
-                     "    username: " AGENT_USER "\n"
+                     "    username: %s\n"
                      "    password_file: %s\n"
                      "    user_domain_name: Default\n"
                      "    project_name: service\n"
                      "    project_domain_name: Default\n"
-                     "  region_name: " KEYSTONE_SERVER_REGION "\n"
+                     "  region_name: %s\n"
                      "  interface: %s\n",
-                     keystone_server_auth_url(ks), pwfile, interface);
+                     keystone_server_auth_url(ks), agent_user, pwfile, region,
+                     interface);
 }
 
 /* The host's dump, from a config without any placement section (the
@@ -285,14 +316,14 @@ Test(keystone, placement_accepts_only_tokens_keystone_validates)
     _cleanup_free_ char *token = NULL, *url = NULL;
     long status = 0;
 
-    start_cloud(0, true);
+    start_cloud(SHARED, 0, true);
     free(placement_server_get(srv, "/resource_providers", &status));
     cr_assert(eq(long, status, 200), "the harness's own token");
-    token = keystone_server_token(ks, AGENT_USER, AGENT_PASSWORD, "service",
+    token = keystone_server_token(ks, agent_user, AGENT_PASSWORD, "service",
                                   &status);
     cr_assert(eq(long, status, 201));
     cr_assert(keystone_server_token_valid(ks, token));
-    free(keystone_server_token(ks, AGENT_USER, WRONG_PASSWORD, "service",
+    free(keystone_server_token(ks, agent_user, WRONG_PASSWORD, "service",
                                &status));
     cr_assert(eq(long, status, 401), "a wrong password");
     keystone_server_revoke_token(ks, token);
@@ -332,10 +363,10 @@ Test(keystone, keystonemiddleware_rejects_an_invalid_token)
     _cleanup_free_ char *good = NULL;
     long status = 0;
 
-    start_cloud(0, true);
+    start_cloud(SHARED, 0, true);
     cr_assert(eq(long, placement_status_with("admin"), 401));
     cr_assert(eq(long, placement_status_with(FERNET_PREFIX "BogusToken"), 401));
-    good = keystone_server_token(ks, AGENT_USER, AGENT_PASSWORD, "service",
+    good = keystone_server_token(ks, agent_user, AGENT_PASSWORD, "service",
                                  &status);
     cr_assert(good != NULL);
     /* The agent with a static token: "admin" works under noauth2 only. */
@@ -386,8 +417,8 @@ Test(keystone, keystone_comes_back_on_the_same_port_with_its_data)
     _cleanup_free_ char *token = NULL, *again = NULL;
     long status = 0;
 
-    start_cloud(0, true);
-    token = keystone_server_token(ks, AGENT_USER, AGENT_PASSWORD, "service",
+    start_cloud(PRIVATE, 0, true);
+    token = keystone_server_token(ks, agent_user, AGENT_PASSWORD, "service",
                                   &status);
     cr_assert(token != NULL);
     keystone_server_down(ks);
@@ -395,7 +426,7 @@ Test(keystone, keystone_comes_back_on_the_same_port_with_its_data)
     cr_assert(ne(long, status, 200), "Placement cannot validate tokens");
     keystone_server_up(ks);
     cr_assert(keystone_server_token_valid(ks, token), "same keys");
-    again = keystone_server_token(ks, AGENT_USER, AGENT_PASSWORD, "service",
+    again = keystone_server_token(ks, agent_user, AGENT_PASSWORD, "service",
                                   &status);
     cr_assert(again != NULL, "same users");
     free(placement_server_get(srv, "/resource_providers", &status));
@@ -410,7 +441,7 @@ Test(keystone, sync_with_a_password)
     struct agentrun r = { 0 };
     _cleanup_free_ char *home = NULL, *section = NULL, *conf = NULL;
 
-    start_cloud(0, true);
+    start_cloud(SHARED, 0, true);
     home = home_env();
     section = password_section(AGENT_PASSWORD, "internal");
     conf = write_conf(section);
@@ -425,8 +456,8 @@ Test(keystone, sync_with_an_application_credential)
     _cleanup_free_ char *id = NULL, *home = NULL, *section = NULL;
     _cleanup_free_ char *conf = NULL, *secret_file = NULL;
 
-    start_cloud(0, true);
-    id = keystone_server_add_app_cred(ks, AGENT_USER, AGENT_PASSWORD, "service",
+    start_cloud(SHARED, 0, true);
+    id = keystone_server_add_app_cred(ks, agent_user, AGENT_PASSWORD, "service",
                                       "vgpu-agent", &ac_secret);
     secret_file = write_private("ac-secret", ac_secret);
     home = home_env();
@@ -435,9 +466,9 @@ Test(keystone, sync_with_an_application_credential)
                         "    auth_url: %s\n"
                         "    application_credential_id: %s\n"
                         "    application_credential_secret_file: %s\n"
-                        "  region_name: " KEYSTONE_SERVER_REGION "\n"
+                        "  region_name: %s\n"
                         "  interface: public\n",
-                        keystone_server_auth_url(ks), id, secret_file);
+                        keystone_server_auth_url(ks), id, secret_file, region);
     conf = write_conf(section);
     sync_env(&r, conf, (const char *const[]){ home, CLEAN_ENV_ENTRIES, NULL });
     assert_synced(&r, "application credential");
@@ -452,19 +483,19 @@ Test(keystone, sync_with_clouds_yaml_and_secure_yaml)
     _cleanup_free_ char *clouds = NULL, *secure = NULL, *conf = NULL;
     _cleanup_free_ char *cfgenv = NULL, *home = NULL, *text = NULL;
 
-    start_cloud(0, true);
+    start_cloud(SHARED, 0, true);
     text = xasprintf("clouds:\n"
                      "  mycloud:\n"
                      "    auth:\n"
                      "      auth_url: %s\n"
-                     "      username: " AGENT_USER "\n"
+                     "      username: %s\n"
                      "      user_domain_name: Default\n"
                      "      project_name: service\n"
                      "      project_domain_name: Default\n"
-                     "    region_name: " KEYSTONE_SERVER_REGION "\n"
+                     "    region_name: %s\n"
                      "    interface: internal\n"
                      "    identity_api_version: 3\n",
-                     keystone_server_auth_url(ks));
+                     keystone_server_auth_url(ks), agent_user, region);
     clouds = write_private("etc/clouds.yaml", text);
     secure = write_private("home/.config/openstack/secure.yaml",
                            "clouds:\n"
@@ -484,19 +515,21 @@ Test(keystone, sync_with_os_environment_variables)
 {
     struct agentrun r = { 0 };
     _cleanup_free_ char *conf = NULL, *home = NULL, *auth_url = NULL;
+    _cleanup_free_ char *user = NULL, *region_env = NULL;
 
-    start_cloud(0, true);
+    start_cloud(SHARED, 0, true);
     conf = write_conf("");
     home = home_env();
     auth_url = xasprintf("OS_AUTH_URL=%s", keystone_server_auth_url(ks));
+    user = xasprintf("OS_USERNAME=%s", agent_user);
+    region_env = xasprintf("OS_REGION_NAME=%s", region);
     sync_env(&r, conf,
-             (const char *const[]){
-                 CLEAN_ENV_ENTRIES, home, auth_url, "OS_USERNAME=" AGENT_USER,
-                 "OS_PASSWORD=" AGENT_PASSWORD, "OS_PROJECT_NAME=service",
-                 "OS_USER_DOMAIN_NAME=Default",
-                 "OS_PROJECT_DOMAIN_NAME=Default",
-                 "OS_REGION_NAME=" KEYSTONE_SERVER_REGION,
-                 "OS_INTERFACE=public", NULL });
+             (const char *const[]){ CLEAN_ENV_ENTRIES, home, auth_url, user,
+                                    "OS_PASSWORD=" AGENT_PASSWORD,
+                                    "OS_PROJECT_NAME=service",
+                                    "OS_USER_DOMAIN_NAME=Default",
+                                    "OS_PROJECT_DOMAIN_NAME=Default",
+                                    region_env, "OS_INTERFACE=public", NULL });
     assert_synced(&r, "password");
     agentrun_clear(&r);
 }
@@ -507,7 +540,7 @@ Test(keystone, a_wrong_password_fails_with_keystones_401)
     _cleanup_free_ char *home = NULL, *section = NULL, *conf = NULL;
     _cleanup_free_ char *post = NULL;
 
-    start_cloud(0, true);
+    start_cloud(SHARED, 0, true);
     home = home_env();
     section = password_section(WRONG_PASSWORD, "internal");
     conf = write_conf(section);
@@ -525,7 +558,7 @@ Test(keystone, placement_missing_from_the_catalog_is_reported)
     struct agentrun r = { 0 };
     _cleanup_free_ char *home = NULL, *section = NULL, *conf = NULL;
 
-    start_cloud(0, false);
+    start_cloud(PRIVATE, 0, false);
     home = home_env();
     section = password_section(AGENT_PASSWORD, "internal");
     conf = write_conf(section);
@@ -541,9 +574,9 @@ Test(keystone, check_config_connect_shows_what_it_resolved)
 {
     struct agentrun r = { 0 };
     _cleanup_free_ char *home = NULL, *section = NULL, *conf = NULL;
-    _cleanup_free_ char *endpoint = NULL;
+    _cleanup_free_ char *endpoint = NULL, *auth = NULL, *catalog = NULL;
 
-    start_cloud(0, true);
+    start_cloud(SHARED, 0, true);
     home = home_env();
     section = password_section(AGENT_PASSWORD, "internal");
     conf = write_conf(section);
@@ -554,11 +587,13 @@ Test(keystone, check_config_connect_shows_what_it_resolved)
     assert_run_clean(&r);
     cr_assert(eq(int, r.status, 0), "check-config --connect:\n%s\n%s", r.out,
               r.err);
-    assert_contains(r.out, "auth: password (user '" AGENT_USER
-                           "', project 'service')");
+    auth =
+        xasprintf("auth: password (user '%s', project 'service')", agent_user);
+    assert_contains(r.out, auth);
     assert_contains(r.out, "auth source: config file");
-    assert_contains(r.out, "endpoint: from the catalog (interface internal, "
-                           "region " KEYSTONE_SERVER_REGION ")");
+    catalog = xasprintf(
+        "endpoint: from the catalog (interface internal, region %s)", region);
+    assert_contains(r.out, catalog);
     endpoint = xasprintf("endpoint: %s (catalog)", placement_server_url(srv));
     assert_contains(r.out, endpoint);
     assert_contains(r.out, "placement: microversions ");
@@ -620,7 +655,7 @@ Test(keystone, run_renews_a_token_that_expires, .timeout = 120)
     _cleanup_free_ char *section = NULL, *conf = NULL;
     cJSON *d;
 
-    start_cloud(10, true);
+    start_cloud(PRIVATE, 10, true);
     section = password_section(AGENT_PASSWORD, "internal");
     conf = write_conf(section);
     start_agent(conf);
@@ -641,7 +676,7 @@ Test(keystone, run_recovers_from_a_revoked_token, .timeout = 120)
     _cleanup_free_ char *section = NULL, *conf = NULL;
     unsigned auths;
 
-    start_cloud(0, true);
+    start_cloud(SHARED, 0, true);
     section = password_section(AGENT_PASSWORD, "internal");
     conf = write_conf(section);
     start_agent(conf);
@@ -663,7 +698,7 @@ Test(keystone, run_waits_for_keystone_to_come_back, .timeout = 120)
     _cleanup_free_ char *section = NULL, *conf = NULL, *post = NULL;
     cJSON *d;
 
-    start_cloud(0, true);
+    start_cloud(PRIVATE, 0, true);
     section = password_section(AGENT_PASSWORD, "internal");
     conf = write_conf(section);
     keystone_server_down(ks);
