@@ -451,6 +451,13 @@ clouds_resolve(const struct conf *c, struct clouds_auth **ret,
     const char *name = pc->cloud ? pc->cloud : use_env ? env("OS_CLOUD") : NULL;
     size_t before = errors->n;
 
+    if (pc->token_from_env && (pc->auth_set || pc->cloud)) {
+        strv_pushf(errors,
+                   "%s is set, and so is placement.%s: a token or Keystone "
+                   "credentials, not both",
+                   CONF_TOKEN_ENV, pc->auth_set ? "auth" : "cloud");
+        return -EINVAL;
+    }
     layer_from_conf(&yaml, pc);
     if (use_env)
         layer_from_env(&os);

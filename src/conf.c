@@ -19,6 +19,7 @@
 
 #include <uuid/uuid.h>
 
+#include "conf-auth.h"
 #include "conf.h"
 #include "confwalk.h"
 #include "errbuf.h"
@@ -183,55 +184,12 @@ static const struct confwalk_key type_keys[] = {
     { NULL },
 };
 
-static char *
-check_interface(char **value)
-{
-    return strcmp(*value, "internal") == 0 || strcmp(*value, "public") == 0 ||
-                   strcmp(*value, "admin") == 0
-               ? NULL
-               : xasprintf("\"%s\" is not internal, public or admin", *value);
-}
-
-#define AUTH_STR(f)                                                            \
-    {                                                                          \
-#f, CONFWALK_STRING, FIELD(conf_auth, f)                               \
-    }
-#define AUTH_SECRET(f)                                                         \
-    {                                                                          \
-#f, CONFWALK_STRING, FIELD(conf_auth, f), .secret = true               \
-    }
-#define AUTH_FILE(f, of)                                                       \
-    {                                                                          \
-#f, CONFWALK_STRING, FIELD(conf_auth, f),                              \
-            .check = confwalk_check_absolute, .alias_of = of                   \
-    }
-
-static const struct confwalk_key auth_keys[] = {
-    { "auth_url", CONFWALK_STRING, FIELD(conf_auth, auth_url),
-      .check = confwalk_check_url },
-    AUTH_STR(username),
-    AUTH_STR(user_id),
-    AUTH_SECRET(password),
-    AUTH_FILE(password_file, "password"),
-    AUTH_STR(user_domain_name),
-    AUTH_STR(user_domain_id),
-    AUTH_STR(project_name),
-    AUTH_STR(project_id),
-    AUTH_STR(project_domain_name),
-    AUTH_STR(project_domain_id),
-    AUTH_STR(application_credential_id),
-    AUTH_SECRET(application_credential_secret),
-    AUTH_FILE(application_credential_secret_file,
-              "application_credential_secret"),
-    { NULL },
-};
-
 static const struct confwalk_key placement_keys[] = {
-    { "auth", CONFWALK_SECTION, FIELD(conf_placement, auth), .sub = auth_keys,
-      FLAG(conf_placement, auth_set) },
+    { "auth", CONFWALK_SECTION, FIELD(conf_placement, auth),
+      .sub = conf_auth_keys, FLAG(conf_placement, auth_set) },
     { "region_name", CONFWALK_STRING, FIELD(conf_placement, region_name) },
     { "interface", CONFWALK_STRING, FIELD(conf_placement, interface),
-      .check = check_interface },
+      .check = conf_check_interface },
     { "cloud", CONFWALK_STRING, FIELD(conf_placement, cloud) },
     { "endpoint", CONFWALK_STRING, FIELD(conf_placement, endpoint),
       .check = confwalk_check_url, FLAG(conf_placement, endpoint_set) },
@@ -421,47 +379,6 @@ conf_read_token_file(const char *path, char **ret)
     return complaint;
 }
 
-/* A config file that holds the secret under key (at path) must be
- * private.  file is NULL for text from memory, which has no mode. */
-static void
-conf_check_private(struct confwalk *w, const char *file, yaml_node_t *key,
-                   const char *path)
-{
-    struct stat st = { 0 };
-
-    if (!file || !key)
-        return;
-    if (stat(file, &st) < 0)
-        confwalk_error(w, key, path, "%s: %s", file, strerror(errno));
-    else if (st.st_mode & 077)
-        confwalk_error(w, key, path,
-                       "%s contains a secret but is mode %04o; chmod 600 it",
-                       file, (unsigned)(st.st_mode & 07777));
-}
-
-/* Keystone auth and a token are two answers to one question. */
-static void
-conf_finish_auth(struct confwalk *w, struct conf *c, const char *file)
-{
-    yaml_node_t *pl = yamldoc_get(w->doc, yamldoc_root(w->doc), "placement");
-    yaml_node_t *auth = yamldoc_get(w->doc, pl, "auth");
-    yaml_node_t *token = confwalk_key_node(w, pl, "token");
-
-    if (!token)
-        token = confwalk_key_node(w, pl, "token_file");
-    conf_check_private(w, file, confwalk_key_node(w, auth, "password"),
-                       "placement.auth.password");
-    conf_check_private(
-        w, file, confwalk_key_node(w, auth, "application_credential_secret"),
-        "placement.auth.application_credential_secret");
-    if (token && c->placement.auth_set)
-        confwalk_error(w, token, "placement.token",
-                       "placement.auth is given too; use one of them");
-    if (token && c->placement.cloud)
-        confwalk_error(w, token, "placement.token",
-                       "placement.cloud is given too; use one of them");
-}
-
 /* The secret rules: a config file that holds the token must be private;
  * token_file is read (and must be private too). */
 static void
@@ -595,29 +512,6 @@ conf_apply_env(struct conf *c)
     confwalk_free_secret(c->placement.token);
     c->placement.token = xstrdup(token);
     c->placement.token_from_env = true;
-}
-
-void
-conf_auth_clear(struct conf_auth *a)
-{
-    char **strs[] = { &a->auth_url,
-                      &a->username,
-                      &a->user_id,
-                      &a->password_file,
-                      &a->user_domain_name,
-                      &a->user_domain_id,
-                      &a->project_name,
-                      &a->project_id,
-                      &a->project_domain_name,
-                      &a->project_domain_id,
-                      &a->application_credential_id,
-                      &a->application_credential_secret_file };
-
-    for (size_t i = 0; i < sizeof(strs) / sizeof(*strs); i++)
-        free(*strs[i]);
-    confwalk_free_secret(a->password);
-    confwalk_free_secret(a->application_credential_secret);
-    memset(a, 0, sizeof(*a));
 }
 
 void

@@ -276,6 +276,14 @@ Test(clouds, os_variables_are_ignored_when_the_yaml_has_auth)
     cr_assert(eq(str, auth->interface, "internal"));
 }
 
+Test(clouds, vgpu_agent_token_with_keystone_credentials_is_an_error)
+{
+    setenv("VGPU_AGENT_TOKEN", "abcdef", 1);
+    resolve_fails_with(YAML_PASSWORD,
+                       "VGPU_AGENT_TOKEN is set, and so is placement.auth: a "
+                       "token or Keystone credentials, not both");
+}
+
 Test(clouds, os_variables_are_ignored_when_the_yaml_has_a_token)
 {
     set_os_password_env();
