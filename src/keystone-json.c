@@ -265,7 +265,7 @@ endpoint_in(const cJSON *svc, const char *interface, const char *region,
     const cJSON *eps = cJSON_GetObjectItemCaseSensitive(svc, "endpoints");
     const cJSON *e;
     char listed[LISTED_MAX];
-    _cleanup_free_ char *url = NULL;
+    _cleanup_free_ char *url = NULL, *complaint = NULL;
 
     if (!cJSON_IsArray(eps))
         return errbuf_set(eb, -EPROTO,
@@ -277,11 +277,12 @@ endpoint_in(const cJSON *svc, const char *interface, const char *region,
         if (!endpoint_matches(e, interface, region))
             continue;
         url = u ? xstrdup(u) : NULL;
-        if (!url || confwalk_check_url(&url) != NULL)
+        complaint = url ? confwalk_check_url(&url) : NULL;
+        if (!url || complaint)
             return errbuf_set(eb, -EPROTO,
-                              "token.catalog: the placement %s endpoint has "
-                              "no http(s) url",
-                              interface);
+                              "token.catalog: the placement %s endpoint's url "
+                              "%s",
+                              interface, complaint ? complaint : "is missing");
         *ret = TAKE_PTR(url);
         return 0;
     }

@@ -165,16 +165,15 @@ Test(check_config, a_cloud_names_its_clouds_yaml)
         put("agent.yaml",
             "placement:\n  cloud: mycloud\n  endpoint: http://p.example:8778\n",
             0644);
-    _cleanup_free_ char *clouds =
-        put("clouds.yaml",
-            "clouds:\n  mycloud:\n    auth:\n      auth_url: http://c/v3\n"
-            "      user_id: u-1\n      project_id: p-1\n",
-            0644);
-    _cleanup_free_ char *secure = put(
+    _cleanup_free_ char *clouds = NULL, *secure = NULL, *want = NULL;
+
+    clouds = put("clouds.yaml",
+                 "clouds:\n  mycloud:\n    auth:\n      auth_url: http://c/v3\n"
+                 "      user_id: u-1\n      project_id: p-1\n",
+                 0644);
+    secure = put(
         "secure.yaml",
         "clouds:\n  mycloud:\n    auth:\n      password: " PASSWORD "\n", 0600);
-    _cleanup_free_ char *want = NULL;
-
     check_config(path, NULL);
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     assert_line("auth: password (user 'u-1', project 'p-1')");

@@ -314,8 +314,8 @@ ParameterizedTestParameters(keystone_catalog, select)
           "token.catalog: the placement service's endpoints are missing" },
         { CATALOG(PLACEMENT(EP("internal", "R", "ftp://x"))), "internal", "",
           -EPROTO,
-          "token.catalog: the placement internal endpoint has no "
-          "http(s) url" },
+          "token.catalog: the placement internal endpoint's url "
+          "\"ftp://x\" is not an http:// or https:// URL" },
         { "[]", "internal", "", -EPROTO, "token: missing or not an object" },
     };
 
