@@ -412,6 +412,7 @@ static void
 settle(struct clouds_auth *a, struct layer *l, struct strv *errors)
 {
     struct conf_auth *c = &l->cred;
+    size_t n;
 
     if (c->password_file)
         read_secret_file(c->password_file, &c->password, errors);
@@ -422,6 +423,10 @@ settle(struct clouds_auth *a, struct layer *l, struct strv *errors)
     memset(c, 0, sizeof(*c));
     a->region_name = TAKE_PTR(l->region_name);
     a->interface = l->interface ? TAKE_PTR(l->interface) : xstrdup("internal");
+    /* keystoneauth takes the v2 names too: "publicURL" is "public" */
+    n = strlen(a->interface);
+    if (n > 3 && strcmp(a->interface + n - 3, "URL") == 0)
+        a->interface[n - 3] = '\0';
     a->method = a->cred.application_credential_id ||
                         a->cred.application_credential_secret
                     ? CLOUDS_AUTH_APPCRED

@@ -265,6 +265,23 @@ Test(clouds, os_variables_are_used_when_the_yaml_has_no_auth)
     cr_assert(eq(str, auth->interface, "public"));
 }
 
+Test(clouds, the_v2_interface_names_are_understood)
+{
+    set_os_password_env();
+    setenv("OS_INTERFACE", "internalURL", 1);
+    resolve_ok("");
+    cr_assert(eq(str, auth->interface, "internal"));
+}
+
+Test(clouds, an_unknown_interface_from_the_environment_is_an_error)
+{
+    set_os_password_env();
+    setenv("OS_INTERFACE", "private", 1);
+    resolve_fails_with(
+        "", "OS_* environment: interface 'private' is not internal, public or "
+            "admin");
+}
+
 Test(clouds, os_variables_are_ignored_when_the_yaml_has_auth)
 {
     set_os_password_env();
