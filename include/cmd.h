@@ -32,12 +32,14 @@ struct cmd {
     int (*exec)(const struct ctx *ctx, int argc, char **argv);
 };
 
-extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_mdevs;
+extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_mdevs,
+    cmd_check_config;
 
 /* What every command starts from: the configuration, what sysfs holds and
  * the provider tree built from them. */
 struct cmd_host {
     struct conf *conf;
+    struct clouds_auth *auth; /* how to authenticate: conf + OS_* + clouds */
     struct provconf *provconf;
     struct mdev_host *mdev;
     struct tree *tree;
@@ -55,17 +57,34 @@ void cmd_host_clear(struct cmd_host *h);
 
 struct http;
 struct placement;
+struct keystone;
+struct sync_cache;
+struct sync_report;
 /* Connect to the configured Placement and negotiate the microversion.
- * Returns CMD_EXIT_OK, CMD_EXIT_USAGE (no endpoint configured) or
- * CMD_EXIT_FAILED, the error logged. */
-int cmd_placement_open(const struct conf *c, struct http **ret_http,
-                       struct placement **ret_pl);
+ * With Keystone credentials, *ks (created here when NULL; the caller
+ * keeps it across calls so the token is reused) gets a token first when
+ * it has none or it is about to expire, and the endpoint comes from the
+ * catalog unless placement.endpoint is set.  Returns CMD_EXIT_OK,
+ * CMD_EXIT_USAGE (no endpoint and no Keystone) or CMD_EXIT_FAILED, the
+ * error logged. */
+int cmd_placement_open(const struct cmd_host *h, struct keystone **ks,
+                       struct http **ret_http, struct placement **ret_pl);
+/* Whether h knows where Placement is (an endpoint, or Keystone's catalog). */
+bool cmd_placement_configured(const struct cmd_host *h);
+/* sync_pass() with the token looked after: renewed first when about to
+ * expire, and on a 401 (-EACCES) renewed at once and the pass retried
+ * once.  ks NULL: no Keystone, just sync_pass(). */
+int cmd_sync_pass(const struct cmd_host *h, struct keystone *ks,
+                  struct http *http, struct placement *pl,
+                  struct sync_cache *cache, struct sync_report *rep,
+                  struct errbuf *eb);
 
 struct reconcile_claim;
 /* The host, a Placement connection and the claims on the host's GPUs:
  * what reconcile and mdevs start from. */
 struct cmd_claims {
     struct cmd_host host;
+    struct keystone *ks;
     struct http *http;
     struct placement *pl;
     struct reconcile_claim *claims;
@@ -93,7 +112,6 @@ int cmd_reconcile_act(const struct ctx *ctx, const struct cmd_host *host,
  * it. */
 int cmd_lock(const struct conf *c);
 
-struct sync_report;
 /* Log a pass's warnings, errors and cost (requests since requests_before);
  * r is sync_pass()'s result.  Returns the exit status it means. */
 int cmd_sync_report(const struct sync_report *rep, const struct placement *pl,

@@ -28,6 +28,11 @@
  *  - placement.endpoint is http:// or https://, host[:port][/path], no
  *    query or fragment; stored with a lower-case scheme and no trailing '/'.
  *    Whether it is required is the command's business (sync, run).
+ *  - placement.auth (Keystone) and a token are two ways to authenticate:
+ *    giving both is an error, and so is placement.cloud with a token.  A
+ *    config file holding placement.auth.password or
+ *    application_credential_secret must be private, as for the token.
+ *    What auth means once OS_* and clouds.yaml are merged in is clouds.h's.
  */
 #pragma once
 
@@ -58,9 +63,30 @@ struct conf_type {
     struct strv traits;     /* extra traits for GPUs of this type */
 };
 
+/* placement.auth: Keystone v3 credentials, Nova's option names.  password
+ * and application_credential_secret are secrets (wiped by conf_free());
+ * the *_file forms are paths, read by clouds.c when auth is resolved. */
+struct conf_auth {
+    char *auth_url; /* "https://keystone:5000/v3" */
+    char *username, *user_id;
+    char *password;
+    char *password_file;
+    char *user_domain_name, *user_domain_id;
+    char *project_name, *project_id;
+    char *project_domain_name, *project_domain_id;
+    char *application_credential_id;
+    char *application_credential_secret;
+    char *application_credential_secret_file;
+};
+
 struct conf_placement {
-    char *endpoint;    /* "http://127.0.0.1:8778", or NULL: not given */
-    bool endpoint_set; /* given in the file */
+    struct conf_auth auth; /* placement.auth */
+    bool auth_set;         /* placement.auth given in the file */
+    char *region_name;     /* catalog region, or NULL: any */
+    char *interface;       /* internal | public | admin, or NULL: not given */
+    char *cloud;           /* a clouds.yaml cloud, or NULL */
+    char *endpoint;        /* "http://127.0.0.1:8778", or NULL: not given */
+    bool endpoint_set;     /* given in the file */
     /* X-Auth-Token: from token, token_file or CONF_TOKEN_ENV; NULL: none.
      * A secret: never print it; conf_free() wipes it. */
     char *token;
@@ -126,10 +152,12 @@ int conf_load_buf(const char *name, const char *buf, size_t len,
  * empty, replaces placement.token (and sets token_from_env).  Separate from
  * conf_load() so that loading stays hermetic; callers call it after. */
 void conf_apply_env(struct conf *c);
-/* NULL and half-built confs are fine; the token is wiped before it is
- * freed. */
+/* NULL and half-built confs are fine; the token, password and application
+ * credential secret are wiped before they are freed. */
 void conf_free(struct conf *c);
 DEFINE_CLEANUP(struct conf, conf_free)
+/* Free a conf_auth's strings (secrets wiped) and zero it. */
+void conf_auth_clear(struct conf_auth *a);
 
 /* The enabled type with this id, or NULL. */
 const struct conf_type *conf_find_type(const struct conf *c, const char *id);

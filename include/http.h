@@ -42,6 +42,9 @@ struct http_response {
     size_t len;           /* body length without the NUL */
     char *request_id;     /* x-openstack-request-id, or NULL; owned */
     double retry_after_s; /* Retry-After in seconds, -1 if none */
+    /* X-Subject-Token (Keystone's new token), or NULL; owned.  A secret:
+     * http_response_clear() wipes it. */
+    char *subject_token;
 };
 
 /* One request of a batch.  The caller fills the first four fields; the
@@ -62,6 +65,10 @@ struct http_req {
 int http_new(const struct http_opts *o, struct http **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
 void http_free(struct http *h); /* NULL is a no-op */
+/* Replace the X-Auth-Token of later requests (a renewed Keystone token);
+ * NULL: none.  -EINVAL (the token not quoted) for a control character. */
+int http_set_token(struct http *h, const char *token, struct errbuf *eb)
+    __attribute__((warn_unused_result));
 DEFINE_CLEANUP(struct http, http_free)
 
 /* Run one request; *ret is written on success (0).  Transport failures:
@@ -80,7 +87,8 @@ int http_request(struct http *h, const char *method, const char *path,
 int http_request_many(struct http *h, struct http_req *reqs, size_t n,
                       size_t max_parallel, struct errbuf *eb);
 
-/* Free body and request_id and reset the struct; safe to call twice. */
+/* Free body, request_id and subject_token (wiped) and reset the struct;
+ * safe to call twice. */
 void http_response_clear(struct http_response *r);
 /* Clear the responses of a batch. */
 void http_req_clear(struct http_req *reqs, size_t n);

@@ -51,6 +51,8 @@ int placement_open_at(struct http *http, const char *version,
 void placement_free(struct placement *p);
 DEFINE_CLEANUP(struct placement, placement_free)
 const char *placement_version(const struct placement *p); /* "1.39" */
+/* The server's "min-max" from GET / ("1.0-1.39"); "" after open_at. */
+const char *placement_server_range(const struct placement *p);
 
 /* A request being made: the http_req plus the strings it points to. */
 struct placement_call {

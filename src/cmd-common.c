@@ -1,7 +1,7 @@
 /*
  * cmd-common.c - the steps every command starts with:
  * config -> sysfs scan -> policy -> provider tree, with warnings logged;
- * and the connection to Placement for those that report.
+ * the claims on the host's GPUs; the agent's lock.
  */
 #include "config.h"
 
@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "claims.h"
+#include "clouds.h"
 #include "cmd.h"
 #include "http.h"
+#include "keystone.h"
 #include "log.h"
 #include "placement.h"
 #include "policy.h"
@@ -36,22 +38,27 @@ cmd_host_conf(const struct ctx *ctx, struct cmd_host *ret)
     struct strv errors = { 0 };
     struct conf *c = NULL;
     struct provconf *pc = NULL;
+    struct clouds_auth *auth = NULL;
     int r = conf_load(ctx->conf_path, ctx->conf_explicit, &c, &errors);
 
     if (r >= 0) {
         conf_apply_env(c);
+        r = clouds_resolve(c, &auth, &errors);
+    }
+    if (r >= 0)
         r = provconf_load_dir(c->provider_config_dir,
                               c->provider_config_dir_set, &pc, &errors);
-    }
     if (r >= 0)
         log_all(LOG_WARNING, &pc->warnings);
     log_all(LOG_ERROR, &errors);
     strv_clear(&errors);
     if (r < 0) {
+        clouds_auth_free(auth);
         conf_free(c);
         return CMD_EXIT_USAGE;
     }
     ret->conf = c;
+    ret->auth = auth;
     ret->provconf = pc;
     return CMD_EXIT_OK;
 }
@@ -120,36 +127,9 @@ cmd_host_clear(struct cmd_host *h)
     tree_free(h->tree);
     mdev_host_free(h->mdev);
     provconf_free(h->provconf);
+    clouds_auth_free(h->auth);
     conf_free(h->conf);
     memset(h, 0, sizeof(*h));
-}
-
-int
-cmd_placement_open(const struct conf *c, struct http **ret_http,
-                   struct placement **ret_pl)
-{
-    const struct conf_placement *pc = &c->placement;
-    struct http_opts o = { .base_url = pc->endpoint,
-                           .token = pc->token,
-                           .cacert = pc->cacert,
-                           .insecure = pc->insecure,
-                           .timeout_s = (long)pc->timeout_s };
-    _cleanup_(http_freep) struct http *http = NULL;
-    struct errbuf eb = { 0 };
-
-    if (!pc->endpoint) {
-        log_error("%s: placement.endpoint is not set; sync and run need it",
-                  c->path ? c->path : "built-in defaults");
-        return CMD_EXIT_USAGE;
-    }
-    if (pc->insecure)
-        log_warn("placement.insecure: TLS certificates are NOT verified");
-    if (http_new(&o, &http, &eb) < 0 || placement_open(http, ret_pl, &eb) < 0) {
-        log_error("%s", eb.msg);
-        return CMD_EXIT_FAILED;
-    }
-    *ret_http = TAKE_PTR(http);
-    return CMD_EXIT_OK;
 }
 
 int
@@ -159,7 +139,7 @@ cmd_claims_load(const struct ctx *ctx, struct cmd_claims *ret)
     int r = cmd_host_load(ctx, &ret->host);
 
     if (r == CMD_EXIT_OK)
-        r = cmd_placement_open(ret->host.conf, &ret->http, &ret->pl);
+        r = cmd_placement_open(&ret->host, &ret->ks, &ret->http, &ret->pl);
     if (r == CMD_EXIT_OK &&
         claims_load(ret->pl, ret->host.tree,
                     ret->host.conf->placement.max_parallel, &ret->claims,
@@ -176,6 +156,7 @@ cmd_claims_clear(struct cmd_claims *c)
     free(c->claims);
     placement_free(c->pl);
     http_free(c->http);
+    keystone_free(c->ks);
     cmd_host_clear(&c->host);
     memset(c, 0, sizeof(*c));
 }

@@ -21,6 +21,7 @@
 #include "cmd-run.h"
 #include "cmd.h"
 #include "http.h"
+#include "keystone.h"
 #include "log.h"
 #include "placement.h"
 #include "sync.h"
@@ -28,6 +29,7 @@
 struct service {
     const struct ctx *ctx;
     struct cmd_host host;
+    struct keystone *ks; /* the token, kept across passes */
     struct http *http;
     struct placement *pl;
     struct sync_cache *cache;
@@ -66,7 +68,8 @@ pass(struct service *s)
 
     if (cmd_host_scan(s->ctx, &s->host) != CMD_EXIT_OK)
         return false;
-    if (!s->pl && cmd_placement_open(c, &s->http, &s->pl) != CMD_EXIT_OK)
+    if (!s->pl &&
+        cmd_placement_open(&s->host, &s->ks, &s->http, &s->pl) != CMD_EXIT_OK)
         return false;
     if (s->refresh_now || c->full_refresh_s == 0 ||
         now_s() - s->last_full >= c->full_refresh_s) {
@@ -76,8 +79,7 @@ pass(struct service *s)
         full = true;
     }
     before = placement_requests(s->pl);
-    r = sync_pass(s->pl, s->host.tree, s->cache, c->placement.max_parallel,
-                  &rep, &eb);
+    r = cmd_sync_pass(&s->host, s->ks, s->http, s->pl, s->cache, &rep, &eb);
     if (r < 0 && r != -EAGAIN)
         log_error("%s", eb.msg);
     ok = cmd_sync_report(&rep, s->pl, before, r) == CMD_EXIT_OK;
@@ -122,7 +124,8 @@ reload(struct service *s)
     cmd_host_clear(&s->host);
     s->host = fresh;
     disconnect(s);
-    s->refresh_now = true; /* the next pass re-reads everything */
+    keystone_free(TAKE_PTR(s->ks)); /* the credentials may have changed */
+    s->refresh_now = true;          /* the next pass re-reads everything */
 }
 
 /* Wait up to seconds for a signal; returns it, or 0 on timeout. */
@@ -179,8 +182,9 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
     r = cmd_host_conf(ctx, &s.host);
-    if (r == CMD_EXIT_OK && !s.host.conf->placement.endpoint) {
-        log_error("placement.endpoint is not set; run needs it");
+    if (r == CMD_EXIT_OK && !cmd_placement_configured(&s.host)) {
+        log_error("placement.endpoint is not set and there are no Keystone "
+                  "credentials; run needs one of them");
         r = CMD_EXIT_USAGE;
     }
     if (r == CMD_EXIT_OK && (lock = cmd_lock(s.host.conf)) < 0)
@@ -190,6 +194,7 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
     if (lock >= 0)
         close(lock);
     disconnect(&s);
+    keystone_free(s.ks);
     cmd_host_clear(&s.host);
     sync_cache_free(s.cache);
     run_claims_free(s.claims);

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "http.h"
+#include "keystone.h"
 #include "log.h"
 #include "placement.h"
 #include "sync.h"
@@ -50,6 +51,7 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
     _cleanup_(sync_cache_freep) struct sync_cache *cache = sync_cache_new();
     _cleanup_(placement_freep) struct placement *pl = NULL;
     _cleanup_(http_freep) struct http *http = NULL;
+    _cleanup_(keystone_freep) struct keystone *ks = NULL;
     struct sync_report rep = { 0 };
     struct cmd_host host = { 0 };
     struct errbuf eb = { 0 };
@@ -66,10 +68,9 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
     }
     r = cmd_host_load(ctx, &host);
     if (r == CMD_EXIT_OK)
-        r = cmd_placement_open(host.conf, &http, &pl);
+        r = cmd_placement_open(&host, &ks, &http, &pl);
     if (r == CMD_EXIT_OK) {
-        r = sync_pass(pl, host.tree, cache, host.conf->placement.max_parallel,
-                      &rep, &eb);
+        r = cmd_sync_pass(&host, ks, http, pl, cache, &rep, &eb);
         if (r < 0 && r != -EAGAIN)
             log_error("%s", eb.msg);
         r = cmd_sync_report(&rep, pl, 0, r);

@@ -19,6 +19,7 @@
 
 #include <uuid/uuid.h>
 
+#include "conf-auth.h"
 #include "conf.h"
 #include "confwalk.h"
 #include "errbuf.h"
@@ -184,6 +185,12 @@ static const struct confwalk_key type_keys[] = {
 };
 
 static const struct confwalk_key placement_keys[] = {
+    { "auth", CONFWALK_SECTION, FIELD(conf_placement, auth),
+      .sub = conf_auth_keys, FLAG(conf_placement, auth_set) },
+    { "region_name", CONFWALK_STRING, FIELD(conf_placement, region_name) },
+    { "interface", CONFWALK_STRING, FIELD(conf_placement, interface),
+      .check = conf_check_interface },
+    { "cloud", CONFWALK_STRING, FIELD(conf_placement, cloud) },
     { "endpoint", CONFWALK_STRING, FIELD(conf_placement, endpoint),
       .check = confwalk_check_url, FLAG(conf_placement, endpoint_set) },
     { "token", CONFWALK_STRING, FIELD(conf_placement, token),
@@ -373,26 +380,15 @@ conf_read_token_file(const char *path, char **ret)
 }
 
 /* The secret rules: a config file that holds the token must be private;
- * token_file is read (and must be private too).  file is NULL for text
- * from memory, which has no mode. */
+ * token_file is read (and must be private too). */
 static void
 conf_finish_token(struct confwalk *w, struct conf *c, const char *file)
 {
     yaml_node_t *pl = yamldoc_get(w->doc, yamldoc_root(w->doc), "placement");
     yaml_node_t *key = confwalk_key_node(w, pl, "token");
     _cleanup_free_ char *complaint = NULL;
-    struct stat st = { 0 };
 
-    if (file && key) {
-        if (stat(file, &st) < 0)
-            confwalk_error(w, key, "placement.token", "%s: %s", file,
-                           strerror(errno));
-        else if (st.st_mode & 077)
-            confwalk_error(w, key, "placement.token",
-                           "%s contains a secret but is mode %04o; chmod 600 "
-                           "it",
-                           file, (unsigned)(st.st_mode & 07777));
-    }
+    conf_check_private(w, file, key, "placement.token");
     if (!c->placement.token_file || key) /* key: both given, reported */
         return;
     complaint =
@@ -478,8 +474,11 @@ conf_load_doc(const char *path, const char *buf, size_t len, bool explicit,
     confwalk_run(&w, yamldoc_root(d), conf_keys, c);
     conf_finish(&w, c);
     conf_finish_token(&w, c, buf ? NULL : path);
+    conf_finish_auth(&w, c, buf ? NULL : path);
     confwalk_done(&w);
     conf_redact(errors, first, c->placement.token);
+    conf_redact(errors, first, c->placement.auth.password);
+    conf_redact(errors, first, c->placement.auth.application_credential_secret);
     conf_redact(errors, first,
                 yamldoc_scalar(yamldoc_get(
                     d, yamldoc_get(d, yamldoc_root(d), "placement"), "token")));
@@ -529,6 +528,10 @@ conf_free(struct conf *c)
     free(c->sysfs_root);
     free(c->provider_config_dir);
     strv_clear(&c->enabled_mdev_types);
+    conf_auth_clear(&c->placement.auth);
+    free(c->placement.region_name);
+    free(c->placement.interface);
+    free(c->placement.cloud);
     free(c->placement.endpoint);
     confwalk_free_secret(c->placement.token);
     free(c->placement.token_file);

@@ -44,6 +44,7 @@ struct xfer {
     size_t len, cap, max;
     bool too_big;
     char *request_id;
+    char *subject_token;
     double retry_after_s;
     char error[CURL_ERROR_SIZE];
 };
@@ -93,6 +94,25 @@ http_new(const struct http_opts *o, struct http **ret, struct errbuf *eb)
     return 0;
 }
 
+/* free() a string that may hold a token, wiping it first. */
+static void
+free_secret(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+int
+http_set_token(struct http *h, const char *token, struct errbuf *eb)
+{
+    if (token && has_control_char(token))
+        return errbuf_set(eb, -EINVAL, "token contains a control character");
+    free_secret(h->token_header);
+    h->token_header = token ? xasprintf("X-Auth-Token: %s", token) : NULL;
+    return 0;
+}
+
 void
 http_free(struct http *h)
 {
@@ -102,9 +122,7 @@ http_free(struct http *h)
         curl_multi_cleanup(h->multi);
         curl_global_cleanup(); /* pairs with http_new's init */
     }
-    if (h->token_header) /* don't leave the token lying in freed memory */
-        memset(h->token_header, 0, strlen(h->token_header));
-    free(h->token_header);
+    free_secret(h->token_header); /* no token lying in freed memory */
     free(h->base_url);
     free(h->cacert);
     free(h);
@@ -117,6 +135,7 @@ http_response_clear(struct http_response *r)
         return;
     free(r->body);
     free(r->request_id);
+    free_secret(r->subject_token);
     *r = (struct http_response){ .retry_after_s = -1 };
 }
 
@@ -197,7 +216,12 @@ on_header(char *data, size_t size, size_t nitems, void *userdata)
         /* a new response (after a 1xx): forget the previous one's headers */
         free(x->request_id);
         x->request_id = NULL;
+        free_secret(x->subject_token);
+        x->subject_token = NULL;
         x->retry_after_s = -1;
+    } else if ((v = header_value(data, n, "x-subject-token"))) {
+        free_secret(x->subject_token);
+        x->subject_token = v;
     } else if ((v = header_value(data, n, "x-openstack-request-id"))) {
         free(x->request_id);
         x->request_id = v;
@@ -398,6 +422,7 @@ xfer_finish(struct xfer *x, CURLcode result)
     r->resp.body = TAKE_PTR(x->buf);
     r->resp.len = x->len;
     r->resp.request_id = TAKE_PTR(x->request_id);
+    r->resp.subject_token = TAKE_PTR(x->subject_token);
     r->resp.retry_after_s = x->retry_after_s;
 }
 
@@ -412,6 +437,7 @@ xfer_release(struct http *h, struct xfer *x)
     free(x->url);
     free(x->buf);
     free(x->request_id);
+    free_secret(x->subject_token);
     *x = (struct xfer){ 0 };
 }
 

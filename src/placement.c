@@ -35,6 +35,7 @@ struct placement {
     struct http *http;
     CURL *escaper; /* only for curl_easy_escape() */
     char version[VERSION_LEN];
+    char server_range[2 * VERSION_LEN]; /* "1.0-1.39", from GET / */
     char header[64]; /* "OpenStack-API-Version: placement 1.39" */
     unsigned long requests, writes;
 };
@@ -87,6 +88,12 @@ placement_free(struct placement *p)
     if (p->escaper)
         curl_easy_cleanup(p->escaper);
     free(p);
+}
+
+const char *
+placement_server_range(const struct placement *p)
+{
+    return p->server_range;
 }
 
 const char *
@@ -382,6 +389,8 @@ placement_open(struct http *http, struct placement **ret, struct errbuf *eb)
                           lo / 1000, lo % 1000, hi / 1000, hi % 1000,
                           PLACEMENT_VERSION_MIN, PLACEMENT_VERSION_MAX);
     placement_set_version(p, hi < want_hi ? hi : want_hi);
+    snprintf(p->server_range, sizeof(p->server_range), "%d.%d-%d.%d", lo / 1000,
+             lo % 1000, hi / 1000, hi % 1000);
     *ret = TAKE_PTR(p);
     return 0;
 }

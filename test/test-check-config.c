@@ -1,0 +1,279 @@
+/*
+ * test-check-config.c - `vgpu-agent check-config [--connect]` as a user
+ * runs it: the resolved settings, the auth lines of the contract, secrets
+ * masked everywhere, the exit statuses.
+ *
+ * Every test runs the built binary in a fresh temporary directory that is
+ * also HOME and the working directory, with every OS_* variable unset
+ * first (the child inherits the environment).  Against a real Keystone:
+ * test-keystone-e2e.c.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agentrun.h"
+#include "strv.h"
+#include "xalloc.h"
+
+#define PASSWORD "pw-Secret-1234"
+#define APPSECRET "ac-Secret-5678"
+#define TOKEN "tok-Secret-9999"
+
+extern char **environ;
+
+static char tmpdir[] = "/tmp/test-check-config-XXXXXX";
+static struct strv made;
+static struct agentrun run;
+
+static void
+setup(void)
+{
+    struct strv os = { 0 };
+
+    cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+    for (char **e = environ; *e; e++)
+        if (strncmp(*e, "OS_", 3) == 0)
+            strv_take(&os, xstrndup(*e, strcspn(*e, "=")));
+    for (size_t i = 0; i < os.n; i++)
+        unsetenv(os.v[i]);
+    strv_clear(&os);
+    unsetenv("VGPU_AGENT_TOKEN");
+    setenv("HOME", tmpdir, 1);
+    cr_assert(eq(int, chdir(tmpdir), 0));
+}
+
+static void
+teardown(void)
+{
+    agentrun_clear(&run);
+    for (size_t i = made.n; i-- > 0;)
+        unlink(made.v[i]);
+    strv_clear(&made);
+    rmdir(tmpdir);
+}
+
+TestSuite(check_config, .init = setup, .fini = teardown);
+
+static char *
+put(const char *rel, const char *text, mode_t mode)
+{
+    char *path = xasprintf("%s/%s", tmpdir, rel);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+    cr_assert(
+        eq(long, (long)write(fd, text, strlen(text)), (long)strlen(text)));
+    close(fd);
+    cr_assert(eq(int, chmod(path, mode), 0));
+    strv_push(&made, path);
+    return path;
+}
+
+/* check-config [extra] with the config at path. */
+static void
+check_config(const char *path, const char *extra)
+{
+    const char *args[] = { "-c", path, "check-config", extra, NULL };
+
+    agentrun(&run, args);
+}
+
+static void
+assert_line(const char *line)
+{
+    _cleanup_free_ char *want = xasprintf("\n%s\n", line);
+    _cleanup_free_ char *out = xasprintf("\n%s", run.out);
+
+    cr_assert(ne(ptr, strstr(out, want), NULL), "want line \"%s\" in:\n%s",
+              line, run.out);
+}
+
+static void
+assert_no_secret(void)
+{
+    const char *secrets[] = { PASSWORD, APPSECRET, TOKEN };
+
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert(eq(ptr, strstr(run.out, secrets[i]), NULL), "%s", run.out);
+        cr_assert(eq(ptr, strstr(run.err, secrets[i]), NULL), "%s", run.err);
+    }
+}
+
+#define AUTH_YAML(url)                                                         \
+    "node_name: host-1\n"                                                      \
+    "placement:\n"                                                             \
+    "  auth:\n"                                                                \
+    "    auth_url: " url "\n"                                                  \
+    "    username: placement-agent\n"                                          \
+    "    password: " PASSWORD "\n"                                             \
+    "    user_domain_name: Default\n"                                          \
+    "    project_name: service\n"                                              \
+    "    project_domain_name: Default\n"                                       \
+    "  region_name: RegionOne\n"
+
+Test(check_config, password_auth_is_shown_with_the_password_masked)
+{
+    _cleanup_free_ char *path =
+        put("agent.yaml", AUTH_YAML("http://keystone.example:5000/v3/"), 0600);
+
+    check_config(path, NULL);
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    assert_line("node_name: host-1");
+    assert_line("placement.endpoint: (not set)");
+    assert_line("auth: password (user 'placement-agent', project 'service')");
+    assert_line("auth source: config file");
+    assert_line("placement.auth.auth_url: http://keystone.example:5000/v3");
+    assert_line("placement.auth.password: ********");
+    assert_line("placement.region_name: RegionOne");
+    assert_line("placement.interface: internal");
+    assert_line(
+        "endpoint: from the catalog (interface internal, region RegionOne)");
+    assert_no_secret();
+}
+
+Test(check_config, os_variables_are_the_environment_source)
+{
+    _cleanup_free_ char *path = put("agent.yaml", "node_name: host-1\n", 0644);
+
+    setenv("OS_AUTH_URL", "http://env.example/v3", 1);
+    setenv("OS_APPLICATION_CREDENTIAL_ID", "ac-1", 1);
+    setenv("OS_APPLICATION_CREDENTIAL_SECRET", APPSECRET, 1);
+    setenv("OS_INTERFACE", "public", 1);
+    check_config(path, NULL);
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    assert_line("auth: application credential (id 'ac-1')");
+    assert_line("auth source: environment (OS_*)");
+    assert_line("placement.auth.application_credential_secret: ********");
+    assert_line("endpoint: from the catalog (interface public, any region)");
+    assert_no_secret();
+}
+
+Test(check_config, a_cloud_names_its_clouds_yaml)
+{
+    _cleanup_free_ char *path =
+        put("agent.yaml",
+            "placement:\n  cloud: mycloud\n  endpoint: http://p.example:8778\n",
+            0644);
+    _cleanup_free_ char *clouds = NULL, *secure = NULL, *want = NULL;
+
+    clouds = put("clouds.yaml",
+                 "clouds:\n  mycloud:\n    auth:\n      auth_url: http://c/v3\n"
+                 "      user_id: u-1\n      project_id: p-1\n",
+                 0644);
+    secure = put(
+        "secure.yaml",
+        "clouds:\n  mycloud:\n    auth:\n      password: " PASSWORD "\n", 0600);
+    check_config(path, NULL);
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    assert_line("auth: password (user 'u-1', project 'p-1')");
+    want = xasprintf("auth source: clouds.yaml '%s' cloud 'mycloud'",
+                     "./clouds.yaml");
+    assert_line(want);
+    assert_line("endpoint: http://p.example:8778 (configured)");
+    assert_no_secret();
+}
+
+Test(check_config, a_token_and_no_auth_at_all)
+{
+    _cleanup_free_ char *path =
+        put("agent.yaml", "placement:\n  endpoint: http://p:8778\n", 0644);
+
+    setenv("VGPU_AGENT_TOKEN", TOKEN, 1);
+    check_config(path, NULL);
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    assert_line("auth: token (from VGPU_AGENT_TOKEN)");
+    assert_line("placement.token: ********");
+    assert_line("endpoint: http://p:8778 (configured)");
+    cr_assert(eq(ptr, strstr(run.out, "auth source:"), NULL), "%s", run.out);
+    assert_no_secret();
+    agentrun_clear(&run);
+    unsetenv("VGPU_AGENT_TOKEN");
+    check_config(path, NULL);
+    assert_line("auth: none");
+}
+
+Test(check_config, an_invalid_config_is_exit_2_with_file_line_column)
+{
+    _cleanup_free_ char *path =
+        put("agent.yaml", "placement:\n  interface: private\n", 0644);
+    _cleanup_free_ char *want = NULL;
+
+    check_config(path, NULL);
+    cr_assert(eq(int, run.status, 2));
+    want = xasprintf("%s:2:14: placement.interface: \"private\" is not "
+                     "internal, public or admin",
+                     path);
+    cr_assert(ne(ptr, strstr(run.err, want), NULL), "%s", run.err);
+    cr_assert(eq(str, run.out, ""));
+}
+
+Test(check_config, a_world_readable_config_with_a_password_is_refused)
+{
+    _cleanup_free_ char *path =
+        put("agent.yaml", AUTH_YAML("http://k/v3"), 0644);
+
+    check_config(path, NULL);
+    cr_assert(eq(int, run.status, 2));
+    cr_assert(
+        ne(ptr, strstr(run.err, "contains a secret but is mode 0644"), NULL),
+        "%s", run.err);
+    assert_no_secret();
+}
+
+/* A loopback port nothing listens on (bound, then closed). */
+static int
+closed_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    cr_assert(fd >= 0);
+    cr_assert(eq(int, bind(fd, (struct sockaddr *)&a, sizeof(a)), 0));
+    cr_assert(eq(int, getsockname(fd, (struct sockaddr *)&a, &len), 0));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+Test(check_config, connect_with_keystone_down_fails_naming_the_request)
+{
+    _cleanup_free_ char *url =
+        xasprintf("http://127.0.0.1:%d/v3", closed_port());
+    _cleanup_free_ char *yaml =
+        xasprintf("placement:\n  auth:\n    auth_url: %s\n"
+                  "    application_credential_id: ac-1\n"
+                  "    application_credential_secret: " APPSECRET "\n",
+                  url);
+    _cleanup_free_ char *path = put("agent.yaml", yaml, 0600);
+    _cleanup_free_ char *want = xasprintf("POST %s/auth/tokens: ", url);
+
+    check_config(path, "--connect");
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, want), NULL), "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, "(connection refused)"), NULL), "%s",
+              run.err);
+    assert_line("auth: application credential (id 'ac-1')");
+    assert_no_secret();
+}
+
+Test(check_config, an_unknown_argument_is_a_usage_error)
+{
+    _cleanup_free_ char *path = put("agent.yaml", "", 0644);
+
+    check_config(path, "--bogus");
+    cr_assert(eq(int, run.status, 2));
+    cr_assert(ne(ptr, strstr(run.err, "Usage: vgpu-agent"), NULL), "%s",
+              run.err);
+}
