@@ -433,17 +433,33 @@ keystone_server_add_region(struct keystone_server *ks, const char *region)
     free(create(ks, "/regions", "region", body));
 }
 
-char *
-keystone_server_add_service(struct keystone_server *ks, const char *type,
-                            const char *name, const char *url,
-                            const char *region)
+/* The id of the service of that type, created (named after the type) when
+ * there is none; free() it. */
+static char *
+service_id(struct keystone_server *ks, const char *type)
 {
-    _cleanup_free_ char *body = xasprintf(
-        "{\"service\":{\"type\":\"%s\",\"name\":\"%s\"}}", type, name);
-    char *id = create(ks, "/services", "service", body);
+    _cleanup_free_ char *path = xasprintf("/services?type=%s", type);
+    _cleanup_free_ char *body = NULL;
+    cJSON *j = call_json(ks, "GET", path, NULL, 200);
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "services"), 0), "id"));
+    char *ret = id ? xstrdup(id) : NULL;
+
+    cJSON_Delete(j);
+    if (ret)
+        return ret;
+    body = xasprintf("{\"service\":{\"type\":\"%s\",\"name\":\"%s\"}}", type,
+                     type);
+    return create(ks, "/services", "service", body);
+}
+
+void
+keystone_server_add_endpoints(struct keystone_server *ks, const char *type,
+                              const char *url, const char *region)
+{
+    _cleanup_free_ char *id = service_id(ks, type);
 
     add_endpoints(ks, id, url, region);
-    return id;
 }
 
 static void grant(struct keystone_server *ks, const char *user_id,
@@ -456,9 +472,7 @@ seed(struct keystone_server *ks)
     _cleanup_free_ char *base = xstrndup(ks->url, strlen(ks->url) - 3);
     char *id;
 
-    id = keystone_server_add_service(ks, "identity", "keystone", base,
-                                     KEYSTONE_SERVER_REGION);
-    free(id);
+    keystone_server_add_endpoints(ks, "identity", base, KEYSTONE_SERVER_REGION);
     id = create(ks, "/projects", "project",
                 "{\"project\":{\"name\":\"service\","
                 "\"domain_id\":\"default\"}}");
@@ -720,6 +734,9 @@ keep(pid_t parent, int report_fd, int control_fd)
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
         _exit(1);
     ks = keystone_server_start(NULL);
+    /* One placement service for all: the tests add endpoints in regions
+     * of their own, and two tests adding the first would race. */
+    free(service_id(ks, "placement"));
     if (dprintf(report_fd, "%s\n", ks->url) < 0)
         _exit(1);
     close(report_fd);

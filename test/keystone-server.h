@@ -83,11 +83,11 @@ char *keystone_server_add_app_cred(struct keystone_server *ks, const char *user,
 /* Create a region (id). */
 void keystone_server_add_region(struct keystone_server *ks, const char *region);
 
-/* Register a service (type, name) with public and internal endpoints at url
- * in region.  Returns the service id; free() it. */
-char *keystone_server_add_service(struct keystone_server *ks, const char *type,
-                                  const char *name, const char *url,
-                                  const char *region);
+/* Register public and internal endpoints at url in region for the service
+ * of that type, created (named after the type) when there is none yet.  A
+ * cloud has one service a type: the agent looks in the first only. */
+void keystone_server_add_endpoints(struct keystone_server *ks, const char *type,
+                                   const char *url, const char *region);
 
 /* A project-scoped token for user/password, or NULL when Keystone refuses
  * (status in *ret_status when not NULL).  free() it. */
@@ -117,6 +117,7 @@ void keystone_server_revoke_user(struct keystone_server *ks,
  * (keystone_server_share_stop(), ReportHook(POST_ALL)) or dies; it puts the
  * URL in $VGPU_KEYSTONE_SHARED.  A test gets it with keystone_server_shared()
  * and must keep to names of its own (users, regions); down/up are refused.
+ * Its catalog has the (endpoint-less) placement service from the start.
  * share_start() never aborts: when Keystone does not start, it says so on
  * stderr and keystone_server_shared() fails the tests that need it.
  */
