@@ -3,16 +3,18 @@
  *
  * Each keystone_server_start() runs Debian's Keystone (python3-keystone,
  * test/keystone-server.py) in a fresh temporary directory: its own
- * keystone.conf, sqlite database, fernet and credential key repositories, a
- * threaded WSGI server on 127.0.0.1 and a port the kernel picked.  The server
- * dies with the test (PR_SET_PDEATHSIG) and runs in a process group of its
- * own.
+ * keystone.conf, sqlite database (WAL mode), fernet and credential key
+ * repositories, a single-threaded WSGI server on 127.0.0.1 and a port the
+ * kernel picked.  The server dies with the test (PR_SET_PDEATHSIG) and runs
+ * in a process group of its own.
  *
  * A database from scratch costs keystone-manage db_sync, fernet_setup,
- * credential_setup and bootstrap, about 12 s; if $VGPU_KEYSTONE_TEMPLATE
- * names a directory, the first start (under a flock, so concurrent test
- * processes build it once) saves its fresh state there and later starts copy
- * it: about 2.5 s a start, nearly all of it Python importing Keystone.
+ * credential_setup and bootstrap, about 12 s on an idle box; if
+ * $VGPU_KEYSTONE_TEMPLATE names a directory, the first start (under a flock,
+ * so concurrent test processes build it once) saves its fresh state there and
+ * later starts copy it: about 2.5 s a start on an idle box, nearly all of it
+ * Python importing Keystone.  Passwords are hashed with bcrypt's minimum
+ * cost (4 rounds) so that authenticating stays cheap.
  *
  * After start the catalog holds the identity service (public and internal
  * endpoints, RegionOne), a project "service", the roles admin, member,

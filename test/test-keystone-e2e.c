@@ -36,6 +36,7 @@
 #include "fixture.h"
 #include "keystone-server.h"
 #include "placement-server.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 #define AGENT_PASSWORD "agent-Pw-q7Zr2"
@@ -48,7 +49,7 @@
 static struct keystone_server *ks;
 static struct placement_server *srv;
 static struct agentproc *agent;
-static char *agent_user; /* "placement-agent", + "-PID" on the shared one */
+static char *agent_user; /* "placement-agent", + "-PID-TAG" on the shared one */
 static char *region;     /* RegionOne, or a region of this test's own */
 static char *agent_id;   /* the agent user's id */
 static char *root;       /* the materialized host */
@@ -81,9 +82,12 @@ start_cloud(enum keystone_kind kind, int expiration, bool listed)
     struct keystone_server_opts o = { .token_expiration = expiration };
 
     if (kind == SHARED) {
+        /* pid and clock: unique within the run even if a pid is reused */
+        long tag = testproc_now_ms() % 1000000;
+
         ks = keystone_server_shared();
-        agent_user = xasprintf("placement-agent-%d", (int)getpid());
-        region = xasprintf("Region-%d", (int)getpid());
+        agent_user = xasprintf("placement-agent-%d-%ld", (int)getpid(), tag);
+        region = xasprintf("Region-%d-%ld", (int)getpid(), tag);
         keystone_server_add_region(ks, region);
     } else {
         ks = keystone_server_start(&o);
@@ -313,7 +317,7 @@ home_env(void)
 
 Test(keystone, placement_accepts_only_tokens_keystone_validates)
 {
-    _cleanup_free_ char *token = NULL, *url = NULL;
+    _cleanup_free_ char *token = NULL;
     long status = 0;
 
     start_cloud(SHARED, 0, true);
