@@ -115,7 +115,8 @@ write_conf(const char *dir)
 }
 
 /* keystonemiddleware validates every request's token with Keystone: no
- * memcached, no token cache (a revoked token must fail at once). */
+ * memcached, no token cache (a revoked token must fail at once), no retries
+ * (Keystone down answers 503 at once instead of after seconds of backoff). */
 static void
 write_keystone_conf(const char *dir, const struct keystone_server *ks)
 {
@@ -138,6 +139,7 @@ write_keystone_conf(const char *dir, const struct keystone_server *ks)
                   "region_name = " KEYSTONE_SERVER_REGION "\n"
                   "interface = public\n"
                   "token_cache_time = -1\n"
+                  "http_request_max_retries = 0\n"
                   "[placement_database]\n"
                   "connection = sqlite:///%s/placement.db\n",
                   auth_url, auth_url, dir);
