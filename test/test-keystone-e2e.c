@@ -382,6 +382,7 @@ Test(keystone, keystonemiddleware_rejects_an_invalid_token)
 
         agentrun(&r, (const char *const[]){ "-c", conf, "--sysfs-root", root,
                                             "sync", NULL });
+        assert_run_clean(&r);
         cr_assert(eq(int, r.status, 1), "sync with a bogus token:\n%s", r.err);
         agentrun_clear(&r);
     }
@@ -395,6 +396,7 @@ Test(keystone, keystonemiddleware_rejects_an_invalid_token)
         conf = write_conf(section);
         agentrun(&r, (const char *const[]){ "-c", conf, "--sysfs-root", root,
                                             "sync", NULL });
+        assert_run_clean(&r);
         cr_assert(eq(int, r.status, 0), "sync with a Keystone token:\n%s",
                   r.err);
         agentrun_clear(&r);
@@ -410,6 +412,7 @@ Test(keystone, keystonemiddleware_rejects_an_invalid_token)
 
         agentrun(&r, (const char *const[]){ "-c", conf, "--sysfs-root", root,
                                             "sync", NULL });
+        assert_run_clean(&r);
         cr_assert(eq(int, r.status, 1), "sync with a revoked token:\n%s",
                   r.err);
         agentrun_clear(&r);
