@@ -278,7 +278,8 @@ call_error(const struct placement_call *c, struct errbuf *eb)
                       code ? code : "", line,
                       resp->status == 401 || resp->status == 403
                           ? " (is the token right? placement.token, "
-                            "placement.token_file or VGPU_AGENT_TOKEN)"
+                            "placement.token_file, VGPU_AGENT_TOKEN or the "
+                            "Keystone credentials)"
                           : "");
 }
 
