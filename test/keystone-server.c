@@ -48,6 +48,10 @@ struct keystone_server {
 };
 
 static bool in_keeper; /* this process is the shared server's keeper */
+static void keeper_idle(void);
+/* The server keystone_server_start() is setting up: fail() stops it, as no
+ * test holds it yet to stop it in its teardown. */
+static struct keystone_server *starting;
 
 struct reply {
     long status; /* 0 on a transport error */
@@ -65,8 +69,11 @@ fail(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (starting)
+        keystone_server_stop(starting); /* clears starting */
     if (in_keeper) { /* no test to fail: say why on the runner's stderr */
         fprintf(stderr, "keystone server: %s\n", msg);
+        keeper_idle(); /* an early exit would upset Criterion's runner */
         _exit(1);
     }
     cr_assert_fail("%s", msg);
@@ -513,7 +520,8 @@ start_failed(struct keystone_server *ks, const char *why)
     _cleanup_free_ char *msg =
         xasprintf("keystone server: %s; log:\n%s", why, tail);
 
-    keystone_server_stop(ks);
+    /* Down only: a first start is freed by fail(), a restart by the test */
+    keystone_server_down(ks);
     fail("%s", msg);
 }
 
@@ -550,8 +558,10 @@ keystone_server_start(const struct keystone_server_opts *opts)
     cr_assert(mkdtemp(ks->dir) != NULL, "mkdtemp %s: %s", ks->dir,
               strerror(errno));
     write_conf(ks->dir, opts);
+    starting = ks;
     keystone_server_up(ks);
     seed(ks);
+    starting = NULL;
     return ks;
 }
 
@@ -581,6 +591,8 @@ keystone_server_stop(struct keystone_server *ks)
 {
     if (!ks)
         return;
+    if (starting == ks)
+        starting = NULL;
     if (!ks->attached)
         keystone_server_down(ks);
     if (ks->dir)
@@ -728,31 +740,46 @@ keystone_server_revoke_user(struct keystone_server *ks, const char *user_id,
 static pid_t keeper = -1;
 static volatile sig_atomic_t stop_requested; /* in the keeper: SIGTERM */
 static int keeper_fd = -1; /* its stdin-like control pipe: EOF = stop */
+static int report_fd = -1, control_fd = -1; /* the keeper's ends */
 
-/* The keeper process: start Keystone, report its URL on report_fd, wait
- * for EOF on control_fd (the runner stopping or dying), stop it. */
-static void __attribute__((noreturn))
-keep(pid_t parent, int report_fd, int control_fd)
+/* In the keeper: close the report pipe (the runner stops waiting), then
+ * wait for EOF on the control pipe (the runner is done, or dead) or for
+ * SIGTERM.  The keeper exits only then, also when it failed: Criterion's
+ * runner, whose fork it is, hangs when it sees it exit during the tests. */
+static void
+keeper_idle(void)
 {
-    struct keystone_server *ks;
     char c;
 
-    in_keeper = true;
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-        _exit(1);
-    ks = keystone_server_start(NULL);
-    /* One placement service for all: the tests add endpoints in regions
-     * of their own, and two tests adding the first would race. */
-    free(service_id(ks, "placement"));
-    if (dprintf(report_fd, "%s\n", ks->url) < 0)
-        _exit(1);
-    close(report_fd);
+    if (report_fd >= 0)
+        close(report_fd);
+    report_fd = -1;
     while (!stop_requested) {
         ssize_t n = read(control_fd, &c, 1);
 
         if (n == 0 || (n < 0 && errno != EINTR))
             break;
     }
+}
+
+/* The keeper process: start Keystone, report its URL on report_fd, wait
+ * for EOF on control_fd (the runner stopping or dying), stop it. */
+static void __attribute__((noreturn))
+keep(pid_t parent, int report, int control)
+{
+    struct keystone_server *ks;
+
+    in_keeper = true;
+    report_fd = report;
+    control_fd = control;
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+        _exit(1);
+    ks = keystone_server_start(NULL);
+    /* One placement service for all: the tests add endpoints in regions
+     * of their own, and two tests adding the first would race. */
+    free(service_id(ks, "placement"));
+    dprintf(report_fd, "%s\n", ks->url);
+    keeper_idle();
     keystone_server_stop(ks);
     _exit(0);
 }
