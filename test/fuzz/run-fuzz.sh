@@ -44,6 +44,12 @@ if ! echo 'int main(void){return 0;}' |
     exit 2
 fi
 mkdir -p "$work/obj"
+# fuzz-mdev writes a small directory tree per input: on tmpfs that runs a
+# hundred times faster than on a journalling disk.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    TMPDIR=/dev/shm
+    export TMPDIR
+fi
 
 # libagent once, instrumented for coverage (fuzzer-no-link); an object is
 # rebuilt when its source or any header is newer.
