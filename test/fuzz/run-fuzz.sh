@@ -45,11 +45,16 @@ if ! echo 'int main(void){return 0;}' |
 fi
 mkdir -p "$work/obj"
 # fuzz-mdev writes a small directory tree per input: on tmpfs that runs a
-# hundred times faster than on a journalling disk.
-if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
-    TMPDIR=/dev/shm
-    export TMPDIR
+# hundred times faster than on a journalling disk.  The targets get a
+# directory of their own, removed even when a crash or ^C ends a target.
+tmp=${TMPDIR:-}
+if [ -z "$tmp" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    tmp=/dev/shm
 fi
+TMPDIR=$(mktemp -d "${tmp:-/tmp}/vgpu-fuzz.XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
+trap 'exit 130' INT TERM
 
 # libagent once, instrumented for coverage (fuzzer-no-link); an object is
 # rebuilt when its source or any header is newer.
