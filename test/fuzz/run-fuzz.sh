@@ -58,12 +58,12 @@ trap 'exit 130' INT TERM
 
 # libagent once, instrumented for coverage (fuzzer-no-link); an object is
 # rebuilt when its source or any header is newer.
-newest_header=$(ls -t "$srcdir"/include/*.h | head -n 1)
 objs=
 for f in $FUZZ_LIB_SOURCES; do
     case $f in *.c) ;; *) continue ;; esac
     o=$work/obj/$(basename "$f" .c).o
-    if [ ! -e "$o" ] || [ "$srcdir/$f" -nt "$o" ] || [ "$newest_header" -nt "$o" ]; then
+    if [ ! -e "$o" ] ||
+        [ -n "$(find "$srcdir/$f" "$srcdir/include" -newer "$o" | head -n 1)" ]; then
         echo "  FUZZCC   $f"
         # shellcheck disable=SC2086
         $FUZZ_CC $cppflags $cflags -fsanitize=fuzzer-no-link -c "$srcdir/$f" -o "$o"
@@ -77,6 +77,10 @@ fi
 rm -f "$work/libagent-fuzz.a"
 # shellcheck disable=SC2086
 ar cr "$work/libagent-fuzz.a" $objs
+
+count() {
+    find "$1" -type f | wc -l | tr -d ' '
+}
 
 status=0
 summary=
@@ -94,7 +98,7 @@ for t in "$@"; do
     mkdir -p "$corpus" "$crashes"
     cp "$srcdir/test/fuzz/corpus/$t"/* "$corpus/"
     chmod -R u+w "$corpus" # distcheck's source tree is read-only
-    seeds=$(ls "$corpus" | wc -l)
+    seeds=$(count "$corpus")
     dict=
     [ -f "$srcdir/test/fuzz/$t.dict" ] && dict=-dict=$srcdir/test/fuzz/$t.dict
 
@@ -107,7 +111,7 @@ for t in "$@"; do
 
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
         "$work/fuzz-$t.log" | tail -n 1)
-    found=$(ls "$crashes" | wc -l)
+    found=$(count "$crashes")
     if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
         status=1
         what="FOUND $found input(s) in $crashes (exit $rc)"
@@ -117,7 +121,7 @@ for t in "$@"; do
         what="nothing found"
     fi
     line=$(printf '%-10s %10s executions, corpus %s -> %s inputs, %s' "$t" \
-        "${execs:-?}" "$seeds" "$(ls "$corpus" | wc -l)" "$what")
+        "${execs:-?}" "$seeds" "$(count "$corpus")" "$what")
     summary="$summary
   $line"
 done
