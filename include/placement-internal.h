@@ -43,6 +43,10 @@ int placement_call_status(const struct placement_call *c, long want, long want2,
 /* A 200 whose body is a JSON object; cJSON_Delete() *ret. */
 int placement_call_json(const struct placement_call *c, cJSON **ret,
                         struct errbuf *eb);
+/* The done half of placement_open()'s GET /: {"versions": [{"min_version",
+ * "max_version", ...}]} read into 1000 * major + minor ("1.39" is 1039). */
+int placement_done_root(const struct placement_call *c, int *ret_min,
+                        int *ret_max, struct errbuf *eb);
 /* Prefix eb with "METHOD PATH: bad response"; returns r. */
 int placement_bad_response(const struct placement_call *c, int r,
                            struct errbuf *eb);

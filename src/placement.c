@@ -346,10 +346,9 @@ version_of(const cJSON *v, const char *key, int *ret, struct errbuf *eb)
     return 0;
 }
 
-/* GET /'s {"versions": [{"min_version", "max_version", ...}]}. */
-static int
-done_root(const struct placement_call *c, int *ret_min, int *ret_max,
-          struct errbuf *eb)
+int
+placement_done_root(const struct placement_call *c, int *ret_min, int *ret_max,
+                    struct errbuf *eb)
 {
     _cleanup_(placement_cjson_deletep) cJSON *doc = NULL;
     const cJSON *v;
@@ -380,7 +379,7 @@ placement_open(struct http *http, struct placement **ret, struct errbuf *eb)
     placement_call_init(p, &c, "GET", xstrdup("/"), NULL);
     c.headers[0] = NULL; /* the version document needs no microversion */
     placement_run(p, &c, 1, 1);
-    r = done_root(&c, &lo, &hi, eb);
+    r = placement_done_root(&c, &lo, &hi, eb);
     if (r < 0)
         return r;
     if (hi < want_lo || lo > want_hi || lo > hi)
