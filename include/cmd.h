@@ -32,7 +32,8 @@ struct cmd {
     int (*exec)(const struct ctx *ctx, int argc, char **argv);
 };
 
-extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_mdevs;
+extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_mdevs,
+    cmd_status;
 
 /* What every command starts from: the configuration, what sysfs holds and
  * the provider tree built from them. */

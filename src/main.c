@@ -12,7 +12,7 @@
 #include "log.h"
 
 static const struct cmd *const commands[] = {
-    &cmd_dump, &cmd_sync, &cmd_run, &cmd_reconcile, &cmd_mdevs,
+    &cmd_dump, &cmd_sync, &cmd_run, &cmd_reconcile, &cmd_mdevs, &cmd_status,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))
