@@ -28,9 +28,12 @@ wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* reconciling: whether the allocations rc holds are being kept fresh (a
+ * SIGHUP may have turned reconcile off since they were read). */
 static void
 gather_gpus(struct metrics *m, const struct tree *t,
-            const struct sync_cache *cache, const struct run_claims *rc)
+            const struct sync_cache *cache, const struct run_claims *rc,
+            bool reconciling)
 {
     struct metrics_gpu *gpus = xcalloc(t->n_providers, sizeof(*gpus));
     char(*uuids)[PLACEMENT_UUID_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
@@ -53,7 +56,7 @@ gather_gpus(struct metrics *m, const struct tree *t,
                                    .rc = p->invs[0].rc,
                                    .total = p->invs[0].total,
                                    .reserved = p->invs[0].reserved };
-        if (run_claims_used(rc, uuids[n], &g->used) < 0)
+        if (!reconciling || run_claims_used(rc, uuids[n], &g->used) < 0)
             g->used = -1;
         n++;
     }
@@ -73,7 +76,7 @@ run_metrics_pass(struct metrics *m, const struct cmd_host *host,
 
     metrics_record_pass(m, ok, wall_now(), duration);
     if (host->tree)
-        gather_gpus(m, host->tree, cache, rc);
+        gather_gpus(m, host->tree, cache, rc, host->conf->reconcile.enabled);
     run_claims_stats(rc, &st);
     m->reconciled = st.done;
     m->mdevs_created = st.created;

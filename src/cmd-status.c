@@ -76,7 +76,7 @@ print_passes(const struct metrics_file *f, unsigned interval_s)
            value_of(f, "last_pass_duration_seconds", 0));
     if (!ok) {
         format_time(since, when, sizeof(when));
-        printf("failing since %s (%.0f s)\n", when, ago(since));
+        printf("failing since %s (for %.0f s)\n", when, ago(since));
         format_time(success, when, sizeof(when));
         printf("last success: %s\n", when);
     }
@@ -105,7 +105,7 @@ print_gpus(const struct metrics_file *f)
         if (strcmp(cap->name, METRICS_PREFIX "gpu_capacity") != 0)
             continue;
         if (n++ == 0)
-            printf("%-36s %-14s %-14s %9s %8s\n", "GPU", "ADDRESS", "TYPE",
+            printf("%-36s %-14s %-14s %10s %8s\n", "GPU", "ADDRESS", "TYPE",
                    "USED/TOTAL", "RESERVED");
         used = metrics_find_like(f, METRICS_PREFIX "gpu_used", cap);
         res = metrics_find_like(f, METRICS_PREFIX "gpu_reserved", cap);
