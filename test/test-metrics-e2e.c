@@ -47,7 +47,8 @@ static struct placement_server *srv;
 static struct fault_proxy *proxy;
 static struct fakesys_live *live;
 static struct agentproc *agent;
-static char *tmp; /* agent.yaml, the metrics file, the lock */
+static char *tmp;                   /* agent.yaml, the metrics file, the lock */
+static const char *reconcile_extra; /* more lines of the reconcile section */
 
 static void
 setup(void)
@@ -68,6 +69,7 @@ teardown(void)
     agent = NULL;
     fault_proxy_stop(proxy);
     proxy = NULL;
+    reconcile_extra = NULL;
     placement_server_stop(srv);
     srv = NULL;
     fakesys_live_stop(live);
@@ -124,10 +126,10 @@ write_conf(const char *metrics_file, unsigned interval_s)
         fputs(line, out);
     fprintf(out,
             "interval_s: %u\nmetrics_file: %s\nlibvirt_uri: %s\n"
-            "lock_file: %s/lock\nreconcile:\n  mdevctl_dir: %s/mdevctl.d\n"
+            "lock_file: %s/lock\nreconcile:\n  mdevctl_dir: %s/mdevctl.d\n%s"
             "placement:\n  endpoint: %s\n  token: admin\n",
             interval_s, metrics_file ? metrics_file : mpath, uri, tmp, tmp,
-            fault_proxy_url(proxy));
+            reconcile_extra ? reconcile_extra : "", fault_proxy_url(proxy));
     cr_assert(eq(int, fclose(out), 0));
     cr_assert(eq(int, rename(tmp_path, path), 0));
 }
@@ -548,6 +550,31 @@ Test(metrics_run,
     status(&st);
     cr_assert(eq(int, st.status, 2), "%s%s", st.out, st.err);
     cr_assert(ne(ptr, strstr(st.err, missing), NULL), "%s", st.err);
+    agentrun_clear(&st);
+    stop_agent();
+}
+
+Test(metrics_run, without_reconcile_the_use_of_a_gpu_is_unknown_not_zero)
+{
+    _cleanup_free_ char *path = metrics_path();
+    struct metrics_file f = { 0 };
+    struct agentrun st = { 0 };
+    const struct metrics_sample *cap;
+
+    reconcile_extra = "  enabled: false\n";
+    write_conf(NULL, 60);
+    start_agent();
+    wait_last_pass(1, &f);
+    cap = metrics_find(&f, METRICS_PREFIX "gpu_capacity");
+    cr_assert(cap != NULL, "the GPUs are there");
+    cr_assert(metrics_find(&f, METRICS_PREFIX "gpu_used") == NULL,
+              "no use without reconcile");
+    cr_assert(metrics_find(&f, METRICS_PREFIX "orphan_mdevs") == NULL);
+    metrics_file_clear(&f);
+    status(&st);
+    cr_assert(eq(int, st.status, 0), "%s%s", st.out, st.err);
+    cr_assert(ne(ptr, strstr(st.out, " ?/"), NULL), "%s", st.out);
+    cr_assert(eq(ptr, strstr(st.out, " 0/"), NULL), "%s", st.out);
     agentrun_clear(&st);
     stop_agent();
 }
