@@ -193,8 +193,11 @@ log_plan(const struct reconcile_plan *p, const struct reconcile_report *rep)
         log_warn("reconcile: mdev %s %s", p->misplaced[i].uuid,
                  p->misplaced[i].why);
     for (size_t i = 0; i < p->n_unaccounted; i++)
-        log_warn("reconcile: mdev %s of guest %s: %s", p->unaccounted[i].uuid,
-                 p->unaccounted[i].consumer, p->unaccounted[i].why);
+        log_warn("reconcile: mdev %s of guest %s on %s: %s",
+                 p->unaccounted[i].uuid, p->unaccounted[i].consumer,
+                 p->unaccounted[i].parent ? p->unaccounted[i].parent
+                                          : "no GPU of this host",
+                 p->unaccounted[i].why);
     for (size_t i = 0; i < p->n_errors; i++)
         log_error("reconcile: mdev %s for consumer %s: %s", p->errors[i].uuid,
                   p->errors[i].consumer, p->errors[i].why);

@@ -129,10 +129,12 @@ print_reconcile(const struct metrics_file *f)
     double unaccounted = value_of(f, "unaccounted_guests", 0);
 
     if (orphans > 0)
-        printf("orphan mdevs: %.0f (see the log)\n", orphans);
+        printf("orphan mdevs: %.0f (vgpu-agent reconcile --dry-run lists "
+               "them)\n",
+               orphans);
     if (unaccounted > 0)
-        printf("guests with mdevs no allocation accounts for: %.0f (see "
-               "the log)\n",
+        printf("guests with mdevs no allocation accounts for: %.0f (logged "
+               "as warnings; vgpu-agent reconcile --dry-run lists them)\n",
                unaccounted);
 }
 

@@ -207,8 +207,8 @@ render_gpu_family(const struct metrics *m, FILE *out, enum gpu_field f)
     static const char *const helps[] = {
         "Units of the GPU provider's inventory (mdevs it can hold).",
         "Units of the GPU provider's inventory reserved.",
-        "Units allocated to consumers in Placement, as the last reconcile "
-        "read them; absent while unknown (reconcile disabled).",
+        ("Units allocated to consumers in Placement, as the last reconcile "
+         "read them; absent while unknown (reconcile disabled)."),
     };
 
     family(out, names[f], "gauge", helps[f]);
