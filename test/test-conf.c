@@ -203,7 +203,7 @@ Test(conf, metrics_file_defaults_to_none_and_must_be_absolute)
     cr_assert(
         ne(ptr, strstr(errors.v[0], "agent.yaml:2:15: metrics_file: "), NULL),
         "%s", errors.v[0]);
-    cr_assert(ne(ptr, strstr(errors.v[0], "must be an absolute path"), NULL),
+    cr_assert(ne(ptr, strstr(errors.v[0], "is not an absolute path"), NULL),
               "%s", errors.v[0]);
 }
 
