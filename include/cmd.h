@@ -33,7 +33,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_mdevs,
-    cmd_check_config;
+    cmd_check_config, cmd_status;
 
 /* What every command starts from: the configuration, what sysfs holds and
  * the provider tree built from them. */

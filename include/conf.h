@@ -128,6 +128,9 @@ struct conf {
     struct conf_placement placement;
     unsigned interval_s; /* run: between passes; default 60, [1, 86400] */
     char *lock_file;     /* run and reconcile hold it; CONF_DEFAULT_LOCK_FILE */
+    /* run writes Prometheus metrics there after every pass, status reads
+     * them; absolute; NULL (the default): no metrics. */
+    char *metrics_file;
     unsigned full_refresh_s;
     char *libvirt_uri; /* guests are read through it (read-only) */
     struct conf_reconcile reconcile; /* run: full re-read period; default 300,

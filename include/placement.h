@@ -181,6 +181,19 @@ void placement_run(struct placement *p, struct placement_call *calls, size_t n,
 unsigned long placement_requests(const struct placement *p);
 unsigned long placement_writes(const struct placement *p); /* PUT/POST/DELETE */
 
+/* Requests this process sent, every connection included, by method and
+ * status (0: no response came back): for the metrics of `run`.  The one
+ * piece of process-wide state here, so that the counts outlive the
+ * connections (run drops one after a failed pass); single-threaded use. */
+struct placement_count {
+    char method[8]; /* "GET", "PUT", ... */
+    long status;
+    unsigned long n;
+};
+/* The counts so far, sorted by method then status; *ret_n is their
+ * number.  Valid until the next request. */
+const struct placement_count *placement_counts(size_t *ret_n);
+
 /* One-shot forms: prep, run alone, done. */
 int placement_list_providers(struct placement *p, const char *key,
                              const char *value, struct placement_rp **ret,

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ struct run_claims {
     size_t n;
     struct strv read_at; /* "<uuid> <generation>" when last read */
     bool loaded;
+    struct run_reconcile_stats stats;
 };
 
 struct run_claims *
@@ -133,6 +135,52 @@ refresh(struct run_claims *rc, struct placement *pl,
     return refresh_moved(rc, pl, host, cache, false, eb);
 }
 
+void
+run_claims_stats(const struct run_claims *rc, struct run_reconcile_stats *ret)
+{
+    *ret = rc->stats;
+}
+
+int
+run_claims_used(const struct run_claims *rc, const char *uuid, long *ret)
+{
+    long n = 0;
+
+    if (!rc->loaded)
+        return -ENODATA;
+    for (size_t i = 0; i < rc->n; i++)
+        if (strcmp(rc->v[i].uuid, uuid) == 0)
+            n += rc->v[i].n;
+    *ret = n;
+    return 0;
+}
+
+/* Count what a step did and found. */
+static void
+count_step(struct run_reconcile_stats *st, const struct reconcile_plan *p,
+           const struct reconcile_report *rep)
+{
+    st->done = true;
+    for (size_t i = 0; i < rep->n; i++) {
+        if (strcmp(rep->v[i].result, "ok") != 0)
+            continue;
+        if (strcmp(rep->v[i].action, "create") == 0)
+            st->created++;
+        else if (strcmp(rep->v[i].action, "remove") == 0)
+            st->removed++;
+    }
+    st->orphans = p->n_orphans;
+    st->unaccounted_guests = 0;
+    for (size_t i = 0; i < p->n_unaccounted; i++) {
+        size_t j = 0;
+
+        while (j < i && strcmp(p->unaccounted[j].consumer,
+                               p->unaccounted[i].consumer) != 0)
+            j++;
+        st->unaccounted_guests += j == i; /* a guest's first mdev */
+    }
+}
+
 static void
 log_plan(const struct reconcile_plan *p, const struct reconcile_report *rep)
 {
@@ -145,8 +193,11 @@ log_plan(const struct reconcile_plan *p, const struct reconcile_report *rep)
         log_warn("reconcile: mdev %s %s", p->misplaced[i].uuid,
                  p->misplaced[i].why);
     for (size_t i = 0; i < p->n_unaccounted; i++)
-        log_warn("reconcile: mdev %s of guest %s: %s", p->unaccounted[i].uuid,
-                 p->unaccounted[i].consumer, p->unaccounted[i].why);
+        log_warn("reconcile: mdev %s of guest %s on %s: %s",
+                 p->unaccounted[i].uuid, p->unaccounted[i].consumer,
+                 p->unaccounted[i].parent ? p->unaccounted[i].parent
+                                          : "no GPU of this host",
+                 p->unaccounted[i].why);
     for (size_t i = 0; i < p->n_errors; i++)
         log_error("reconcile: mdev %s for consumer %s: %s", p->errors[i].uuid,
                   p->errors[i].consumer, p->errors[i].why);
@@ -174,6 +225,7 @@ run_reconcile(struct run_claims *rc, const struct ctx *ctx,
     ok = cmd_reconcile_act(ctx, host, false, false, p, &rep) == CMD_EXIT_OK &&
          g != NULL;
     log_plan(p, &rep);
+    count_step(&rc->stats, p, &rep);
     reconcile_report_clear(&rep);
     reconcile_plan_free(p);
     guests_free(g);

@@ -23,6 +23,7 @@
 #include "http.h"
 #include "keystone.h"
 #include "log.h"
+#include "metrics.h"
 #include "placement.h"
 #include "sync.h"
 
@@ -34,6 +35,7 @@ struct service {
     struct placement *pl;
     struct sync_cache *cache;
     struct run_claims *claims; /* for the reconcile step */
+    struct metrics *metrics;   /* over the service's life */
     double last_full;          /* when the cache was last dropped */
     bool refresh_now;          /* drop it at the next pass anyway */
     unsigned failures;         /* passes failed in a row, for the backoff */
@@ -146,9 +148,13 @@ static int
 serve(struct service *s, const sigset_t *set)
 {
     for (;;) {
+        double start = now_s();
+        bool ok = pass(s);
         int sig;
 
-        s->failures = pass(s) ? 0 : s->failures + 1;
+        s->failures = ok ? 0 : s->failures + 1;
+        run_metrics_pass(s->metrics, &s->host, s->cache, s->claims, ok,
+                         now_s() - start);
         sig = wait_signal(set, next_wait(s));
         if (sig == SIGTERM || sig == SIGINT) {
             log_info("signal %d: stopping", sig);
@@ -165,6 +171,7 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
     struct service s = { .ctx = ctx,
                          .cache = sync_cache_new(),
                          .claims = run_claims_new(),
+                         .metrics = metrics_new(),
                          .refresh_now = true };
     sigset_t set;
     int r, lock = -1;
@@ -173,6 +180,7 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
         log_error("run: unexpected argument '%s'", argv[1]);
         sync_cache_free(s.cache);
         run_claims_free(s.claims);
+        metrics_free(s.metrics);
         return CMD_EXIT_USAGE;
     }
     sigemptyset(&set);
@@ -198,6 +206,7 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
     cmd_host_clear(&s.host);
     sync_cache_free(s.cache);
     run_claims_free(s.claims);
+    metrics_free(s.metrics);
     return r;
 }
 

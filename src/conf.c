@@ -249,6 +249,8 @@ static const struct confwalk_key conf_keys[] = {
       .sub = placement_keys },
     { "lock_file", CONFWALK_STRING, FIELD(conf, lock_file),
       .check = confwalk_check_absolute },
+    { "metrics_file", CONFWALK_STRING, FIELD(conf, metrics_file),
+      .check = confwalk_check_absolute },
     { "interval_s", CONFWALK_UINT, FIELD(conf, interval_s), .min = 1,
       .max = 86400 },
     { "full_refresh_s", CONFWALK_UINT, FIELD(conf, full_refresh_s), .min = 0,
@@ -538,6 +540,7 @@ conf_free(struct conf *c)
     free(c->placement.cacert);
     free(c->libvirt_uri);
     free(c->lock_file);
+    free(c->metrics_file);
     free(c->reconcile.persist);
     free(c->reconcile.mdevctl_dir);
     free(c);

@@ -152,6 +152,43 @@ placement_call_clear(struct placement_call *c)
     *c = (struct placement_call){ .req.resp.retry_after_s = -1 };
 }
 
+/* See placement_counts(). */
+static struct placement_count *counts;
+static size_t n_counts;
+
+const struct placement_count *
+placement_counts(size_t *ret_n)
+{
+    *ret_n = n_counts;
+    return counts;
+}
+
+/* Count one finished request, keeping counts sorted. */
+static void
+count_request(const struct http_req *r)
+{
+    long status = r->rc < 0 ? 0 : r->resp.status;
+    size_t i = 0;
+    int cmp = 1;
+
+    for (; i < n_counts; i++) {
+        cmp = strcmp(counts[i].method, r->method);
+        if (cmp == 0)
+            cmp = (counts[i].status > status) - (counts[i].status < status);
+        if (cmp >= 0)
+            break;
+    }
+    if (i < n_counts && cmp == 0) {
+        counts[i].n++;
+        return;
+    }
+    counts = xrealloc(counts, (n_counts + 1) * sizeof(*counts));
+    memmove(&counts[i + 1], &counts[i], (n_counts - i) * sizeof(*counts));
+    counts[i] = (struct placement_count){ .status = status, .n = 1 };
+    snprintf(counts[i].method, sizeof(counts[i].method), "%s", r->method);
+    n_counts++;
+}
+
 static bool
 is_write(const char *method)
 {
@@ -182,8 +219,11 @@ placement_run(struct placement *p, struct placement_call *calls, size_t n,
             p->writes++;
     }
     (void)http_request_many(p->http, reqs, n, max_parallel, NULL);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i].method)
+            count_request(&reqs[i]);
         calls[i].req = reqs[i];
+    }
 }
 
 /* detail made one bounded line: webob's generic first sentence dropped

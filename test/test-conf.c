@@ -185,6 +185,28 @@ Test(conf, a_bad_reconcile_setting_is_reported_with_its_position)
               errors.v[1]);
 }
 
+Test(conf, metrics_file_defaults_to_none_and_must_be_absolute)
+{
+    load_ok("node_name: x\n");
+    cr_assert(eq(ptr, conf->metrics_file, NULL));
+    conf_free(conf);
+    conf = NULL;
+    load_ok(
+        "metrics_file: /var/lib/prometheus/node-exporter/vgpu-agent.prom\n");
+    cr_assert(eq(str, conf->metrics_file,
+                 "/var/lib/prometheus/node-exporter/vgpu-agent.prom"));
+    conf_free(conf);
+    conf = NULL;
+    cr_assert(
+        lt(int, load("node_name: x\nmetrics_file: vgpu-agent.prom\n"), 0));
+    cr_assert(eq(sz, errors.n, 1));
+    cr_assert(
+        ne(ptr, strstr(errors.v[0], "agent.yaml:2:15: metrics_file: "), NULL),
+        "%s", errors.v[0]);
+    cr_assert(ne(ptr, strstr(errors.v[0], "is not an absolute path"), NULL),
+              "%s", errors.v[0]);
+}
+
 Test(conf, the_placement_keys_are_read)
 {
     load_ok("placement:\n"

@@ -1,0 +1,336 @@
+/*
+ * metrics.c - the service's counters and gauges, rendered in Prometheus's
+ * text exposition format (version 0.0.4) and written atomically.
+ *
+ * Every family gets its # HELP and # TYPE lines, even with no sample yet,
+ * so a scrape shows what exists.  Label values are escaped as the format
+ * says (backslash, double quote, newline); HELP text escapes backslash and
+ * newline.  Names follow the Prometheus conventions: a vgpu_agent_ prefix,
+ * _total on counters only, base units (seconds) in the name.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "errbuf.h"
+#include "metrics.h"
+#include "xalloc.h"
+
+static double
+wall_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct metrics *
+metrics_new(void)
+{
+    struct metrics *m = xcalloc(1, sizeof(*m));
+
+    m->start_time = wall_now();
+    return m;
+}
+
+static void
+gpus_clear(struct metrics *m)
+{
+    for (size_t i = 0; i < m->n_gpus; i++) {
+        free(m->gpus[i].provider);
+        free(m->gpus[i].uuid);
+        free(m->gpus[i].address);
+        free(m->gpus[i].mdev_type);
+        free(m->gpus[i].rc);
+    }
+    free(m->gpus);
+    m->gpus = NULL;
+    m->n_gpus = 0;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+    if (!m)
+        return;
+    gpus_clear(m);
+    free(m);
+}
+
+void
+metrics_record_pass(struct metrics *m, bool ok, double end, double duration)
+{
+    m->passes++;
+    m->last_pass_time = end;
+    m->last_duration = duration;
+    if (ok) {
+        m->last_success_time = end;
+        m->failing_since = 0;
+    } else {
+        m->failures++;
+        if (m->last_ok || m->passes == 1)
+            m->failing_since = end;
+    }
+    m->last_ok = ok;
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+    return xstrdup(s ? s : "");
+}
+
+void
+metrics_set_gpus(struct metrics *m, const struct metrics_gpu *gpus, size_t n)
+{
+    gpus_clear(m);
+    m->gpus = xcalloc(n ? n : 1, sizeof(*m->gpus));
+    for (size_t i = 0; i < n; i++) {
+        m->gpus[i] = gpus[i];
+        m->gpus[i].provider = dup_or_empty(gpus[i].provider);
+        m->gpus[i].uuid = dup_or_empty(gpus[i].uuid);
+        m->gpus[i].address = dup_or_empty(gpus[i].address);
+        m->gpus[i].mdev_type = dup_or_empty(gpus[i].mdev_type);
+        m->gpus[i].rc = dup_or_empty(gpus[i].rc);
+    }
+    m->n_gpus = n;
+}
+
+/* --- rendering --------------------------------------------------------- */
+
+static void
+put_escaped(FILE *out, const char *s, bool quote)
+{
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\\\", out);
+        else if (*s == '\n')
+            fputs("\\n", out);
+        else if (*s == '"' && quote)
+            fputs("\\\"", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void
+family(FILE *out, const char *name, const char *type, const char *help)
+{
+    fprintf(out, "# HELP " METRICS_PREFIX "%s ", name);
+    put_escaped(out, help, false);
+    fprintf(out, "\n# TYPE " METRICS_PREFIX "%s %s\n", name, type);
+}
+
+static void
+label(FILE *out, bool first, const char *name, const char *value)
+{
+    fprintf(out, "%s%s=\"", first ? "" : ",", name);
+    put_escaped(out, value, true);
+    fputc('"', out);
+}
+
+/* A scalar family: HELP, TYPE and one sample; %.17g keeps every digit of a
+ * double and prints integers as integers. */
+static void
+scalar(FILE *out, const char *name, const char *type, const char *help,
+       double value)
+{
+    family(out, name, type, help);
+    fprintf(out, METRICS_PREFIX "%s %.17g\n", name, value);
+}
+
+static void
+render_passes(const struct metrics *m, FILE *out)
+{
+    scalar(out, "start_time_seconds", "gauge",
+           "When the service started, in unix seconds.", m->start_time);
+    scalar(out, "passes_total", "counter",
+           "Passes (scan, sync with Placement, reconcile) run.",
+           (double)m->passes);
+    scalar(out, "pass_failures_total", "counter",
+           "Passes that did not leave Placement holding the host's tree.",
+           (double)m->failures);
+    if (m->passes == 0)
+        return;
+    scalar(out, "last_pass_success", "gauge",
+           "1 if the last pass succeeded, else 0.", m->last_ok ? 1 : 0);
+    scalar(out, "last_pass_timestamp_seconds", "gauge",
+           "When the last pass ended, in unix seconds.", m->last_pass_time);
+    scalar(out, "last_pass_duration_seconds", "gauge",
+           "How long the last pass took.", m->last_duration);
+    scalar(out, "last_success_timestamp_seconds", "gauge",
+           "When the last successful pass ended, in unix seconds; 0: never.",
+           m->last_success_time);
+    scalar(out, "failing_since_timestamp_seconds", "gauge",
+           "When the first of the failed passes in a row ended, in unix "
+           "seconds; 0 while the last pass succeeded.",
+           m->failing_since);
+}
+
+static void
+render_requests(const struct metrics *m, FILE *out)
+{
+    family(out, "placement_requests_total", "counter",
+           "Requests sent to Placement, by method and HTTP status "
+           "(status \"error\": no response came back).");
+    for (size_t i = 0; i < m->n_requests; i++) {
+        const struct placement_count *c = &m->requests[i];
+        char status[24];
+
+        if (c->status == 0)
+            snprintf(status, sizeof(status), "error");
+        else
+            snprintf(status, sizeof(status), "%ld", c->status);
+        fputs(METRICS_PREFIX "placement_requests_total{", out);
+        label(out, true, "method", c->method);
+        label(out, false, "status", status);
+        fprintf(out, "} %lu\n", c->n);
+    }
+}
+
+enum gpu_field { GPU_TOTAL, GPU_RESERVED, GPU_USED };
+
+static void
+render_gpu_family(const struct metrics *m, FILE *out, enum gpu_field f)
+{
+    static const char *const names[] = { "gpu_capacity", "gpu_reserved",
+                                         "gpu_used" };
+    static const char *const helps[] = {
+        "Units of the GPU provider's inventory (mdevs it can hold).",
+        "Units of the GPU provider's inventory reserved.",
+        ("Units allocated to consumers in Placement, as the last reconcile "
+         "read them; absent while unknown (reconcile disabled)."),
+    };
+
+    family(out, names[f], "gauge", helps[f]);
+    for (size_t i = 0; i < m->n_gpus; i++) {
+        const struct metrics_gpu *g = &m->gpus[i];
+        long v = f == GPU_TOTAL      ? g->total
+                 : f == GPU_RESERVED ? g->reserved
+                                     : g->used;
+
+        if (v < 0)
+            continue;
+        fprintf(out, METRICS_PREFIX "%s{", names[f]);
+        label(out, true, "provider", g->provider);
+        label(out, false, "uuid", g->uuid);
+        label(out, false, "address", g->address);
+        label(out, false, "mdev_type", g->mdev_type);
+        label(out, false, "resource_class", g->rc);
+        fprintf(out, "} %ld\n", v);
+    }
+}
+
+static void
+render_reconcile(const struct metrics *m, FILE *out)
+{
+    scalar(out, "mdevs_created_total", "counter",
+           "mdevs the reconcile step created.", (double)m->mdevs_created);
+    scalar(out, "mdevs_removed_total", "counter",
+           "mdevs the reconcile step removed (orphans).",
+           (double)m->mdevs_removed);
+    if (!m->reconciled)
+        return;
+    scalar(out, "orphan_mdevs", "gauge",
+           "mdevs the agent manages that no claim and no guest holds, as "
+           "the last reconcile found them.",
+           (double)m->orphans);
+    scalar(out, "unaccounted_guests", "gauge",
+           "Guests using an mdev that no allocation in Placement accounts "
+           "for, as the last reconcile found them.",
+           (double)m->unaccounted_guests);
+}
+
+int
+metrics_render(const struct metrics *m, FILE *out)
+{
+    render_passes(m, out);
+    render_requests(m, out);
+    render_gpu_family(m, out, GPU_TOTAL);
+    render_gpu_family(m, out, GPU_RESERVED);
+    render_gpu_family(m, out, GPU_USED);
+    render_reconcile(m, out);
+    return ferror(out) ? -EIO : 0;
+}
+
+/* --- writing ----------------------------------------------------------- */
+
+/* "<dir>/.<base>.XXXXXX": the textfile collector reads *.prom only. */
+static char *
+temp_template(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+
+    return xasprintf("%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Fill the temporary file fd with text and make it durable and 0644. */
+static int
+fill_temp(int fd, const char *text, size_t len)
+{
+    int r = write_all(fd, text, len);
+
+    if (r == 0 && fchmod(fd, 0644) < 0)
+        r = -errno;
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    return r;
+}
+
+int
+metrics_write(const struct metrics *m, const char *path, struct errbuf *eb)
+{
+    _cleanup_free_ char *text = NULL, *tmp = temp_template(path);
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    int fd, r;
+
+    if (!mem)
+        return errbuf_set(eb, -ENOMEM, "%s: out of memory", path);
+    r = metrics_render(m, mem);
+    if (fclose(mem) != 0 && r == 0)
+        r = -EIO;
+    if (r < 0)
+        return errbuf_set(eb, r, "%s: cannot render the metrics", path);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return errbuf_set(eb, -errno, "%s: cannot create %s: %s", path, tmp,
+                          strerror(errno));
+    r = fill_temp(fd, text, len);
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0) {
+        (void)unlink(tmp);
+        return errbuf_set(eb, r, "%s: cannot write it (through %s): %s", path,
+                          tmp, strerror(-r));
+    }
+    return 0;
+}
