@@ -11,6 +11,8 @@
  * driver for the guests, and the built agent (test/agentrun.h), and reads
  * back what Placement holds with the harness's own client.
  */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
@@ -58,7 +60,7 @@ static char *root; /* the sysfs root the agent reads */
 static pthread_t storm_thread;
 static bool storm_running;
 static atomic_bool storm_stop;
-static atomic_ulong storm_bumps __attribute__((unused));
+static atomic_ulong storm_bumps;
 
 static void
 setup(void)
@@ -133,13 +135,14 @@ node_uri(const char *name)
     return xasprintf("test://%s", abs);
 }
 
-/* agent.yaml: test/data/dump/m60.conf.yaml + extra (top-level lines), the
+/* agent.yaml: test/data/dump/m60.conf.yaml (or body, when not NULL) + extra
+ * (top-level lines), the
  * libvirt URI, a lock and mdevctl directory in tmp, reconcile_extra lines
  * of the reconcile section, a placement section for endpoint.  Written to
  * a new file renamed over the old. */
 static void
-write_conf(const char *extra, const char *uri, const char *reconcile_extra,
-           const char *endpoint)
+write_conf_body(const char *body, const char *extra, const char *uri,
+                const char *reconcile_extra, const char *endpoint)
 {
     _cleanup_free_ char *path = xasprintf("%s/agent.yaml", tmp);
     _cleanup_free_ char *part = xasprintf("%s/agent.yaml.new", tmp);
@@ -150,8 +153,9 @@ write_conf(const char *extra, const char *uri, const char *reconcile_extra,
     char line[1024];
 
     cr_assert(in != NULL && out != NULL, "%s", src);
-    while (fgets(line, sizeof(line), in))
+    while (!body && fgets(line, sizeof(line), in))
         fputs(line, out);
+    fputs(body ? body : "", out);
     fprintf(out,
             "%slibvirt_uri: %s\nlock_file: %s/lock\n"
             "reconcile:\n  mdevctl_dir: %s/mdevctl.d\n%s"
@@ -160,6 +164,13 @@ write_conf(const char *extra, const char *uri, const char *reconcile_extra,
             reconcile_extra ? reconcile_extra : "", endpoint);
     cr_assert(eq(int, fclose(out), 0));
     cr_assert(eq(int, rename(part, path), 0));
+}
+
+static void
+write_conf(const char *extra, const char *uri, const char *reconcile_extra,
+           const char *endpoint)
+{
+    write_conf_body(NULL, extra, uri, reconcile_extra, endpoint);
 }
 
 static void
@@ -516,5 +527,215 @@ Test(run_faults, a_lasting_reconcile_warning_is_logged_once_then_cleared_once)
     cr_assert(eq(u32, agentproc_count(agent, "cleared: "), 1), "%s",
               agentproc_err(agent));
     cr_assert(kernel_has(M_A), "a guest's mdev stays");
+    stop_agent();
+}
+
+/* --- Placement killed mid-pass ------------------------------------------ */
+
+/* Occurrences of needle in Placement's log. */
+static unsigned
+server_log_count(const char *needle)
+{
+    _cleanup_free_ char *log = placement_server_log(srv);
+    unsigned n = 0;
+
+    for (const char *p = strstr(log, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Placement's request log names each write: "POST /resource_providers"
+ * is a provider created.  The proxy delays every request by 0.3 s, so the
+ * first pass (about 12 requests) is still going when the second provider
+ * (the first GPU) has been created but not yet given inventory or traits:
+ * Placement dies then, with a provider half-written. */
+Test(run_faults, placement_killed_mid_pass_and_restarted_is_converged_on)
+{
+    _cleanup_free_ char *uri = node_uri("no-guests.xml");
+    long deadline;
+    unsigned incomplete;
+
+    root = fixture_host("m60");
+    proxy = fault_proxy_start(placement_server_url(srv));
+    fault_proxy_set(proxy, "delay", NULL);
+    write_conf("interval_s: 1\n", uri, NULL, fault_proxy_url(proxy));
+    start_agent(NULL);
+    deadline = now_ms() + WAIT_MS;
+    while (server_log_count("POST /resource_providers") < 2) {
+        _cleanup_free_ char *log = placement_server_log(srv);
+
+        cr_assert(lt(long, now_ms(), deadline),
+                  "no second provider created; Placement's log:\n%s\n"
+                  "agent:\n%s",
+                  log, agentproc_err(agent));
+        sleep_ms(5);
+    }
+    placement_server_kill(srv);
+    cr_assert(eq(u32, passes(), 0), "killed mid-pass, not after one:\n%s",
+              agentproc_err(agent));
+    fault_proxy_set(proxy, "pass", NULL);
+    sleep_ms(5000);
+    incomplete = agentproc_count(agent, "error: ");
+    cr_assert(gt(u32, incomplete, 0), "the agent saw Placement go:\n%s",
+              agentproc_err(agent));
+    cr_assert(eq(int, agentproc_wait(agent, 0), -1), "the service stopped:\n%s",
+              agentproc_err(agent));
+    placement_server_restart(srv);
+    wait_for(PASS_DONE, 1);
+    wait_for(PASS_DONE, 2);
+    assert_placement_holds_dump();
+    stop_agent();
+}
+
+/* --- a 409 storm ---------------------------------------------------------- */
+
+#define STORM_MS 10000
+#define AGGREGATE "5c0ffee0-0000-4000-8000-000000000001"
+#define RETRYING "; re-reading and retrying"
+
+/* Another writer: re-PUT each GPU provider's aggregates with its current
+ * generation, which moves the generation every time, until told to stop. */
+static void *
+storm(void *arg)
+{
+    static const char *const rps[] = { RP_3D, RP_3E };
+
+    (void)arg;
+    while (!atomic_load(&storm_stop)) {
+        for (size_t i = 0; i < 2; i++) {
+            _cleanup_free_ char *path =
+                xasprintf("/resource_providers/%s", rps[i]);
+            _cleanup_free_ char *agg = xasprintf("%s/aggregates", path);
+            _cleanup_free_ char *body = NULL, *resp = NULL;
+            long status = 0;
+            char *got = placement_server_get(srv, path, &status);
+            cJSON *j = cJSON_Parse(got);
+            const cJSON *gen = cJSON_GetObjectItem(j, "generation");
+
+            free(got);
+            if (status == 200 && cJSON_IsNumber(gen)) {
+                body = xasprintf("{\"aggregates\": [\"%s\"], "
+                                 "\"resource_provider_generation\": %d}",
+                                 AGGREGATE, gen->valueint);
+                resp = placement_server_call(srv, "PUT", agg, body, &status);
+                if (status == 200)
+                    atomic_fetch_add(&storm_bumps, 1);
+            }
+            cJSON_Delete(j);
+        }
+    }
+    return NULL;
+}
+
+static unsigned long
+received(void)
+{
+    struct fault_proxy_stats st;
+
+    fault_proxy_stats(proxy, &st);
+    return st.received;
+}
+
+/* The most 409 notes one pass logged (the notes of a pass come before its
+ * "pass ..." line). */
+static unsigned
+most_retries_in_a_pass(const char *log)
+{
+    unsigned most = 0, n = 0;
+
+    for (const char *line = log; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+
+        if (memmem(line, len, RETRYING, strlen(RETRYING)))
+            n++;
+        if (memmem(line, len, PASS_DONE, strlen(PASS_DONE)) ||
+            memmem(line, len, PASS_INCOMPLETE, strlen(PASS_INCOMPLETE))) {
+            most = n > most ? n : most;
+            n = 0;
+        }
+        line += len + (end != NULL);
+    }
+    return most;
+}
+
+/* The m60 settings with nvidia-11 capped lower and one more trait on the
+ * nvidia-18 GPU: both GPU providers have inventory and traits to write. */
+static const char storm_conf[] = "node_name: compute-m60\n"
+                                 "enabled_mdev_types: [nvidia-18, nvidia-11]\n"
+                                 "mdev_types:\n"
+                                 "  nvidia-18:\n"
+                                 "    device_addresses: [\"0000:3e:00.0\"]\n"
+                                 "    traits: [CUSTOM_CAD, CUSTOM_STORM]\n"
+                                 "  nvidia-11:\n"
+                                 "    max_instances: 8\n"
+                                 "    traits: [CUSTOM_STORM]\n";
+
+/* While another writer moves both GPU providers' generations for 10 s, the
+ * agent, which has inventory and traits to write on both, retries each
+ * provider at most SYNC_MAX_CONFLICTS times a pass (sync.h), backs off
+ * between failed passes (at least 0.9 x interval_s here: 1 s capped at
+ * interval_s 1, minus jitter), so the requests it sends in the storm are
+ * bounded by passes x what one pass may send, and it converges after. */
+Test(run_faults, a_409_storm_is_retried_boundedly_and_converged_on_after)
+{
+    _cleanup_free_ char *uri = node_uri("no-guests.xml");
+    struct agentrun first = { 0 };
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
+    /* one pass: the tree listing, then per round and provider (3) at most
+     * a read of inventories and traits and a write of each; after the pass
+     * reconcile reads each moved provider's allocations once */
+    const unsigned long per_pass = 1 + SYNC_MAX_CONFLICTS * 3 * 4 + 3;
+    unsigned long sent, storm_requests;
+    unsigned passes0, storm_passes, most;
+    long t0, storm_ms;
+
+    root = fixture_host("m60");
+    proxy = fault_proxy_start(placement_server_url(srv));
+    write_conf("interval_s: 1\n", uri, NULL, fault_proxy_url(proxy));
+    agentrun(&first, (const char *const[]){ "-c", conf, "--sysfs-root", root,
+                                            "sync", NULL });
+    cr_assert(eq(int, first.status, 0), "%s", first.err);
+    agentrun_clear(&first);
+    write_conf_body(storm_conf, "interval_s: 1\n", uri, NULL,
+                    fault_proxy_url(proxy));
+
+    atomic_store(&storm_stop, false);
+    cr_assert(eq(int, pthread_create(&storm_thread, NULL, storm, NULL), 0));
+    storm_running = true;
+    while (atomic_load(&storm_bumps) < 10)
+        sleep_ms(10);
+    t0 = now_ms();
+    sent = received();
+    start_agent(NULL);
+    sleep_ms(STORM_MS);
+    storm_passes = passes();
+    storm_requests = received() - sent;
+    stop_storm();
+    storm_ms = now_ms() - t0;
+    passes0 = passes();
+
+    fprintf(stderr,
+            "run_faults: 409 storm: %lu bumps in %ld ms; the agent made %u "
+            "passes, %lu requests, %u 409s\n",
+            (unsigned long)atomic_load(&storm_bumps), storm_ms, storm_passes,
+            storm_requests, agentproc_count(agent, RETRYING));
+    cr_assert(gt(u32, agentproc_count(agent, RETRYING), 0),
+              "no 409 reached the agent: the storm tested nothing\n%s",
+              agentproc_err(agent));
+    most = most_retries_in_a_pass(agentproc_err(agent));
+    cr_assert(le(u32, most, SYNC_MAX_CONFLICTS * 2),
+              "%u retries in one pass; at most %d per GPU provider\n%s", most,
+              SYNC_MAX_CONFLICTS, agentproc_err(agent));
+    cr_assert(le(long, (long)storm_passes, 2 + storm_ms / 900),
+              "%u passes in %ld ms: no backoff\n%s", storm_passes, storm_ms,
+              agentproc_err(agent));
+    cr_assert(le(ulong, storm_requests, (storm_passes + 1) * per_pass),
+              "%lu requests in %u passes: more than %lu a pass", storm_requests,
+              storm_passes, per_pass);
+
+    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 1);
+    cr_assert(ge(u32, passes(), passes0 + 1));
+    assert_placement_holds_dump();
     stop_agent();
 }
