@@ -739,3 +739,243 @@ Test(run_faults, a_409_storm_is_retried_boundedly_and_converged_on_after)
     assert_placement_holds_dump();
     stop_agent();
 }
+
+/* --- sysfs changing under the scans -------------------------------------- */
+
+#define PATH_3E                                                                \
+    "devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/0000:3c:10.0/0000:3e:00.0"
+#define M_FLIP "f1f1f1f1-0000-4000-8000-000000000001"
+#define FLIP_MS 3000
+
+static pthread_t flip_thread;
+static atomic_ulong flips;
+
+/* Write text to path (under the live mount); ignores refusals. */
+static void
+poke(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    if (write(fd, text, strlen(text)) < 0) {
+        /* the GPU may be unplugged right now: the kernel refuses too */
+    }
+    close(fd);
+}
+
+/* Until told to stop: the mdev M_FLIP appears and vanishes on GPU 3e
+ * (through the fake kernel's create and remove), and GPU 3e itself is
+ * hot-unplugged and plugged back (its device directory leaves the backing
+ * tree, so class/mdev_bus/0000:3e:00.0 dangles).  Scans running meanwhile
+ * meet entries that vanish between readdir and read. */
+static void *
+flip(void *arg)
+{
+    const char *backing = arg;
+    _cleanup_free_ char *dev = xasprintf("%s/" PATH_3E, backing);
+    _cleanup_free_ char *gone = xasprintf("%s.unplugged", dev);
+    _cleanup_free_ char *create = xasprintf(
+        "%s/class/mdev_bus/" GPU_3E "/mdev_supported_types/nvidia-18/create",
+        root);
+    _cleanup_free_ char *remove =
+        xasprintf("%s/bus/mdev/devices/" M_FLIP "/remove", root);
+
+    while (!atomic_load(&storm_stop)) {
+        unsigned long i = atomic_fetch_add(&flips, 1);
+
+        if (i % 4 == 0)
+            poke(create, M_FLIP);
+        else if (i % 4 == 2)
+            poke(remove, "1");
+        else if (i % 8 == 1)
+            rename(dev, gone);
+        else if (i % 8 == 3 || i % 8 == 5 || i % 8 == 7)
+            rename(gone, dev);
+        sleep_ms(1);
+    }
+    rename(gone, dev); /* the GPU ends plugged in */
+    return NULL;
+}
+
+/* Every warning or error line names what it is about: a sysfs path of the
+ * flipping GPU or mdev. */
+static void
+assert_messages_name_the_path(const char *what, const char *log)
+{
+    for (const char *line = log; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        _cleanup_free_ char *l = xasprintf("%.*s", (int)len, line);
+
+        if (strstr(l, "warning: ") || strstr(l, "error: "))
+            cr_assert(strstr(l, GPU_3E) || strstr(l, M_FLIP),
+                      "%s: a message that names neither the GPU nor the "
+                      "mdev that changed: %s\nlog:\n%s",
+                      what, l, log);
+        line += len + (end != NULL);
+    }
+}
+
+Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
+{
+    _cleanup_free_ char *uri = node_uri("no-guests.xml");
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
+    _cleanup_free_ char *backing = NULL;
+    unsigned dumps = 0, dumps_warned = 0;
+    long t0;
+
+    start_live_m60();
+    backing = xasprintf("%.*s/backing", (int)(strrchr(root, '/') - root), root);
+    write_conf(NULL, uri, NULL, placement_server_url(srv));
+    start_agent((const char *const[]){ "--interval", "0.01", NULL });
+    wait_for(PASS_DONE, 1);
+
+    atomic_store(&storm_stop, false);
+    cr_assert(eq(int, pthread_create(&flip_thread, NULL, flip, backing), 0));
+    for (t0 = now_ms(); now_ms() - t0 < FLIP_MS; dumps++) {
+        struct agentrun d = { 0 };
+
+        agentrun(&d, (const char *const[]){ "-c", conf, "--sysfs-root", root,
+                                            "dump", "--format", "json", NULL });
+        cr_assert(d.status == 0 || d.status == 1, "dump: status %d: %s",
+                  d.status, d.err);
+        cr_assert(eq(ptr, strstr(d.err, "Sanitizer"), NULL), "%s", d.err);
+        cr_assert(eq(ptr, strstr(d.err, "runtime error"), NULL), "%s", d.err);
+        if (d.status == 0)
+            cr_assert(ne(ptr, cJSON_Parse(d.out), NULL), "%s", d.out);
+        assert_messages_name_the_path("dump", d.err);
+        dumps_warned += d.err[0] != '\0';
+        agentrun_clear(&d);
+    }
+    atomic_store(&storm_stop, true);
+    pthread_join(flip_thread, NULL);
+    fprintf(stderr,
+            "run_faults: sysfs flips: %lu changes, %u dumps (%u with "
+            "warnings), %u run passes\n",
+            (unsigned long)atomic_load(&flips), dumps, dumps_warned, passes());
+
+    cr_assert(eq(int, agentproc_wait(agent, 0), -1), "the service stopped:\n%s",
+              agentproc_err(agent));
+    assert_sane_log();
+    assert_messages_name_the_path("run", agentproc_err(agent));
+    wait_passes(3);
+    assert_placement_holds_dump();
+    stop_agent();
+}
+
+/* The provider of GPU 3e in dump d as "traits | inventories" JSON text, or
+ * NULL when there is none. */
+static char *
+gpu_3e_provider(const cJSON *d)
+{
+    const cJSON *p;
+
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(d, "providers")) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
+        _cleanup_free_ char *traits = NULL, *invs = NULL;
+
+        if (!name || strcmp(name, "compute-m60_pci_0000_3e_00_0") != 0)
+            continue;
+        traits = cJSON_PrintUnformatted(cJSON_GetObjectItem(p, "traits"));
+        invs = cJSON_PrintUnformatted(cJSON_GetObjectItem(p, "inventories"));
+        return xasprintf("%s | %s", traits, invs);
+    }
+    return NULL;
+}
+
+/* dump --format json of the live host; its stderr in *ret_err. */
+static cJSON *
+dump_live(char **ret_err)
+{
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
+    struct agentrun d = { 0 };
+    cJSON *j;
+
+    agentrun(&d, (const char *const[]){ "-c", conf, "--sysfs-root", root,
+                                        "dump", "--format", "json", NULL });
+    cr_assert(eq(int, d.status, 0), "dump: %s", d.err);
+    j = cJSON_Parse(d.out);
+    cr_assert(j != NULL, "dump: %s", d.out);
+    *ret_err = TAKE_PTR(d.err);
+    agentrun_clear(&d);
+    return j;
+}
+
+/* Start the live m60 host, its GPU 3e unplugged after k reads (0: never);
+ * GPU 3e's provider in its dump (NULL: none), dump's stderr in *ret_err,
+ * and whether the GPU was unplugged; stop it again. */
+static char *
+dump_unplugging(unsigned long k, char **ret_err, bool *ret_fired)
+{
+    _cleanup_free_ char *yaml = fixture_data_path("hosts/m60.yaml");
+    _cleanup_free_ char *dev = NULL;
+    struct errbuf eb = { 0 };
+    struct stat st;
+    char *got;
+    cJSON *d;
+
+    cr_assert(eq(int,
+                 k ? fakesys_live_start_unplug(yaml, PATH_3E, k, &live, &eb)
+                   : fakesys_live_start(yaml, &live, &eb),
+                 0),
+              "%s", eb.msg);
+    root = xstrdup(fakesys_live_root(live));
+    d = dump_live(ret_err);
+    got = gpu_3e_provider(d);
+    cJSON_Delete(d);
+    dev = xasprintf("%s/" PATH_3E, root);
+    *ret_fired = lstat(dev, &st) < 0;
+    fakesys_live_stop(live);
+    live = NULL;
+    free(root);
+    root = NULL;
+    return got;
+}
+
+/* Every 7th k: a fresh mount each (about 0.5 s); about 110 reads reach
+ * the m60's GPU 3e, its 11 types at 7 to 10 reads each. */
+#define UNPLUG_STRIDE 7
+
+/* GPU 3e is hot-unplugged after k reads of its files (the fake kernel's
+ * fault hook), for k = 1, 8, 15 ... until the scan no longer gets that far.
+ * Wherever the scan was, dump reports the GPU as it was whole, or not at
+ * all with a warning naming it; never a GPU with part of its types (which
+ * can give it another type: a wrong inventory and traits). */
+Test(run_faults, a_gpu_unplugged_mid_scan_is_reported_whole_or_not_at_all,
+     .timeout = 600)
+{
+    _cleanup_free_ char *whole = NULL, *err = NULL;
+    unsigned long k;
+    unsigned dropped = 0;
+    bool fired;
+
+    write_conf(NULL, "test:///default", NULL, placement_server_url(srv));
+    whole = dump_unplugging(0, &err, &fired);
+    cr_assert(ne(ptr, whole, NULL), "GPU 3e has a provider: %s", err);
+    for (k = 1;; k += UNPLUG_STRIDE) {
+        _cleanup_free_ char *got = NULL, *msgs = NULL;
+
+        cr_assert(lt(ulong, k, 1000), "the hook never stopped firing");
+        got = dump_unplugging(k, &msgs, &fired);
+        if (!fired)
+            break;
+        if (got) {
+            cr_assert(eq(str, got, whole),
+                      "unplugged after %lu reads: GPU 3e reported with part "
+                      "of its types\n%s",
+                      k, msgs);
+            continue;
+        }
+        dropped++;
+        cr_assert(ne(ptr, strstr(msgs, "class/mdev_bus/" GPU_3E), NULL),
+                  "unplugged after %lu reads: dropped without a warning "
+                  "naming it: %s",
+                  k, msgs);
+    }
+    fprintf(stderr,
+            "run_faults: GPU 3e unplugged after 1..%lu reads (every %d): "
+            "dropped %u times, else reported whole\n",
+            k - UNPLUG_STRIDE, UNPLUG_STRIDE, dropped);
+    cr_assert(gt(u32, dropped, 0), "never dropped: the hook tested nothing");
+}
