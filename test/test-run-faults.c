@@ -745,7 +745,8 @@ Test(run_faults, a_409_storm_is_retried_boundedly_and_converged_on_after)
 #define PATH_3E                                                                \
     "devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/0000:3c:10.0/0000:3e:00.0"
 #define M_FLIP "f1f1f1f1-0000-4000-8000-000000000001"
-#define FLIP_MS 3000
+#define FLIP_DUMPS 3 /* dumps and run passes while sysfs flips */
+#define FLIP_PASSES 3
 
 static pthread_t flip_thread;
 static atomic_ulong flips;
@@ -792,7 +793,7 @@ flip(void *arg)
             rename(dev, gone);
         else if (i % 8 == 3 || i % 8 == 5 || i % 8 == 7)
             rename(gone, dev);
-        sleep_ms(1);
+        sleep_ms(5); /* the fake kernel serves one request at a time */
     }
     rename(gone, dev); /* the GPU ends plugged in */
     return NULL;
@@ -822,7 +823,7 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
     _cleanup_free_ char *uri = node_uri("no-guests.xml");
     _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
     _cleanup_free_ char *backing = NULL;
-    unsigned dumps = 0, dumps_warned = 0;
+    unsigned dumps = 0, dumps_warned = 0, passes0;
     long t0;
 
     start_live_m60();
@@ -833,8 +834,14 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
 
     atomic_store(&storm_stop, false);
     cr_assert(eq(int, pthread_create(&flip_thread, NULL, flip, backing), 0));
-    for (t0 = now_ms(); now_ms() - t0 < FLIP_MS; dumps++) {
+    passes0 = passes();
+    for (t0 = now_ms(); dumps < FLIP_DUMPS || passes() < passes0 + FLIP_PASSES;
+         dumps++) {
         struct agentrun d = { 0 };
+
+        cr_assert(lt(long, now_ms() - t0, 4L * WAIT_MS),
+                  "%u dumps, %u passes so far:\n%s", dumps, passes() - passes0,
+                  agentproc_err(agent));
 
         agentrun(&d, (const char *const[]){ "-c", conf, "--sysfs-root", root,
                                             "dump", "--format", "json", NULL });
@@ -852,8 +859,9 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
     pthread_join(flip_thread, NULL);
     fprintf(stderr,
             "run_faults: sysfs flips: %lu changes, %u dumps (%u with "
-            "warnings), %u run passes\n",
-            (unsigned long)atomic_load(&flips), dumps, dumps_warned, passes());
+            "warnings), %u run passes in %ld ms\n",
+            (unsigned long)atomic_load(&flips), dumps, dumps_warned,
+            passes() - passes0, now_ms() - t0);
 
     cr_assert(eq(int, agentproc_wait(agent, 0), -1), "the service stopped:\n%s",
               agentproc_err(agent));
