@@ -987,3 +987,50 @@ Test(run_faults, a_gpu_unplugged_mid_scan_is_reported_whole_or_not_at_all,
             k - UNPLUG_STRIDE, UNPLUG_STRIDE, dropped);
     cr_assert(gt(u32, dropped, 0), "never dropped: the hook tested nothing");
 }
+
+/* --- run --interval / --passes ------------------------------------------- */
+
+Test(run_faults,
+     passes_ends_with_the_last_pass_status_and_bad_options_are_usage)
+{
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
+    static const char *const bad[][2] = {
+        { "--interval", "0" },   { "--interval", "soon" },
+        { "--interval", "nan" }, { "--interval", "86401" },
+        { "--passes", "0" },     { "--passes", "-1" },
+        { "--passes", "2x" },
+    };
+    struct agentrun r = { 0 };
+
+    root = fixture_host("m60");
+    proxy = fault_proxy_start(placement_server_url(srv));
+    write_conf(NULL, "test:///default", NULL, fault_proxy_url(proxy));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        agentrun(&r,
+                 (const char *const[]){ "-c", conf, "--sysfs-root", root, "run",
+                                        bad[i][0], bad[i][1], NULL });
+        cr_assert(eq(int, r.status, 2), "run %s %s: %s", bad[i][0], bad[i][1],
+                  r.err);
+        cr_assert(ne(ptr, strstr(r.err, bad[i][0]), NULL),
+                  "the message names the option: %s", r.err);
+        cr_assert(eq(ulong, received(), 0), "no pass ran");
+        agentrun_clear(&r);
+    }
+    /* Placement down: every pass fails, the last one too */
+    fault_proxy_set(proxy, "down", NULL);
+    agentrun(&r, (const char *const[]){ "-v", "-c", conf, "--sysfs-root", root,
+                                        "run", "--interval", "0.01", "--passes",
+                                        "3", NULL });
+    cr_assert(eq(int, r.status, 1), "%s", r.err);
+    cr_assert(ne(ptr, strstr(r.err, "3 passes: stopping"), NULL), "%s", r.err);
+    agentrun_clear(&r);
+    /* back up: the last pass succeeds */
+    fault_proxy_set(proxy, "pass", NULL);
+    agentrun(&r, (const char *const[]){ "-v", "-c", conf, "--sysfs-root", root,
+                                        "run", "--interval", "0.01", "--passes",
+                                        "2", NULL });
+    cr_assert(eq(int, r.status, 0), "%s", r.err);
+    cr_assert(eq(ptr, strstr(r.err, "Sanitizer"), NULL), "%s", r.err);
+    agentrun_clear(&r);
+    assert_placement_holds_dump();
+}
