@@ -849,8 +849,12 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
                   d.status, d.err);
         cr_assert(eq(ptr, strstr(d.err, "Sanitizer"), NULL), "%s", d.err);
         cr_assert(eq(ptr, strstr(d.err, "runtime error"), NULL), "%s", d.err);
-        if (d.status == 0)
-            cr_assert(ne(ptr, cJSON_Parse(d.out), NULL), "%s", d.out);
+        if (d.status == 0) {
+            cJSON *j = cJSON_Parse(d.out);
+
+            cr_assert(ne(ptr, j, NULL), "%s", d.out);
+            cJSON_Delete(j);
+        }
         assert_messages_name_the_path("dump", d.err);
         dumps_warned += d.err[0] != '\0';
         agentrun_clear(&d);
