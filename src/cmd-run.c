@@ -181,12 +181,12 @@ run_usage(FILE *out)
             "interval_s seconds,\nuntil SIGTERM or SIGINT; SIGHUP re-reads "
             "the configuration.\n"
             "\n"
-            "  -i, --interval SECONDS  seconds between passes, instead of "
+            "  --interval SECONDS  seconds between passes, instead of "
             "interval_s\n"
-            "                          (fractions allowed: 0.5)\n"
-            "  -n, --passes N          stop after N passes: status 0, or 1 "
-            "if the last\n"
-            "                          pass failed\n");
+            "                      (fractions allowed: 0.5)\n"
+            "  --passes N          stop after N passes: status 0, or 1 if the "
+            "last\n"
+            "                      pass failed\n");
 }
 
 /* --interval SECONDS: a finite number in [RUN_INTERVAL_MIN,
@@ -219,7 +219,8 @@ parse_args(int argc, char **argv, struct service *s)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "i:n:h", opts, NULL)) != -1) {
+    /* no short options: reconcile's -n is --dry-run */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'i') {
             if (parse_interval(optarg, &s->interval) != CMD_EXIT_OK)
                 return CMD_EXIT_USAGE;
