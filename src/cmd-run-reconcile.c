@@ -7,10 +7,16 @@
  * generation moved since their allocations were read are read again.  A
  * deleted allocation does not move a generation, so everything is re-read
  * at each full refresh: an orphan surfaces then at the latest.
+ *
+ * What stays wrong from pass to pass (libvirt unreachable, a misplaced or
+ * unaccounted mdev) is logged when it first appears and once when it
+ * clears, not at every pass: a service logging the same line every
+ * interval buries the one that matters.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +27,7 @@
 #include "log.h"
 #include "reconcile-act.h"
 #include "reconcile.h"
+#include "strv.h"
 #include "xalloc.h"
 
 struct run_claims {
@@ -29,6 +36,8 @@ struct run_claims {
     struct strv read_at; /* "<uuid> <generation>" when last read */
     bool loaded;
     struct run_reconcile_stats stats;
+    struct strv noted; /* the lasting problems logged at the last pass */
+    struct strv now;   /* ... and those seen in this one */
 };
 
 struct run_claims *
@@ -44,6 +53,8 @@ run_claims_free(struct run_claims *rc)
         return;
     free(rc->v);
     strv_clear(&rc->read_at);
+    strv_clear(&rc->noted);
+    strv_clear(&rc->now);
     free(rc);
 }
 
@@ -181,8 +192,57 @@ count_step(struct run_reconcile_stats *st, const struct reconcile_plan *p,
     }
 }
 
+/* A lasting problem seen in this pass: logged unless it was at the last. */
+static void __attribute__((format(printf, 3, 4)))
+note(struct run_claims *rc, enum log_level level, const char *fmt, ...)
+{
+    _cleanup_free_ char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    if (strv_contains(&rc->now, msg))
+        return;
+    if (!strv_contains(&rc->noted, msg))
+        log_msg(level, "%s", msg);
+    strv_push(&rc->now, msg);
+}
+
+/* End of a pass: say once which problems of the last pass are gone.  At
+ * warning level, so that whoever saw the problem sees it end. */
 static void
-log_plan(const struct reconcile_plan *p, const struct reconcile_report *rep)
+notes_done(struct run_claims *rc)
+{
+    for (size_t i = 0; i < rc->noted.n; i++)
+        if (!strv_contains(&rc->now, rc->noted.v[i]))
+            log_warn("cleared: %s", rc->noted.v[i]);
+    strv_clear(&rc->noted);
+    rc->noted = rc->now;
+    rc->now = (struct strv){ 0 };
+}
+
+/* Guests through libvirt; NULL (noted) when it cannot be reached: then
+ * nothing counts as an orphan. */
+static struct guests *
+load_guests(struct run_claims *rc, const struct conf *c)
+{
+    struct guests *g = NULL;
+    struct errbuf eb = { 0 };
+
+    if (guests_load(c->libvirt_uri, &g, &eb) < 0) {
+        note(rc, LOG_ERROR, "reconcile: %s; orphans are not looked for",
+             eb.msg);
+        return NULL;
+    }
+    for (size_t i = 0; i < g->warnings.n; i++)
+        note(rc, LOG_WARNING, "%s", g->warnings.v[i]);
+    return g;
+}
+
+static void
+log_plan(struct run_claims *rc, const struct reconcile_plan *p,
+         const struct reconcile_report *rep)
 {
     for (size_t i = 0; i < rep->n; i++)
         log_msg(
@@ -190,14 +250,14 @@ log_plan(const struct reconcile_plan *p, const struct reconcile_report *rep)
             "reconcile: %s %s on %s (%s): %s", rep->v[i].action, rep->v[i].uuid,
             rep->v[i].parent, rep->v[i].mdev_type, rep->v[i].result);
     for (size_t i = 0; i < p->n_misplaced; i++)
-        log_warn("reconcile: mdev %s %s", p->misplaced[i].uuid,
-                 p->misplaced[i].why);
+        note(rc, LOG_WARNING, "reconcile: mdev %s %s", p->misplaced[i].uuid,
+             p->misplaced[i].why);
     for (size_t i = 0; i < p->n_unaccounted; i++)
-        log_warn("reconcile: mdev %s of guest %s on %s: %s",
-                 p->unaccounted[i].uuid, p->unaccounted[i].consumer,
-                 p->unaccounted[i].parent ? p->unaccounted[i].parent
-                                          : "no GPU of this host",
-                 p->unaccounted[i].why);
+        note(rc, LOG_WARNING, "reconcile: mdev %s of guest %s on %s: %s",
+             p->unaccounted[i].uuid, p->unaccounted[i].consumer,
+             p->unaccounted[i].parent ? p->unaccounted[i].parent
+                                      : "no GPU of this host",
+             p->unaccounted[i].why);
     for (size_t i = 0; i < p->n_errors; i++)
         log_error("reconcile: mdev %s for consumer %s: %s", p->errors[i].uuid,
                   p->errors[i].consumer, p->errors[i].why);
@@ -220,11 +280,12 @@ run_reconcile(struct run_claims *rc, const struct ctx *ctx,
         return false;
     }
     repoint(rc, host->tree, cache);
-    g = cmd_load_guests(host->conf);
+    g = load_guests(rc, host->conf);
     p = reconcile_plan(host->tree, host->mdev, g, rc->v, rc->n);
     ok = cmd_reconcile_act(ctx, host, false, false, p, &rep) == CMD_EXIT_OK &&
          g != NULL;
-    log_plan(p, &rep);
+    log_plan(rc, p, &rep);
+    notes_done(rc);
     count_step(&rc->stats, p, &rep);
     reconcile_report_clear(&rep);
     reconcile_plan_free(p);

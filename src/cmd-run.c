@@ -7,12 +7,16 @@
  * Placement is down or answers garbage.  Signals are handled synchronously
  * (blocked, then sigtimedwait): SIGTERM/SIGINT end it with status 0,
  * SIGHUP re-reads the configuration (an invalid one is logged and the old
- * one kept).
+ * one kept).  --interval overrides interval_s (fractions allowed) and
+ * --passes stops it after N passes, for operators and tests alike.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +28,7 @@
 #include "keystone.h"
 #include "log.h"
 #include "metrics.h"
+#include "parse.h"
 #include "placement.h"
 #include "sync.h"
 
@@ -39,7 +44,12 @@ struct service {
     double last_full;          /* when the cache was last dropped */
     bool refresh_now;          /* drop it at the next pass anyway */
     unsigned failures;         /* passes failed in a row, for the backoff */
+    double interval;           /* --interval; 0: the config's interval_s */
+    unsigned long passes;      /* --passes; 0: run until a signal */
 };
+
+#define RUN_INTERVAL_MIN 0.001 /* --interval below this is a busy loop */
+#define RUN_INTERVAL_MAX 86400.0
 
 static double
 now_s(void)
@@ -102,7 +112,7 @@ pass(struct service *s)
 static double
 next_wait(const struct service *s)
 {
-    double interval = s->host.conf->interval_s;
+    double interval = s->interval > 0 ? s->interval : s->host.conf->interval_s;
     double jitter = interval * 0.1 * (2.0 * rand() / RAND_MAX - 1.0);
     double backoff;
 
@@ -147,7 +157,7 @@ wait_signal(const sigset_t *set, double seconds)
 static int
 serve(struct service *s, const sigset_t *set)
 {
-    for (;;) {
+    for (unsigned long done = 1;; done++) {
         double start = now_s();
         bool ok = pass(s);
         int sig;
@@ -155,6 +165,10 @@ serve(struct service *s, const sigset_t *set)
         s->failures = ok ? 0 : s->failures + 1;
         run_metrics_pass(s->metrics, &s->host, s->cache, s->claims, ok,
                          now_s() - start);
+        if (s->passes && done >= s->passes) {
+            log_info("%lu passes: stopping", done);
+            return s->failures ? CMD_EXIT_FAILED : CMD_EXIT_OK;
+        }
         sig = wait_signal(set, next_wait(s));
         if (sig == SIGTERM || sig == SIGINT) {
             log_info("signal %d: stopping", sig);
@@ -165,24 +179,95 @@ serve(struct service *s, const sigset_t *set)
     }
 }
 
+static void
+run_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] run "
+            "[--interval SECONDS] [--passes N]\n"
+            "\n"
+            "The periodic service: a sync pass (then reconcile) every "
+            "interval_s seconds,\nuntil SIGTERM or SIGINT; SIGHUP re-reads "
+            "the configuration.\n"
+            "\n"
+            "  --interval SECONDS  seconds between passes, instead of "
+            "interval_s\n"
+            "                      (fractions allowed: 0.5)\n"
+            "  --passes N          stop after N passes: status 0, or 1 if the "
+            "last\n"
+            "                      pass failed\n");
+}
+
+/* --interval SECONDS: a finite number in [RUN_INTERVAL_MIN,
+ * RUN_INTERVAL_MAX]. */
+static int
+parse_interval(const char *arg, double *ret)
+{
+    double v;
+
+    if (parse_double(arg, &v) < 0 || v < RUN_INTERVAL_MIN ||
+        v > RUN_INTERVAL_MAX) {
+        log_error("run: --interval: a number of seconds from %g to %g, not "
+                  "'%s'",
+                  RUN_INTERVAL_MIN, RUN_INTERVAL_MAX, arg);
+        return CMD_EXIT_USAGE;
+    }
+    *ret = v;
+    return CMD_EXIT_OK;
+}
+
+/* Returns CMD_EXIT_OK, CMD_EXIT_USAGE, or -1 after --help. */
+static int
+parse_args(int argc, char **argv, struct service *s)
+{
+    static const struct option opts[] = {
+        { "interval", required_argument, NULL, 'i' },
+        { "passes", required_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int c;
+
+    /* no short options: reconcile's -n is --dry-run */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'i') {
+            if (parse_interval(optarg, &s->interval) != CMD_EXIT_OK)
+                return CMD_EXIT_USAGE;
+        } else if (c == 'n') {
+            if (parse_uint(optarg, ULONG_MAX, &s->passes) < 0 ||
+                s->passes == 0) {
+                log_error("run: --passes: a whole number >= 1, not '%s'",
+                          optarg);
+                return CMD_EXIT_USAGE;
+            }
+        } else if (c == 'h') {
+            run_usage(stdout);
+            return -1;
+        } else {
+            run_usage(stderr);
+            return CMD_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        log_error("run: unexpected argument '%s'", argv[optind]);
+        return CMD_EXIT_USAGE;
+    }
+    return CMD_EXIT_OK;
+}
+
 static int
 cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct service s = { .ctx = ctx,
-                         .cache = sync_cache_new(),
-                         .claims = run_claims_new(),
-                         .metrics = metrics_new(),
-                         .refresh_now = true };
+    struct service s = { .ctx = ctx, .refresh_now = true };
     sigset_t set;
     int r, lock = -1;
 
-    if (argc > 1) {
-        log_error("run: unexpected argument '%s'", argv[1]);
-        sync_cache_free(s.cache);
-        run_claims_free(s.claims);
-        metrics_free(s.metrics);
-        return CMD_EXIT_USAGE;
-    }
+    r = parse_args(argc, argv, &s);
+    if (r != CMD_EXIT_OK)
+        return r < 0 ? CMD_EXIT_OK : r;
+    s.cache = sync_cache_new();
+    s.claims = run_claims_new();
+    s.metrics = metrics_new();
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
@@ -212,7 +297,7 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
 
 const struct cmd cmd_run = {
     .name = "run",
-    .args = "",
+    .args = "[--interval SECONDS] [--passes N]",
     .summary = "the periodic service: sync every interval_s, forever",
     .exec = cmd_run_exec,
 };

@@ -340,6 +340,7 @@ read_parent(struct scan *s, const char *rel, const char *name,
 {
     const char *why = name_problem(name);
     const struct mdev_parent *dup;
+    struct strv warnings = { 0 };
     int r;
 
     if (why)
@@ -351,7 +352,16 @@ read_parent(struct scan *s, const char *rel, const char *name,
     dup = find_parent_by_path(s->h, p->path);
     if (dup)
         return fail(eb, -EEXIST, rel, "same device as parent %s", dup->name);
-    return scan_types(s->fs, rel, p, &s->h->warnings, eb);
+    r = scan_types(s->fs, rel, p, &warnings, eb);
+    /* Unplugged while its types were read: some of them are missing, and
+     * a GPU with part of its types could get another type, inventory and
+     * traits.  It is gone: say that once instead. */
+    if (r == 0 && !sysfs_exists(s->fs, rel))
+        r = fail(eb, -ENODEV, rel, "vanished during the scan");
+    if (r == 0)
+        strv_copy(&s->h->warnings, &warnings);
+    strv_clear(&warnings);
+    return r;
 }
 
 static void

@@ -329,6 +329,12 @@ agentproc_wait_for(struct agentproc *p, const char *needle, unsigned n, long ms)
     }
 }
 
+int
+agentproc_pid(const struct agentproc *p)
+{
+    return (int)p->pid;
+}
+
 void
 agentproc_signal(const struct agentproc *p, int sig)
 {

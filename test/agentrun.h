@@ -57,6 +57,9 @@ unsigned agentproc_count(struct agentproc *p, const char *needle);
 
 void agentproc_signal(const struct agentproc *p, int sig);
 
+/* Its process id (for /proc/PID/status); -1 once it was reaped. */
+int agentproc_pid(const struct agentproc *p);
+
 /* Wait at most ms for it to exit; returns its exit status (128 + signal if
  * killed), or -1 if it is still running. */
 int agentproc_wait(struct agentproc *p, long ms);

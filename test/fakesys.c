@@ -2,7 +2,8 @@
  * fakesys.c - the fake kernel: sample hosts as sysfs trees, live over FUSE.
  *
  *   fakesys materialize HOST.yaml DIR
- *   fakesys mount [--ready-fd N] [--backing DIR] HOST.yaml MNT
+ *   fakesys mount [--ready-fd N] [--backing DIR] [--unplug DEV --after N]
+ *                 HOST.yaml MNT
  *
  * `mount` writes the tree into a backing directory and serves it at MNT,
  * passing reads through.  Writes to a type's `create` and an mdev's `remove`
@@ -10,6 +11,12 @@
  * kernel gives (mdev_sysfs.c create_store/remove_store); every other write is
  * refused as sysfs refuses it.  One thread serves requests (-s), so the
  * model needs no lock.
+ *
+ * A fault hook for scans racing a hot-unplug: with --unplug DEV --after N,
+ * once N reads of files under the device directory DEV ("devices/pci.../
+ * 0000:3e:00.0", as the tree spells it) have been served, DEV leaves the
+ * tree (moved aside, its class/mdev_bus link removed) before the next
+ * request, exactly between one read of a scan and the next.
  */
 #include "config.h"
 
@@ -31,12 +38,15 @@
 
 #include "fixture.h"
 #include "fstree.h"
+#include "parse.h"
 #include "xalloc.h"
 
 struct fakesys {
     struct fakesys_host *host;
     char *root; /* the backing directory */
     int rootfd;
+    const char *unplug;        /* --unplug DEV, or NULL */
+    unsigned long unplug_left; /* reads under it before it goes */
 };
 
 static struct fakesys *
@@ -112,6 +122,26 @@ fs_open(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
+/* The fault hook: count a read of path; unplug DEV after the last one. */
+static void
+count_unplug_read(struct fakesys *fs, const char *path)
+{
+    size_t n = fs->unplug ? strlen(fs->unplug) : 0;
+    _cleanup_free_ char *aside = NULL, *link = NULL;
+
+    if (!fs->unplug || fs->unplug_left == 0 ||
+        strncmp(path, fs->unplug, n) != 0 || path[n] != '/')
+        return;
+    if (--fs->unplug_left > 0)
+        return;
+    aside = xasprintf("%s.unplugged", fs->unplug);
+    link = xasprintf("class/mdev_bus/%s", strrchr(fs->unplug, '/') + 1);
+    if (renameat(fs->rootfd, fs->unplug, fs->rootfd, aside) < 0 ||
+        (unlinkat(fs->rootfd, link, 0) < 0 && errno != ENOENT))
+        fprintf(stderr, "fakesys: unplug %s: %s\n", fs->unplug,
+                strerror(errno));
+}
+
 static int
 fs_read(const char *path, char *buf, size_t size, off_t off,
         struct fuse_file_info *fi)
@@ -125,6 +155,7 @@ fs_read(const char *path, char *buf, size_t size, off_t off,
     if (n < 0)
         n = -errno;
     close(fd);
+    count_unplug_read(state(), rel(path));
     return (int)n;
 }
 
@@ -387,10 +418,10 @@ serve(struct fakesys *fs, const char *mnt, int ready_fd)
 static int
 usage(void)
 {
-    fprintf(stderr,
-            "usage: fakesys materialize HOST.yaml DIR\n"
-            "       fakesys mount [--ready-fd N] [--backing DIR] HOST.yaml "
-            "MNT\n");
+    fprintf(stderr, "usage: fakesys materialize HOST.yaml DIR\n"
+                    "       fakesys mount [--ready-fd N] [--backing DIR] "
+                    "[--unplug DEV --after N]\n"
+                    "                     HOST.yaml MNT\n");
     return 2;
 }
 
@@ -418,16 +449,23 @@ cmd_mount(int argc, char **argv)
     struct fakesys fs = { .rootfd = -1 };
     struct errbuf eb = { 0 };
     int ready_fd = -1, i = 0, r;
+    const char *unplug = NULL;
+    unsigned long after = 0;
 
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (strcmp(argv[i], "--ready-fd") == 0)
             ready_fd = (int)strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--backing") == 0)
             backing = realpath(argv[i + 1], NULL);
+        else if (strcmp(argv[i], "--unplug") == 0 && strchr(argv[i + 1], '/'))
+            unplug = argv[i + 1];
+        else if (strcmp(argv[i], "--after") == 0 &&
+                 parse_uint(argv[i + 1], ULONG_MAX, &after) == 0 && after > 0)
+            continue;
         else
             return usage();
     }
-    if (argc - i != 2)
+    if (argc - i != 2 || !unplug != !after)
         return usage();
     if (!backing)
         backing = fixture_tmpdir();
@@ -439,7 +477,9 @@ cmd_mount(int argc, char **argv)
         fixture_rm_rf(backing);
         return 1;
     }
-    fs = (struct fakesys){ .host = h, .root = backing };
+    fs = (struct fakesys){
+        .host = h, .root = backing, .unplug = unplug, .unplug_left = after
+    };
     fs.rootfd = open(backing, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     r = fs.rootfd < 0 ? 1 : serve(&fs, argv[i + 1], ready_fd);
     if (fs.rootfd >= 0)

@@ -26,7 +26,7 @@ struct fault_proxy *fault_proxy_start(const char *upstream);
 const char *fault_proxy_url(const struct fault_proxy *p);
 
 /* Switch to mode (see test/fault-proxy.py: pass, down, status500, 503retry,
- * malformed, wrongshape, huge, slow, bump409).  With match non-NULL only
+ * malformed, wrongshape, huge, slow, bump409, delay).  With match non-NULL only
  * requests whose path contains it are faulted; the others pass. */
 void fault_proxy_set(struct fault_proxy *p, const char *mode,
                      const char *match);

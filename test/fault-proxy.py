@@ -25,6 +25,8 @@
 #              the wrong type ({"resource_providers": "oops"})
 #   huge       answer 200 with a 50 MB body
 #   slow       read the request, never answer (until the client gives up)
+#   delay      forward after DELAY_S: a slow but working Placement, so a
+#              pass lasts long enough to break it in the middle
 #   bump409    at the first PUT .../resource_providers/UUID/inventories, bump
 #              that provider's generation in the real Placement (re-PUT its
 #              aggregates), then forward the PUT, which gets a genuine 409
@@ -36,16 +38,18 @@ import select
 import socketserver
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 MODES = ('pass', 'down', 'status500', '503retry', 'malformed', 'wrongshape',
-         'huge', 'slow', 'bump409')
+         'huge', 'slow', 'bump409', 'delay')
 HOP_BY_HOP = ('connection', 'keep-alive', 'transfer-encoding', 'te',
               'trailer', 'upgrade', 'proxy-authorization',
               'proxy-authenticate', 'content-length')
 HUGE_BYTES = 50 * 1024 * 1024
 SLOW_MAX_S = 120
+DELAY_S = 0.3
 INVENTORIES = re.compile(r'^/resource_providers/([0-9a-fA-F-]{32,36})'
                          r'/inventories$')
 
@@ -249,6 +253,8 @@ class Handler(BaseHTTPRequestHandler):
                                ('Retry-After', '1')])
         if mode == 'bump409':
             line += ' (%s)' % self.bump()
+        if mode == 'delay':
+            time.sleep(DELAY_S)
         try:
             status, headers, data = self.forward(body)
         except OSError as e:  # upstream gone: the client sees a reset

@@ -193,10 +193,18 @@ int
 fakesys_live_start(const char *yaml_path, struct fakesys_live **ret,
                    struct errbuf *eb)
 {
+    return fakesys_live_start_unplug(yaml_path, NULL, 0, ret, eb);
+}
+
+int
+fakesys_live_start_unplug(const char *yaml_path, const char *dev,
+                          unsigned long after, struct fakesys_live **ret,
+                          struct errbuf *eb)
+{
     struct fakesys_live *l = xcalloc(1, sizeof(*l));
     _cleanup_free_ char *bin = fakesys_binary(), *backing = NULL;
     _cleanup_close_ int rfd = -1;
-    char fdarg[16];
+    char fdarg[16], afterarg[24];
     int fds[2], r;
     pid_t parent = getpid();
 
@@ -211,13 +219,19 @@ fakesys_live_start(const char *yaml_path, struct fakesys_live **ret,
     }
     rfd = fds[0];
     snprintf(fdarg, sizeof(fdarg), "%d", fds[1]);
+    snprintf(afterarg, sizeof(afterarg), "%lu", after);
     l->pid = fork();
     if (l->pid == 0) { /* dies with the test; fd stays open across exec */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent || fcntl(fds[1], F_SETFD, 0) < 0)
             _exit(127);
-        execl(bin, "fakesys", "mount", "--ready-fd", fdarg, "--backing",
-              backing, yaml_path, l->mnt, (char *)NULL);
+        if (dev)
+            execl(bin, "fakesys", "mount", "--ready-fd", fdarg, "--backing",
+                  backing, "--unplug", dev, "--after", afterarg, yaml_path,
+                  l->mnt, (char *)NULL);
+        else
+            execl(bin, "fakesys", "mount", "--ready-fd", fdarg, "--backing",
+                  backing, yaml_path, l->mnt, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

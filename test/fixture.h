@@ -42,6 +42,13 @@ char *fixture_host(const char *host);
 struct fakesys_live;
 int fakesys_live_start(const char *yaml_path, struct fakesys_live **ret,
                        struct errbuf *eb);
+/* The same, with `fakesys mount`'s fault hook (test/fakesys.c): after
+ * after reads of files under the device directory dev (relative, as in
+ * the tree: "devices/pci0000:3a/.../0000:3e:00.0"), that device is
+ * hot-unplugged. */
+int fakesys_live_start_unplug(const char *yaml_path, const char *dev,
+                              unsigned long after, struct fakesys_live **ret,
+                              struct errbuf *eb);
 /* The mount point: the sysfs root to hand to the code under test. */
 const char *fakesys_live_root(const struct fakesys_live *l);
 /* Stops the child, unmounts, removes the temporary dirs; NULL ok. */

@@ -39,9 +39,10 @@
 #define PYTHON_DEFAULT "/usr/bin/python3"
 
 struct placement_server {
-    pid_t pid; /* also the process group id */
+    pid_t pid; /* also the process group id; -1 while killed */
     char *dir; /* temporary directory: conf, db, log */
     char *url;
+    int port;
     struct token_client *auth; /* NULL: noauth2 */
 };
 
@@ -147,8 +148,9 @@ write_keystone_conf(const char *dir, const struct keystone_server *ks)
     write_file(path, conf);
 }
 
+/* port 0: the runner picks one; else it binds that one (a restart). */
 static pid_t
-spawn_runner(const char *dir, int *ret_port_fd)
+spawn_runner(const char *dir, int port, int *ret_port_fd)
 {
     const char *py =
         getenv("VGPU_PYTHON") ? getenv("VGPU_PYTHON") : PYTHON_DEFAULT;
@@ -157,13 +159,15 @@ spawn_runner(const char *dir, int *ret_port_fd)
     _cleanup_close_ int log_fd = -1, null_fd = -1;
     _cleanup_free_ char *py_copy = xstrdup(py), *dir_copy = xstrdup(dir);
     const char *tmpl = getenv("VGPU_PLACEMENT_TEMPLATE");
-    _cleanup_free_ char *tmpl_copy = tmpl && *tmpl ? xstrdup(tmpl) : NULL;
-    char *argv[] = { py_copy, runner, dir_copy, tmpl_copy, NULL };
+    _cleanup_free_ char *tmpl_copy = xstrdup(tmpl && *tmpl ? tmpl : "-");
+    _cleanup_free_ char *port_arg = xasprintf("%d", port);
+    char *argv[] = { py_copy, runner, dir_copy, tmpl_copy, port_arg, NULL };
     pid_t parent = getpid(), pid;
     int p[2];
 
     cr_assert(access(runner, R_OK) == 0, "%s: %s", runner, strerror(errno));
-    log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* appended: a restarted server's log follows the killed one's */
+    log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     cr_assert(log_fd >= 0 && null_fd >= 0, "%s: %s", log, strerror(errno));
     cr_assert(pipe2(p, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
@@ -211,6 +215,18 @@ root_answers(const struct placement_server *s)
     return status == 200;
 }
 
+/* Whether GET / answers 200 by deadline (testproc_now_ms() time). */
+static bool
+answers_by(const struct placement_server *s, long deadline)
+{
+    while (!root_answers(s)) {
+        if (testproc_now_ms() > deadline)
+            return false;
+        usleep(20 * 1000);
+    }
+    return true;
+}
+
 static struct placement_server *
 start(struct keystone_server *ks)
 {
@@ -228,16 +244,14 @@ start(struct keystone_server *ks)
         write_keystone_conf(s->dir, ks);
     else
         write_conf(s->dir);
-    s->pid = spawn_runner(s->dir, &port_fd);
+    s->pid = spawn_runner(s->dir, 0, &port_fd);
     port = testproc_read_port(port_fd, deadline);
     if (port <= 0 || port > 65535)
         start_failed(s, "no port reported");
+    s->port = port;
     s->url = xasprintf("http://127.0.0.1:%d", port);
-    while (!root_answers(s)) {
-        if (testproc_now_ms() > deadline)
-            start_failed(s, "GET / does not answer 200");
-        usleep(20 * 1000);
-    }
+    if (!answers_by(s, deadline))
+        start_failed(s, "GET / does not answer 200");
     return s;
 }
 
@@ -261,6 +275,33 @@ placement_server_start_keystone(struct keystone_server *ks)
               "status %ld",
               KEYSTONE_SERVER_PLACEMENT_USER, status);
     return s;
+}
+
+void
+placement_server_kill(struct placement_server *s)
+{
+    cr_assert(s->pid > 0, "placement_server_kill: not running");
+    kill(-s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = -1;
+}
+
+void
+placement_server_restart(struct placement_server *s)
+{
+    _cleanup_close_ int port_fd = -1;
+    long deadline = testproc_now_ms() + START_TIMEOUT_MS;
+    _cleanup_free_ char *log = NULL;
+    int port;
+
+    cr_assert(s->pid < 0, "placement_server_restart: still running");
+    s->pid = spawn_runner(s->dir, s->port, &port_fd);
+    port = testproc_read_port(port_fd, deadline);
+    if (port == s->port && answers_by(s, deadline))
+        return;
+    log = placement_server_log(s);
+    placement_server_kill(s); /* s stays the caller's, for its cleanup */
+    fail("placement server: restart on port %d failed; log:\n%s", s->port, log);
 }
 
 const char *

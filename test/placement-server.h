@@ -53,6 +53,15 @@ const char *placement_server_url(const struct placement_server *s);
 void placement_server_stop(struct placement_server *s);
 DEFINE_CLEANUP(struct placement_server, placement_server_stop)
 
+/* SIGKILL the server's process group and reap it: Placement dies as on a
+ * crash or an OOM kill, requests in flight included.  The database and
+ * the log stay. */
+void placement_server_kill(struct placement_server *s);
+
+/* Start a killed server again on the same port with the same database;
+ * returns once GET / answers 200.  Its log is appended to the old one. */
+void placement_server_restart(struct placement_server *s);
+
 /* The server's log so far (stderr of the Python process); free() it. */
 char *placement_server_log(const struct placement_server *s);
 

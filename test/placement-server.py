@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # placement-server.py - run the real Placement for one test (placement.md 16).
 #
-# Usage: placement-server.py DIR [TEMPLATE_DB]
+# Usage: placement-server.py DIR [TEMPLATE_DB|- [PORT]]
 #
 # DIR holds placement.conf (written by test/placement-server.c); the database
 # named there is created here, in this process (placement-manage would pay the
@@ -9,7 +9,8 @@
 # The server is Placement's WSGI app on a threaded wsgiref server (16.4: the
 # stock placement-api is single-threaded) bound to 127.0.0.1 port 0; once it
 # listens, the port goes to stdout as one line and stdout is closed, so the
-# caller never races for a port.  Logs go to stderr.  Must run under Debian's
+# caller never races for a port.  With PORT (a restart after a kill) it binds
+# that port instead and keeps the database DIR already holds.  Logs go to stderr.  Must run under Debian's
 # /usr/bin/python3, which sees dist-packages.
 import os
 import shutil
@@ -48,6 +49,8 @@ def prepare_db(conf_dir, template):
     """Create the sqlite db (or copy the template); return whether the app
     must create the schema itself."""
     db = os.path.join(conf_dir, 'placement.db')
+    if os.path.exists(db):  # a restart: same database, schema in place
+        return False
     if template and os.path.exists(template):
         shutil.copyfile(template, db)
         return False
@@ -62,6 +65,9 @@ def main():
     os.dup2(2, 1)
     conf_dir = sys.argv[1]
     template = sys.argv[2] if len(sys.argv) > 2 else None
+    if template == '-':
+        template = None
+    port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     os.environ['OS_PLACEMENT_CONFIG_DIR'] = conf_dir
     if prepare_db(conf_dir, template):
         # [placement_database] sync_on_startup, appended for this run only
@@ -74,7 +80,7 @@ def main():
         tmp = '%s.%d' % (template, os.getpid())
         shutil.copyfile(os.path.join(conf_dir, 'placement.db'), tmp)
         os.rename(tmp, template)  # atomic; a parallel start may win, fine
-    server = make_server('127.0.0.1', 0, app, server_class=ThreadingServer,
+    server = make_server('127.0.0.1', port, app, server_class=ThreadingServer,
                          handler_class=QuietHandler)
     os.write(port_fd, b'%d\n' % server.server_port)
     os.close(port_fd)
