@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 DEPS="autoconf automake make gcc clang pkg-config
       libcurl4-openssl-dev libcjson-dev libvirt-dev uuid-dev libyaml-dev
       libxml2-dev libcriterion-dev libfuse3-dev fuse3
-      python3-placement mdevctl libvirt-clients curl clang-format"
+      python3-placement mdevctl libvirt-clients curl clang-format
+      stunnel4 openssl"
 
 case "${1:-}" in
 --install-deps)
