@@ -13,7 +13,7 @@ DEPS="autoconf automake make gcc clang pkg-config
       libxml2-dev libcriterion-dev libfuse3-dev fuse3
       python3-placement python3-keystone python3-keystonemiddleware
       python3-prometheus-client mdevctl libvirt-clients curl clang-format
-      libclang-rt-14-dev"
+      libclang-rt-14-dev stunnel4 openssl"
 
 case "${1:-}" in
 --install-deps)

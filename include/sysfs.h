@@ -75,6 +75,9 @@ char *sysfs_escape(const char *s, size_t max);
  * attribute rel ("create", "remove") with one write(2); the file is never
  * created.  Returns 0 or the negative errno the kernel (or the fake kernel)
  * answered with (-EINVAL, -EEXIST, -ENOSPC, ...); -EIO for a short write.
- * The message names rel and the value: "<rel>: write \"<value>\": ...". */
+ * Nothing else is ever written: -EINVAL for a rel with a "." or ".."
+ * component, -EPERM when it does not resolve to a file named "create" or
+ * "remove".  The message names rel and the value: "<rel>: write
+ * \"<value>\": ...". */
 int sysfs_write(const struct sysfs *fs, const char *rel, const char *value,
                 struct errbuf *eb) __attribute__((warn_unused_result));

@@ -36,6 +36,7 @@ struct http {
 
 /* One request in flight. */
 struct xfer {
+    const struct http *h;
     struct http_req *req;
     CURL *easy;
     struct curl_slist *headers;
@@ -394,6 +395,61 @@ errno_of(CURLcode c)
     }
 }
 
+/* "host:port" of url, for messages. */
+static char *
+url_authority(const char *url)
+{
+    const char *a = strstr(url, "://");
+    size_t n;
+
+    a = a ? a + 3 : url;
+    n = strcspn(a, "/?#");
+    return xasprintf("%.*s", (int)n, a);
+}
+
+/* A transfer that got no response: say why in words a user acts on.  TLS
+ * trust problems name the host and the CA bundle used; the rest is
+ * libcurl's own message. */
+static void
+xfer_fail(struct xfer *x, CURLcode result)
+{
+    struct http_req *r = x->req;
+    const char *why = x->error[0] ? x->error : curl_easy_strerror(result);
+    _cleanup_free_ char *host = NULL;
+
+    switch (result) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        host = url_authority(x->url);
+        r->rc = errbuf_set(&r->eb, -EIO,
+                           "%s %s: TLS certificate of %s not trusted "
+                           "(CA bundle: %s%s): %s",
+                           r->method, r->path, host,
+                           x->h->cacert ? x->h->cacert : "the system's",
+                           x->h->cacert ? ", placement.cacert" : "", why);
+        return;
+    case CURLE_SSL_CACERT_BADFILE:
+        if (x->h->cacert)
+            r->rc = errbuf_set(&r->eb, -EIO,
+                               "%s %s: cannot use the CA bundle %s "
+                               "(placement.cacert): %s",
+                               r->method, r->path, x->h->cacert, why);
+        else
+            r->rc = errbuf_set(&r->eb, -EIO,
+                               "%s %s: cannot use the system's CA bundle: %s",
+                               r->method, r->path, why);
+        return;
+    case CURLE_SSL_CONNECT_ERROR:
+        host = url_authority(x->url);
+        r->rc =
+            errbuf_set(&r->eb, -EIO, "%s %s: TLS handshake with %s failed: %s",
+                       r->method, r->path, host, why);
+        return;
+    default:
+        r->rc = errbuf_set(&r->eb, errno_of(result), "%s %s: %s", r->method,
+                           r->path, why);
+    }
+}
+
 /* Turn a finished transfer into the request's rc/eb/resp. */
 static void
 xfer_finish(struct xfer *x, CURLcode result)
@@ -409,9 +465,7 @@ xfer_finish(struct xfer *x, CURLcode result)
         return;
     }
     if (result != CURLE_OK) {
-        r->rc = errbuf_set(&r->eb, errno_of(result), "%s %s: %s", r->method,
-                           r->path,
-                           x->error[0] ? x->error : curl_easy_strerror(result));
+        xfer_fail(x, result);
         return;
     }
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -426,6 +480,15 @@ xfer_finish(struct xfer *x, CURLcode result)
     r->resp.retry_after_s = x->retry_after_s;
 }
 
+/* Free a header list; libcurl copied the token into it, so wipe first. */
+static void
+headers_free(struct curl_slist *l)
+{
+    for (struct curl_slist *i = l; i; i = i->next)
+        explicit_bzero(i->data, strlen(i->data));
+    curl_slist_free_all(l);
+}
+
 static void
 xfer_release(struct http *h, struct xfer *x)
 {
@@ -433,7 +496,7 @@ xfer_release(struct http *h, struct xfer *x)
         curl_multi_remove_handle(h->multi, x->easy);
         curl_easy_cleanup(x->easy);
     }
-    curl_slist_free_all(x->headers);
+    headers_free(x->headers);
     free(x->url);
     free(x->buf);
     free(x->request_id);
@@ -448,6 +511,7 @@ xfer_start(struct http *h, struct xfer *x, struct http_req *r)
 {
     CURLMcode mc;
 
+    x->h = h;
     x->req = r;
     errbuf_clear(&r->eb);
     r->resp = (struct http_response){ .retry_after_s = -1 };

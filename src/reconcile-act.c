@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uuid/uuid.h>
+
 #include "mdevctl.h"
 #include "reconcile-act.h"
 #include "xalloc.h"
@@ -46,14 +48,61 @@ result(struct reconcile_report *r, struct reconcile_action *a, int rc,
     }
 }
 
+/* Whether s can be one path component: not empty, ".", ".." or with '/'. */
+static bool
+is_component(const char *s)
+{
+    return s[0] && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+           !strchr(s, '/');
+}
+
+/* Whether s is a UUID spelled in lower case, as the kernel names an mdev's
+ * directory. */
+static bool
+is_lower_uuid(const char *s)
+{
+    char canon[RECONCILE_UUID_LEN];
+    uuid_t u;
+
+    if (strlen(s) != 36 || uuid_parse(s, u) < 0)
+        return false;
+    uuid_unparse_lower(u, canon);
+    return strcmp(canon, s) == 0;
+}
+
+/* The names of m become path components below: check them here too, not
+ * only where they were read (sysfs, Placement, libvirt). */
+static int
+check_names(const struct reconcile_mdev *m, struct errbuf *eb)
+{
+    if (!is_lower_uuid(m->uuid)) {
+        _cleanup_free_ char *q = sysfs_escape(m->uuid, 64);
+
+        return errbuf_set(eb, -EINVAL,
+                          "mdev uuid \"%s\": not a lower-case UUID", q);
+    }
+    if (!is_component(m->parent) || !is_component(m->mdev_type)) {
+        _cleanup_free_ char *qp = sysfs_escape(m->parent, 64);
+        _cleanup_free_ char *qt = sysfs_escape(m->mdev_type, 64);
+
+        return errbuf_set(
+            eb, -EINVAL, "parent \"%s\", type \"%s\": not a file name", qp, qt);
+    }
+    return 0;
+}
+
 /* Write uuid to the type's create file under the parent's directory. */
 static int
 create_mdev(const struct sysfs *fs, const struct mdev_host *h,
             const struct reconcile_mdev *m, struct errbuf *eb)
 {
-    const struct mdev_parent *p = mdev_host_find_parent(h, m->parent);
+    const struct mdev_parent *p = NULL;
     _cleanup_free_ char *rel = NULL;
+    int r = check_names(m, eb);
 
+    if (r < 0)
+        return r;
+    p = mdev_host_find_parent(h, m->parent);
     if (!p)
         return errbuf_set(eb, -ENODEV, "parent %s is gone", m->parent);
     rel = xasprintf("%s/mdev_supported_types/%s/create", p->path, m->mdev_type);
@@ -118,13 +167,20 @@ static void
 remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
               const struct reconcile_mdev *m, const struct reconcile_opts *o)
 {
-    _cleanup_free_ char *dir = xasprintf("bus/mdev/devices/%s", m->uuid);
-    _cleanup_free_ char *rel = xasprintf("%s/remove", dir);
+    _cleanup_free_ char *dir = NULL, *rel = NULL;
     struct errbuf eb = { 0 };
     time_t born;
     int rc;
 
-    if (!o->remove_orphans || sysfs_ctime(fs, dir, &born, &eb) < 0 ||
+    if (!o->remove_orphans)
+        return;
+    if (check_names(m, &eb) < 0) {
+        result(r, record(r, "remove", m), eb.code, &eb, false);
+        return;
+    }
+    dir = xasprintf("bus/mdev/devices/%s", m->uuid);
+    rel = xasprintf("%s/remove", dir);
+    if (sysfs_ctime(fs, dir, &born, &eb) < 0 ||
         time(NULL) - born < (time_t)o->grace_s)
         return;
     rc = o->dry_run ? 0 : remove_with_timeout(fs, rel, &eb);

@@ -352,6 +352,43 @@ open_beneath(const struct sysfs *fs, const char *path, int flags)
     return openat(fs->rootfd, path, flags | O_CLOEXEC | O_NOFOLLOW);
 }
 
+/* Whether a resolved path names one of the only two files the agent ever
+ * writes: a type's "create" or an mdev's "remove". */
+static bool
+is_kernel_control(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+
+    return strcmp(base, "create") == 0 || strcmp(base, "remove") == 0;
+}
+
+static int
+not_kernel_control(const char *rel, const char *path, const char *verb,
+                   struct errbuf *eb)
+{
+    _cleanup_free_ char *epath = sysfs_escape(path, SYSFS_MSG_PATH_MAX);
+
+    return fail(eb, -EPERM, rel, "%snot a create or remove file (it is %s)",
+                verb, epath);
+}
+
+/* Whether rel has a "." or ".." component: the paths the agent writes are
+ * built from checked names and never need one. */
+static bool
+has_dot_component(const char *rel)
+{
+    for (const char *c = rel; *c;) {
+        size_t n = strcspn(c, "/");
+
+        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return true;
+        c += n;
+        c += strspn(c, "/");
+    }
+    return false;
+}
+
 /* Resolve rel and open the regular file it names.  verb ("", "write
  * \"x\": ") goes into messages about the open itself. */
 static int
@@ -365,6 +402,8 @@ open_attr(const struct sysfs *fs, const char *rel, int flags, const char *verb,
 
     if (r < 0)
         return r;
+    if ((flags & O_ACCMODE) != O_RDONLY && !is_kernel_control(path))
+        return not_kernel_control(rel, path, verb, eb);
     fd = open_beneath(fs, path, flags | O_NONBLOCK);
     if (fd < 0)
         return fail(eb, -errno, rel, "%s%s", verb, strerror(errno));
@@ -519,8 +558,11 @@ sysfs_write(const struct sysfs *fs, const char *rel, const char *value,
     _cleanup_close_ int fd = -1;
     size_t len = strlen(value);
     ssize_t n;
-    int r = open_attr(fs, rel, O_WRONLY, verb, &fd, eb);
+    int r;
 
+    if (has_dot_component(rel))
+        return fail(eb, -EINVAL, rel, "%s'.' or '..' in a path to write", verb);
+    r = open_attr(fs, rel, O_WRONLY, verb, &fd, eb);
     if (r < 0)
         return r;
     do

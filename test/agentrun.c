@@ -24,9 +24,28 @@
 
 #include "agentrun.h"
 #include "cleanup.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 extern char **environ;
+
+/* Append what the agent printed to the suite-wide TEST_AGENT_OUTPUT_LOG,
+ * which test/test-secrets greps for the suite's secrets.  One write() per
+ * stream on an O_APPEND file: parallel tests never split a line of it. */
+static void
+record(const char *data, size_t n)
+{
+    const char *builddir = getenv("VGPU_BUILDDIR");
+    _cleanup_free_ char *path = NULL;
+    _cleanup_close_ int fd = -1;
+
+    if (!builddir || !data || n == 0)
+        return;
+    path = xasprintf("%s/" TEST_AGENT_OUTPUT_LOG, builddir);
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+    cr_assert(write(fd, data, n) == (ssize_t)n, "%s: short write", path);
+}
 
 /* Read both pipes to EOF without letting either fill up. */
 static void
@@ -135,6 +154,8 @@ agentrun_env(struct agentrun *ret, const char *const *args,
     fds[0] = out[0];
     fds[1] = err[0];
     drain(fds, bufs);
+    record(bufs[0], strlen(bufs[0]));
+    record(bufs[1], strlen(bufs[1]));
     *ret = (struct agentrun){ .out = bufs[0], .err = bufs[1] };
     cr_assert(waitpid(pid, &status, 0) == pid);
     ret->status =
@@ -366,7 +387,9 @@ agentproc_stop(struct agentproc *p)
         kill(p->pid, SIGKILL);
         waitpid(p->pid, NULL, 0);
     }
+    pump(p, 0); /* what it wrote before it died */
     for (int i = 0; i < 2; i++) {
+        record(p->buf[i], p->len[i]);
         if (p->fds[i] >= 0)
             close(p->fds[i]);
         free(p->buf[i]);

@@ -22,6 +22,7 @@
 #include "fault-proxy.h"
 #include "fixture.h"
 #include "placement-server.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 static struct placement_server *srv;
@@ -73,8 +74,9 @@ write_conf(const char *placement_extra)
     cr_assert(in != NULL && out != NULL, "%s", src);
     while (fgets(line, sizeof(line), in))
         fputs(line, out);
-    fprintf(out, "placement:\n  endpoint: %s\n  token: admin\n%s",
-            fault_proxy_url(proxy), placement_extra ? placement_extra : "");
+    fprintf(out, "placement:\n  endpoint: %s\n  token: %s\n%s",
+            fault_proxy_url(proxy), TEST_TOKEN,
+            placement_extra ? placement_extra : "");
     fclose(out);
 }
 

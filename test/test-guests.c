@@ -333,6 +333,18 @@ Test(guests_xml, malformed_mdev_uuid_is_skipped_with_a_warning)
                  "is not a UUID; skipped"));
 }
 
+Test(guests_xml, an_mdev_uuid_that_is_a_path_is_skipped_with_a_warning)
+{
+    /* 36 bytes, like a UUID: only uuid_parse() tells them apart */
+    parse_ok(DOMAIN(RESCUED, MDEV("../../../../../../etc/passwd/x/y/zzz")
+                                 MDEV(RESCUED_MDEV)));
+    cr_assert(eq(sz, guest.mdevs.n, 1));
+    cr_assert(eq(str, guest.mdevs.v[0], RESCUED_MDEV));
+    cr_assert(eq(sz, warnings.n, 1));
+    cr_assert(ne(ptr, strstr(warnings.v[0], "is not a UUID; skipped"), NULL),
+              "%s", warnings.v[0]);
+}
+
 Test(guests_xml, mdev_without_address_is_skipped_with_a_warning)
 {
     parse_ok(DOMAIN(RESCUED, "<hostdev mode='subsystem' type='mdev'>"

@@ -26,6 +26,7 @@
 
 #include "http.h"
 #include "placement-server.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define MV "OpenStack-API-Version: placement 1.39"
@@ -59,7 +60,7 @@ static void
 start_placement(void)
 {
     srv = placement_server_start();
-    http = client(placement_server_url(srv), "admin", 0, 30);
+    http = client(placement_server_url(srv), TEST_TOKEN, 0, 30);
 }
 
 static void

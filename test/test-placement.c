@@ -42,6 +42,7 @@
 #include "placement-server.h"
 #include "placement.h"
 #include "strv.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define URL_ENV "VGPU_TEST_PLACEMENT_URL"
@@ -179,7 +180,7 @@ static void
 open_live(void)
 {
     struct http_opts o = { .base_url = server_url(),
-                           .token = "admin",
+                           .token = TEST_TOKEN,
                            .timeout_s = 30 };
     struct errbuf eb = { 0 };
 

@@ -31,6 +31,7 @@
 #include "cleanup.h"
 #include "fixture.h"
 #include "placement-server.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define PROJECT "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -151,9 +152,9 @@ write_conf(const char *reconcile_extra)
     fprintf(out,
             "libvirt_uri: %s\nlock_file: %s/lock\n"
             "reconcile:\n  mdevctl_dir: %s\n%s"
-            "placement:\n  endpoint: %s\n  token: admin\n",
+            "placement:\n  endpoint: %s\n  token: %s\n",
             uri, tmp, dir, reconcile_extra ? reconcile_extra : "",
-            placement_server_url(srv));
+            placement_server_url(srv), TEST_TOKEN);
     fclose(out);
 }
 

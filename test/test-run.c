@@ -25,6 +25,7 @@
 #include "fault-proxy.h"
 #include "fixture.h"
 #include "placement-server.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define PASS_DONE "pass done: "
@@ -233,7 +234,7 @@ Test(run, converges_then_an_unchanged_pass_costs_one_read_and_no_write)
     _cleanup_free_ char *uuid = NULL, *before = NULL, *after = NULL;
     cJSON *d;
 
-    write_conf(conf, "admin", NULL);
+    write_conf(conf, TEST_TOKEN, NULL);
     d = dump();
     uuid = root_uuid(d);
     start_agent();
@@ -263,7 +264,7 @@ Test(run, a_gpu_unplugged_while_it_runs_leaves_placement_at_the_next_pass)
         xasprintf("%s/class/mdev_bus/0000:3e:00.0", root);
     cJSON *d;
 
-    write_conf(conf, "admin", NULL);
+    write_conf(conf, TEST_TOKEN, NULL);
     start_agent();
     wait_for(PASS_DONE, 1);
     cr_assert(eq(int, unlink(link), 0));
@@ -315,7 +316,7 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
     _cleanup_free_ char *alloc = xasprintf("/allocations/%s", CONSUMER);
     cJSON *d;
 
-    write_conf(conf, "admin", NULL);
+    write_conf(conf, TEST_TOKEN, NULL);
     d = dump();
     gpu = gpu_3e_uuid(d);
     cJSON_Delete(d);
@@ -346,7 +347,7 @@ Test(run, sigterm_stops_it_within_a_second_even_while_placement_hangs)
 {
     _cleanup_free_ char *conf = m60_conf(1);
 
-    write_conf(conf, "admin", "  timeout_s: 30\n");
+    write_conf(conf, TEST_TOKEN, "  timeout_s: 30\n");
     start_agent();
     wait_for(PASS_DONE, 1);
     fault_proxy_set(proxy, "slow", NULL);
@@ -362,7 +363,7 @@ Test(run, sighup_applies_a_valid_new_config)
     _cleanup_free_ char *conf = m60_conf(1);
     cJSON *d;
 
-    write_conf(conf, "admin", NULL);
+    write_conf(conf, TEST_TOKEN, NULL);
     start_agent();
     wait_for(PASS_DONE, 1);
     /* GPU 0000:3e:00.0 switches from nvidia-18 to nvidia-12 */
@@ -376,7 +377,7 @@ Test(run, sighup_applies_a_valid_new_config)
                "  nvidia-18:\n"
                "    device_addresses: [\"0000:99:00.0\"]\n"
                "    traits: [CUSTOM_CAD]\n",
-               "admin", NULL);
+               TEST_TOKEN, NULL);
     d = dump();
     agentproc_signal(agent, SIGHUP);
     wait_for("configuration reloaded", 1);
@@ -393,11 +394,11 @@ Test(run, sighup_with_an_invalid_config_keeps_the_old_one)
     unsigned passes;
     cJSON *d;
 
-    write_conf(conf, "admin", NULL);
+    write_conf(conf, TEST_TOKEN, NULL);
     d = dump();
     start_agent();
     wait_for(PASS_DONE, 1);
-    write_conf("interval_s: soon\n", "admin", NULL);
+    write_conf("interval_s: soon\n", TEST_TOKEN, NULL);
     agentproc_signal(agent, SIGHUP);
     wait_for("keeping the old one", 1);
     cr_assert(ne(ptr, strstr(agentproc_err(agent), path), NULL),
@@ -418,7 +419,7 @@ Test(run, placement_down_at_start_is_retried_with_backoff_then_converges)
     unsigned long attempts;
     cJSON *d;
 
-    write_conf(conf, "admin", NULL);
+    write_conf(conf, TEST_TOKEN, NULL);
     d = dump();
     fault_proxy_set(proxy, "down", NULL);
     start_agent();
@@ -443,7 +444,7 @@ Test(run, a_wrong_token_is_reported_clearly_and_the_service_keeps_going)
     _cleanup_free_ char *conf = m60_conf(1);
     const char *log;
 
-    write_conf(conf, "not-admin", NULL);
+    write_conf(conf, TEST_WRONG_TOKEN, NULL);
     start_agent();
     wait_for("403", 2);
     assert_still_running();
@@ -452,7 +453,7 @@ Test(run, a_wrong_token_is_reported_clearly_and_the_service_keeps_going)
         ne(ptr, strstr(log, "error: GET /resource_providers?name="), NULL),
         "the request is named:\n%s", log);
     cr_assert(ne(ptr, strstr(log, "is the token right?"), NULL), "%s", log);
-    cr_assert(eq(ptr, strstr(log, "not-admin"), NULL),
+    cr_assert(eq(ptr, strstr(log, TEST_WRONG_TOKEN), NULL),
               "the token is never printed:\n%s", log);
     assert_stops_on_sigterm();
 }
@@ -463,7 +464,7 @@ Test(run, a_second_agent_on_the_same_host_refuses_to_run)
     _cleanup_free_ char *path = NULL;
     struct agentrun second = { 0 };
 
-    write_conf(conf, "admin", NULL);
+    write_conf(conf, TEST_TOKEN, NULL);
     path = xasprintf("%s/agent.yaml", confdir);
     start_agent();
     wait_for(PASS_DONE, 1);

@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "fixture.h"
 #include "placement-server.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define CONSUMER "6f1c2a4e-5b7d-4c8e-9f0a-1b2c3d4e5f60"
@@ -160,7 +161,7 @@ ParameterizedTest(struct host_case *c, sync, sample_hosts)
     cJSON *d;
 
     root = fixture_host(c->name);
-    write_conf(c->name, NULL, "admin");
+    write_conf(c->name, NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "sync: %s", run.err);
     d = dump();
@@ -207,7 +208,7 @@ Test(sync, an_unchanged_host_is_synced_with_reads_only)
     _cleanup_free_ char *after = NULL;
 
     root = fixture_host("m60");
-    write_conf("m60", NULL, "admin");
+    write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     uuid = root_uuid_of_dump();
@@ -264,7 +265,7 @@ Test(sync, a_removed_gpu_without_guests_loses_its_provider)
     cJSON *d;
 
     root = fixture_host("m60");
-    write_conf("m60", NULL, "admin");
+    write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     gpu = gpu_3e_uuid();
@@ -297,7 +298,7 @@ Test(sync, a_removed_gpu_with_a_guest_is_drained_then_deleted_when_free)
     cJSON *invs;
 
     root = fixture_host("m60");
-    write_conf("m60", NULL, "admin");
+    write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
     claim_vgpu(gpu);
@@ -328,7 +329,7 @@ Test(sync, a_type_switch_replaces_inventory_and_type_trait)
     cJSON *d;
 
     root = fixture_host("m60");
-    write_conf("m60", NULL, "admin");
+    write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
     write_conf(NULL,
@@ -341,7 +342,7 @@ Test(sync, a_type_switch_replaces_inventory_and_type_trait)
                "  nvidia-18:\n" /* still enabled: its traits stay managed */
                "    device_addresses: [\"0000:99:00.0\"]\n"
                "    traits: [CUSTOM_CAD]\n",
-               "admin");
+               TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     traits = traits_of(gpu);
@@ -362,7 +363,7 @@ Test(sync, a_trait_an_operator_set_survives_a_sync)
     cJSON *t;
 
     root = fixture_host("m60");
-    write_conf("m60", NULL, "admin");
+    write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
     cr_assert(eq(
@@ -375,7 +376,7 @@ Test(sync, a_trait_an_operator_set_survives_a_sync)
     cr_assert(eq(long,
                  status_of("PUT", "/resource_providers/", gpu, "/traits", body),
                  200));
-    write_conf("m60", "", "admin");
+    write_conf("m60", "", TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     traits = traits_of(gpu);
@@ -391,7 +392,7 @@ Test(sync, a_root_and_child_made_by_nova_are_adopted)
     cJSON *tree, *rp;
 
     root = fixture_host("m60");
-    write_conf("m60", NULL, "admin");
+    write_conf("m60", NULL, TEST_TOKEN);
     body =
         xasprintf("{\"name\": \"compute-m60\", \"uuid\": \"%s\"}", nova_root);
     cr_assert(
@@ -430,7 +431,7 @@ Test(sync, provider_config_traits_and_inventories_reach_placement)
     cJSON *d;
 
     root = fixture_host("m60");
-    write_conf("m60", extra, "admin");
+    write_conf("m60", extra, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     d = dump();
@@ -441,11 +442,11 @@ Test(sync, provider_config_traits_and_inventories_reach_placement)
 Test(sync, a_wrong_token_fails_with_a_clear_message_and_status_1)
 {
     root = fixture_host("m60");
-    write_conf("m60", NULL, "not-admin");
+    write_conf("m60", NULL, TEST_WRONG_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 1), "%s", run.err);
     cr_assert(ne(ptr, strstr(run.err, "403"), NULL), "%s", run.err);
-    cr_assert(eq(ptr, strstr(run.err, "not-admin"), NULL),
+    cr_assert(eq(ptr, strstr(run.err, TEST_WRONG_TOKEN), NULL),
               "the token is never printed: %s", run.err);
 }
 

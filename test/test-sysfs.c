@@ -597,8 +597,9 @@ Test(sysfs, write_to_a_directory_is_eisdir_naming_path_and_value)
 {
     struct errbuf eb = { 0 };
 
-    cr_assert(eq(int, sysfs_write(fs, "devices", "1", &eb), -EISDIR));
-    cr_assert(eq(str, eb.msg, "devices: write \"1\": Is a directory"));
+    mkd("devices/create");
+    cr_assert(eq(int, sysfs_write(fs, "devices/create", "1", &eb), -EISDIR));
+    cr_assert(eq(str, eb.msg, "devices/create: write \"1\": Is a directory"));
 }
 
 Test(sysfs, write_to_a_read_only_file_returns_eacces)
@@ -606,21 +607,21 @@ Test(sysfs, write_to_a_read_only_file_returns_eacces)
     struct errbuf eb = { 0 };
     int r;
 
-    mk("ro", "");
+    mk("remove", "");
     cr_assert(eq(int, chmod(tmp, 0755), 0));
     {
-        _cleanup_free_ char *p = xasprintf("%s/ro", root);
+        _cleanup_free_ char *p = xasprintf("%s/remove", root);
 
         cr_assert(eq(int, chmod(p, 0444), 0));
     }
     /* root ignores file modes: drop to nobody for the write itself */
     if (geteuid() == 0)
         cr_assert(eq(int, seteuid(65534), 0));
-    r = sysfs_write(fs, "ro", "1", &eb);
+    r = sysfs_write(fs, "remove", "1", &eb);
     if (getuid() == 0)
         cr_assert(eq(int, seteuid(0), 0));
     cr_assert(eq(int, r, -EACCES), "%s", eb.msg);
-    cr_assert(eq(str, eb.msg, "ro: write \"1\": Permission denied"));
+    cr_assert(eq(str, eb.msg, "remove: write \"1\": Permission denied"));
 }
 
 Test(sysfs, write_through_an_escaping_link_is_exdev_and_leaves_it_alone)
@@ -641,11 +642,59 @@ Test(sysfs, write_through_an_escaping_link_is_exdev_and_leaves_it_alone)
 Test(sysfs, write_to_a_fifo_does_not_block)
 {
     struct errbuf eb = { 0 };
-    _cleanup_free_ char *path = xasprintf("%s/fifo", root);
+    _cleanup_free_ char *path = xasprintf("%s/create", root);
 
     cr_assert(eq(int, mkfifo(path, 0644), 0));
-    cr_assert(lt(int, sysfs_write(fs, "fifo", "1", &eb), 0));
-    ASSERT_MSG_HAS(eb, "fifo: write \"1\": ");
+    cr_assert(lt(int, sysfs_write(fs, "create", "1", &eb), 0));
+    ASSERT_MSG_HAS(eb, "create: write \"1\": ");
+}
+
+Test(sysfs, write_refuses_any_file_but_create_and_remove)
+{
+    struct errbuf eb = { 0 };
+    _cleanup_free_ char *got = NULL;
+
+    mk("devices/power", "on");
+    cr_assert(eq(int, sysfs_write(fs, "devices/power", "off", &eb), -EPERM));
+    cr_assert(eq(str, eb.msg,
+                 "devices/power: write \"off\": not a create or remove file "
+                 "(it is devices/power)"));
+    got = slurp("devices/power");
+    cr_assert(eq(str, got, "on"));
+}
+
+Test(sysfs, write_refuses_a_create_link_to_another_file)
+{
+    struct errbuf eb = { 0 };
+    _cleanup_free_ char *got = NULL;
+
+    mk("devices/power", "on");
+    ln("devices/create", "devices/power");
+    cr_assert(eq(int, sysfs_write(fs, "devices/create", "off", &eb), -EPERM));
+    ASSERT_MSG_HAS(eb, "not a create or remove file (it is devices/power)");
+    got = slurp("devices/power");
+    cr_assert(eq(str, got, "on"));
+}
+
+Test(sysfs, write_refuses_dot_and_dot_dot_even_inside_the_root)
+{
+    static const char *const rels[] = { "devices/../create", "./create",
+                                        "devices/x/../../create", NULL };
+    _cleanup_free_ char *got = NULL;
+
+    mk("create", "");
+    mkd("devices/x");
+    for (size_t i = 0; rels[i]; i++) {
+        struct errbuf eb = { 0 };
+        _cleanup_free_ char *want = xasprintf(
+            "%s: write \"1\": '.' or '..' in a path to write", rels[i]);
+
+        cr_assert(eq(int, sysfs_write(fs, rels[i], "1", &eb), -EINVAL), "%s",
+                  rels[i]);
+        cr_assert(eq(str, eb.msg, want));
+    }
+    got = slurp("create");
+    cr_assert(eq(str, got, ""));
 }
 
 /* --- escape ----------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "benchhost.h"
+#include "testsecrets.h"
 
 #define BENCHHOST_MAX 1024
 
@@ -112,7 +113,7 @@ benchhost_write_conf(const char *path, const char *url)
             "reconcile: {enabled: false}\n"
             "placement:\n"
             "  endpoint: %s\n"
-            "  token: admin\n",
-            BENCHHOST_NODE, BENCHHOST_TYPE, path, url);
+            "  token: %s\n",
+            BENCHHOST_NODE, BENCHHOST_TYPE, path, url, TEST_TOKEN);
     return close_checked(f);
 }
