@@ -37,10 +37,11 @@
 #include "keystone-server.h"
 #include "placement-server.h"
 #include "testproc.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
-#define AGENT_PASSWORD "agent-Pw-q7Zr2"
-#define WRONG_PASSWORD "wrong-Pw-x4Kd9"
+#define AGENT_PASSWORD TEST_KEYSTONE_PASSWORD
+#define WRONG_PASSWORD TEST_KEYSTONE_WRONG_PASSWORD
 #define FERNET_PREFIX "gAAAAA"
 #define AUTHENTICATED "keystone: authenticated ("
 #define PASS_DONE "pass done: "
@@ -373,10 +374,10 @@ Test(keystone, keystonemiddleware_rejects_an_invalid_token)
     good = keystone_server_token(ks, agent_user, AGENT_PASSWORD, "service",
                                  &status);
     cr_assert(good != NULL);
-    /* The agent with a static token: "admin" works under noauth2 only. */
+    /* The agent with a static token: TEST_TOKEN works under noauth2 only. */
     {
         _cleanup_free_ char *section =
-            xasprintf("placement:\n  endpoint: %s\n  token: admin\n",
+            xasprintf("placement:\n  endpoint: %s\n  token: " TEST_TOKEN "\n",
                       placement_server_url(srv));
         _cleanup_free_ char *conf = write_conf(section);
 

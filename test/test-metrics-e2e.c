@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "placement-server.h"
 #include "promcheck.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define PASS_DONE "pass done: "
@@ -127,7 +128,7 @@ write_conf(const char *metrics_file, unsigned interval_s)
     fprintf(out,
             "interval_s: %u\nmetrics_file: %s\nlibvirt_uri: %s\n"
             "lock_file: %s/lock\nreconcile:\n  mdevctl_dir: %s/mdevctl.d\n%s"
-            "placement:\n  endpoint: %s\n  token: admin\n",
+            "placement:\n  endpoint: %s\n  token: " TEST_TOKEN "\n",
             interval_s, metrics_file ? metrics_file : mpath, uri, tmp, tmp,
             reconcile_extra ? reconcile_extra : "", fault_proxy_url(proxy));
     cr_assert(eq(int, fclose(out), 0));

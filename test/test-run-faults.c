@@ -36,6 +36,7 @@
 #include "fixture.h"
 #include "placement-server.h"
 #include "sync.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define PASS_DONE ": pass done: "
@@ -159,7 +160,7 @@ write_conf_body(const char *body, const char *extra, const char *uri,
     fprintf(out,
             "%slibvirt_uri: %s\nlock_file: %s/lock\n"
             "reconcile:\n  mdevctl_dir: %s/mdevctl.d\n%s"
-            "placement:\n  endpoint: %s\n  token: admin\n",
+            "placement:\n  endpoint: %s\n  token: " TEST_TOKEN "\n",
             extra ? extra : "", uri, tmp, tmp,
             reconcile_extra ? reconcile_extra : "", endpoint);
     cr_assert(eq(int, fclose(out), 0));

@@ -16,8 +16,15 @@
 /* Not admin: Placement answers 403. */
 #define TEST_WRONG_TOKEN "vgpu-wrong-token-3b8d52f0"
 
+/* The Keystone password of the agent's user in test-keystone-e2e, and one
+ * that Keystone refuses. */
+#define TEST_KEYSTONE_PASSWORD "agent-Pw-q7Zr2"
+#define TEST_KEYSTONE_WRONG_PASSWORD "wrong-Pw-x4Kd9"
+
 /* Every secret above, NULL-terminated: { TEST_SECRETS, NULL }. */
-#define TEST_SECRETS TEST_TOKEN, TEST_WRONG_TOKEN
+#define TEST_SECRETS                                                           \
+    TEST_TOKEN, TEST_WRONG_TOKEN, TEST_KEYSTONE_PASSWORD,                      \
+        TEST_KEYSTONE_WRONG_PASSWORD
 
 /* Where test/agentrun.c appends every byte the agent printed, relative to
  * $VGPU_BUILDDIR; `make check` truncates it first. */
