@@ -59,42 +59,6 @@ has_control_char(const char *s)
     return false;
 }
 
-int
-http_new(const struct http_opts *o, struct http **ret, struct errbuf *eb)
-{
-    struct http *h;
-    size_t n;
-
-    if (!o->base_url || (strncmp(o->base_url, "http://", 7) != 0 &&
-                         strncmp(o->base_url, "https://", 8) != 0))
-        return errbuf_set(eb, -EINVAL, "endpoint '%s': not an http(s) URL",
-                          o->base_url ? o->base_url : "");
-    if (o->token && has_control_char(o->token))
-        return errbuf_set(eb, -EINVAL, "token contains a control character");
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return errbuf_set(eb, -ENOMEM, "cannot initialise libcurl");
-    h = xcalloc(1, sizeof(*h));
-    h->multi = curl_multi_init();
-    if (!h->multi) {
-        free(h);
-        curl_global_cleanup();
-        return errbuf_set(eb, -ENOMEM, "cannot create a curl multi handle");
-    }
-    h->base_url = xstrdup(o->base_url);
-    n = strlen(h->base_url);
-    while (n > 0 && h->base_url[n - 1] == '/')
-        h->base_url[--n] = '\0';
-    if (o->token)
-        h->token_header = xasprintf("X-Auth-Token: %s", o->token);
-    h->cacert = o->cacert ? xstrdup(o->cacert) : NULL;
-    h->insecure = o->insecure;
-    h->timeout_s = o->timeout_s > 0 ? o->timeout_s : HTTP_TIMEOUT_DEFAULT_S;
-    h->max_response =
-        o->max_response > 0 ? o->max_response : HTTP_MAX_RESPONSE_DEFAULT;
-    *ret = h;
-    return 0;
-}
-
 /* free() a string that may hold a token, wiping it first. */
 static void
 free_secret(char *s)
@@ -111,6 +75,42 @@ http_set_token(struct http *h, const char *token, struct errbuf *eb)
         return errbuf_set(eb, -EINVAL, "token contains a control character");
     free_secret(h->token_header);
     h->token_header = token ? xasprintf("X-Auth-Token: %s", token) : NULL;
+    return 0;
+}
+
+int
+http_new(const struct http_opts *o, struct http **ret, struct errbuf *eb)
+{
+    struct http *h;
+    size_t n;
+
+    if (!o->base_url || (strncmp(o->base_url, "http://", 7) != 0 &&
+                         strncmp(o->base_url, "https://", 8) != 0))
+        return errbuf_set(eb, -EINVAL, "endpoint '%s': not an http(s) URL",
+                          o->base_url ? o->base_url : "");
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return errbuf_set(eb, -ENOMEM, "cannot initialise libcurl");
+    h = xcalloc(1, sizeof(*h));
+    h->multi = curl_multi_init();
+    if (!h->multi) {
+        free(h);
+        curl_global_cleanup();
+        return errbuf_set(eb, -ENOMEM, "cannot create a curl multi handle");
+    }
+    h->base_url = xstrdup(o->base_url);
+    n = strlen(h->base_url);
+    while (n > 0 && h->base_url[n - 1] == '/')
+        h->base_url[--n] = '\0';
+    h->cacert = o->cacert ? xstrdup(o->cacert) : NULL;
+    h->insecure = o->insecure;
+    h->timeout_s = o->timeout_s > 0 ? o->timeout_s : HTTP_TIMEOUT_DEFAULT_S;
+    h->max_response =
+        o->max_response > 0 ? o->max_response : HTTP_MAX_RESPONSE_DEFAULT;
+    if (http_set_token(h, o->token, eb) < 0) {
+        http_free(h);
+        return -EINVAL;
+    }
+    *ret = h;
     return 0;
 }
 

@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "mdevctl.h"
+#include "parse.h"
 #include "sysfs.h"
 #include "xalloc.h"
 
@@ -81,20 +82,6 @@ check_uuid(const char *s, char ret[37], struct errbuf *eb)
     }
     uuid_unparse_lower(u, ret);
     return 0;
-}
-
-/* Whether name is a definition file name mdevctl can also undefine: a UUID
- * spelled in lower case. */
-static bool
-is_lower_uuid(const char *name)
-{
-    char canon[37];
-    uuid_t u;
-
-    if (strlen(name) != 36 || uuid_parse(name, u) < 0)
-        return false;
-    uuid_unparse_lower(u, canon);
-    return strcmp(canon, name) == 0;
 }
 
 /* --- the file --------------------------------------------------------------
@@ -446,7 +433,7 @@ list_one(int pfd, const char *dir, const char *parent, const char *name,
     const char *why;
     int r;
 
-    if (!is_lower_uuid(name)) {
+    if (!parse_is_lower_uuid(name)) {
         warn(w, dir, parent, name,
              "not a lower-case UUID (mdevctl cannot undefine it), skipped");
         return;

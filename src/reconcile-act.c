@@ -11,9 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <uuid/uuid.h>
-
 #include "mdevctl.h"
+#include "parse.h"
 #include "reconcile-act.h"
 #include "xalloc.h"
 
@@ -56,26 +55,12 @@ is_component(const char *s)
            !strchr(s, '/');
 }
 
-/* Whether s is a UUID spelled in lower case, as the kernel names an mdev's
- * directory. */
-static bool
-is_lower_uuid(const char *s)
-{
-    char canon[RECONCILE_UUID_LEN];
-    uuid_t u;
-
-    if (strlen(s) != 36 || uuid_parse(s, u) < 0)
-        return false;
-    uuid_unparse_lower(u, canon);
-    return strcmp(canon, s) == 0;
-}
-
 /* The names of m become path components below: check them here too, not
  * only where they were read (sysfs, Placement, libvirt). */
 static int
 check_names(const struct reconcile_mdev *m, struct errbuf *eb)
 {
-    if (!is_lower_uuid(m->uuid)) {
+    if (!parse_is_lower_uuid(m->uuid)) {
         _cleanup_free_ char *q = sysfs_escape(m->uuid, 64);
 
         return errbuf_set(eb, -EINVAL,
