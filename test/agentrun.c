@@ -24,6 +24,7 @@
 
 #include "agentrun.h"
 #include "cleanup.h"
+#include "testproc.h"
 #include "testsecrets.h"
 #include "xalloc.h"
 
@@ -195,15 +196,6 @@ struct agentproc {
     size_t len[2], cap[2];
 };
 
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static char *
 agent_path(void)
 {
@@ -337,14 +329,14 @@ agentproc_count(struct agentproc *p, const char *needle)
 bool
 agentproc_wait_for(struct agentproc *p, const char *needle, unsigned n, long ms)
 {
-    long deadline = now_ms() + ms;
+    long deadline = testproc_now_ms() + ms;
 
     for (;;) {
         bool gone = reaped(p);
 
         if (agentproc_count(p, needle) >= n)
             return true;
-        if (gone || now_ms() >= deadline)
+        if (gone || testproc_now_ms() >= deadline)
             return agentproc_count(p, needle) >= n;
         pump(p, 20);
     }
@@ -366,10 +358,10 @@ agentproc_signal(const struct agentproc *p, int sig)
 int
 agentproc_wait(struct agentproc *p, long ms)
 {
-    long deadline = now_ms() + ms;
+    long deadline = testproc_now_ms() + ms;
 
     while (!reaped(p)) {
-        if (now_ms() >= deadline)
+        if (testproc_now_ms() >= deadline)
             return -1;
         pump(p, 5);
     }

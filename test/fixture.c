@@ -62,6 +62,19 @@ fixture_data_path(const char *rel)
     return xasprintf("data/%s", rel);
 }
 
+char *
+fixture_node_uri(const char *rel)
+{
+    _cleanup_free_ char *path = fixture_data_path(rel);
+    _cleanup_free_ char *abs = realpath(path, NULL);
+
+    if (!abs) { /* a test's own data file: no test can go on without it */
+        fprintf(stderr, "fixture: %s: %s\n", path, strerror(errno));
+        abort();
+    }
+    return xasprintf("test://%s", abs);
+}
+
 static const char *
 tmp_base(void)
 {

@@ -21,6 +21,11 @@
  * $VGPU_DATA (data).  Caller frees. */
 char *fixture_data_path(const char *rel);
 
+/* The libvirt test driver's URI for a node file under test/data/:
+ * fixture_node_uri("reconcile/no-guests.xml") is "test:///ABS/PATH".
+ * Caller frees. */
+char *fixture_node_uri(const char *rel);
+
 /* A fresh mkdtemp() directory under $TMPDIR; caller frees the path and
  * removes the tree with fixture_rm_rf(). */
 char *fixture_tmpdir(void);

@@ -338,19 +338,8 @@ char *
 placement_server_log(const struct placement_server *s)
 {
     _cleanup_free_ char *path = xasprintf("%s/server.log", s->dir);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
 
-    if (!mem)
-        fail("open_memstream: %s", strerror(errno));
-    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(mem);
-    return buf;
+    return testproc_read_file(path);
 }
 
 /* One request; transport errors give status 0 and the message in err. */

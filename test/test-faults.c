@@ -22,6 +22,7 @@
 #include "fault-proxy.h"
 #include "fixture.h"
 #include "placement-server.h"
+#include "testproc.h"
 #include "testsecrets.h"
 #include "xalloc.h"
 
@@ -223,15 +224,6 @@ ParameterizedTest(struct fault_case *c, faults,
     assert_sync_converges(what);
 }
 
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 Test(faults, a_placement_that_never_answers_times_out_after_timeout_s)
 {
     long t0, ms;
@@ -239,11 +231,11 @@ Test(faults, a_placement_that_never_answers_times_out_after_timeout_s)
     write_conf("  timeout_s: 1\n");
     assert_sync_converges("clean sync first");
     fault_proxy_set(proxy, "slow", "/inventories");
-    t0 = now_ms();
+    t0 = testproc_now_ms();
     assert_sync_fails_with(
         "slow", (const char *const[]){ "GET /resource_providers/",
                                        "/inventories: ", "timed out", NULL });
-    ms = now_ms() - t0;
+    ms = testproc_now_ms() - t0;
     cr_assert(lt(long, ms, 4000), "sync gave up after %ld ms", ms);
     fault_proxy_set(proxy, "pass", NULL);
     assert_sync_converges("slow");

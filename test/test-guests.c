@@ -41,18 +41,6 @@
 
 static struct guests *gs;
 
-/* test:///ABS/PATH for test/data/guests/<name>; caller frees. */
-static char *
-node_uri(const char *name)
-{
-    _cleanup_free_ char *rel = xasprintf("guests/%s", name);
-    _cleanup_free_ char *path = fixture_data_path(rel);
-    char abs[PATH_MAX];
-
-    cr_assert(realpath(path, abs) != NULL, "%s: not found", path);
-    return xasprintf("test://%s", abs);
-}
-
 static void
 load(const char *uri)
 {
@@ -64,7 +52,8 @@ load(const char *uri)
 static void
 load_node(const char *name)
 {
-    _cleanup_free_ char *uri = node_uri(name);
+    _cleanup_free_ char *rel = xasprintf("guests/%s", name);
+    _cleanup_free_ char *uri = fixture_node_uri(rel);
 
     load(uri);
 }

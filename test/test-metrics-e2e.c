@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "placement-server.h"
 #include "promcheck.h"
+#include "testproc.h"
 #include "testsecrets.h"
 #include "xalloc.h"
 
@@ -95,17 +96,6 @@ metrics_path(void)
     return xasprintf("%s/vgpu-agent.prom", tmp);
 }
 
-/* test:///ABS/test/data/reconcile/no-guests.xml */
-static char *
-no_guests_uri(void)
-{
-    _cleanup_free_ char *path = fixture_data_path("reconcile/no-guests.xml");
-    _cleanup_free_ char *abs = realpath(path, NULL);
-
-    cr_assert(abs != NULL, "%s", path);
-    return xasprintf("test://%s", abs);
-}
-
 /* agent.yaml: test/data/dump/m60.conf.yaml, interval_s, the metrics file
  * (metrics_file, or the default place in tmp when NULL), a lock and the
  * mdevctl directory in tmp, Placement through the proxy.  Written aside
@@ -116,7 +106,7 @@ write_conf(const char *metrics_file, unsigned interval_s)
     _cleanup_free_ char *path = conf_path(), *mpath = metrics_path();
     _cleanup_free_ char *tmp_path = xasprintf("%s.new", path);
     _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
-    _cleanup_free_ char *uri = no_guests_uri();
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
     _cleanup_fclose_ FILE *in = fopen(src, "re");
     int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     FILE *out = fdopen(fd, "w");
@@ -169,14 +159,6 @@ stop_agent(void)
               agentproc_err(agent));
 }
 
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    nanosleep(&ts, NULL);
-}
-
 /* The metrics file, once its last_pass_success is want (polled: the file
  * is written just after the pass whose log line the test may have seen). */
 static void
@@ -194,7 +176,7 @@ wait_last_pass(double want, struct metrics_file *ret)
                 return;
             metrics_file_clear(ret);
         }
-        sleep_ms(50);
+        testproc_sleep_ms(50);
     }
     cr_assert(false, "%s: no last_pass_success %g within %d ms (%s):\n%s", path,
               want, PASS_MS, eb.msg, agentproc_err(agent));
@@ -238,7 +220,7 @@ settle(void)
     for (int waited = 0; waited < PASS_MS; waited += 50) {
         if (passes_in_file(&eb) == before + 1)
             return;
-        sleep_ms(50);
+        testproc_sleep_ms(50);
     }
     cr_assert(false,
               "the pass after SIGHUP is not in the metrics file (%s):\n%s",

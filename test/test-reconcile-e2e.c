@@ -158,18 +158,6 @@ write_conf(const char *reconcile_extra)
     fclose(out);
 }
 
-/* test:///ABS/test/data/reconcile/<name> */
-static char *
-node_uri(const char *name)
-{
-    _cleanup_free_ char *rel = xasprintf("reconcile/%s", name);
-    _cleanup_free_ char *path = fixture_data_path(rel);
-    _cleanup_free_ char *abs = realpath(path, NULL);
-
-    cr_assert(abs != NULL, "%s", path);
-    return xasprintf("test://%s", abs);
-}
-
 static void
 agent(const char *const *args)
 {
@@ -207,6 +195,15 @@ assert_provider(const char *name, char *rp)
     cJSON_Delete(j);
 }
 
+/* test:///ABS/test/data/reconcile/<name> */
+static char *
+reconcile_node_uri(const char *name)
+{
+    _cleanup_free_ char *rel = xasprintf("reconcile/%s", name);
+
+    return fixture_node_uri(rel);
+}
+
 /* Live fake kernel of host (a description below data/ or test/data/), its
  * config conf (below test/data/), guests from test/data/reconcile/<node>
  * (NULL: a libvirt URI that cannot be opened), `vgpu-agent sync`. */
@@ -221,7 +218,8 @@ start(const char *host, const char *conf, const char *node,
     kernel = realpath(fakesys_live_root(live), NULL);
     cr_assert(kernel != NULL);
     host_conf = conf;
-    uri = node ? node_uri(node) : xstrdup("test:///nonexistent/node.xml");
+    uri = node ? reconcile_node_uri(node)
+               : xstrdup("test:///nonexistent/node.xml");
     write_conf(reconcile_extra);
     agent((const char *const[]){ "sync", NULL });
     cr_assert(eq(int, run.status, 0), "sync: %s", run.err);
@@ -326,7 +324,7 @@ static void
 switch_guests(const char *node, const char *reconcile_extra)
 {
     free(uri);
-    uri = node_uri(node);
+    uri = reconcile_node_uri(node);
     write_conf(reconcile_extra);
 }
 

@@ -36,6 +36,7 @@
 #include "fixture.h"
 #include "placement-server.h"
 #include "sync.h"
+#include "testproc.h"
 #include "testsecrets.h"
 #include "xalloc.h"
 
@@ -106,35 +107,6 @@ teardown(void)
 TestSuite(run_faults, .init = setup, .fini = teardown);
 
 /* --- helpers ------------------------------------------------------------ */
-
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    nanosleep(&ts, NULL);
-}
-
-/* test:///ABS/test/data/reconcile/<name> */
-static char *
-node_uri(const char *name)
-{
-    _cleanup_free_ char *rel = xasprintf("reconcile/%s", name);
-    _cleanup_free_ char *path = fixture_data_path(rel);
-    _cleanup_free_ char *abs = realpath(path, NULL);
-
-    cr_assert(abs != NULL, "%s", path);
-    return xasprintf("test://%s", abs);
-}
 
 /* agent.yaml: test/data/dump/m60.conf.yaml (or body, when not NULL) + extra
  * (top-level lines), the
@@ -209,15 +181,15 @@ static void
 wait_passes(unsigned n)
 {
     unsigned want = passes() + n;
-    long deadline = now_ms() + WAIT_MS;
+    long deadline = testproc_now_ms() + WAIT_MS;
 
     while (passes() < want) {
-        cr_assert(lt(long, now_ms(), deadline),
+        cr_assert(lt(long, testproc_now_ms(), deadline),
                   "no %u more passes within %d ms:\n%s", n, WAIT_MS,
                   agentproc_err(agent));
         cr_assert(eq(int, agentproc_wait(agent, 0), -1),
                   "the service stopped:\n%s", agentproc_err(agent));
-        sleep_ms(20);
+        testproc_sleep_ms(20);
     }
 }
 
@@ -338,11 +310,11 @@ pass_count(void)
 Test(run_faults, a_thousand_short_passes_leak_nothing_and_keep_rss_flat,
      .timeout = 600)
 {
-    _cleanup_free_ char *uri = node_uri("no-guests.xml");
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
     unsigned long n = pass_count();
     _cleanup_free_ char *n_arg = xasprintf("%lu", n);
     _cleanup_free_ char *stopping = xasprintf("%lu passes: stopping", n);
-    long t0 = now_ms(), rss_early, rss_late;
+    long t0 = testproc_now_ms(), rss_early, rss_late;
     int pid, status;
 
 #ifdef UNDER_ASAN
@@ -364,7 +336,7 @@ Test(run_faults, a_thousand_short_passes_leak_nothing_and_keep_rss_flat,
     fprintf(stderr,
             "run_faults: %lu passes in %ld ms; VmRSS %ld kB after 100, "
             "%ld kB after %lu\n",
-            n, now_ms() - t0, rss_early, rss_late, n - n / 20);
+            n, testproc_now_ms() - t0, rss_early, rss_late, n - n / 20);
     cr_assert(eq(int, status, 0), "--passes %lu: exit status\n%s", n,
               agentproc_err(agent));
     assert_sane_log();
@@ -505,7 +477,7 @@ Test(run_faults, libvirt_gone_mid_run_is_logged_once_then_cleared_once)
  * claim comes: one warning when it appears, one line when it clears. */
 Test(run_faults, a_lasting_reconcile_warning_is_logged_once_then_cleared_once)
 {
-    _cleanup_free_ char *uri = node_uri("one-guest.xml");
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/one-guest.xml");
     _cleanup_free_ char *body = xasprintf(
         "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": 1}}},"
         " \"project_id\": \"%s\", \"user_id\": \"%s\","
@@ -552,7 +524,7 @@ server_log_count(const char *needle)
  * Placement dies then, with a provider half-written. */
 Test(run_faults, placement_killed_mid_pass_and_restarted_is_converged_on)
 {
-    _cleanup_free_ char *uri = node_uri("no-guests.xml");
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
     long deadline;
     unsigned incomplete;
 
@@ -561,21 +533,21 @@ Test(run_faults, placement_killed_mid_pass_and_restarted_is_converged_on)
     fault_proxy_set(proxy, "delay", NULL);
     write_conf("interval_s: 1\n", uri, NULL, fault_proxy_url(proxy));
     start_agent(NULL);
-    deadline = now_ms() + WAIT_MS;
+    deadline = testproc_now_ms() + WAIT_MS;
     while (server_log_count("POST /resource_providers") < 2) {
         _cleanup_free_ char *log = placement_server_log(srv);
 
-        cr_assert(lt(long, now_ms(), deadline),
+        cr_assert(lt(long, testproc_now_ms(), deadline),
                   "no second provider created; Placement's log:\n%s\n"
                   "agent:\n%s",
                   log, agentproc_err(agent));
-        sleep_ms(5);
+        testproc_sleep_ms(5);
     }
     placement_server_kill(srv);
     cr_assert(eq(u32, passes(), 0), "killed mid-pass, not after one:\n%s",
               agentproc_err(agent));
     fault_proxy_set(proxy, "pass", NULL);
-    sleep_ms(5000);
+    testproc_sleep_ms(5000);
     incomplete = agentproc_count(agent, "error: ");
     cr_assert(gt(u32, incomplete, 0), "the agent saw Placement go:\n%s",
               agentproc_err(agent));
@@ -680,7 +652,7 @@ static const char storm_conf[] = "node_name: compute-m60\n"
  * bounded by passes x what one pass may send, and it converges after. */
 Test(run_faults, a_409_storm_is_retried_boundedly_and_converged_on_after)
 {
-    _cleanup_free_ char *uri = node_uri("no-guests.xml");
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
     struct agentrun first = { 0 };
     _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
     /* one pass: the tree listing, then per round and provider (3) at most
@@ -705,15 +677,15 @@ Test(run_faults, a_409_storm_is_retried_boundedly_and_converged_on_after)
     cr_assert(eq(int, pthread_create(&storm_thread, NULL, storm, NULL), 0));
     storm_running = true;
     while (atomic_load(&storm_bumps) < 10)
-        sleep_ms(10);
-    t0 = now_ms();
+        testproc_sleep_ms(10);
+    t0 = testproc_now_ms();
     sent = received();
     start_agent(NULL);
-    sleep_ms(STORM_MS);
+    testproc_sleep_ms(STORM_MS);
     storm_passes = passes();
     storm_requests = received() - sent;
     stop_storm();
-    storm_ms = now_ms() - t0;
+    storm_ms = testproc_now_ms() - t0;
     passes0 = passes();
 
     fprintf(stderr,
@@ -794,7 +766,7 @@ flip(void *arg)
             rename(dev, gone);
         else if (i % 8 == 3 || i % 8 == 5 || i % 8 == 7)
             rename(gone, dev);
-        sleep_ms(5); /* the fake kernel serves one request at a time */
+        testproc_sleep_ms(5); /* the fake kernel serves one request at a time */
     }
     rename(gone, dev); /* the GPU ends plugged in */
     return NULL;
@@ -821,7 +793,7 @@ assert_messages_name_the_path(const char *what, const char *log)
 
 Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
 {
-    _cleanup_free_ char *uri = node_uri("no-guests.xml");
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
     _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", tmp);
     _cleanup_free_ char *backing = NULL;
     unsigned dumps = 0, dumps_warned = 0, passes0;
@@ -836,11 +808,11 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
     atomic_store(&storm_stop, false);
     cr_assert(eq(int, pthread_create(&flip_thread, NULL, flip, backing), 0));
     passes0 = passes();
-    for (t0 = now_ms(); dumps < FLIP_DUMPS || passes() < passes0 + FLIP_PASSES;
-         dumps++) {
+    for (t0 = testproc_now_ms();
+         dumps < FLIP_DUMPS || passes() < passes0 + FLIP_PASSES; dumps++) {
         struct agentrun d = { 0 };
 
-        cr_assert(lt(long, now_ms() - t0, 4L * WAIT_MS),
+        cr_assert(lt(long, testproc_now_ms() - t0, 4L * WAIT_MS),
                   "%u dumps, %u passes so far:\n%s", dumps, passes() - passes0,
                   agentproc_err(agent));
 
@@ -866,7 +838,7 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
             "run_faults: sysfs flips: %lu changes, %u dumps (%u with "
             "warnings), %u run passes in %ld ms\n",
             (unsigned long)atomic_load(&flips), dumps, dumps_warned,
-            passes() - passes0, now_ms() - t0);
+            passes() - passes0, testproc_now_ms() - t0);
 
     cr_assert(eq(int, agentproc_wait(agent, 0), -1), "the service stopped:\n%s",
               agentproc_err(agent));

@@ -25,6 +25,7 @@
 #include "fault-proxy.h"
 #include "fixture.h"
 #include "placement-server.h"
+#include "testproc.h"
 #include "testsecrets.h"
 #include "xalloc.h"
 
@@ -65,23 +66,6 @@ teardown(void)
 }
 
 TestSuite(run, .init = setup, .fini = teardown);
-
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    nanosleep(&ts, NULL);
-}
 
 /* agent.yaml: body (the host's settings and interval_s) + a placement
  * section pointing at the proxy; mode 0600 (it holds a token).  Written to
@@ -174,12 +158,12 @@ assert_still_running(void)
 static void
 assert_stops_on_sigterm(void)
 {
-    long t0 = now_ms(), ms;
+    long t0 = testproc_now_ms(), ms;
     int status;
 
     agentproc_signal(agent, SIGTERM);
     status = agentproc_wait(agent, 5000);
-    ms = now_ms() - t0;
+    ms = testproc_now_ms() - t0;
     cr_assert(eq(int, status, 0), "exit status after SIGTERM:\n%s",
               agentproc_err(agent));
     cr_assert(lt(long, ms, 1000), "stopped %ld ms after SIGTERM", ms);
@@ -351,10 +335,10 @@ Test(run, sigterm_stops_it_within_a_second_even_while_placement_hangs)
     start_agent();
     wait_for(PASS_DONE, 1);
     fault_proxy_set(proxy, "slow", NULL);
-    for (long t0 = now_ms(); faulted() < 1; sleep_ms(20))
-        cr_assert(lt(long, now_ms() - t0, PASS_MS),
+    for (long t0 = testproc_now_ms(); faulted() < 1; testproc_sleep_ms(20))
+        cr_assert(lt(long, testproc_now_ms() - t0, PASS_MS),
                   "no request reached the hanging proxy");
-    sleep_ms(200); /* well inside the request */
+    testproc_sleep_ms(200); /* well inside the request */
     assert_stops_on_sigterm();
 }
 
@@ -424,7 +408,7 @@ Test(run, placement_down_at_start_is_retried_with_backoff_then_converges)
     fault_proxy_set(proxy, "down", NULL);
     start_agent();
     /* passes at 0, 1, 3 s (backoff 1, 2, 4 capped at interval_s 4) */
-    sleep_ms(4500);
+    testproc_sleep_ms(4500);
     attempts = received();
     cr_assert(ge(ulong, attempts, 2), "%s", agentproc_err(agent));
     cr_assert(le(ulong, attempts, 4), "%lu attempts in 4.5 s: no backoff\n%s",

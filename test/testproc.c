@@ -26,6 +26,34 @@ testproc_now_ms(void)
 }
 
 void
+testproc_sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+char *
+testproc_read_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    char chunk[4096];
+    size_t n;
+
+    if (!mem)
+        abort(); /* out of memory */
+    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    if (f)
+        fclose(f);
+    fclose(mem);
+    return buf;
+}
+
+void
 testproc_child_exec(pid_t parent, int out_fd, int log_fd, int null_fd,
                     char **argv)
 {

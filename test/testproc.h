@@ -1,7 +1,8 @@
 /*
  * testproc.h - the pieces every test helper that runs a server needs
- * (test/placement-server.c, test/fault-proxy.c): start it so that it dies
- * with the test, read the port it reports, stop it with a bound.
+ * (test/placement-server.c, keystone-server.c, fault-proxy.c, tls-proxy.c):
+ * start it so that it dies with the test, read the port it reports and its
+ * log, stop it with a bound.
  */
 #pragma once
 
@@ -11,6 +12,13 @@
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long testproc_now_ms(void);
+
+/* Sleep ms milliseconds. */
+void testproc_sleep_ms(long ms);
+
+/* The whole of a helper's log file; "" when it does not exist (yet).
+ * free() it. */
+char *testproc_read_file(const char *path);
 
 /* In the child, between fork and exec (async-signal-safe calls only): own
  * process group, killed when parent dies, signals unblocked, stdin/out/err

@@ -302,17 +302,8 @@ char *
 tls_proxy_log(const struct tls_proxy *p)
 {
     _cleanup_free_ char *path = xasprintf("%s/stunnel.log", p->dir);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
 
-    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(mem);
-    return buf;
+    return testproc_read_file(path);
 }
 
 void
