@@ -22,7 +22,7 @@
 #define M2 "3131f5fd-7c04-4a61-92c1-0c37f9547b6b"
 
 static struct tree tree;
-static struct mdev_host host;
+static struct host *host;
 static struct guests guests;
 static struct reconcile_plan *plan;
 
@@ -49,7 +49,7 @@ setup(void)
     snprintf(providers[2].uuid, sizeof(providers[2].uuid), GPU_B);
     providers[2].device = &dev_b;
     tree = (struct tree){ .providers = providers, .n_providers = 3 };
-    host = (struct mdev_host){ 0 };
+    host = host_new();
     guests = (struct guests){ 0 };
     plan = NULL;
 }
@@ -60,19 +60,7 @@ teardown(void)
     reconcile_plan_free(plan);
     strv_clear(&tree.providers[1].device->parents);
     strv_clear(&tree.providers[2].device->parents);
-    for (size_t i = 0; i < host.n_parents; i++) {
-        free(host.parents[i].name);
-        free(host.parents[i].path);
-        for (size_t j = 0; j < host.parents[i].n_types; j++)
-            free(host.parents[i].types[j].id);
-        free(host.parents[i].types);
-    }
-    free(host.parents);
-    for (size_t i = 0; i < host.n_mdevs; i++) {
-        free(host.mdevs[i].parent);
-        free(host.mdevs[i].type_id);
-    }
-    free(host.mdevs);
+    host_free(host);
     for (size_t i = 0; i < guests.n; i++)
         strv_clear(&guests.v[i].mdevs);
     free(guests.v);
@@ -83,28 +71,18 @@ TestSuite(reconcile, .init = setup, .fini = teardown);
 static void
 parent(const char *name, const char *type, unsigned available)
 {
-    struct mdev_parent *p;
+    struct host_fn fn = { .name = xstrdup(name),
+                          .path = xasprintf("devices/x/%s", name) };
 
-    host.parents = xrealloc(host.parents, (host.n_parents + 1) * sizeof(*p));
-    p = &host.parents[host.n_parents++];
-    *p = (struct mdev_parent){ .name = xstrdup(name),
-                               .path = xasprintf("devices/x/%s", name) };
-    p->types = xcalloc(1, sizeof(*p->types));
-    p->n_types = 1;
-    p->types[0] =
-        (struct mdev_type){ .id = xstrdup(type), .available = available };
+    host_fn_add_type(host_add_fn(host, HOST_MODE_MDEV, &host_mdev_ops, &fn),
+                     type)
+        ->available = available;
 }
 
 static void
 mdev(const char *uuid, const char *parent_name, const char *type)
 {
-    struct mdev_device *m;
-
-    host.mdevs = xrealloc(host.mdevs, (host.n_mdevs + 1) * sizeof(*m));
-    m = &host.mdevs[host.n_mdevs++];
-    *m = (struct mdev_device){ .parent = xstrdup(parent_name),
-                               .type_id = xstrdup(type) };
-    snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+    host_add_vgpu(host, uuid, parent_name, type);
 }
 
 static void
@@ -136,8 +114,7 @@ claim(int provider, const char *consumer, long n)
 static void
 run(const struct reconcile_claim *claims, size_t n, bool with_guests)
 {
-    plan =
-        reconcile_plan(&tree, &host, with_guests ? &guests : NULL, claims, n);
+    plan = reconcile_plan(&tree, host, with_guests ? &guests : NULL, claims, n);
 }
 
 Test(reconcile, deterministic_uuids_are_uuid5_of_consumer_and_provider)
