@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile-act.h"
 #include "reconcile.h"
 #include "xalloc.h"
 
@@ -291,4 +292,28 @@ Test(reconcile, mdevs_of_unmanaged_types_or_gpus_are_not_orphans)
     mdev(M2, "0000:99:00.0", "nvidia-35");
     run(NULL, 0, true);
     cr_assert(eq(sz, plan->n_orphans, 0));
+}
+
+Test(reconcile, actions_and_results_print_as_reports_show_them)
+{
+    struct reconcile_action a = { .action = RECONCILE_UNPERSIST,
+                                  .result = RECONCILE_PLANNED };
+    _cleanup_free_ char *create =
+        xstrdup(reconcile_verb_name(RECONCILE_CREATE));
+    _cleanup_free_ char *verb = xstrdup(reconcile_verb_name(a.action));
+    char *text = reconcile_result_text(&a);
+
+    cr_assert(eq(str, create, "create"));
+    cr_assert(eq(str, verb, "unpersist"));
+    cr_assert(eq(str, text, "planned"));
+    free(text);
+    a.result = RECONCILE_OK;
+    text = reconcile_result_text(&a);
+    cr_assert(eq(str, text, "ok"));
+    free(text);
+    a.result = RECONCILE_FAILED;
+    a.error = "parent 0000:84:00.0 is gone";
+    text = reconcile_result_text(&a);
+    cr_assert(eq(str, text, "error: parent 0000:84:00.0 is gone"));
+    free(text);
 }
