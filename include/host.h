@@ -43,7 +43,9 @@ struct host_type {
     char *name;            /* "GRID M60-0B"; the id when the kernel has none */
     char *device_api;      /* "vfio-pci", "vfio-ccw", ...; NULL: unknown */
     unsigned available;    /* instances this function can still take */
-    struct type_desc desc; /* parsed description: max_instance, heads, ... */
+    struct type_desc desc; /* max_instance per GPU, heads, resolution: mdev
+                            * parses the description; vendor VFIO would
+                            * ask NVML or derive them */
 };
 
 /* One function of a GPU: a PCI function (a VF of an SR-IOV GPU) or a
