@@ -7,7 +7,7 @@
 
 #include "conf.h"
 #include "errbuf.h"
-#include "mdev.h"
+#include "host.h"
 #include "tree.h"
 
 /* What the global options decided, shared by every subcommand. */
@@ -41,7 +41,7 @@ struct cmd_host {
     struct conf *conf;
     struct clouds_auth *auth; /* how to authenticate: conf + OS_* + clouds */
     struct provconf *provconf;
-    struct mdev_host *mdev;
+    struct host *hw; /* what the kernel offers (host.h) */
     struct tree *tree;
 };
 

@@ -6,7 +6,9 @@
  * GPU.  Their UUIDs: the ones the consumer's libvirt domain references, or
  * else UUIDv5(consumer, "<provider uuid>/<i>"), so whatever builds the
  * guest uses exactly the mdevs its claim owns and no two consumers can pick
- * the same one.  reconcile_plan() is pure: it decides, the command acts.
+ * the same one.  reconcile_plan() is pure: it decides, reconcile_act()
+ * acts.  It reads the host through the host model (host.h); in a plan,
+ * "parent" is the function (host_fn) a vGPU sits on and "uuid" its id.
  */
 #pragma once
 
@@ -15,7 +17,7 @@
 
 #include "cleanup.h"
 #include "guests.h"
-#include "mdev.h"
+#include "host.h"
 #include "strv.h"
 #include "tree.h"
 
@@ -35,7 +37,7 @@ struct reconcile_claim {
 
 struct reconcile_mdev {
     char uuid[RECONCILE_UUID_LEN];
-    char *parent; /* mdev parent name ("0000:84:00.0", a VF) */
+    char *parent; /* the function it sits on ("0000:84:00.0", a VF) */
     char *mdev_type;
     char consumer[RECONCILE_UUID_LEN]; /* "" for orphans */
     char provider[RECONCILE_UUID_LEN]; /* "" for orphans */
@@ -60,7 +62,7 @@ struct reconcile_plan {
 /* guests may be NULL (libvirt unreachable): then no mdev is an orphan,
  * since without the guest list none can be proven unused. */
 struct reconcile_plan *reconcile_plan(const struct tree *t,
-                                      const struct mdev_host *h,
+                                      const struct host *h,
                                       const struct guests *guests,
                                       const struct reconcile_claim *claims,
                                       size_t n_claims);

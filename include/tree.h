@@ -24,11 +24,13 @@
 /* Where a child's capacity lives on the host (absent on the root). */
 struct tree_device {
     char *address;       /* "0000:84:00.0" */
+    enum host_mode mode; /* the interface its vGPUs are made through */
     char *mdev_type;     /* "nvidia-35" */
     char *type_name;     /* "GRID M60-0B" */
     char *rc;            /* the resource class the agent reports: "VGPU" */
-    struct strv parents; /* mdev parent names (the VFs of an SR-IOV group) */
-    struct strv mdevs;   /* existing mdevs of the type */
+    struct strv parents; /* the functions offering the type (host_fn names:
+                          * mdev parents, the VFs of an SR-IOV group) */
+    struct strv mdevs;   /* ids of the existing vGPUs of the type */
 };
 
 struct tree_provider {

@@ -64,18 +64,18 @@ cmd_host_conf(const struct ctx *ctx, struct cmd_host *ret)
 }
 
 static int
-scan(const struct ctx *ctx, const struct conf *c, struct mdev_host **ret)
+scan(const struct ctx *ctx, const struct conf *c, struct host **ret)
 {
     const char *root = ctx->sysfs_root ? ctx->sysfs_root : c->sysfs_root;
     _cleanup_(sysfs_closep) struct sysfs *fs = NULL;
     struct errbuf eb = { 0 };
 
-    if (sysfs_open(root, &fs, &eb) < 0 || mdev_scan(fs, ret, &eb) < 0) {
+    if (sysfs_open(root, &fs, &eb) < 0 || host_scan(fs, ret, &eb) < 0) {
         log_error("%s", eb.msg);
         return CMD_EXIT_FAILED;
     }
     log_all(LOG_WARNING, &(*ret)->warnings);
-    if (!(*ret)->has_mdev_info)
+    if (!(*ret)->has_vgpu_info)
         log_warn("%s: no mediated-device information (neither class/mdev_bus "
                  "nor bus/mdev exists); is a vGPU driver loaded?",
                  root);
@@ -90,11 +90,11 @@ cmd_host_scan(const struct ctx *ctx, struct cmd_host *h)
     int r;
 
     tree_free(TAKE_PTR(h->tree));
-    mdev_host_free(TAKE_PTR(h->mdev));
-    r = scan(ctx, h->conf, &h->mdev);
+    host_free(TAKE_PTR(h->hw));
+    r = scan(ctx, h->conf, &h->hw);
     if (r != CMD_EXIT_OK)
         return r;
-    pol = policy_decide(h->conf, h->mdev);
+    pol = policy_decide(h->conf, h->hw);
     log_all(LOG_WARNING, &pol->warnings);
     log_all(LOG_INFO, &pol->notes);
     if (tree_build(h->conf, pol, h->provconf, &h->tree, &eb) < 0) {
@@ -125,7 +125,7 @@ void
 cmd_host_clear(struct cmd_host *h)
 {
     tree_free(h->tree);
-    mdev_host_free(h->mdev);
+    host_free(h->hw);
     provconf_free(h->provconf);
     clouds_auth_free(h->auth);
     conf_free(h->conf);

@@ -114,8 +114,7 @@ cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
 
         if (guests_load(cc.host.conf->libvirt_uri, &g, &eb) < 0)
             log_warn("%s; using the deterministic UUIDs", eb.msg);
-        p = reconcile_plan(cc.host.tree, cc.host.mdev, g, cc.claims,
-                           cc.n_claims);
+        p = reconcile_plan(cc.host.tree, cc.host.hw, g, cc.claims, cc.n_claims);
         print_owned(p->keep, p->n_keep, consumer, xml, &count);
         print_owned(p->create, p->n_create, consumer, xml, &count);
         print_owned(p->misplaced, p->n_misplaced, consumer, xml, &count);

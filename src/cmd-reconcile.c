@@ -115,9 +115,10 @@ print_json(const struct reconcile_plan *p, const struct reconcile_report *r)
         const struct reconcile_action *a = &r->v[i];
         cJSON *o = mdev_json(a->uuid, a->parent, a->mdev_type, a->consumer,
                              a->provider);
+        _cleanup_free_ char *result = reconcile_result_text(a);
 
-        cJSON_AddStringToObject(o, "action", a->action);
-        cJSON_AddStringToObject(o, "result", a->result);
+        cJSON_AddStringToObject(o, "action", reconcile_verb_name(a->action));
+        cJSON_AddStringToObject(o, "result", result);
         cJSON_AddItemToArray(actions, o);
     }
     add_list(root, "misplaced", p->misplaced, p->n_misplaced);
@@ -142,11 +143,15 @@ print_list(const char *what, const struct reconcile_mdev *v, size_t n)
 static void
 print_text(const struct reconcile_plan *p, const struct reconcile_report *r)
 {
-    for (size_t i = 0; i < r->n; i++)
-        printf("%-11s %s on %s (%s)%s%s: %s\n", r->v[i].action, r->v[i].uuid,
+    for (size_t i = 0; i < r->n; i++) {
+        _cleanup_free_ char *result = reconcile_result_text(&r->v[i]);
+
+        printf("%-11s %s on %s (%s)%s%s: %s\n",
+               reconcile_verb_name(r->v[i].action), r->v[i].uuid,
                r->v[i].parent, r->v[i].mdev_type,
                *r->v[i].consumer ? " for consumer " : "", r->v[i].consumer,
-               r->v[i].result);
+               result);
+    }
     print_list("misplaced", p->misplaced, p->n_misplaced);
     print_list("unaccounted", p->unaccounted, p->n_unaccounted);
     print_list("orphan", p->orphans, p->n_orphans);
@@ -195,7 +200,7 @@ cmd_reconcile_act(const struct ctx *ctx, const struct cmd_host *host,
         log_error("%s", eb.msg);
         return CMD_EXIT_FAILED;
     }
-    reconcile_act(p, fs, host->mdev, &o, rep);
+    reconcile_act(p, fs, host->hw, &o, rep);
     return rep->failed || p->n_misplaced || p->n_errors ? CMD_EXIT_FAILED
                                                         : CMD_EXIT_OK;
 }
@@ -233,8 +238,7 @@ cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
         _cleanup_(guests_freep) struct guests *g =
             cmd_load_guests(cc.host.conf);
         _cleanup_(reconcile_plan_freep) struct reconcile_plan *p =
-            reconcile_plan(cc.host.tree, cc.host.mdev, g, cc.claims,
-                           cc.n_claims);
+            reconcile_plan(cc.host.tree, cc.host.hw, g, cc.claims, cc.n_claims);
 
         r = act(ctx, &cc.host, &args, p, &rep);
         if (!g) /* guests' UUIDs and orphans unknown: the pass is partial */

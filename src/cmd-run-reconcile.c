@@ -173,11 +173,11 @@ count_step(struct run_reconcile_stats *st, const struct reconcile_plan *p,
 {
     st->done = true;
     for (size_t i = 0; i < rep->n; i++) {
-        if (strcmp(rep->v[i].result, "ok") != 0)
+        if (rep->v[i].result != RECONCILE_OK)
             continue;
-        if (strcmp(rep->v[i].action, "create") == 0)
+        if (rep->v[i].action == RECONCILE_CREATE)
             st->created++;
-        else if (strcmp(rep->v[i].action, "remove") == 0)
+        else if (rep->v[i].action == RECONCILE_REMOVE)
             st->removed++;
     }
     st->orphans = p->n_orphans;
@@ -244,11 +244,14 @@ static void
 log_plan(struct run_claims *rc, const struct reconcile_plan *p,
          const struct reconcile_report *rep)
 {
-    for (size_t i = 0; i < rep->n; i++)
-        log_msg(
-            strncmp(rep->v[i].result, "error", 5) == 0 ? LOG_ERROR : LOG_INFO,
-            "reconcile: %s %s on %s (%s): %s", rep->v[i].action, rep->v[i].uuid,
-            rep->v[i].parent, rep->v[i].mdev_type, rep->v[i].result);
+    for (size_t i = 0; i < rep->n; i++) {
+        _cleanup_free_ char *result = reconcile_result_text(&rep->v[i]);
+
+        log_msg(rep->v[i].result == RECONCILE_FAILED ? LOG_ERROR : LOG_INFO,
+                "reconcile: %s %s on %s (%s): %s",
+                reconcile_verb_name(rep->v[i].action), rep->v[i].uuid,
+                rep->v[i].parent, rep->v[i].mdev_type, result);
+    }
     for (size_t i = 0; i < p->n_misplaced; i++)
         note(rc, LOG_WARNING, "reconcile: mdev %s %s", p->misplaced[i].uuid,
              p->misplaced[i].why);
@@ -281,7 +284,7 @@ run_reconcile(struct run_claims *rc, const struct ctx *ctx,
     }
     repoint(rc, host->tree, cache);
     g = load_guests(rc, host->conf);
-    p = reconcile_plan(host->tree, host->mdev, g, rc->v, rc->n);
+    p = reconcile_plan(host->tree, host->hw, g, rc->v, rc->n);
     ok = cmd_reconcile_act(ctx, host, false, false, p, &rep) == CMD_EXIT_OK &&
          g != NULL;
     log_plan(rc, p, &rep);

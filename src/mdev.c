@@ -569,33 +569,3 @@ mdev_host_free(struct mdev_host *h)
     strv_clear(&h->warnings);
     free(h);
 }
-
-const struct mdev_parent *
-mdev_host_find_parent(const struct mdev_host *h, const char *name)
-{
-    for (size_t i = 0; i < h->n_parents; i++)
-        if (strcmp(h->parents[i].name, name) == 0)
-            return &h->parents[i];
-    return NULL;
-}
-
-const struct mdev_type *
-mdev_parent_find_type(const struct mdev_parent *p, const char *type_id)
-{
-    for (size_t i = 0; i < p->n_types; i++)
-        if (strcmp(p->types[i].id, type_id) == 0)
-            return &p->types[i];
-    return NULL;
-}
-
-unsigned
-mdev_host_count(const struct mdev_host *h, const char *parent,
-                const char *type_id)
-{
-    unsigned n = 0;
-
-    for (size_t i = 0; i < h->n_mdevs; i++)
-        n += strcmp(h->mdevs[i].parent, parent) == 0 &&
-             strcmp(h->mdevs[i].type_id, type_id) == 0;
-    return n;
-}

@@ -64,6 +64,7 @@ device_new(const struct policy_gpu *gpu)
     struct tree_device *d = xcalloc(1, sizeof(*d));
 
     d->address = xstrdup(gpu->address);
+    d->mode = gpu->mode;
     d->mdev_type = xstrdup(gpu->conf->id);
     d->type_name = xstrdup(gpu->type->name ? gpu->type->name : gpu->conf->id);
     d->rc = xstrdup(gpu->conf->mdev_class);
