@@ -232,7 +232,8 @@ load_vgpu(const struct fakehost_loader *l, yaml_node_t *n,
         return fakehost_fail(l, n, "%s has no GPU instance %u", g->name, gi_id);
     t = fakevfio_find_type(g, id);
     if (!t || !fakevfio_creatable(g, k, t))
-        return fakehost_fail(l, n, "%s does not list type %u here", vf, id);
+        return fakehost_fail(l, yamldoc_get(l->d, n, "type"),
+                             "%s does not list type %u here", vf, id);
     fakevfio_create(g, k, t, gi);
     g->vfs[k].held = held;
     return 0;
@@ -249,6 +250,29 @@ load_files(const struct fakehost_loader *l, yaml_node_t *n,
     if (r == 0 && files && !g->new_files && strcmp(files, "old") != 0)
         r = fakehost_fail(l, yamldoc_get(l->d, n, "driver_files"),
                           "driver_files is old or new, not '%s'", files);
+    return r;
+}
+
+/* The PF's own files: name, path, PCI ids, driver. */
+static int
+load_pf(const struct fakehost_loader *l, yaml_node_t *n, struct fakevfio_gpu *g)
+{
+    int r = fakehost_get_str(l, n, "name", true, &g->name);
+
+    if (r == 0)
+        r = fakehost_get_str(l, n, "path", true, &g->path);
+    if (r == 0)
+        r = fakehost_check_relpath(l, yamldoc_get(l->d, n, "path"), g->path);
+    if (r == 0)
+        r = fakehost_get_str(l, n, "driver", false, &g->driver);
+    if (r == 0)
+        r = fakehost_get_str(l, n, "class", false, &g->pci_class);
+    if (r == 0)
+        r = fakehost_get_str(l, n, "vendor", false, &g->vendor);
+    if (r == 0)
+        r = fakehost_get_str(l, n, "device", false, &g->device);
+    if (r == 0 && !g->driver)
+        g->driver = xstrdup("nvidia");
     return r;
 }
 
@@ -269,19 +293,7 @@ load_gpu(const struct fakehost_loader *l, yaml_node_t *n,
 
     g->vf_offset = 4;
     if (r == 0)
-        r = fakehost_get_str(l, n, "name", true, &g->name);
-    if (r == 0)
-        r = fakehost_get_str(l, n, "path", true, &g->path);
-    if (r == 0)
-        r = fakehost_check_relpath(l, yamldoc_get(l->d, n, "path"), g->path);
-    if (r == 0)
-        r = fakehost_get_str(l, n, "driver", false, &g->driver);
-    if (r == 0)
-        r = fakehost_get_str(l, n, "class", false, &g->pci_class);
-    if (r == 0)
-        r = fakehost_get_str(l, n, "vendor", false, &g->vendor);
-    if (r == 0)
-        r = fakehost_get_str(l, n, "device", false, &g->device);
+        r = load_pf(l, n, g);
     if (r == 0)
         r = fakehost_get_uint(l, n, "vfs", true, 256, &vfs);
     g->total_vfs = vfs;
@@ -309,10 +321,10 @@ load_gpu(const struct fakehost_loader *l, yaml_node_t *n,
     if (r == 0)
         r = fakehost_get_seq(l, n, "vgpus", &seq);
     FAKEHOST_SEQ_FOREACH(l, seq, item)
-    if (r == 0)
-        r = load_vgpu(l, item, g);
-    if (r == 0 && !g->driver)
-        g->driver = xstrdup("nvidia");
+    {
+        if (r == 0)
+            r = load_vgpu(l, item, g);
+    }
     return r;
 }
 
