@@ -89,7 +89,7 @@ static int
 load_types(const struct fakehost_loader *l, yaml_node_t *n,
            struct fakevfio_gpu *g)
 {
-    yaml_node_t *seq, *item;
+    yaml_node_t *seq = NULL, *item;
     size_t cap = 0;
     int r = fakehost_get_seq(l, n, "types", &seq);
 
@@ -114,7 +114,7 @@ load_gi(const struct fakehost_loader *l, yaml_node_t *n,
         const struct fakevfio_gpu *g, struct fakevfio_gi *gi)
 {
     static const char *const keys[] = { "id", "placement", "types", NULL };
-    yaml_node_t *seq, *item;
+    yaml_node_t *seq = NULL, *item;
     size_t cap = 0;
     int r = fakehost_check_keys(l, n, "GPU instance", keys);
 
@@ -145,7 +145,7 @@ static int
 load_gis(const struct fakehost_loader *l, yaml_node_t *n,
          struct fakevfio_gpu *g)
 {
-    yaml_node_t *seq, *item;
+    yaml_node_t *seq = NULL, *item;
     size_t cap = 0;
     int r = fakehost_get_seq(l, n, "gpu_instances", &seq);
 
@@ -287,7 +287,7 @@ load_gpu(const struct fakehost_loader *l, yaml_node_t *n,
         "mig",       "gpu_instances", "types",    "vgpus",
         NULL
     };
-    yaml_node_t *seq, *item;
+    yaml_node_t *seq = NULL, *item;
     unsigned vfs = 0;
     int r = fakehost_check_keys(l, n, "vfio_gpus entry", keys);
 
@@ -342,7 +342,7 @@ int
 fakevfio_load(const struct fakehost_loader *l)
 {
     struct fakesys_host *h = l->h;
-    yaml_node_t *seq, *item;
+    yaml_node_t *seq = NULL, *item;
     size_t cap = 0, p, gi, vi;
     int r = fakehost_get_seq(l, yamldoc_root(l->d), "vfio_gpus", &seq);
 
