@@ -190,25 +190,19 @@ fakevfio_create(struct fakevfio_gpu *g, size_t vf,
 static int
 parse_kstrtol(const char *buf, size_t size, long *ret)
 {
-    char text[32], *end;
+    _cleanup_free_ char *text = xstrndup(buf, size);
+    size_t n = strlen(text), sign = text[0] == '+' || text[0] == '-';
+    char *end;
     long v;
 
-    if (size == 0 || size >= sizeof(text))
-        return size == 0 ? -EINVAL : -ERANGE;
-    memcpy(text, buf, size);
-    text[size] = '\0';
-    if (text[size - 1] == '\n')
-        text[size - 1] = '\0';
-    if (!text[0] || !(text[0] == '+' || text[0] == '-' ||
-                      (text[0] >= '0' && text[0] <= '9')))
+    if (n != size) /* a NUL inside */
         return -EINVAL;
-    if ((text[0] == '+' || text[0] == '-') &&
-        !(text[1] >= '0' && text[1] <= '9'))
+    if (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    if (n == sign || strspn(text + sign, "0123456789") != n - sign)
         return -EINVAL;
     errno = 0;
     v = strtol(text, &end, 10);
-    if (*end)
-        return -EINVAL;
     if (errno == ERANGE)
         return -ERANGE;
     *ret = v;

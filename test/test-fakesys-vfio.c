@@ -346,8 +346,11 @@ Test(fakesys_vfio_live, second_write_is_eperm_even_with_the_same_id)
 Test(fakesys_vfio_live, non_numeric_is_einval_as_kstrtol_reads_it)
 {
     const char *root = start("a10-vfio");
-    const char *bad[] = { "abc", " 594", "594 ", "594\n\n", "0x252",
-                          "",    "\n",   "+",    "59 4" };
+    const char *bad[] = { "abc",   " 594",
+                          "594 ",  "594\n\n",
+                          "0x252", "",
+                          "\n",    "+",
+                          "59 4",  "123456789012345678901234567890123456789x" };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         cr_expect(
