@@ -357,6 +357,10 @@ Test(fakesys_vfio_live, non_numeric_is_einval_as_kstrtol_reads_it)
             eq(int, poke(root, NV("0000:41:00.6", "current_vgpu_type"), bad[i]),
                bad[i][0] ? -EINVAL : 0), /* write(2) of 0 bytes: 0 */
             "'%s'", bad[i]);
+    cr_expect(eq(int,
+                 poke(root, NV("0000:41:00.6", "current_vgpu_type"),
+                      "99999999999999999999"),
+                 -ERANGE));
     cr_expect(eq(
         int, poke(root, NV("0000:41:00.6", "current_vgpu_type"), "+594\n"), 0));
 }
