@@ -128,6 +128,61 @@ rm_dir(void)
 
 TestSuite(fakesys_vfio, .fini = rm_dir);
 
+static char *
+resolve(const char *root, const char *rel)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s", root, rel);
+    char *r = realpath(path, NULL);
+
+    return r ? r : xstrdup("(unresolved)");
+}
+
+/* Every VF of h in dir: bus link, physfn and virtfnN both ways. */
+static void
+expect_vfs_resolve(const struct fakesys_host *h, const char *host)
+{
+    for (size_t g = 0; g < h->n_gpus; g++)
+        for (size_t k = 0; k < h->gpus[g].n_vfs; k++) {
+            const struct fakevfio_vf *v = &h->gpus[g].vfs[k];
+            _cleanup_free_ char *bus = xasprintf("bus/pci/devices/%s", v->name);
+            _cleanup_free_ char *phys = xasprintf("%s/physfn", bus);
+            _cleanup_free_ char *virt =
+                xasprintf("bus/pci/devices/%s/virtfn%zu", h->gpus[g].name, k);
+            _cleanup_free_ char *want = xasprintf("%s/%s", dir, v->path);
+            _cleanup_free_ char *pf = xasprintf("%s/%s", dir, h->gpus[g].path);
+            _cleanup_free_ char *got = resolve(dir, bus);
+            _cleanup_free_ char *got_pf = resolve(dir, phys);
+            _cleanup_free_ char *got_vf = resolve(dir, virt);
+
+            cr_expect(eq(str, got, want), "%s: %s", host, v->name);
+            cr_expect(eq(str, got_pf, pf), "%s: %s", host, v->name);
+            cr_expect(eq(str, got_vf, want), "%s: %s", host, v->name);
+        }
+}
+
+Test(fakesys_vfio, every_vf_of_every_vfio_sample_host_links_both_ways)
+{
+    const char *hosts[] = { "a10-vfio", "l40s-vfio", "rtxpro6000-mig" };
+    size_t vfs[] = { 32, 64, 32 };
+
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        _cleanup_free_ char *rel = xasprintf("hosts/%s.yaml", hosts[i]);
+        _cleanup_free_ char *yaml = fixture_data_path(rel);
+        _cleanup_(fakesys_host_freep) struct fakesys_host *h = NULL;
+        struct errbuf eb = { 0 };
+        size_t n = 0;
+
+        rm_dir();
+        dir = fixture_host(hosts[i]);
+        cr_assert(eq(int, fakesys_host_load(yaml, &h, &eb), 0), "%s", eb.msg);
+        for (size_t g = 0; g < h->n_gpus; g++)
+            n += h->gpus[g].n_vfs;
+        cr_expect(eq(sz, n, vfs[i]), "%s", hosts[i]);
+        cr_expect(eq(sz, h->n_parents, 0), "%s", hosts[i]);
+        expect_vfs_resolve(h, hosts[i]);
+    }
+}
+
 Test(fakesys_vfio, a10_pf_has_32_vfs_at_the_captured_addresses_and_no_nvidia)
 {
     _cleanup_free_ char *v0 = NULL, *v10 = NULL, *v31 = NULL, *phys = NULL;
