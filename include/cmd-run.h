@@ -40,4 +40,6 @@ struct metrics;
  * (cmd-run-metrics.c). */
 void run_metrics_pass(struct metrics *m, const struct cmd_host *host,
                       const struct sync_cache *cache,
-                      const struct run_claims *rc, bool ok, double duration);
+                      const struct run_claims *rc,
+                      const struct placement_counts *counts, bool ok,
+                      double duration);

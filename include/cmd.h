@@ -57,6 +57,7 @@ void cmd_host_clear(struct cmd_host *h);
 
 struct http;
 struct placement;
+struct placement_counts;
 struct keystone;
 struct sync_cache;
 struct sync_report;
@@ -67,7 +68,8 @@ struct sync_report;
  * catalog unless placement.endpoint is set.  Returns CMD_EXIT_OK,
  * CMD_EXIT_USAGE (no endpoint and no Keystone) or CMD_EXIT_FAILED, the
  * error logged. */
-int cmd_placement_open(const struct cmd_host *h, struct keystone **ks,
+int cmd_placement_open(const struct cmd_host *h,
+                       struct placement_counts *counts, struct keystone **ks,
                        struct http **ret_http, struct placement **ret_pl);
 /* Whether h knows where Placement is (an endpoint, or Keystone's catalog). */
 bool cmd_placement_configured(const struct cmd_host *h);

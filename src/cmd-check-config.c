@@ -134,7 +134,7 @@ connect_placement(const struct cmd_host *h)
     int r;
 
     fflush(stdout); /* the log lines on stderr come after, in order */
-    r = cmd_placement_open(h, &ks, &http, &pl);
+    r = cmd_placement_open(h, NULL, &ks, &http, &pl);
     if (r != CMD_EXIT_OK)
         return r == CMD_EXIT_USAGE ? CMD_EXIT_USAGE : CMD_EXIT_FAILED;
     if (ks && !h->conf->placement.endpoint)

@@ -139,7 +139,8 @@ cmd_claims_load(const struct ctx *ctx, struct cmd_claims *ret)
     int r = cmd_host_load(ctx, &ret->host);
 
     if (r == CMD_EXIT_OK)
-        r = cmd_placement_open(&ret->host, &ret->ks, &ret->http, &ret->pl);
+        r = cmd_placement_open(&ret->host, NULL, &ret->ks, &ret->http,
+                               &ret->pl);
     if (r == CMD_EXIT_OK &&
         claims_load(ret->pl, ret->host.tree,
                     ret->host.conf->placement.max_parallel, &ret->claims,

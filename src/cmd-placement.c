@@ -74,8 +74,9 @@ keystone_ready(const struct cmd_host *h, struct keystone **ks,
 }
 
 int
-cmd_placement_open(const struct cmd_host *h, struct keystone **ks,
-                   struct http **ret_http, struct placement **ret_pl)
+cmd_placement_open(const struct cmd_host *h, struct placement_counts *counts,
+                   struct keystone **ks, struct http **ret_http,
+                   struct placement **ret_pl)
 {
     const struct conf_placement *pc = &h->conf->placement;
     bool keystone = clouds_uses_keystone(h->auth);
@@ -103,7 +104,8 @@ cmd_placement_open(const struct cmd_host *h, struct keystone **ks,
         o.token = keystone_token(*ks);
         o.base_url = pc->endpoint ? pc->endpoint : keystone_endpoint(*ks);
     }
-    if (http_new(&o, &http, &eb) < 0 || placement_open(http, ret_pl, &eb) < 0) {
+    if (http_new(&o, &http, &eb) < 0 ||
+        placement_open_counted(http, counts, ret_pl, &eb) < 0) {
         log_error("%s", eb.msg);
         return CMD_EXIT_FAILED;
     }

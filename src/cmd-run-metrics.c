@@ -68,7 +68,8 @@ gather_gpus(struct metrics *m, const struct tree *t,
 void
 run_metrics_pass(struct metrics *m, const struct cmd_host *host,
                  const struct sync_cache *cache, const struct run_claims *rc,
-                 bool ok, double duration)
+                 const struct placement_counts *counts, bool ok,
+                 double duration)
 {
     const char *path = host->conf->metrics_file;
     struct run_reconcile_stats st;
@@ -78,12 +79,13 @@ run_metrics_pass(struct metrics *m, const struct cmd_host *host,
     if (host->tree)
         gather_gpus(m, host->tree, cache, rc, host->conf->reconcile.enabled);
     run_claims_stats(rc, &st);
-    m->reconciled = st.done;
-    m->mdevs_created = st.created;
-    m->mdevs_removed = st.removed;
-    m->orphans = st.orphans;
-    m->unaccounted_guests = st.unaccounted_guests;
-    m->requests = placement_counts(&m->n_requests);
+    metrics_set_reconcile(m, &(struct metrics_reconcile){
+                                 .done = st.done,
+                                 .created = st.created,
+                                 .removed = st.removed,
+                                 .orphans = st.orphans,
+                                 .unaccounted_guests = st.unaccounted_guests });
+    metrics_set_requests(m, counts->v, counts->n);
     if (path && metrics_write(m, path, &eb) < 0)
         log_warn("metrics: %s (errno %d); the service carries on", eb.msg,
                  -eb.code);

@@ -39,13 +39,14 @@ struct service {
     struct http *http;
     struct placement *pl;
     struct sync_cache *cache;
-    struct run_claims *claims; /* for the reconcile step */
-    struct metrics *metrics;   /* over the service's life */
-    double last_full;          /* when the cache was last dropped */
-    bool refresh_now;          /* drop it at the next pass anyway */
-    unsigned failures;         /* passes failed in a row, for the backoff */
-    double interval;           /* --interval; 0: the config's interval_s */
-    unsigned long passes;      /* --passes; 0: run until a signal */
+    struct run_claims *claims;      /* for the reconcile step */
+    struct metrics *metrics;        /* over the service's life */
+    struct placement_counts counts; /* requests, over every connection */
+    double last_full;               /* when the cache was last dropped */
+    bool refresh_now;               /* drop it at the next pass anyway */
+    unsigned failures;    /* passes failed in a row, for the backoff */
+    double interval;      /* --interval; 0: the config's interval_s */
+    unsigned long passes; /* --passes; 0: run until a signal */
 };
 
 #define RUN_INTERVAL_MIN 0.001 /* --interval below this is a busy loop */
@@ -80,8 +81,8 @@ pass(struct service *s)
 
     if (cmd_host_scan(s->ctx, &s->host) != CMD_EXIT_OK)
         return false;
-    if (!s->pl &&
-        cmd_placement_open(&s->host, &s->ks, &s->http, &s->pl) != CMD_EXIT_OK)
+    if (!s->pl && cmd_placement_open(&s->host, &s->counts, &s->ks, &s->http,
+                                     &s->pl) != CMD_EXIT_OK)
         return false;
     if (s->refresh_now || c->full_refresh_s == 0 ||
         now_s() - s->last_full >= c->full_refresh_s) {
@@ -163,8 +164,8 @@ serve(struct service *s, const sigset_t *set)
         int sig;
 
         s->failures = ok ? 0 : s->failures + 1;
-        run_metrics_pass(s->metrics, &s->host, s->cache, s->claims, ok,
-                         now_s() - start);
+        run_metrics_pass(s->metrics, &s->host, s->cache, s->claims, &s->counts,
+                         ok, now_s() - start);
         if (s->passes && done >= s->passes) {
             log_info("%lu passes: stopping", done);
             return s->failures ? CMD_EXIT_FAILED : CMD_EXIT_OK;
@@ -292,6 +293,7 @@ cmd_run_exec(const struct ctx *ctx, int argc, char **argv)
     sync_cache_free(s.cache);
     run_claims_free(s.claims);
     metrics_free(s.metrics);
+    placement_counts_clear(&s.counts);
     return r;
 }
 

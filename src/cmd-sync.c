@@ -68,7 +68,7 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
     }
     r = cmd_host_load(ctx, &host);
     if (r == CMD_EXIT_OK)
-        r = cmd_placement_open(&host, &ks, &http, &pl);
+        r = cmd_placement_open(&host, NULL, &ks, &http, &pl);
     if (r == CMD_EXIT_OK) {
         r = cmd_sync_pass(&host, ks, http, pl, cache, &rep, &eb);
         if (r < 0 && r != -EAGAIN)
