@@ -10,8 +10,8 @@
  *
  * (no trailing newline), mode 0644 in a 0755 parent directory.  <dir> is a
  * setting ("/etc/mdevctl.d" on a host, a temporary directory in tests).
- * Every name is checked before it becomes a path component, and nothing
- * below <dir> is reached through a symlink.
+ * Every name is checked (pathcomp.h) before it becomes a path component,
+ * and nothing below <dir> is reached through a symlink.
  */
 #pragma once
 
@@ -20,8 +20,6 @@
 
 #include "errbuf.h"
 #include "strv.h"
-
-#define MDEVCTL_NAME_MAX 255 /* parent and type names: one path component */
 
 struct mdevctl_def {
     char uuid[37];   /* lower case, the file name */

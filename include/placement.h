@@ -29,10 +29,10 @@
 #include "http.h"
 #include "inventory.h"
 #include "strv.h"
+#include "uuidstr.h"
 
 #define PLACEMENT_VERSION_MAX "1.39" /* the newest the agent speaks */
 #define PLACEMENT_VERSION_MIN "1.26" /* reserved = total needs 1.26 */
-#define PLACEMENT_UUID_LEN 37
 
 struct placement; /* the http client, the negotiated version, counters */
 
@@ -72,10 +72,10 @@ placement_call_clearp(struct placement_call *c)
 }
 
 struct placement_rp {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     char *name;
-    char parent_uuid[PLACEMENT_UUID_LEN]; /* "" for a root */
-    char root_uuid[PLACEMENT_UUID_LEN];
+    char parent_uuid[UUIDSTR_LEN]; /* "" for a root */
+    char root_uuid[UUIDSTR_LEN];
     long generation;
 };
 void placement_rp_clear(struct placement_rp *rp);
@@ -155,7 +155,7 @@ int placement_done_ensure(struct placement *p, struct placement_call *c,
 
 /* GET /resource_providers/{uuid}/allocations: who holds what there. */
 struct placement_alloc {
-    char consumer[PLACEMENT_UUID_LEN];
+    char consumer[UUIDSTR_LEN];
     struct inventory *used; /* rc and total (= amount) only, sorted by rc */
     size_t n_used;
 };

@@ -15,11 +15,11 @@
 
 struct reconcile_action {
     const char *action; /* "create", "remove", "persist", "unpersist" */
-    char uuid[RECONCILE_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     char *parent;
     char *mdev_type;
-    char consumer[RECONCILE_UUID_LEN];
-    char provider[RECONCILE_UUID_LEN];
+    char consumer[UUIDSTR_LEN];
+    char provider[UUIDSTR_LEN];
     char *result; /* "ok", "planned" or "error: <message>" */
 };
 

@@ -18,12 +18,12 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <uuid/uuid.h>
 
 #include "cleanup.h"
 #include "mdevctl.h"
-#include "parse.h"
+#include "pathcomp.h"
 #include "sysfs.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define MDEVCTL_FILE_MAX 65536 /* a definition is ~70 bytes */
@@ -34,53 +34,15 @@
 /* --- names -----------------------------------------------------------------
  */
 
-/* Why s cannot be a parent or type directory name, or NULL if it can:
- * printable ASCII without space or '/', not "." or "..", 1..255 bytes. */
-static const char *
-name_problem(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0)
-        return "empty";
-    if (n > MDEVCTL_NAME_MAX)
-        return "longer than 255 bytes";
-    if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return "not a file name";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '/')
-            return "contains '/'";
-        if (*p <= 0x20 || *p >= 0x7f)
-            return "not printable ASCII";
-    }
-    return NULL;
-}
-
-static int
-check_name(const char *what, const char *s, struct errbuf *eb)
-{
-    const char *why = s ? name_problem(s) : "missing";
-
-    if (why) {
-        _cleanup_free_ char *q = sysfs_escape(s ? s : "", MDEVCTL_MSG_MAX);
-
-        return errbuf_set(eb, -EINVAL, "%s \"%s\": %s", what, q, why);
-    }
-    return 0;
-}
-
 /* s as a lower-case UUID in ret; -EINVAL (message quoting s) otherwise. */
 static int
-check_uuid(const char *s, char ret[37], struct errbuf *eb)
+check_uuid(const char *s, char ret[UUIDSTR_LEN], struct errbuf *eb)
 {
-    uuid_t u;
-
-    if (!s || strlen(s) != 36 || uuid_parse(s, u) < 0) {
+    if (uuidstr_lower(s, ret) < 0) {
         _cleanup_free_ char *q = sysfs_escape(s ? s : "", MDEVCTL_MSG_MAX);
 
         return errbuf_set(eb, -EINVAL, "uuid \"%s\": not a UUID", q);
     }
-    uuid_unparse_lower(u, ret);
     return 0;
 }
 
@@ -281,12 +243,12 @@ mdevctl_write(const char *dir, const char *parent, const char *uuid,
 {
     _cleanup_close_ int topfd = -1, pfd = -1;
     _cleanup_free_ char *want = NULL, *have = NULL;
-    char id[37];
+    char id[UUIDSTR_LEN];
     int r;
 
-    if ((r = check_name("parent", parent, eb)) < 0 ||
+    if ((r = pathcomp_check("parent", parent, eb)) < 0 ||
         (r = check_uuid(uuid, id, eb)) < 0 ||
-        (r = check_name("mdev_type", mdev_type, eb)) < 0)
+        (r = pathcomp_check("mdev_type", mdev_type, eb)) < 0)
         return r;
     r = open_top(dir, true, &topfd, eb);
     if (r < 0)
@@ -306,10 +268,10 @@ mdevctl_remove(const char *dir, const char *parent, const char *uuid,
                struct errbuf *eb)
 {
     _cleanup_close_ int topfd = -1, pfd = -1;
-    char id[37];
+    char id[UUIDSTR_LEN];
     int r;
 
-    if ((r = check_name("parent", parent, eb)) < 0 ||
+    if ((r = pathcomp_check("parent", parent, eb)) < 0 ||
         (r = check_uuid(uuid, id, eb)) < 0)
         return r;
     r = open_top(dir, false, &topfd, eb);
@@ -371,7 +333,7 @@ parse_def(const char *text, struct mdevctl_def *d)
     type = cJSON_GetObjectItemCaseSensitive(j, "mdev_type");
     start = cJSON_GetObjectItemCaseSensitive(j, "start");
     attrs = cJSON_GetObjectItemCaseSensitive(j, "attrs");
-    if (!cJSON_IsString(type) || name_problem(type->valuestring))
+    if (!cJSON_IsString(type) || pathcomp_problem(type->valuestring))
         return "\"mdev_type\" is missing or not a type name";
     if (!cJSON_IsString(start) || (strcmp(start->valuestring, "auto") != 0 &&
                                    strcmp(start->valuestring, "manual") != 0))
@@ -433,7 +395,7 @@ list_one(int pfd, const char *dir, const char *parent, const char *name,
     const char *why;
     int r;
 
-    if (!parse_is_lower_uuid(name)) {
+    if (!uuidstr_is_lower(name)) {
         warn(w, dir, parent, name,
              "not a lower-case UUID (mdevctl cannot undefine it), skipped");
         return;
@@ -469,7 +431,7 @@ list_parent(int topfd, const char *dir, const char *parent, struct defs *out,
     _cleanup_close_ int pfd = -1;
     struct errbuf eb = { 0 };
     struct strv names = { 0 };
-    const char *why = name_problem(parent);
+    const char *why = pathcomp_problem(parent);
     int r;
 
     if (why) {

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <uuid/uuid.h>
 
 #include "cleanup.h"
 #include "errbuf.h"
@@ -22,6 +21,7 @@
 #include "placement-internal.h"
 #include "placement.h"
 #include "strv.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define WHAT_MAX 320 /* "inventories.<255-char class>.allocation_ratio" */
@@ -83,23 +83,21 @@ get_generation(const cJSON *doc, long *ret, struct errbuf *eb)
 }
 
 static int
-check_uuid(const char *s, const char *what, char ret[PLACEMENT_UUID_LEN],
+check_uuid(const char *s, const char *what, char ret[UUIDSTR_LEN],
            struct errbuf *eb)
 {
     char q[48];
-    uuid_t u;
 
     if (!s)
         return errbuf_set(eb, -EPROTO, "%s: not a string", what);
-    if (strlen(s) != 36 || uuid_parse(s, u) < 0)
+    if (uuidstr_lower(s, ret) < 0)
         return errbuf_set(eb, -EPROTO, "%s: '%s' is not a UUID", what,
                           quote(s, q));
-    uuid_unparse_lower(u, ret);
     return 0;
 }
 
 static int
-get_uuid(const cJSON *v, const char *what, char ret[PLACEMENT_UUID_LEN],
+get_uuid(const cJSON *v, const char *what, char ret[UUIDSTR_LEN],
          struct errbuf *eb)
 {
     if (!v)
@@ -162,7 +160,7 @@ placement_rps_free(struct placement_rp *rps, size_t n)
 }
 
 static int
-get_parent(const cJSON *o, const char *what, char ret[PLACEMENT_UUID_LEN],
+get_parent(const cJSON *o, const char *what, char ret[UUIDSTR_LEN],
            struct errbuf *eb)
 {
     const cJSON *v =

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "mdevctl.h"
-#include "parse.h"
+#include "pathcomp.h"
 #include "reconcile-act.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 static struct reconcile_action *
@@ -47,26 +48,18 @@ result(struct reconcile_report *r, struct reconcile_action *a, int rc,
     }
 }
 
-/* Whether s can be one path component: not empty, ".", ".." or with '/'. */
-static bool
-is_component(const char *s)
-{
-    return s[0] && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
-           !strchr(s, '/');
-}
-
 /* The names of m become path components below: check them here too, not
  * only where they were read (sysfs, Placement, libvirt). */
 static int
 check_names(const struct reconcile_mdev *m, struct errbuf *eb)
 {
-    if (!parse_is_lower_uuid(m->uuid)) {
+    if (!uuidstr_is_lower(m->uuid)) {
         _cleanup_free_ char *q = sysfs_escape(m->uuid, 64);
 
         return errbuf_set(eb, -EINVAL,
                           "mdev uuid \"%s\": not a lower-case UUID", q);
     }
-    if (!is_component(m->parent) || !is_component(m->mdev_type)) {
+    if (pathcomp_problem(m->parent) || pathcomp_problem(m->mdev_type)) {
         _cleanup_free_ char *qp = sysfs_escape(m->parent, 64);
         _cleanup_free_ char *qt = sysfs_escape(m->mdev_type, 64);
 

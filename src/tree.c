@@ -14,12 +14,12 @@
 #include "xalloc.h"
 
 void
-tree_root_uuid(const struct conf *c, char ret[TREE_UUID_STR_LEN])
+tree_root_uuid(const struct conf *c, char ret[UUIDSTR_LEN])
 {
     uuid_t out;
 
     if (c->node_uuid) {
-        snprintf(ret, TREE_UUID_STR_LEN, "%s", c->node_uuid);
+        snprintf(ret, UUIDSTR_LEN, "%s", c->node_uuid);
         return;
     }
     uuid_generate_sha1(out, *uuid_get_template("dns"), c->node_name,

@@ -201,7 +201,7 @@ close_live(void)
 TestSuite(placement_live, .init = open_live, .fini = close_live);
 
 static void
-new_uuid(char out[PLACEMENT_UUID_LEN])
+new_uuid(char out[UUIDSTR_LEN])
 {
     uuid_t u;
 
@@ -211,7 +211,7 @@ new_uuid(char out[PLACEMENT_UUID_LEN])
 
 /* A provider with a fresh name and UUID; parent NULL for a root. */
 static void
-create(const char *parent, char uuid[PLACEMENT_UUID_LEN], char **ret_name)
+create(const char *parent, char uuid[UUIDSTR_LEN], char **ret_name)
 {
     _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
     struct placement_rp rp = { 0 };
@@ -244,7 +244,7 @@ Test(placement_live, negotiation_gives_1_39_and_counts_get_root)
 
 Test(placement_live, root_and_child_are_listed_with_parent_and_root)
 {
-    char root[PLACEMENT_UUID_LEN], child[PLACEMENT_UUID_LEN];
+    char root[UUIDSTR_LEN], child[UUIDSTR_LEN];
     _cleanup_free_ char *child_name = NULL;
     struct placement_rp *rps = NULL;
     struct errbuf eb = { 0 };
@@ -278,7 +278,7 @@ Test(placement_live, root_and_child_are_listed_with_parent_and_root)
 
 Test(placement_live, names_are_url_encoded_in_the_query)
 {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
     struct placement_rp rp = { 0 }, *rps = NULL;
     struct errbuf eb = { 0 };
@@ -302,7 +302,7 @@ Test(placement_live, names_are_url_encoded_in_the_query)
 
 Test(placement_live, duplicate_name_is_eexist)
 {
-    char uuid[PLACEMENT_UUID_LEN], other[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN], other[UUIDSTR_LEN];
     _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
     _cleanup_free_ char *name = NULL;
     struct placement_rp rp = { 0 };
@@ -358,7 +358,7 @@ put_invs(const char *uuid, long generation, const struct inventory *invs,
 
 Test(placement_live, inventories_round_trip_and_placement_holds_them)
 {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     struct placement_invs got = { 0 };
     struct errbuf eb = { 0 };
     _cleanup_free_ char *path = NULL;
@@ -384,7 +384,7 @@ Test(placement_live, inventories_round_trip_and_placement_holds_them)
 
 Test(placement_live, stale_generation_is_eagain_naming_concurrent_update)
 {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     struct placement_invs got = { 0 };
     struct errbuf eb = { 0 };
     _cleanup_free_ char *want = NULL;
@@ -427,7 +427,7 @@ ensure(bool trait, const char *name, long *ret_status, struct errbuf *eb)
 static char *
 custom_name(void)
 {
-    char u[PLACEMENT_UUID_LEN];
+    char u[UUIDSTR_LEN];
     char *name;
 
     new_uuid(u);
@@ -439,7 +439,7 @@ custom_name(void)
 
 Test(placement_live, traits_round_trip_sorted)
 {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     _cleanup_free_ char *custom = custom_name(), *path = NULL;
     struct placement_traits got = { 0 };
     struct strv want = { 0 };
@@ -472,7 +472,7 @@ Test(placement_live, traits_round_trip_sorted)
 
 Test(placement_live, unknown_trait_is_refused_by_name)
 {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     _cleanup_free_ char *custom = custom_name();
     struct placement_traits got = { 0 };
     struct strv want = { 0 };
@@ -527,8 +527,7 @@ Test(placement_live, ensure_resource_class_then_usable_and_bad_name_refused)
 /* A root with VGPU 4 and one VGPU claimed by a fresh consumer, as a
  * scheduler would (placement.md 10.3). */
 static void
-claimed_provider(char uuid[PLACEMENT_UUID_LEN],
-                 char consumer[PLACEMENT_UUID_LEN])
+claimed_provider(char uuid[UUIDSTR_LEN], char consumer[UUIDSTR_LEN])
 {
     struct placement_invs got = { 0 };
     struct errbuf eb = { 0 };
@@ -550,7 +549,7 @@ claimed_provider(char uuid[PLACEMENT_UUID_LEN],
 
 Test(placement_live, allocations_show_the_claim)
 {
-    char uuid[PLACEMENT_UUID_LEN], consumer[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN], consumer[UUIDSTR_LEN];
     struct placement_allocs a = { 0 };
     struct errbuf eb = { 0 };
 
@@ -578,7 +577,7 @@ delete_rp(const char *uuid, struct errbuf *eb)
 
 Test(placement_live, delete_is_ebusy_with_allocations_then_0_then_enoent)
 {
-    char uuid[PLACEMENT_UUID_LEN], consumer[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN], consumer[UUIDSTR_LEN];
     _cleanup_free_ char *path = NULL, *body = NULL;
     struct errbuf eb = { 0 };
 
@@ -603,7 +602,7 @@ Test(placement_live, delete_is_ebusy_with_allocations_then_0_then_enoent)
 
 Test(placement_live, delete_parent_is_ebusy)
 {
-    char root[PLACEMENT_UUID_LEN], child[PLACEMENT_UUID_LEN];
+    char root[UUIDSTR_LEN], child[UUIDSTR_LEN];
     struct errbuf eb = { 0 };
 
     create(NULL, root, NULL);
@@ -617,7 +616,7 @@ Test(placement_live, delete_parent_is_ebusy)
 
 Test(placement_live, unknown_provider_is_enoent_with_the_specific_detail)
 {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     struct placement_invs got = { 0 };
     struct errbuf eb = { 0 };
     _cleanup_free_ char *want = NULL;
@@ -635,7 +634,7 @@ Test(placement_live, unknown_provider_is_enoent_with_the_specific_detail)
 
 Test(placement_live, a_batch_of_20_reads_counts_20_requests)
 {
-    char uuid[BATCH][PLACEMENT_UUID_LEN];
+    char uuid[BATCH][UUIDSTR_LEN];
     struct placement_call *calls = NULL;
     struct placement_invs got = { 0 };
     struct errbuf eb = { 0 };

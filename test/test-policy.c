@@ -302,7 +302,7 @@ static void
 sriov_vfs(unsigned n, unsigned with_mdev, unsigned max_instance)
 {
     for (unsigned i = 0; i < n; i++) {
-        char name[PCI_ADDR_STR_MAX], uuid[MDEV_UUID_STR_LEN];
+        char name[PCI_ADDR_STR_MAX], uuid[UUIDSTR_LEN];
         struct pci_addr a = { 0, 0x41, (4 + i) / 8, (4 + i) % 8 };
         struct mdev_parent *p = add_parent(pci_addr_format(&a, name),
                                            PCI_DISPLAY_3D, "0000:41:00.0");
