@@ -4,8 +4,8 @@
  * Everything below <dir> is reached with openat() on directory fds opened
  * O_NOFOLLOW, so a symlink planted as <dir>/<parent> or <dir>/<parent>/<uuid>
  * is never followed: writes refuse it, reads warn about it.  A definition is
- * replaced with rename(2), so mdevctl at boot sees the old file or the new
- * one, never half of one.
+ * replaced whole (atomicfile.h), so mdevctl at boot sees the old file or the
+ * new one, never half of one.
  */
 #include "config.h"
 
@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "mdevctl.h"
 #include "pathcomp.h"
@@ -202,47 +203,12 @@ open_parent(int topfd, const char *dir, const char *parent, bool create,
     return fail(eb, r, dir, parent, NULL, NULL);
 }
 
-/* Write content to a new hidden file in pfd and rename it over name. */
-static int
-replace_file(int pfd, const char *dir, const char *parent, const char *name,
-             const char *content, struct errbuf *eb)
-{
-    _cleanup_free_ char *tmp = xasprintf(".%s.%ld.tmp", name, (long)getpid());
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    size_t len = strlen(content);
-    ssize_t n;
-    int fd, r = 0;
-
-    fd = openat(pfd, tmp, flags, 0644);
-    if (fd < 0 && errno == EEXIST && unlinkat(pfd, tmp, 0) == 0)
-        fd = openat(pfd, tmp, flags, 0644); /* stale, from a crash */
-    if (fd < 0)
-        return fail(eb, -errno, dir, parent, tmp, NULL);
-    if (fchmod(fd, 0644) < 0)
-        r = -errno;
-    else if ((n = write(fd, content, len)) != (ssize_t)len)
-        r = n < 0 ? -errno : -EIO; /* a short write to a local file system */
-    else if (fsync(fd) < 0)
-        r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && renameat(pfd, tmp, pfd, name) < 0)
-        r = -errno;
-    if (r < 0) {
-        unlinkat(pfd, tmp, 0);
-        return fail(eb, r, dir, parent, name, NULL);
-    }
-    if (fsync(pfd) < 0)
-        return fail(eb, -errno, dir, parent, NULL, NULL);
-    return 0;
-}
-
 int
 mdevctl_write(const char *dir, const char *parent, const char *uuid,
               const char *mdev_type, struct errbuf *eb)
 {
     _cleanup_close_ int topfd = -1, pfd = -1;
-    _cleanup_free_ char *want = NULL, *have = NULL;
+    _cleanup_free_ char *want = NULL, *have = NULL, *w = NULL;
     char id[UUIDSTR_LEN];
     int r;
 
@@ -259,7 +225,8 @@ mdevctl_write(const char *dir, const char *parent, const char *uuid,
     want = render(mdev_type);
     if (read_def(pfd, id, &have) == 0 && strcmp(have, want) == 0)
         return 0;
-    r = replace_file(pfd, dir, parent, id, want, eb);
+    w = where(dir, parent, NULL);
+    r = atomicfile_replaceat(pfd, w, id, want, strlen(want), 0644, eb);
     return r < 0 ? r : 1;
 }
 
