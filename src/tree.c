@@ -99,14 +99,6 @@ provider_name_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static int
-inventory_rc_cmp(const void *a, const void *b)
-{
-    const struct inventory *x = a, *y = b;
-
-    return strcmp(x->rc, y->rc);
-}
-
 static struct tree_provider *
 find_provider(struct tree *t, const struct provconf_entry *e)
 {
@@ -153,7 +145,7 @@ merge_entry(struct tree_provider *p, const struct provconf_entry *e,
         p->invs[p->n_invs++].rc = xstrdup(e->invs[i].rc);
     }
     if (p->n_invs > 1) /* qsort(NULL, 0, ...) is undefined */
-        qsort(p->invs, p->n_invs, sizeof(*p->invs), inventory_rc_cmp);
+        qsort(p->invs, p->n_invs, sizeof(*p->invs), inventory_cmp_rc);
     strv_copy(&p->traits, &e->traits);
     strv_sort_uniq(&p->traits);
     return 0;
