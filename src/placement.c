@@ -263,12 +263,8 @@ errno_of(long status, const char *code)
 {
     size_t n = code ? strlen(code) : 0;
 
-    if (status == 404)
-        return -ENOENT;
-    if (status == 401 || status == 403)
-        return -EACCES;
     if (status != 409 || !code)
-        return -EIO;
+        return http_status_errno(status);
     if (strcmp(code, "placement.concurrent_update") == 0)
         return -EAGAIN;
     if (strcmp(code, "placement.duplicate_name") == 0)
