@@ -21,28 +21,17 @@
 #include "testproc.h"
 #include "xalloc.h"
 
-static char *dir;
-
+/* A temporary directory that goes with the variable. */
 static void
-make_dir(void)
+rm_tree(char **dir)
 {
-    dir = fixture_tmpdir();
+    fixture_rm_rf(*dir);
+    free(*dir);
 }
-
-static void
-rm_dir(void)
-{
-    if (dir)
-        fixture_rm_rf(dir);
-    free(dir);
-    dir = NULL;
-}
-
-TestSuite(atomicfile, .init = make_dir, .fini = rm_dir);
 
 /* Entries of dir, "." and ".." aside, hidden ones included. */
 static size_t
-entries(void)
+entries(const char *dir)
 {
     DIR *d = opendir(dir);
     const struct dirent *e;
@@ -57,14 +46,15 @@ entries(void)
 }
 
 static char *
-path_of(const char *name)
+path_of(const char *dir, const char *name)
 {
     return xasprintf("%s/%s", dir, name);
 }
 
 Test(atomicfile, replaces_the_file_whole_with_its_mode_whatever_the_umask)
 {
-    _cleanup_free_ char *path = path_of("f.prom");
+    _cleanup_(rm_tree) char *dir = fixture_tmpdir();
+    _cleanup_free_ char *path = path_of(dir, "f.prom");
     _cleanup_free_ char *text = NULL;
     struct errbuf eb = { 0 };
     struct stat st;
@@ -78,13 +68,14 @@ Test(atomicfile, replaces_the_file_whole_with_its_mode_whatever_the_umask)
     cr_assert(eq(str, text, "new"));
     cr_assert(eq(int, stat(path, &st), 0));
     cr_assert(eq(u32, st.st_mode & 07777, 0644));
-    cr_assert(eq(sz, entries(), 1), "only the file is left");
+    cr_assert(eq(sz, entries(dir), 1), "only the file is left");
 }
 
 Test(atomicfile, a_dirfd_and_a_label_name_the_file_in_messages)
 {
+    _cleanup_(rm_tree) char *dir = fixture_tmpdir();
     _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    _cleanup_free_ char *path = path_of("def");
+    _cleanup_free_ char *path = path_of(dir, "def");
     _cleanup_free_ char *text = NULL;
     struct errbuf eb = { 0 };
 
@@ -98,13 +89,14 @@ Test(atomicfile, a_dirfd_and_a_label_name_the_file_in_messages)
     cr_assert(eq(int, atomicfile_replaceat(dfd, "D", "def", "y", 1, 0600, &eb),
                  -EISDIR));
     cr_assert(eq(str, eb.msg, "D/def: Is a directory"));
-    cr_assert(eq(sz, entries(), 1), "the temporary file is gone");
+    cr_assert(eq(sz, entries(dir), 1), "the temporary file is gone");
 }
 
 Test(atomicfile, a_failure_leaves_the_old_file_and_no_temporary_file)
 {
-    _cleanup_free_ char *missing = path_of("nope/f");
-    _cleanup_free_ char *isdir = path_of("adir");
+    _cleanup_(rm_tree) char *dir = fixture_tmpdir();
+    _cleanup_free_ char *missing = path_of(dir, "nope/f");
+    _cleanup_free_ char *isdir = path_of(dir, "adir");
     struct errbuf eb = { 0 };
 
     cr_assert(eq(int, atomicfile_replace(missing, "x", 1, 0644, &eb), -ENOENT));
@@ -113,13 +105,14 @@ Test(atomicfile, a_failure_leaves_the_old_file_and_no_temporary_file)
     cr_assert(eq(int, mkdir(isdir, 0755), 0));
     cr_assert(eq(int, atomicfile_replace(isdir, "x", 1, 0644, &eb), -EISDIR));
     cr_assert(ne(ptr, strstr(eb.msg, isdir), NULL), "%s", eb.msg);
-    cr_assert(eq(sz, entries(), 1), "only adir is left");
+    cr_assert(eq(sz, entries(dir), 1), "only adir is left");
 }
 
 Test(atomicfile, a_symlink_as_the_name_is_replaced_not_written_through)
 {
-    _cleanup_free_ char *link = path_of("f");
-    _cleanup_free_ char *victim = path_of("victim");
+    _cleanup_(rm_tree) char *dir = fixture_tmpdir();
+    _cleanup_free_ char *link = path_of(dir, "f");
+    _cleanup_free_ char *victim = path_of(dir, "victim");
     _cleanup_free_ char *text = NULL;
     struct errbuf eb = { 0 };
     struct stat st;
@@ -137,9 +130,10 @@ Test(atomicfile, a_symlink_as_the_name_is_replaced_not_written_through)
 Test(atomicfile,
      a_leftover_of_this_pid_is_replaced_and_a_symlink_one_not_followed)
 {
+    _cleanup_(rm_tree) char *dir = fixture_tmpdir();
     _cleanup_free_ char *tmp = xasprintf("%s/.f.%ld.tmp", dir, (long)getpid());
-    _cleanup_free_ char *victim = path_of("victim");
-    _cleanup_free_ char *path = path_of("f");
+    _cleanup_free_ char *victim = path_of(dir, "victim");
+    _cleanup_free_ char *path = path_of(dir, "f");
     _cleanup_free_ char *text = NULL;
     struct errbuf eb = { 0 };
 
@@ -149,5 +143,5 @@ Test(atomicfile,
               eb.msg);
     text = testproc_read_file(victim);
     cr_assert(eq(str, text, "precious"));
-    cr_assert(eq(sz, entries(), 2), "f and victim");
+    cr_assert(eq(sz, entries(dir), 2), "f and victim");
 }
