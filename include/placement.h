@@ -179,7 +179,6 @@ void placement_run(struct placement *p, struct placement_call *calls, size_t n,
 /* Requests sent since placement_open() (GET / included): for the
  * cost figures in logs and benchmarks. */
 unsigned long placement_requests(const struct placement *p);
-unsigned long placement_writes(const struct placement *p); /* PUT/POST/DELETE */
 
 /* Requests this process sent, every connection included, by method and
  * status (0: no response came back): for the metrics of `run`.  The one
@@ -200,7 +199,5 @@ int placement_list_providers(struct placement *p, const char *key,
                              size_t *ret_n, struct errbuf *eb);
 int placement_get_inventories(struct placement *p, const char *uuid,
                               struct placement_invs *ret, struct errbuf *eb);
-int placement_get_traits(struct placement *p, const char *uuid,
-                         struct placement_traits *ret, struct errbuf *eb);
 int placement_get_allocations(struct placement *p, const char *uuid,
                               struct placement_allocs *ret, struct errbuf *eb);

@@ -37,7 +37,7 @@ struct placement {
     char version[VERSION_LEN];
     char server_range[2 * VERSION_LEN]; /* "1.0-1.39", from GET / */
     char header[64]; /* "OpenStack-API-Version: placement 1.39" */
-    unsigned long requests, writes;
+    unsigned long requests;
 };
 
 void
@@ -106,12 +106,6 @@ unsigned long
 placement_requests(const struct placement *p)
 {
     return p->requests;
-}
-
-unsigned long
-placement_writes(const struct placement *p)
-{
-    return p->writes;
 }
 
 char *
@@ -189,12 +183,6 @@ count_request(const struct http_req *r)
     n_counts++;
 }
 
-static bool
-is_write(const char *method)
-{
-    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
-}
-
 void
 placement_run(struct placement *p, struct placement_call *calls, size_t n,
               size_t max_parallel)
@@ -215,8 +203,6 @@ placement_run(struct placement *p, struct placement_call *calls, size_t n,
         if (!c->req.method)
             continue; /* never prepared: http.c fails it, nothing is sent */
         p->requests++;
-        if (is_write(c->req.method))
-            p->writes++;
     }
     (void)http_request_many(p->http, reqs, n, max_parallel, NULL);
     for (size_t i = 0; i < n; i++) {

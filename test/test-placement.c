@@ -197,6 +197,21 @@ close_live(void)
     http = NULL;
 }
 
+/* PUT, POST and DELETE requests sent by this process (each test runs in a
+ * process of its own), from placement_counts(). */
+static unsigned long
+writes_sent(void)
+{
+    size_t n = 0;
+    const struct placement_count *c = placement_counts(&n);
+    unsigned long w = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(c[i].method, "GET") != 0 && strcmp(c[i].method, "HEAD") != 0)
+            w += c[i].n;
+    return w;
+}
+
 /* No .timeout: it leaks in the sanitizer build (see test-http.c). */
 TestSuite(placement_live, .init = open_live, .fini = close_live);
 
@@ -239,7 +254,7 @@ Test(placement_live, negotiation_gives_1_39_and_counts_get_root)
 {
     assert_streq(placement_version(pl), "1.39");
     cr_assert(eq(ulong, placement_requests(pl), 1));
-    cr_assert(eq(ulong, placement_writes(pl), 0));
+    cr_assert(eq(ulong, writes_sent(), 0));
 }
 
 Test(placement_live, root_and_child_are_listed_with_parent_and_root)
@@ -272,7 +287,7 @@ Test(placement_live, root_and_child_are_listed_with_parent_and_root)
                      strcmp(rps[i].uuid, root) == 0 ? "" : root));
     }
     placement_rps_free(rps, n);
-    cr_assert(eq(ulong, placement_writes(pl), 2));
+    cr_assert(eq(ulong, writes_sent(), 2));
     cr_assert(eq(ulong, placement_requests(pl), 5)); /* GET /, 2 POST, 2 GET */
 }
 
@@ -410,6 +425,17 @@ put_traits(const char *uuid, long generation, const struct strv *traits,
     return placement_done_put_traits(pl, &c, ret, eb);
 }
 
+/* GET traits, prep + run + done. */
+static int
+get_traits(const char *uuid, struct placement_traits *ret, struct errbuf *eb)
+{
+    _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
+
+    placement_prep_get_traits(pl, &c, uuid);
+    placement_run(pl, &c, 1, 1);
+    return placement_done_get_traits(pl, &c, ret, eb);
+}
+
 static int
 ensure(bool trait, const char *name, long *ret_status, struct errbuf *eb)
 {
@@ -457,8 +483,7 @@ Test(placement_live, traits_round_trip_sorted)
     cr_assert(eq(str, got.traits.v[0], custom)); /* "C" < "H" */
     cr_assert(eq(str, got.traits.v[1], "HW_GPU_API_VULKAN"));
     placement_traits_clear(&got);
-    cr_assert(eq(int, placement_get_traits(pl, uuid, &got, &eb), 0), "%s",
-              eb.msg);
+    cr_assert(eq(int, get_traits(uuid, &got, &eb), 0), "%s", eb.msg);
     cr_assert(eq(sz, got.traits.n, 2));
     cr_assert(eq(long, got.generation, 1));
     placement_traits_clear(&got);
@@ -499,7 +524,7 @@ Test(placement_live, ensure_trait_twice_is_201_then_204_both_0)
     cr_assert(eq(long, status, 204));
     path = xasprintf("/traits/%s", name);
     srv_must("GET", path, NULL, 204);
-    cr_assert(eq(ulong, placement_writes(pl), 2));
+    cr_assert(eq(ulong, writes_sent(), 2));
 }
 
 Test(placement_live, ensure_resource_class_then_usable_and_bad_name_refused)
@@ -644,7 +669,7 @@ Test(placement_live, a_batch_of_20_reads_counts_20_requests)
     for (size_t i = 0; i < BATCH; i++)
         create(NULL, uuid[i], NULL);
     before = placement_requests(pl);
-    writes = placement_writes(pl);
+    writes = writes_sent();
     /* grown one by one: prepared calls move when the array is realloc'd */
     for (size_t i = 0; i < BATCH; i++) {
         xgrow(&calls, &cap, i, sizeof(*calls));
@@ -652,7 +677,7 @@ Test(placement_live, a_batch_of_20_reads_counts_20_requests)
     }
     placement_run(pl, calls, BATCH, 8);
     cr_assert(eq(ulong, placement_requests(pl) - before, BATCH));
-    cr_assert(eq(ulong, placement_writes(pl), writes));
+    cr_assert(eq(ulong, writes_sent(), writes));
     for (size_t i = 0; i < BATCH; i++) {
         cr_assert(eq(int,
                      placement_done_get_inventories(pl, &calls[i], &got, &eb),
