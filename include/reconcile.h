@@ -20,8 +20,7 @@
 #include "host.h"
 #include "strv.h"
 #include "tree.h"
-
-#define RECONCILE_UUID_LEN 37
+#include "uuidstr.h"
 
 /* consumer holds n units on provider (a GPU provider of the tree), which
  * Placement knows as uuid (the tree's UUID, or the one of an adopted
@@ -30,18 +29,18 @@
  * its UUIDs are planned as errors (misplaced if they exist elsewhere). */
 struct reconcile_claim {
     const struct tree_provider *provider;
-    char uuid[RECONCILE_UUID_LEN];
-    char consumer[RECONCILE_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
+    char consumer[UUIDSTR_LEN];
     long n;
 };
 
 struct reconcile_mdev {
-    char uuid[RECONCILE_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     char *parent; /* the function it sits on ("0000:84:00.0", a VF) */
     char *mdev_type;
-    char consumer[RECONCILE_UUID_LEN]; /* "" for orphans */
-    char provider[RECONCILE_UUID_LEN]; /* "" for orphans */
-    char *why; /* misplaced/unaccounted/error: what is wrong */
+    char consumer[UUIDSTR_LEN]; /* "" for orphans */
+    char provider[UUIDSTR_LEN]; /* "" for orphans */
+    char *why;                  /* misplaced/unaccounted/error: what is wrong */
 };
 
 struct reconcile_plan {
@@ -72,4 +71,4 @@ DEFINE_CLEANUP(struct reconcile_plan, reconcile_plan_free)
 /* UUIDv5(namespace = consumer, name = "<provider uuid>/<i>"), lower case.
  * Returns -EINVAL when consumer is no UUID. */
 int reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
-                   char ret[RECONCILE_UUID_LEN]);
+                   char ret[UUIDSTR_LEN]);
