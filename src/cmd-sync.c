@@ -33,6 +33,8 @@ int
 cmd_sync_report(const struct sync_report *rep, const struct placement *pl,
                 unsigned long requests_before, int r)
 {
+    bool done = r == 0 && rep->result == SYNC_DONE;
+
     for (size_t i = 0; i < rep->warnings.n; i++)
         log_warn("%s", rep->warnings.v[i]);
     for (size_t i = 0; i < rep->errors.n; i++)
@@ -40,9 +42,9 @@ cmd_sync_report(const struct sync_report *rep, const struct placement *pl,
     for (size_t i = 0; i < rep->notes.n; i++)
         log_info("%s", rep->notes.v[i]);
     log_info("pass %s: %u created, %u updated, %u deleted; %lu requests",
-             r == 0 ? "done" : "incomplete", rep->created, rep->updated,
+             done ? "done" : "incomplete", rep->created, rep->updated,
              rep->deleted, placement_requests(pl) - requests_before);
-    return r == 0 ? CMD_EXIT_OK : CMD_EXIT_FAILED;
+    return done ? CMD_EXIT_OK : CMD_EXIT_FAILED;
 }
 
 static int
@@ -71,7 +73,7 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
         r = cmd_placement_open(&host, &ks, &http, &pl);
     if (r == CMD_EXIT_OK) {
         r = cmd_sync_pass(&host, ks, http, pl, cache, &rep, &eb);
-        if (r < 0 && r != -EAGAIN)
+        if (r < 0)
             log_error("%s", eb.msg);
         r = cmd_sync_report(&rep, pl, 0, r);
     }
