@@ -29,8 +29,8 @@ int sync_tree_find_root(struct placement *pl, const struct tree *t,
 bool sync_tree_is_stale(const struct tree *t, const struct placement_rp *rp,
                         const char *root_uuid);
 
-/* The provider of rps[0..n) with that uuid, else the first with that name
- * (either may be NULL); NULL when none. */
+/* The first provider of rps[0..n) with that uuid or that name (either may
+ * be NULL); NULL when none. */
 const struct placement_rp *sync_tree_find(const struct placement_rp *rps,
                                           size_t n, const char *uuid,
                                           const char *name);
