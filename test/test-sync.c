@@ -525,3 +525,71 @@ Test(sync, a_root_deleted_under_run_is_logged_with_its_reason_then_rebuilt)
     agentproc_signal(p, SIGTERM);
     cr_assert(eq(int, agentproc_wait(p, 5000), 0), "%s", agentproc_err(p));
 }
+
+Test(sync, capacity_cut_below_what_guests_hold_is_written_with_a_warning)
+{
+    _cleanup_free_ char *gpu = NULL;
+    _cleanup_free_ char *body = NULL;
+    cJSON *invs;
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, TEST_TOKEN);
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    gpu = gpu_3e_uuid();
+    body = xasprintf(
+        "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": 3}}},"
+        " \"project_id\": \"%s\", \"user_id\": \"%s\","
+        " \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}",
+        gpu, PROJECT, PROJECT);
+    cr_assert(
+        eq(long, status_of("PUT", "/allocations/", CONSUMER, "", body), 204));
+    write_conf(NULL,
+               "node_name: compute-m60\n"
+               "mdev_types:\n"
+               "  nvidia-18:\n"
+               "    device_addresses: [\"0000:3e:00.0\"]\n"
+               "    max_instances: 1\n",
+               TEST_TOKEN);
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(ne(ptr,
+                 strstr(run.err, "compute-m60_pci_0000_3e_00_0: VGPU total 1 "
+                                 "is below what guests hold (3)"),
+                 NULL),
+              "%s", run.err);
+    invs = get("/resource_providers/", gpu, "/inventories");
+    cr_assert(eq(int,
+                 cJSON_GetObjectItem(
+                     cJSON_GetObjectItem(
+                         cJSON_GetObjectItem(invs, "inventories"), "VGPU"),
+                     "total")
+                     ->valueint,
+                 1),
+              "Placement takes the smaller total");
+    cJSON_Delete(invs);
+}
+
+#define OTHER_RP "22222222-3333-4444-8555-666666666666"
+
+Test(sync, a_gpu_name_taken_outside_the_tree_fails_that_provider_only)
+{
+    const char *body = "{\"name\": \"compute-m60_pci_0000_3e_00_0\", "
+                       "\"uuid\": \"" OTHER_RP "\"}";
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, TEST_TOKEN);
+    cr_assert(
+        eq(long, status_of("POST", "/resource_providers", "", "", body), 200));
+    agent_sync();
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    cr_assert(ne(ptr,
+                 strstr(run.err,
+                        "error: compute-m60_pci_0000_3e_00_0: a provider of "
+                        "this name (" OTHER_RP ") exists outside this host's "
+                        "tree; rename or delete it"),
+                 NULL),
+              "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, "pass incomplete: 2 created"), NULL),
+              "the root and the other GPU were made: %s", run.err);
+}
