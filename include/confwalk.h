@@ -103,6 +103,3 @@ yaml_node_t *confwalk_key_node(struct confwalk *w, yaml_node_t *map,
  * canonical form: lower-case scheme, no trailing '/'. */
 char *confwalk_check_absolute(char **value);
 char *confwalk_check_url(char **value);
-
-/* free() a string that may hold a secret, wiping it first.  NULL is fine. */
-void confwalk_free_secret(char *s);

@@ -10,16 +10,15 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clouds.h"
 #include "confwalk.h"
 #include "errbuf.h"
+#include "secret.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
@@ -83,7 +82,7 @@ static void
 set_field(char **field, const char *value, bool secret)
 {
     if (secret)
-        confwalk_free_secret(*field);
+        secret_free(*field);
     else
         free(*field);
     *field = value ? xstrdup(value) : NULL;
@@ -180,25 +179,6 @@ take_scalar(struct yamldoc *d, yaml_node_t *map, const char *key, char **field,
     return true;
 }
 
-/* Whether the file may hold a secret: mode & 077 == 0. */
-static bool
-check_private(const char *path, const char *what, struct strv *errors)
-{
-    struct stat st;
-
-    if (stat(path, &st) < 0) {
-        strv_pushf(errors, "%s: %s", path, strerror(errno));
-        return false;
-    }
-    if (!(st.st_mode & 077))
-        return true;
-    strv_pushf(errors,
-               "%s holds %s but is mode %04o: group or others may read or "
-               "write it; chmod 600 it",
-               path, what, (unsigned)(st.st_mode & 07777));
-    return false;
-}
-
 /* Read clouds.<cloud> of path into l (over what l holds).  *found tells
  * whether the file names the cloud; a missing file is -ENOENT. */
 static int
@@ -236,8 +216,10 @@ layer_from_clouds(struct layer *l, const char *path, const char *cloud,
     take_scalar(d, c, "region_name", &l->region_name, false, errors);
     if (!take_scalar(d, c, "interface", &l->interface, false, errors))
         take_scalar(d, c, "endpoint_type", &l->interface, false, errors);
-    if (secret && !check_private(path, "a secret", errors))
-        return -EACCES;
+    if (secret && secret_check_file(path, &eb) < 0) {
+        strv_push(errors, eb.msg);
+        return eb.code;
+    }
     return errors->n > before ? -EINVAL : 0;
 }
 
@@ -310,35 +292,22 @@ layer_merge(struct layer *dst, struct layer *src)
 static void
 read_secret_file(const char *path, char **field, struct strv *errors)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    char buf[CLOUDS_SECRET_MAX + 2];
-    ssize_t n;
-    struct stat st;
+    _cleanup_(secret_freep) char *secret = NULL;
+    struct errbuf eb = { 0 };
+    size_t len;
 
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        strv_pushf(errors, "%s: %s", path, strerror(errno));
+    if (secret_read_file(path, CLOUDS_SECRET_MAX, &secret, &eb) < 0) {
+        strv_push(errors, eb.msg);
         return;
     }
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-        strv_pushf(errors,
-                   "%s is %s: the secret must be in a regular file only its "
-                   "owner may read or write; chmod 600 it",
-                   path,
-                   S_ISREG(st.st_mode) ? "readable or writable by others"
-                                       : "not a regular file");
-        return;
-    }
-    n = read(fd, buf, sizeof(buf) - 1);
-    buf[n > 0 ? n : 0] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    if (n < 0)
-        strv_pushf(errors, "%s: %s", path, strerror(errno));
-    else if (!buf[0] || strlen(buf) > CLOUDS_SECRET_MAX)
+    len = strcspn(secret, "\r"); /* a CRLF file: the line ends at \r */
+    if (len == 0 || len > CLOUDS_SECRET_MAX) {
         strv_pushf(errors, "%s: the secret is empty or longer than %d bytes",
                    path, CLOUDS_SECRET_MAX);
-    else
-        set_field(field, buf, true);
-    explicit_bzero(buf, sizeof(buf));
+        return;
+    }
+    secret_free(*field);
+    *field = xstrndup(secret, len);
 }
 
 /* Where the settings came from, for messages. */

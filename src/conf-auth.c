@@ -8,14 +8,14 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "conf-auth.h"
 #include "conf.h"
 #include "confwalk.h"
+#include "errbuf.h"
+#include "secret.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
@@ -64,16 +64,10 @@ void
 conf_check_private(struct confwalk *w, const char *file, yaml_node_t *key,
                    const char *path)
 {
-    struct stat st = { 0 };
+    struct errbuf eb = { 0 };
 
-    if (!file || !key)
-        return;
-    if (stat(file, &st) < 0)
-        confwalk_error(w, key, path, "%s: %s", file, strerror(errno));
-    else if (st.st_mode & 077)
-        confwalk_error(w, key, path,
-                       "%s contains a secret but is mode %04o; chmod 600 it",
-                       file, (unsigned)(st.st_mode & 07777));
+    if (file && key && secret_check_file(file, &eb) < 0)
+        confwalk_error(w, key, path, "%s", eb.msg);
 }
 
 /* Keystone auth and a token are two answers to one question. */
@@ -117,7 +111,7 @@ conf_auth_clear(struct conf_auth *a)
 
     for (size_t i = 0; i < sizeof(strs) / sizeof(*strs); i++)
         free(*strs[i]);
-    confwalk_free_secret(a->password);
-    confwalk_free_secret(a->application_credential_secret);
+    secret_free(a->password);
+    secret_free(a->application_credential_secret);
     memset(a, 0, sizeof(*a));
 }

@@ -9,12 +9,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <uuid/uuid.h>
@@ -25,6 +23,7 @@
 #include "errbuf.h"
 #include "inventory.h"
 #include "parse.h"
+#include "secret.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
@@ -323,62 +322,23 @@ conf_finish(struct confwalk *w, struct conf *c)
     }
 }
 
-/* The token: the first line of the file at fd (named path in messages),
- * into *ret; or what is wrong, never quoting the file's content. */
-static char *
-conf_read_token_fd(int fd, const char *path, char **ret)
-{
-    char buf[CONF_TOKEN_MAX + 2]; /* the cap, one byte more, NUL */
-    size_t len = 0, line;
-    ssize_t n = 1;
-    const char *nl, *why;
-
-    while (len < sizeof(buf) - 1 && n > 0) {
-        n = read(fd, buf + len, sizeof(buf) - 1 - len);
-        if (n < 0 && errno == EINTR)
-            n = 1;
-        else if (n > 0)
-            len += (size_t)n;
-    }
-    if (n < 0) {
-        explicit_bzero(buf, sizeof(buf));
-        return xasprintf("%s: %s", path, strerror(errno));
-    }
-    nl = memchr(buf, '\n', len);
-    line = nl ? (size_t)(nl - buf) : len;
-    why = token_problem(buf, line);
-    if (!why) {
-        buf[line] = '\0';
-        *ret = xstrdup(buf);
-    }
-    explicit_bzero(buf, sizeof(buf));
-    return why ? xasprintf("%s: %s", path, why) : NULL;
-}
-
 /* Read placement.token_file into *ret (freeing what was there); or what
  * is wrong: a file others may read or write is refused. */
 static char *
 conf_read_token_file(const char *path, char **ret)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    char *token = NULL;
-    char *complaint;
+    _cleanup_(secret_freep) char *token = NULL;
+    struct errbuf eb = { 0 };
+    const char *why;
 
-    if (fd < 0 || fstat(fd, &st) < 0)
-        return xasprintf("%s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return xasprintf("%s is not a regular file", path);
-    if (st.st_mode & 077)
-        return xasprintf("%s is mode %04o: group or others may read or write "
-                         "the token; chmod 600 it",
-                         path, (unsigned)(st.st_mode & 07777));
-    complaint = conf_read_token_fd(fd, path, &token);
-    if (!complaint) {
-        confwalk_free_secret(*ret);
-        *ret = token;
-    }
-    return complaint;
+    if (secret_read_file(path, CONF_TOKEN_MAX, &token, &eb) < 0)
+        return xstrdup(eb.msg);
+    why = token_problem(token, strlen(token));
+    if (why)
+        return xasprintf("%s: %s", path, why);
+    secret_free(*ret);
+    *ret = TAKE_PTR(token);
+    return NULL;
 }
 
 /* The secret rules: a config file that holds the token must be private;
@@ -418,7 +378,7 @@ conf_redact(struct strv *errors, size_t from, const char *secret)
                                 errors->v[i], hit + len);
 
             at = (size_t)(hit - errors->v[i]) + strlen("<token>");
-            confwalk_free_secret(errors->v[i]);
+            secret_free(errors->v[i]);
             errors->v[i] = s;
         }
     }
@@ -511,7 +471,7 @@ conf_apply_env(struct conf *c)
 
     if (!token || !token[0])
         return;
-    confwalk_free_secret(c->placement.token);
+    secret_free(c->placement.token);
     c->placement.token = xstrdup(token);
     c->placement.token_from_env = true;
 }
@@ -535,7 +495,7 @@ conf_free(struct conf *c)
     free(c->placement.interface);
     free(c->placement.cloud);
     free(c->placement.endpoint);
-    confwalk_free_secret(c->placement.token);
+    secret_free(c->placement.token);
     free(c->placement.token_file);
     free(c->placement.cacert);
     free(c->libvirt_uri);

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "confwalk.h"
 #include "parse.h"
+#include "secret.h"
 #include "xalloc.h"
 
 void
@@ -33,14 +34,6 @@ confwalk_error(struct confwalk *w, const yaml_node_t *n, const char *path,
     strv_pushf(w->errors, "%s: %s%s%s", where, path ? path : "",
                path ? ": " : "", msg);
     w->n_errors++;
-}
-
-void
-confwalk_free_secret(char *s)
-{
-    if (s)
-        explicit_bzero(s, strlen(s));
-    free(s);
 }
 
 /* --- checks any table may use ----------------------------------------- */
@@ -159,7 +152,7 @@ walk_scalar(struct confwalk *w, yaml_node_t *n, const char *path,
     if (!complaint)
         return s;
     confwalk_error(w, n, path, "%s", complaint);
-    confwalk_free_secret(s); /* a rejected token is still a token */
+    secret_free(s); /* a rejected token is still a token */
     return NULL;
 }
 
@@ -291,7 +284,7 @@ walk_string(struct confwalk *w, yaml_node_t *n, const struct confwalk_key *k,
     if (!s)
         return;
     if (k->secret)
-        confwalk_free_secret(*field);
+        secret_free(*field);
     else
         free(*field);
     *field = s;
