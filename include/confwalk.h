@@ -66,11 +66,14 @@ struct confwalk_claim {
 };
 
 /* One walk over one document.  Callers read n_errors and claims (the names
- * of a mapping at path P are the claims with key "" and path P); the rest
- * is the walker's. */
+ * of a mapping at path P are the claims with key "" and path P), and may
+ * set warnings and unknown_warns after confwalk_init(); the rest is the
+ * walker's. */
 struct confwalk {
     struct yamldoc *doc;
-    struct strv *errors; /* messages are appended here */
+    struct strv *errors;   /* messages are appended here */
+    struct strv *warnings; /* confwalk_warn()'s; NULL: dropped */
+    bool unknown_warns;    /* an unknown key is a warning, not an error */
     size_t n_errors;
     struct confwalk_claim *claims;
     size_t n_claims, cap_claims;
@@ -87,10 +90,28 @@ void confwalk_done(struct confwalk *w);
 void confwalk_run(struct confwalk *w, yaml_node_t *root,
                   const struct confwalk_key *keys, void *target);
 
-/* Report "FILE:LINE:COLUMN: PATH: message" at node n (n NULL: "FILE: ..."),
- * path NULL for none, and count it in n_errors. */
+/* Report "FILE:LINE:COLUMN: PATH: message" at node n (n NULL: the file's
+ * start, "FILE:1:1"), path NULL for none, and count it in n_errors. */
 void confwalk_error(struct confwalk *w, const yaml_node_t *n, const char *path,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same into warnings, not counted. */
+void confwalk_warn(struct confwalk *w, const yaml_node_t *n, const char *path,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Whether n is a node of type t; if not, reports "expected a string (a
+ * list, a mapping), got ..." at path.  A null (`key:` and nothing) is of
+ * no type here: a table walk takes it for an empty list or mapping before
+ * asking. */
+bool confwalk_expect(struct confwalk *w, yaml_node_t *n, const char *path,
+                     yaml_node_type_t t);
+
+/* For a walk without a table: check the keys of the mapping map (at path,
+ * NULL for the root) against names (NULL-terminated) and put the value of
+ * names[i] in vals[i] (left alone when absent).  Unknown keys are reported
+ * (as warnings if unknown_warns), and so is a key given twice.  False,
+ * reported, if map is no mapping (a null included). */
+bool confwalk_keys(struct confwalk *w, yaml_node_t *map, const char *path,
+                   const char *const *names, yaml_node_t **vals);
 
 /* The key node of key in the mapping map, or NULL (also when map is NULL or
  * no mapping).  The first one: the walk reports repeats. */

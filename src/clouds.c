@@ -162,21 +162,38 @@ find_secure(const char *clouds)
 /* Copy the scalar under key of map into *field (a string key the agent
  * uses); a non-scalar is reported.  Returns whether a value was taken. */
 static bool
-take_scalar(struct yamldoc *d, yaml_node_t *map, const char *key, char **field,
-            bool secret, struct strv *errors)
+take_scalar(struct confwalk *w, yaml_node_t *map, const char *key, char **field,
+            bool secret)
 {
-    yaml_node_t *n = yamldoc_get(d, map, key);
-    char where[CONFWALK_WHERE_MAX];
+    yaml_node_t *n = yamldoc_get(w->doc, map, key);
 
     if (!n || yamldoc_is_null(n))
         return false;
     if (!yamldoc_scalar(n)) {
-        strv_pushf(errors, "%s: %s: expected a string",
-                   yamldoc_where(d, n, where, sizeof(where)), key);
+        confwalk_error(w, n, key, "expected a string");
         return false;
     }
     set_field(field, yamldoc_scalar(n), secret);
     return true;
+}
+
+/* Read the mapping c, clouds.<cloud> of a clouds.yaml, into l; whether it
+ * holds a secret. */
+static bool
+layer_from_cloud(struct layer *l, struct confwalk *w, yaml_node_t *c)
+{
+    yaml_node_t *auth = yamldoc_get(w->doc, c, "auth");
+    bool secret = false;
+
+    for (size_t i = 0; auth && i < N_CRED_KEYS; i++)
+        if (cred_keys[i].env &&
+            take_scalar(w, auth, cred_keys[i].name, cred_field(&l->cred, i),
+                        cred_keys[i].secret))
+            secret = secret || cred_keys[i].secret;
+    take_scalar(w, c, "region_name", &l->region_name, false);
+    if (!take_scalar(w, c, "interface", &l->interface, false))
+        take_scalar(w, c, "endpoint_type", &l->interface, false);
+    return secret;
 }
 
 /* Read clouds.<cloud> of path into l (over what l holds).  *found tells
@@ -186,11 +203,10 @@ layer_from_clouds(struct layer *l, const char *path, const char *cloud,
                   bool *found, struct strv *errors)
 {
     _cleanup_(yamldoc_freep) struct yamldoc *d = NULL;
+    _cleanup_(confwalk_done) struct confwalk w = { 0 };
+    _cleanup_free_ char *cpath = xasprintf("clouds.%s", cloud);
     struct errbuf eb = { 0 };
-    yaml_node_t *c, *auth;
-    char where[CONFWALK_WHERE_MAX];
-    bool secret = false;
-    size_t before = errors->n;
+    yaml_node_t *c;
     int r = yamldoc_load_file(path, &d, &eb);
 
     *found = false;
@@ -198,29 +214,20 @@ layer_from_clouds(struct layer *l, const char *path, const char *cloud,
         strv_push(errors, eb.msg);
         return r;
     }
+    confwalk_init(&w, d, errors);
     c = yamldoc_get(d, yamldoc_get(d, yamldoc_root(d), "clouds"), cloud);
     if (!c)
         return 0;
     *found = true;
     if (c->type != YAML_MAPPING_NODE) {
-        strv_pushf(errors, "%s: clouds.%s: expected a mapping",
-                   yamldoc_where(d, c, where, sizeof(where)), cloud);
+        confwalk_error(&w, c, cpath, "expected a mapping");
         return -EINVAL;
     }
-    auth = yamldoc_get(d, c, "auth");
-    for (size_t i = 0; auth && i < N_CRED_KEYS; i++)
-        if (cred_keys[i].env &&
-            take_scalar(d, auth, cred_keys[i].name, cred_field(&l->cred, i),
-                        cred_keys[i].secret, errors))
-            secret = secret || cred_keys[i].secret;
-    take_scalar(d, c, "region_name", &l->region_name, false, errors);
-    if (!take_scalar(d, c, "interface", &l->interface, false, errors))
-        take_scalar(d, c, "endpoint_type", &l->interface, false, errors);
-    if (secret && secret_check_file(path, &eb) < 0) {
+    if (layer_from_cloud(l, &w, c) && secret_check_file(path, &eb) < 0) {
         strv_push(errors, eb.msg);
         return eb.code;
     }
-    return errors->n > before ? -EINVAL : 0;
+    return w.n_errors > 0 ? -EINVAL : 0;
 }
 
 static int
