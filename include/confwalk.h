@@ -17,6 +17,8 @@
 
 #define CONFWALK_WHERE_MAX 4200 /* a path, ":line:column" */
 #define CONFWALK_URL_MAX 2048
+#define CONFWALK_MASK "********" /* a secret, shown */
+#define CONFWALK_NOT_SET "(not set)"
 
 /* Check one string value (or list item, or mapping key): NULL if it is
  * fine, perhaps after replacing *value by its canonical form; else what is
@@ -51,6 +53,14 @@ struct confwalk_key {
     bool secret;                    /* string: wiped before it is freed */
     const struct confwalk_key *sub; /* section, map */
     void *(*add)(void *target, const char *name); /* map */
+    /* map: the struct and (*ret_name) name of entry i, NULL past the last */
+    const void *(*nth)(const void *target, size_t i, const char **ret_name);
+    /* What confwalk_set_defaults() applies and the documentation says: */
+    const char *def;      /* as the file spells it: "60", "/sys", "true" */
+    const char *def_text; /* no def: the default in words ("the host name");
+                           * neither: none */
+    const char *help;     /* what the key is for, in a few words */
+    const char *env;      /* the OS_* variable that sets it, or NULL */
 };
 
 #define CONFWALK_FIELD(type, f) .offset = offsetof(struct type, f)
@@ -124,3 +134,22 @@ yaml_node_t *confwalk_key_node(struct confwalk *w, yaml_node_t *map,
  * canonical form: lower-case scheme, no trailing '/'. */
 char *confwalk_check_absolute(char **value);
 char *confwalk_check_url(char **value);
+
+/* --- the table as data: defaults, documentation, what a walk gave ------ */
+
+/* Store each def of keys (and of their sections) into target; a map's
+ * entries get theirs from add().  A def must pass its key's checks (a
+ * test proves it), so no error is possible. */
+void confwalk_set_defaults(const struct confwalk_key *keys, void *target);
+
+/* The default as the documentation spells it: def, else def_text, else
+ * "none". */
+const char *confwalk_default_text(const struct confwalk_key *k);
+
+/* Append one "PATH: VALUE" line per key of keys in target (prefix: the
+ * path of target, NULL for the root) to lines, in table order: sections
+ * and map entries expanded, aliases left out, secrets as CONFWALK_MASK, an
+ * unset string or a number below min as CONFWALK_NOT_SET, a list as
+ * "[a, b]". */
+void confwalk_show(const struct confwalk_key *keys, const void *target,
+                   const char *prefix, struct strv *lines);

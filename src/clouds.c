@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clouds.h"
+#include "conf-keys.h"
 #include "confwalk.h"
 #include "errbuf.h"
 #include "secret.h"
@@ -37,45 +38,20 @@ layer_clear(struct layer *l)
     free(l->interface);
 }
 
-/* The credential keys, by name, for the loops over them. */
-static const struct {
-    const char *name;
-    const char *env;
-    size_t offset;
-    bool secret;
-} cred_keys[] = {
-#define K(f, env, secret)                                                      \
-    {                                                                          \
-#f, env, offsetof(struct conf_auth, f), secret                         \
-    }
-    K(auth_url, "OS_AUTH_URL", false),
-    K(username, "OS_USERNAME", false),
-    K(user_id, "OS_USER_ID", false),
-    K(password, "OS_PASSWORD", true),
-    K(password_file, NULL, false),
-    K(user_domain_name, "OS_USER_DOMAIN_NAME", false),
-    K(user_domain_id, "OS_USER_DOMAIN_ID", false),
-    K(project_name, "OS_PROJECT_NAME", false),
-    K(project_id, "OS_PROJECT_ID", false),
-    K(project_domain_name, "OS_PROJECT_DOMAIN_NAME", false),
-    K(project_domain_id, "OS_PROJECT_DOMAIN_ID", false),
-    K(application_credential_id, "OS_APPLICATION_CREDENTIAL_ID", false),
-    K(application_credential_secret, "OS_APPLICATION_CREDENTIAL_SECRET", true),
-    K(application_credential_secret_file, NULL, false),
-#undef K
-};
-#define N_CRED_KEYS (sizeof(cred_keys) / sizeof(*cred_keys))
+/* The credential keys are placement.auth's part of the key table
+ * (conf_auth_keys): name, field, secret, and the OS_* variable (.env; the
+ * *_file keys have none, and clouds.yaml does not give them either). */
 
 static char **
 cred_field(struct conf_auth *a, size_t i)
 {
-    return (char **)((char *)a + cred_keys[i].offset);
+    return (char **)((char *)a + conf_auth_keys[i].offset);
 }
 
 static const char *
 cred_value(const struct conf_auth *a, size_t i)
 {
-    return *(char *const *)((const char *)a + cred_keys[i].offset);
+    return *(char *const *)((const char *)a + conf_auth_keys[i].offset);
 }
 
 static void
@@ -91,7 +67,7 @@ set_field(char **field, const char *value, bool secret)
 static bool
 cred_any(struct conf_auth *a)
 {
-    for (size_t i = 0; i < N_CRED_KEYS; i++)
+    for (size_t i = 0; conf_auth_keys[i].name; i++)
         if (*cred_field(a, i))
             return true;
     return false;
@@ -110,10 +86,10 @@ env(const char *name)
 static void
 layer_from_env(struct layer *l)
 {
-    for (size_t i = 0; i < N_CRED_KEYS; i++)
-        if (cred_keys[i].env)
-            set_field(cred_field(&l->cred, i), env(cred_keys[i].env),
-                      cred_keys[i].secret);
+    for (size_t i = 0; conf_auth_keys[i].name; i++)
+        if (conf_auth_keys[i].env)
+            set_field(cred_field(&l->cred, i), env(conf_auth_keys[i].env),
+                      conf_auth_keys[i].secret);
     set_field(&l->region_name, env("OS_REGION_NAME"), false);
     set_field(&l->interface, env("OS_INTERFACE"), false);
 }
@@ -185,11 +161,11 @@ layer_from_cloud(struct layer *l, struct confwalk *w, yaml_node_t *c)
     yaml_node_t *auth = yamldoc_get(w->doc, c, "auth");
     bool secret = false;
 
-    for (size_t i = 0; auth && i < N_CRED_KEYS; i++)
-        if (cred_keys[i].env &&
-            take_scalar(w, auth, cred_keys[i].name, cred_field(&l->cred, i),
-                        cred_keys[i].secret))
-            secret = secret || cred_keys[i].secret;
+    for (size_t i = 0; auth && conf_auth_keys[i].name; i++)
+        if (conf_auth_keys[i].env &&
+            take_scalar(w, auth, conf_auth_keys[i].name,
+                        cred_field(&l->cred, i), conf_auth_keys[i].secret))
+            secret = secret || conf_auth_keys[i].secret;
     take_scalar(w, c, "region_name", &l->region_name, false);
     if (!take_scalar(w, c, "interface", &l->interface, false))
         take_scalar(w, c, "endpoint_type", &l->interface, false);
@@ -279,7 +255,7 @@ layer_merge(struct layer *dst, struct layer *src)
     bool has_secret = d->application_credential_secret ||
                       d->application_credential_secret_file;
 
-    for (size_t i = 0; i < N_CRED_KEYS; i++) {
+    for (size_t i = 0; conf_auth_keys[i].name; i++) {
         char **df = cred_field(d, i), **sf = cred_field(s, i);
         bool pw = sf == &s->password || sf == &s->password_file;
         bool sec = sf == &s->application_credential_secret ||
@@ -414,9 +390,9 @@ settle(struct clouds_auth *a, struct layer *l, struct strv *errors)
 static void
 layer_from_conf(struct layer *l, const struct conf_placement *pc)
 {
-    for (size_t i = 0; i < N_CRED_KEYS; i++)
+    for (size_t i = 0; conf_auth_keys[i].name; i++)
         set_field(cred_field(&l->cred, i), cred_value(&pc->auth, i),
-                  cred_keys[i].secret);
+                  conf_auth_keys[i].secret);
     set_field(&l->region_name, pc->region_name, false);
     set_field(&l->interface, pc->interface, false);
 }
