@@ -165,7 +165,8 @@ void conf_auth_clear(struct conf_auth *a);
 
 /* Append one "KEY: VALUE" line per key of the table to lines, with what c
  * holds: map entries expanded ("mdev_types.nvidia-35.traits: [...]"),
- * aliases left out, secrets as ********, unset values as "(not set)". */
+ * enabled_vgpu_types left out (it is enabled_mdev_types), secrets as
+ * ********, unset values as "(not set)". */
 void conf_show(const struct conf *c, struct strv *lines);
 
 /* The enabled type with this id, or NULL. */

@@ -148,7 +148,8 @@ const char *confwalk_default_text(const struct confwalk_key *k);
 
 /* Append one "PATH: VALUE" line per key of keys in target (prefix: the
  * path of target, NULL for the root) to lines, in table order: sections
- * and map entries expanded, aliases left out, secrets as CONFWALK_MASK, an
+ * and map entries expanded, an alias left out if it shares its setting's
+ * field (enabled_vgpu_types, not token_file), secrets as CONFWALK_MASK, an
  * unset string or a number below min as CONFWALK_NOT_SET, a list as
  * "[a, b]". */
 void confwalk_show(const struct confwalk_key *keys, const void *target,

@@ -539,6 +539,17 @@ show_value(const struct confwalk_key *k, const void *field, const char *path,
     }
 }
 
+/* Whether k is an alias stored in the field of the key it stands for
+ * (enabled_vgpu_types), which shows that field already. */
+static bool
+is_pure_alias(const struct confwalk_key *keys, const struct confwalk_key *k)
+{
+    for (const struct confwalk_key *o = keys; k->alias_of && o->name; o++)
+        if (strcmp(o->name, k->alias_of) == 0)
+            return o->offset == k->offset;
+    return false;
+}
+
 void
 confwalk_show(const struct confwalk_key *keys, const void *target,
               const char *prefix, struct strv *lines)
@@ -550,7 +561,7 @@ confwalk_show(const struct confwalk_key *keys, const void *target,
         const void *entry;
         const char *name;
 
-        if (k->alias_of)
+        if (is_pure_alias(keys, k))
             continue;
         if (k->kind == CONFWALK_SECTION)
             confwalk_show(k->sub, field, path, lines);
