@@ -1,11 +1,15 @@
 /*
  * confwalk.h - walk a YAML mapping through a table of keys, into a struct.
  *
- * A key is a descriptor (name, kind, field offset, value check); a section
- * or a mapping of sections points at its own table.  The walk never stops
- * at a problem: it reports "FILE:LINE:COLUMN: KEY.PATH: what is wrong" and
- * carries on, so one run shows every mistake in the file.  What the keys
- * mean (defaults, cross-key rules) is the caller's business: conf.c.
+ * A key is a descriptor (name, kind, field offset, value check, range,
+ * default, help); a section or a mapping of sections points at its own
+ * table.  The walk never stops at a problem: it reports
+ * "FILE:LINE:COLUMN: KEY.PATH: what is wrong" and carries on, so one run
+ * shows every mistake in the file.  Which keys exist and the rules across
+ * them are the caller's business (conf.c).  A walk without a table
+ * (provconf.c, clouds.c) uses its reporting and key checks alone.  The
+ * same table, read as data (confwalk-table.c), gives the defaults and
+ * shows a struct.
  */
 #pragma once
 
@@ -137,9 +141,10 @@ char *confwalk_check_url(char **value);
 
 /* --- the table as data: defaults, documentation, what a walk gave ------ */
 
-/* Store each def of keys (and of their sections) into target; a map's
- * entries get theirs from add().  A def must pass its key's checks (a
- * test proves it), so no error is possible. */
+/* Store each def of keys (and of their sections) into target, a zeroed
+ * struct (nothing there is freed); a map's entries get theirs from add().
+ * A def must pass its key's checks (a test proves it), so no error is
+ * possible. */
 void confwalk_set_defaults(const struct confwalk_key *keys, void *target);
 
 /* The default as the documentation spells it: def, else def_text, else
