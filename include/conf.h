@@ -61,7 +61,18 @@ struct conf_type {
     size_t n_addresses;
     char *mdev_class;       /* "VGPU" or "CUSTOM_..." */
     unsigned max_instances; /* 0: no host-wide cap */
+    unsigned max_unit;      /* units one allocation may take from one GPU;
+                             * 0: the default (1 for NVIDIA types, else
+                             * the GPU's total) */
     struct strv traits;     /* extra traits for GPUs of this type */
+    /* Where the file says it ("agent.yaml:12:7"), for messages that blame
+     * a line; NULL when the file does not (a default, the built-in
+     * configuration). */
+    char *where;               /* the type's entry in enabled_mdev_types,
+                                * else its mdev_types key */
+    struct strv parents_where; /* parents[i]'s item in device_addresses */
+    char *max_instances_where;
+    char *max_unit_where;
 };
 
 /* placement.auth: Keystone v3 credentials, Nova's option names.  password

@@ -137,6 +137,8 @@ const struct host_fn *host_find_fn(const struct host *h, const char *name,
                                    const struct host_gpu **gpu);
 const struct host_type *host_fn_find_type(const struct host_fn *fn,
                                           const char *type_id);
+/* Whether h has a GPU (its address) or a function called name. */
+bool host_knows(const struct host *h, const char *name);
 /* Address order: PCI GPUs by address, then the others by name. */
 int host_gpu_cmp(const struct host_gpu *a, const struct host_gpu *b);
 /* The vGPU whose id is id, compared case-insensitively; NULL if none. */

@@ -17,6 +17,7 @@
 #include "clouds.h"
 #include "conf.h"
 #include "host.h"
+#include "log.h"
 #include "provconf.h"
 #include "tree.h"
 
@@ -46,6 +47,11 @@ int hostload_conf(const struct hostload_opts *o, struct hostload *ret)
  * sysfs cannot be read, or -EINVAL when the configuration cannot make a
  * tree (logged); h->hw and h->tree are NULL then. */
 int hostload_scan(struct hostload *h) __attribute__((warn_unused_result));
+/* The configuration slips policy_check_conf() finds on the host h scanned
+ * last (device_addresses not on it, types no GPU offers), each logged at
+ * level; returns how many.  sync and run say them at start and at every
+ * reload, check-config as errors. */
+size_t hostload_check(const struct hostload *h, enum log_level level);
 /* hostload_conf() then hostload_scan(); on failure *ret is untouched. */
 int hostload_open(const struct hostload_opts *o, struct hostload *ret)
     __attribute__((warn_unused_result));

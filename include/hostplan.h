@@ -28,6 +28,9 @@ enum hostplan_need {
     HOSTPLAN_NEED_ORPHANS,
     /* warning "mdevs: <why>; using the deterministic UUIDs" */
     HOSTPLAN_NEED_UUIDS,
+    /* warning "sync: <why>; holding back every vGPU no claim owns by its
+     * deterministic UUID" */
+    HOSTPLAN_NEED_OWNERS,
 };
 
 /* The guests libvirt knows (c->libvirt_uri), for a plan; their warnings
@@ -43,13 +46,32 @@ struct reconcile_plan *hostplan_plan(const struct hostload *h,
                                      const struct reconcile_claim *claims,
                                      size_t n_claims);
 
-/* Act on plan p under h's sysfs root with h's reconcile settings (orphans
- * removed with remove_orphans or reconcile.remove_orphans; definitions
- * kept in reconcile.mdevctl_dir when reconcile.persist says mdevctl).
- * Returns what is left wrong (failed actions, misplaced mdevs, errors),
- * or a negative errno when the sysfs root cannot be opened (logged). */
-int hostplan_act(const struct hostload *h, bool dry_run, bool remove_orphans,
-                 const struct reconcile_plan *p, struct reconcile_report *rep);
+/* Act on plan *p (made from g and claims) under h's sysfs root with h's
+ * reconcile settings: orphans removed first (with remove_orphans or
+ * reconcile.remove_orphans; none is ever given to a claim), and if any
+ * went, the host read again (h->hw) and *p planned anew from it, so the
+ * room they left serves the claims in the same run; then the creates
+ * (definitions kept in reconcile.mdevctl_dir when reconcile.persist says
+ * mdevctl).  Returns what is left wrong (failed actions, misplaced mdevs,
+ * errors), or a negative errno when the sysfs root cannot be opened
+ * (logged). */
+int hostplan_act(struct hostload *h, const struct guests *g,
+                 const struct reconcile_claim *claims, size_t n_claims,
+                 bool dry_run, bool remove_orphans, struct reconcile_plan **p,
+                 struct reconcile_report *rep);
+
+/* The ids of vGPUs that are not to be held back after acting on p (rep;
+ * NULL: not acted on): those claims own, kept or just created, and those
+ * removed.  Appended to ret (see tree_hold_back()). */
+void hostplan_owned(const struct reconcile_plan *p,
+                    const struct reconcile_report *rep, struct strv *ret);
+
+/* Before a sync: when h's tree holds vGPUs back and some GPU has vGPUs,
+ * read the claims on h's GPUs (s open) and the guests, and hold back only
+ * the vGPUs no claim owns.  Returns 0, or a negative errno when the claims
+ * cannot be read (logged; the tree then holds back every vGPU). */
+int hostplan_hold_back(struct hostload *h, struct session *s)
+    __attribute__((warn_unused_result));
 
 /* The host, a Placement session and the claims on the host's GPUs; the
  * guests and the plan once hostplan_make() made them. */

@@ -21,7 +21,8 @@
  *   vgpu_agent_gpu_capacity / _reserved / _used{provider,uuid,address,
  *   mdev_type,resource_class}, vgpu_agent_mdevs_created_total,
  *   vgpu_agent_mdevs_removed_total, vgpu_agent_orphan_mdevs,
- *   vgpu_agent_unaccounted_guests.
+ *   vgpu_agent_unaccounted_guests, vgpu_agent_unsatisfied_claims,
+ *   vgpu_agent_unsatisfied_claim{consumer,provider,address,reason}.
  */
 #pragma once
 
@@ -51,6 +52,15 @@ struct metrics_reconcile {
     bool done; /* it got as far as planning at least once */
     unsigned long created, removed;     /* mdevs, over every step: counters */
     size_t orphans, unaccounted_guests; /* as the last plan found them */
+    size_t unsatisfied;                 /* claims left unmet (unmet.h) */
+};
+
+/* A claim the host cannot meet (metrics_set_unmet()). */
+struct metrics_claim {
+    char *consumer;
+    char *provider; /* its UUID */
+    char *address;  /* the GPU; "" when it has none here */
+    char *why;
 };
 
 struct metrics; /* opaque: the figures below go in through the setters */
@@ -73,6 +83,10 @@ void metrics_set_requests(struct metrics *m, const struct placement_count *v,
 /* The reconcile step's figures; the gauges appear once r->done. */
 void metrics_set_reconcile(struct metrics *m,
                            const struct metrics_reconcile *r);
+
+/* Replace the unmet claims with a copy of v[0..n). */
+void metrics_set_unmet(struct metrics *m, const struct metrics_claim *v,
+                       size_t n);
 
 /* Write the exposition text to out.  Returns 0 or -EIO. */
 int metrics_render(const struct metrics *m, FILE *out);

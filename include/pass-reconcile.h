@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "placement.h"
 #include "sync.h"
+#include "unmet.h"
 
 /* The claims read so far and at which generations, the problems noted. */
 struct pass_reconcile;
@@ -27,11 +28,18 @@ struct pass_reconcile *pass_reconcile_new(void);
 void pass_reconcile_free(struct pass_reconcile *rc); /* NULL is a no-op */
 
 /* After a sync pass: re-read the allocations of the providers whose
- * generation moved (all of them when full), plan, act, log.  Returns
- * whether the host now matches the allocations. */
-bool pass_reconcile_step(struct pass_reconcile *rc, const struct hostload *h,
+ * generation moved (all of them when full), plan, act (h->hw is read
+ * again when orphans went), log.  Returns whether the host now matches
+ * the allocations: no claim is unmet, and nothing else is wrong. */
+bool pass_reconcile_step(struct pass_reconcile *rc, struct hostload *h,
                          struct placement *pl, const struct sync_cache *cache,
                          bool full);
+
+/* The vGPUs that are not to be held back (tree_hold_back()), as the last
+ * step that read the guests found them; NULL before any did. */
+const struct strv *pass_reconcile_owned(const struct pass_reconcile *rc);
+/* The claims the last step left unmet. */
+const struct unmet *pass_reconcile_unmet(const struct pass_reconcile *rc);
 
 /* What the steps did so far, for the metrics. */
 void pass_reconcile_stats(const struct pass_reconcile *rc,

@@ -25,7 +25,8 @@ struct pass *pass_new(void);    /* the metrics' start time is now */
 void pass_free(struct pass *p); /* NULL is a no-op */
 DEFINE_CLEANUP(struct pass, pass_free)
 
-/* Drop the cache at the next pass: re-read everything (a new config). */
+/* Drop the cache at the next pass: re-read everything, and say the
+ * configuration's slips (hostload_check()) again (a new config). */
 void pass_refresh_next(struct pass *p);
 
 /* One pass: rescan h, open s if it is closed, sync (the cache dropped

@@ -57,9 +57,23 @@ struct reconcile_opts {
     const char *mdevctl_dir; /* definitions (host_ops.persist); NULL: none */
 };
 
-/* Act on plan p for host h under fs.  Never fails as a whole: each action
- * carries its own result. */
+/* Act on plan p for host h under fs: reconcile_act_orphans(), then
+ * reconcile_act_creates().  Never fails as a whole: each action carries
+ * its own result. */
 void reconcile_act(const struct reconcile_plan *p, const struct sysfs *fs,
                    const struct host *h, const struct reconcile_opts *o,
                    struct reconcile_report *ret);
+/* Remove the orphans of p that may go (o->remove_orphans, older than the
+ * grace time).  Returns how many went (none in a dry run): the room they
+ * leave is only known once the host is read again, and a new plan may
+ * give it to a claim then; an orphan itself never goes to a claim. */
+unsigned reconcile_act_orphans(const struct reconcile_plan *p,
+                               const struct sysfs *fs, const struct host *h,
+                               const struct reconcile_opts *o,
+                               struct reconcile_report *ret);
+/* Create the vGPUs p lacks, and keep definitions of p's vGPUs in step. */
+void reconcile_act_creates(const struct reconcile_plan *p,
+                           const struct sysfs *fs, const struct host *h,
+                           const struct reconcile_opts *o,
+                           struct reconcile_report *ret);
 void reconcile_report_clear(struct reconcile_report *r);

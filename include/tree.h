@@ -5,6 +5,13 @@
  * policy kept, with its VGPU inventory and traits, then the provider config
  * files merged on top.  Names and UUIDs are deterministic: the same host and
  * configuration always give the same tree.
+ *
+ * A GPU's inventory holds back (reserved) the vGPUs it already has that no
+ * claim owns: an orphan, or a guest's vGPU Placement does not account for,
+ * is capacity Placement must not offer.  The tree cannot know the claims,
+ * so it holds back every existing vGPU (when reconcile.enabled: without
+ * it the agent judges no vGPU); whoever read the claims tells it which are
+ * owned (tree_hold_back()).
  */
 #pragma once
 
@@ -30,6 +37,13 @@ struct tree_device {
     struct strv parents; /* the functions offering the type (host_fn names:
                           * mdev parents, the VFs of an SR-IOV group) */
     struct strv mdevs;   /* ids of the existing vGPUs of the type */
+    char *total_why;     /* how the total came about (policy_gpu) */
+};
+
+/* A GPU the host has, or had, that gets no provider, and why. */
+struct tree_gone {
+    char *name; /* the provider it would have: "<node>_pci_0000_84_00_0" */
+    char *why;
 };
 
 struct tree_provider {
@@ -47,7 +61,10 @@ struct tree_provider {
 struct tree {
     struct tree_provider *providers; /* root first, then children by name */
     size_t n_providers;
-    struct strv warnings; /* provider config entries that matched nothing */
+    struct strv warnings;   /* provider config entries that matched nothing */
+    struct tree_gone *gone; /* the policy's drops */
+    size_t n_gone;
+    bool holds; /* GPU inventories hold back unowned vGPUs */
 };
 
 /* Build the tree.  pc may be NULL.  Fails (-EINVAL, eb naming the provider
@@ -63,6 +80,16 @@ DEFINE_CLEANUP(struct tree, tree_free)
  * like our GPU providers ("<node>_...") but not in t.  Sync deletes or
  * drains such providers; reconcile still reports their claims. */
 bool tree_is_stale_name(const struct tree *t, const char *name);
+
+/* Why the provider called name is not in t: the policy's reason for its
+ * GPU, or that no such GPU is on the host.  Never NULL; caller frees. */
+char *tree_gone_why(const struct tree *t, const char *name);
+
+/* Set each GPU provider's reserved to the number of its existing vGPUs
+ * (device->mdevs) whose ids are not in not_held: the ones claims own, and
+ * those removed since the scan.  At most total; 0 everywhere when the
+ * tree holds nothing back.  Returns how many providers changed. */
+size_t tree_hold_back(struct tree *t, const struct strv *not_held);
 
 /* The root's UUID: node_uuid, or UUIDv5(DNS namespace, node_name). */
 void tree_root_uuid(const struct conf *c, char ret[UUIDSTR_LEN]);

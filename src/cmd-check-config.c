@@ -4,9 +4,11 @@
  *
  * One "key: value" line per key of the configuration table (conf.c), as
  * resolved, secrets as ********; then how it authenticates and where
- * Placement is.  --connect goes on to get a token
- * and read Placement's version document, the two things a first start
- * needs.
+ * Placement is.  With types enabled, the host under the sysfs root is
+ * scanned and every configured device address it lacks and every enabled
+ * type no GPU of it offers is an error (exit 1): such a slip would take
+ * capacity away without a word.  --connect goes on to get a token and read
+ * Placement's version document, the two things a first start needs.
  */
 #include "config.h"
 
@@ -33,8 +35,12 @@ check_usage(FILE *out)
             "from it, the OS_* environment and clouds.yaml (secrets masked).\n"
             "--connect also authenticates and reads Placement's versions.\n"
             "\n"
-            "Exit status: 0 fine, 1 --connect failed, 2 usage or "
-            "configuration error.\n");
+            "With types enabled, the host under the sysfs root must have\n"
+            "every configured device address and offer every enabled type.\n"
+            "\n"
+            "Exit status: 0 fine, 1 the host does not match the\n"
+            "configuration or --connect failed, 2 usage or configuration\n"
+            "error.\n");
 }
 
 /* Every setting of the key table, as the agent resolved it: placement.auth,
@@ -111,6 +117,23 @@ print_auth(const struct conf *c, const struct clouds_auth *a)
         printf("endpoint: not set\n");
 }
 
+/* The configuration against the host: each slip an error. */
+static int
+check_host(struct hostload *h)
+{
+    size_t n;
+
+    if (h->conf->n_types == 0)
+        return CMD_EXIT_OK; /* nothing to find on the host */
+    fflush(stdout);
+    if (hostload_scan(h) < 0)
+        return CMD_EXIT_FAILED;
+    n = hostload_check(h, LOG_ERROR);
+    printf("host: %zu GPU(s) under %s; %zu configuration problem(s)\n",
+           h->hw->n_gpus, hostload_sysfs_root(h), n);
+    return n > 0 ? CMD_EXIT_FAILED : CMD_EXIT_OK;
+}
+
 /* Authenticate, find Placement, read its versions. */
 static int
 connect_placement(const struct hostload *h)
@@ -155,8 +178,12 @@ cmd_check_config_exec(const struct ctx *ctx, int argc, char **argv)
         return cmd_exit_status(r);
     print_settings(ctx, host.conf, host.auth);
     print_auth(host.conf, host.auth);
-    if (connect)
-        r = connect_placement(&host);
+    r = check_host(&host);
+    if (connect) {
+        int c = connect_placement(&host);
+
+        r = c != CMD_EXIT_OK ? c : r;
+    }
     fflush(stdout);
     hostload_clear(&host);
     return r;

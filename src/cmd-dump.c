@@ -70,6 +70,7 @@ cmd_dump_exec(const struct ctx *ctx, int argc, char **argv)
     r = hostload_open(&ctx->host, &host);
     if (r < 0)
         return cmd_exit_status(r);
+    hostload_check(&host, LOG_WARNING);
     if (output_write(host.tree, format, stdout) < 0 || fflush(stdout) != 0) {
         log_error("dump: cannot write the output");
         r = CMD_EXIT_FAILED;

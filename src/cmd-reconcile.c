@@ -16,6 +16,7 @@
 #include "agentlock.h"
 #include "cmd.h"
 #include "hostplan.h"
+#include "unmet.h"
 
 struct reconcile_args {
     bool dry_run, remove_orphans, json;
@@ -103,7 +104,24 @@ add_list(cJSON *root, const char *key, const struct reconcile_mdev *v, size_t n)
 }
 
 static void
-print_json(const struct reconcile_plan *p, const struct reconcile_report *r)
+add_unmet(cJSON *root, const struct unmet *u)
+{
+    cJSON *a = cJSON_AddArrayToObject(root, "unmet");
+
+    for (size_t i = 0; i < u->n; i++) {
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(o, "consumer", u->v[i].consumer);
+        cJSON_AddStringToObject(o, "provider", u->v[i].provider);
+        cJSON_AddStringToObject(o, "gpu", u->v[i].gpu);
+        cJSON_AddStringToObject(o, "why", u->v[i].why);
+        cJSON_AddItemToArray(a, o);
+    }
+}
+
+static void
+print_json(const struct reconcile_plan *p, const struct reconcile_report *r,
+           const struct unmet *u)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *actions = cJSON_AddArrayToObject(root, "actions");
@@ -123,6 +141,7 @@ print_json(const struct reconcile_plan *p, const struct reconcile_report *r)
     add_list(root, "unaccounted", p->unaccounted, p->n_unaccounted);
     add_list(root, "orphans", p->orphans, p->n_orphans);
     add_list(root, "errors", p->errors, p->n_errors);
+    add_unmet(root, u);
     s = cJSON_Print(root);
     printf("%s\n", s);
     free(s);
@@ -139,7 +158,8 @@ print_list(const char *what, const struct reconcile_mdev *v, size_t n)
 }
 
 static void
-print_text(const struct reconcile_plan *p, const struct reconcile_report *r)
+print_text(const struct reconcile_plan *p, const struct reconcile_report *r,
+           const struct unmet *u)
 {
     for (size_t i = 0; i < r->n; i++) {
         _cleanup_free_ char *result = reconcile_result_text(&r->v[i]);
@@ -154,6 +174,11 @@ print_text(const struct reconcile_plan *p, const struct reconcile_report *r)
     print_list("unaccounted", p->unaccounted, p->n_unaccounted);
     print_list("orphan", p->orphans, p->n_orphans);
     print_list("error", p->errors, p->n_errors);
+    for (size_t i = 0; i < u->n; i++)
+        printf("%-11s claim of consumer %s on %s (provider %s): %s\n", "unmet",
+               u->v[i].consumer,
+               u->v[i].gpu[0] ? u->v[i].gpu : "no GPU of this host",
+               u->v[i].provider, u->v[i].why);
     if (r->n + p->n_misplaced + p->n_unaccounted + p->n_orphans + p->n_errors ==
         0)
         printf("nothing to do: %zu mdev(s) match the allocations\n", p->n_keep);
@@ -164,6 +189,7 @@ cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
 {
     struct reconcile_args args = { 0 };
     struct reconcile_report rep = { 0 };
+    struct unmet unmet = { 0 };
     struct hostplan hp = { 0 };
     int lock = -1;
     int r = parse_args(argc, argv, &args);
@@ -176,17 +202,20 @@ cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
         r = -EIO;
     if (r == 0) {
         hostplan_make(&hp, HOSTPLAN_NEED_ORPHANS);
-        if (hostplan_act(&hp.host, args.dry_run, args.remove_orphans, hp.plan,
+        if (hostplan_act(&hp.host, hp.guests, hp.claims, hp.n_claims,
+                         args.dry_run, args.remove_orphans, &hp.plan,
                          &rep) != 0)
             r = -EIO;
+        unmet_collect(hp.plan, &rep, hp.claims, hp.n_claims, &unmet);
         if (args.json)
-            print_json(hp.plan, &rep);
+            print_json(hp.plan, &rep, &unmet);
         else
-            print_text(hp.plan, &rep);
+            print_text(hp.plan, &rep, &unmet);
         if (!hp.guests) /* guests' UUIDs, orphans unknown: a partial pass */
             r = -EIO;
     }
     reconcile_report_clear(&rep);
+    unmet_clear(&unmet);
     hostplan_clear(&hp);
     if (lock >= 0)
         close(lock);

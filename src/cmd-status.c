@@ -6,7 +6,8 @@
  *
  * Exit status: 0 when the last pass was ok and recent, 1 when it failed or
  * is older than STALE_INTERVALS x interval_s (the service is stuck or
- * stopped), 2 when no metrics file is configured or it cannot be read.
+ * stopped) or left claims unmet (degraded: guests that will not start), 2
+ * when no metrics file is configured or it cannot be read.
  */
 #include "config.h"
 
@@ -138,6 +139,29 @@ print_reconcile(const struct metrics_file *f)
                unaccounted);
 }
 
+/* The claims the host cannot meet; returns the exit status they mean. */
+static int
+print_unmet(const struct metrics_file *f)
+{
+    double n = value_of(f, "unsatisfied_claims", 0);
+
+    if (n <= 0)
+        return CMD_EXIT_OK;
+    printf("degraded: %.0f claim(s) cannot be met\n", n);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct metrics_sample *c = &f->v[i];
+        const char *gpu = metrics_label(c, "address");
+
+        if (strcmp(c->name, METRICS_PREFIX "unsatisfied_claim") != 0)
+            continue;
+        printf("  consumer %s on %s (provider %s): %s\n",
+               metrics_label(c, "consumer"),
+               gpu && gpu[0] ? gpu : "no GPU of this host",
+               metrics_label(c, "provider"), metrics_label(c, "reason"));
+    }
+    return CMD_EXIT_FAILED;
+}
+
 static int
 cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
 {
@@ -165,6 +189,8 @@ cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
         r = print_passes(&f, host.conf->interval_s);
         print_gpus(&f);
         print_reconcile(&f);
+        if (print_unmet(&f) != CMD_EXIT_OK)
+            r = CMD_EXIT_FAILED;
     }
     metrics_file_clear(&f);
     hostload_clear(&host);

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "hostload.h"
+#include "hostplan.h"
 #include "pass.h"
 #include "session.h"
 #include "sync.h"
@@ -45,8 +46,12 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
         return CMD_EXIT_USAGE;
     }
     r = hostload_open(&ctx->host, &host);
-    if (r == 0)
+    if (r == 0) {
+        hostload_check(&host, LOG_WARNING);
         r = session_open(s, &host);
+    }
+    if (r == 0) /* hold back only the vGPUs no claim owns */
+        r = hostplan_hold_back(&host, s);
     /* The cost is counted from the connection's first request (0), and a
      * tree Placement does not hold is a failure, whatever the cause. */
     if (r == 0 && pass_sync(s, &host, cache, 0) != 0)

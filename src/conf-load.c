@@ -34,6 +34,10 @@ conf_type_clear(struct conf_type *t)
     free(t->addresses);
     free(t->mdev_class);
     strv_clear(&t->traits);
+    free(t->where);
+    strv_clear(&t->parents_where);
+    free(t->max_instances_where);
+    free(t->max_unit_where);
 }
 
 /* Order the types as enabled_mdev_types lists them (defaults for those
@@ -69,7 +73,66 @@ conf_order_types(struct confwalk *w, struct conf *c)
     }
 }
 
-/* After the walk: the enabled types in order, their PCI addresses. */
+/* *ret = where node n is, unless set already. */
+static void
+mark(struct confwalk *w, const yaml_node_t *n, char **ret)
+{
+    char where[CONFWALK_WHERE_MAX];
+
+    if (!*ret)
+        *ret = xstrdup(yamldoc_where(w->doc, n, where, sizeof(where)));
+}
+
+/* What one claim of the walk says about where t's settings are. */
+static void
+mark_type(struct confwalk *w, const struct confwalk_claim *cl,
+          struct conf_type *t)
+{
+    _cleanup_free_ char *entry = xasprintf("mdev_types.%s", t->id);
+    _cleanup_free_ char *list = xasprintf("%s.device_addresses", entry);
+
+    if (cl->key[0] != '\0' && strcmp(cl->name, t->id) == 0 &&
+        (strcmp(cl->path, "enabled_mdev_types") == 0 ||
+         strcmp(cl->path, "enabled_vgpu_types") == 0)) {
+        free(t->where); /* the list wins over the mapping's key */
+        t->where = NULL;
+        mark(w, cl->node, &t->where);
+    } else if (cl->key[0] == '\0' && strcmp(cl->path, "mdev_types") == 0 &&
+               strcmp(cl->name, t->id) == 0) {
+        mark(w, cl->node, &t->where);
+    } else if (strcmp(cl->path, list) == 0) {
+        for (size_t j = 0; j < t->parents.n; j++)
+            if (strcmp(t->parents.v[j], cl->name) == 0 &&
+                !t->parents_where.v[j][0]) {
+                free(t->parents_where.v[j]);
+                t->parents_where.v[j] = NULL;
+                mark(w, cl->node, &t->parents_where.v[j]);
+            }
+    } else if (strcmp(cl->path, entry) == 0) {
+        if (strcmp(cl->name, "max_instances") == 0)
+            mark(w, cl->node, &t->max_instances_where);
+        else if (strcmp(cl->name, "max_unit") == 0)
+            mark(w, cl->node, &t->max_unit_where);
+    }
+}
+
+/* Where each type's settings are in the file, for messages that blame a
+ * line (the walker's claims hold every list item and mapping key). */
+static void
+conf_mark(struct confwalk *w, struct conf *c)
+{
+    for (size_t i = 0; i < c->n_types; i++) {
+        struct conf_type *t = &c->types[i];
+
+        for (size_t j = 0; j < t->parents.n; j++)
+            strv_push(&t->parents_where, "");
+        for (size_t k = 0; k < w->n_claims; k++)
+            mark_type(w, &w->claims[k], t);
+    }
+}
+
+/* After the walk: the enabled types in order, their PCI addresses, where
+ * they are in the file. */
 static void
 conf_finish(struct confwalk *w, struct conf *c)
 {
@@ -84,6 +147,7 @@ conf_finish(struct confwalk *w, struct conf *c)
                                &t->addresses[t->n_addresses]) == 0)
                 t->n_addresses++;
     }
+    conf_mark(w, c);
 }
 
 /* Read placement.token_file into *ret (freeing what was there); or what

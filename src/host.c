@@ -85,6 +85,15 @@ host_find_fn(const struct host *h, const char *name,
     return NULL;
 }
 
+bool
+host_knows(const struct host *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_gpus; i++)
+        if (strcmp(h->gpus[i].address, name) == 0)
+            return true;
+    return host_find_fn(h, name, NULL) != NULL;
+}
+
 const struct host_type *
 host_fn_find_type(const struct host_fn *fn, const char *type_id)
 {

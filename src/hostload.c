@@ -105,6 +105,18 @@ hostload_scan(struct hostload *h)
     return 0;
 }
 
+size_t
+hostload_check(const struct hostload *h, enum log_level level)
+{
+    _cleanup_(strv_clear) struct strv slips = { 0 };
+
+    if (!h->hw)
+        return 0;
+    policy_check_conf(h->conf, h->hw, &slips);
+    log_all(level, &slips);
+    return slips.n;
+}
+
 int
 hostload_open(const struct hostload_opts *o, struct hostload *ret)
 {

@@ -23,6 +23,11 @@ hostplan_guests(const struct conf *c, enum hostplan_need need, struct notes *n)
         if (need == HOSTPLAN_NEED_ORPHANS)
             notes_say(n, LOG_ERROR, "reconcile: %s; orphans are not looked for",
                       eb.msg);
+        else if (need == HOSTPLAN_NEED_OWNERS)
+            notes_say(n, LOG_WARNING,
+                      "sync: %s; holding back every vGPU no claim owns by "
+                      "its deterministic UUID",
+                      eb.msg);
         else
             notes_say(n, LOG_WARNING,
                       "mdevs: %s; using the deterministic UUIDs", eb.msg);
@@ -40,9 +45,32 @@ hostplan_plan(const struct hostload *h, const struct guests *g,
     return reconcile_plan(h->tree, h->hw, g, claims, n_claims);
 }
 
+/* After orphans went: the host as it is now, and the plan made anew. */
+static void
+reread(struct hostload *h, const struct sysfs *fs, const struct guests *g,
+       const struct reconcile_claim *claims, size_t n_claims,
+       struct reconcile_plan **p)
+{
+    struct host *fresh = NULL;
+    struct errbuf eb = { 0 };
+
+    if (host_scan(fs, &fresh, &eb) < 0) {
+        log_warn("reconcile: cannot read the host again after removing "
+                 "orphans (%s); their room serves claims at the next run",
+                 eb.msg);
+        return;
+    }
+    host_free(h->hw);
+    h->hw = fresh;
+    reconcile_plan_free(*p);
+    *p = hostplan_plan(h, g, claims, n_claims);
+}
+
 int
-hostplan_act(const struct hostload *h, bool dry_run, bool remove_orphans,
-             const struct reconcile_plan *p, struct reconcile_report *rep)
+hostplan_act(struct hostload *h, const struct guests *g,
+             const struct reconcile_claim *claims, size_t n_claims,
+             bool dry_run, bool remove_orphans, struct reconcile_plan **p,
+             struct reconcile_report *rep)
 {
     const struct conf *c = h->conf;
     struct reconcile_opts o = {
@@ -60,8 +88,60 @@ hostplan_act(const struct hostload *h, bool dry_run, bool remove_orphans,
         log_error("%s", eb.msg);
         return eb.code;
     }
-    reconcile_act(p, fs, h->hw, &o, rep);
-    return (int)(rep->failed + p->n_misplaced + p->n_errors);
+    if (reconcile_act_orphans(*p, fs, h->hw, &o, rep) > 0)
+        reread(h, fs, g, claims, n_claims, p);
+    reconcile_act_creates(*p, fs, h->hw, &o, rep);
+    return (int)(rep->failed + (*p)->n_misplaced + (*p)->n_errors);
+}
+
+void
+hostplan_owned(const struct reconcile_plan *p,
+               const struct reconcile_report *rep, struct strv *ret)
+{
+    for (size_t i = 0; i < p->n_keep; i++)
+        strv_push(ret, p->keep[i].uuid);
+    for (size_t i = 0; rep && i < rep->n; i++)
+        if (rep->v[i].result == RECONCILE_OK &&
+            (rep->v[i].action == RECONCILE_CREATE ||
+             rep->v[i].action == RECONCILE_REMOVE))
+            strv_push(ret, rep->v[i].uuid);
+}
+
+/* Whether some GPU provider of t has vGPUs (that it may hold back). */
+static bool
+has_vgpus(const struct tree *t)
+{
+    for (size_t i = 1; i < t->n_providers; i++)
+        if (t->providers[i].device && t->providers[i].device->mdevs.n > 0)
+            return true;
+    return false;
+}
+
+int
+hostplan_hold_back(struct hostload *h, struct session *s)
+{
+    _cleanup_(strv_clear) struct strv owned = { 0 };
+    struct reconcile_claim *claims = NULL;
+    struct reconcile_plan *p;
+    struct guests *g;
+    struct errbuf eb = { 0 };
+    size_t n = 0;
+
+    if (!h->tree->holds || !has_vgpus(h->tree))
+        return 0;
+    if (claims_load(session_placement(s), h->tree,
+                    h->conf->placement.max_parallel, &claims, &n, &eb) < 0) {
+        log_error("%s", eb.msg);
+        return eb.code;
+    }
+    g = hostplan_guests(h->conf, HOSTPLAN_NEED_OWNERS, NULL);
+    p = hostplan_plan(h, g, claims, n);
+    hostplan_owned(p, NULL, &owned);
+    tree_hold_back(h->tree, &owned);
+    reconcile_plan_free(p);
+    guests_free(g);
+    free(claims);
+    return 0;
 }
 
 int

@@ -33,6 +33,8 @@ struct metrics {
     struct metrics_gpu *gpus; /* from the last pass that built a tree */
     size_t n_gpus;
     struct metrics_reconcile reconcile;
+    struct metrics_claim *unmet; /* from the last reconcile step */
+    size_t n_unmet;
     struct placement_count *requests; /* a copy: by method and status */
     size_t n_requests;
 };
@@ -70,12 +72,27 @@ gpus_clear(struct metrics *m)
     m->n_gpus = 0;
 }
 
+static void
+unmet_clear(struct metrics *m)
+{
+    for (size_t i = 0; i < m->n_unmet; i++) {
+        free(m->unmet[i].consumer);
+        free(m->unmet[i].provider);
+        free(m->unmet[i].address);
+        free(m->unmet[i].why);
+    }
+    free(m->unmet);
+    m->unmet = NULL;
+    m->n_unmet = 0;
+}
+
 void
 metrics_free(struct metrics *m)
 {
     if (!m)
         return;
     gpus_clear(m);
+    unmet_clear(m);
     free(m->requests);
     free(m);
 }
@@ -134,6 +151,21 @@ void
 metrics_set_reconcile(struct metrics *m, const struct metrics_reconcile *r)
 {
     m->reconcile = *r;
+}
+
+void
+metrics_set_unmet(struct metrics *m, const struct metrics_claim *v, size_t n)
+{
+    unmet_clear(m);
+    m->unmet = xcalloc(n ? n : 1, sizeof(*m->unmet));
+    for (size_t i = 0; i < n; i++)
+        m->unmet[i] = (struct metrics_claim){
+            .consumer = dup_or_empty(v[i].consumer),
+            .provider = dup_or_empty(v[i].provider),
+            .address = dup_or_empty(v[i].address),
+            .why = dup_or_empty(v[i].why),
+        };
+    m->n_unmet = n;
 }
 
 /* --- rendering --------------------------------------------------------- */
@@ -279,6 +311,21 @@ render_reconcile(const struct metrics *m, FILE *out)
            "Guests using an mdev that no allocation in Placement accounts "
            "for, as the last reconcile found them.",
            (double)m->reconcile.unaccounted_guests);
+    scalar(out, "unsatisfied_claims", "gauge",
+           "Claims in Placement this host cannot meet (no room, GPU gone, "
+           "misplaced vGPU, more than max_unit, a create that failed), as "
+           "the last reconcile found them.",
+           (double)m->reconcile.unsatisfied);
+    family(out, "unsatisfied_claim", "gauge",
+           "1 for each claim the host cannot meet, with why.");
+    for (size_t i = 0; i < m->n_unmet; i++) {
+        fputs(METRICS_PREFIX "unsatisfied_claim{", out);
+        label(out, true, "consumer", m->unmet[i].consumer);
+        label(out, false, "provider", m->unmet[i].provider);
+        label(out, false, "address", m->unmet[i].address);
+        label(out, false, "reason", m->unmet[i].why);
+        fputs("} 1\n", out);
+    }
 }
 
 int

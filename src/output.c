@@ -52,6 +52,8 @@ device_json(const struct tree_device *d)
     cJSON_AddStringToObject(o, "type_name", d->type_name);
     cJSON_AddItemToObject(o, "parents", strv_json(&d->parents));
     cJSON_AddItemToObject(o, "mdevs", strv_json(&d->mdevs));
+    if (d->total_why && d->total_why[0])
+        cJSON_AddStringToObject(o, "total_why", d->total_why);
     return o;
 }
 
@@ -243,14 +245,32 @@ static const char *const col_titles[N_COLS] = {
     "PROVIDER", "GPU", "TYPE", "INVENTORY", "MDEVS", "UUID",
 };
 
+/* "VGPU 4", "VGPU 4 (reserved 2, max_unit 1)": what differs from a plain
+ * inventory of total units. */
+static char *
+inventory_text(const struct inventory *v)
+{
+    char extra[96] = "";
+
+    if (v->reserved && v->max_unit != v->total)
+        snprintf(extra, sizeof(extra), " (reserved %ld, max_unit %ld)",
+                 v->reserved, v->max_unit);
+    else if (v->reserved)
+        snprintf(extra, sizeof(extra), " (reserved %ld)", v->reserved);
+    else if (v->max_unit != v->total)
+        snprintf(extra, sizeof(extra), " (max_unit %ld)", v->max_unit);
+    return xasprintf("%s %ld%s", v->rc, v->total, extra);
+}
+
 static char *
 inventory_cell(const struct tree_provider *p)
 {
     char *s = xstrdup(p->n_invs ? "" : "-");
 
     for (size_t i = 0; i < p->n_invs; i++) {
-        char *next = xasprintf("%s%s%s %ld", s, i ? ", " : "", p->invs[i].rc,
-                               p->invs[i].total);
+        _cleanup_free_ char *one = inventory_text(&p->invs[i]);
+        char *next = xasprintf("%s%s%s", s, i ? ", " : "", one);
+
         free(s);
         s = next;
     }

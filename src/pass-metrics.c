@@ -57,6 +57,20 @@ gather_gpus(struct metrics *m, const struct tree *t,
     free(uuids);
 }
 
+static void
+gather_unmet(struct metrics *m, const struct unmet *u)
+{
+    struct metrics_claim *v = xcalloc(u->n ? u->n : 1, sizeof(*v));
+
+    for (size_t i = 0; i < u->n; i++)
+        v[i] = (struct metrics_claim){ .consumer = u->v[i].consumer,
+                                       .provider = u->v[i].provider,
+                                       .address = u->v[i].gpu,
+                                       .why = u->v[i].why };
+    metrics_set_unmet(m, v, u->n);
+    free(v);
+}
+
 void
 pass_metrics_record(struct metrics *m, const struct hostload *h,
                     const struct sync_cache *cache,
@@ -73,6 +87,7 @@ pass_metrics_record(struct metrics *m, const struct hostload *h,
         gather_gpus(m, h->tree, cache, rc, h->conf->reconcile.enabled);
     pass_reconcile_stats(rc, &st);
     metrics_set_reconcile(m, &st);
+    gather_unmet(m, pass_reconcile_unmet(rc));
     metrics_set_requests(m, counts->v, counts->n);
     if (path && metrics_write(m, path, &eb) < 0)
         log_warn("metrics: %s (errno %d); the service carries on", eb.msg,

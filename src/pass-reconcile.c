@@ -15,6 +15,7 @@
 #include "notes.h"
 #include "pass-reconcile.h"
 #include "strv.h"
+#include "unmet.h"
 #include "xalloc.h"
 
 struct pass_reconcile {
@@ -24,6 +25,9 @@ struct pass_reconcile {
     bool loaded;
     struct metrics_reconcile stats;
     struct notes *notes; /* the lasting problems */
+    struct strv owned;   /* vGPUs not to hold back (hostplan_owned()) */
+    bool owned_known;    /* once a step planned with the guests */
+    struct unmet unmet;  /* the claims the last step left unmet */
 };
 
 struct pass_reconcile *
@@ -43,6 +47,8 @@ pass_reconcile_free(struct pass_reconcile *rc)
     free(rc->v);
     strv_clear(&rc->read_at);
     notes_free(rc->notes);
+    strv_clear(&rc->owned);
+    unmet_clear(&rc->unmet);
     free(rc);
 }
 
@@ -156,12 +162,25 @@ pass_reconcile_used(const struct pass_reconcile *rc, const char *uuid,
     return 0;
 }
 
+const struct strv *
+pass_reconcile_owned(const struct pass_reconcile *rc)
+{
+    return rc->owned_known ? &rc->owned : NULL;
+}
+
+const struct unmet *
+pass_reconcile_unmet(const struct pass_reconcile *rc)
+{
+    return &rc->unmet;
+}
+
 /* Count what a step did and found. */
 static void
 count_step(struct metrics_reconcile *st, const struct reconcile_plan *p,
-           const struct reconcile_report *rep)
+           const struct reconcile_report *rep, const struct unmet *u)
 {
     st->done = true;
+    st->unsatisfied = u->n;
     for (size_t i = 0; i < rep->n; i++) {
         if (rep->v[i].result != RECONCILE_OK)
             continue;
@@ -189,10 +208,15 @@ log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
     for (size_t i = 0; i < rep->n; i++) {
         _cleanup_free_ char *result = reconcile_result_text(&rep->v[i]);
 
-        log_msg(rep->v[i].result == RECONCILE_FAILED ? LOG_ERROR : LOG_INFO,
-                "reconcile: %s %s on %s (%s): %s",
-                reconcile_verb_name(rep->v[i].action), rep->v[i].uuid,
-                rep->v[i].parent, rep->v[i].mdev_type, result);
+        /* a failure is tried again every pass: said once, as a problem */
+        if (rep->v[i].result == RECONCILE_FAILED)
+            notes_say(rc->notes, LOG_ERROR, "reconcile: %s %s on %s (%s): %s",
+                      reconcile_verb_name(rep->v[i].action), rep->v[i].uuid,
+                      rep->v[i].parent, rep->v[i].mdev_type, result);
+        else
+            log_info("reconcile: %s %s on %s (%s): %s",
+                     reconcile_verb_name(rep->v[i].action), rep->v[i].uuid,
+                     rep->v[i].parent, rep->v[i].mdev_type, result);
     }
     for (size_t i = 0; i < p->n_misplaced; i++)
         notes_say(rc->notes, LOG_WARNING, "reconcile: mdev %s %s",
@@ -204,13 +228,18 @@ log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
                   p->unaccounted[i].parent ? p->unaccounted[i].parent
                                            : "no GPU of this host",
                   p->unaccounted[i].why);
-    for (size_t i = 0; i < p->n_errors; i++)
-        log_error("reconcile: mdev %s for consumer %s: %s", p->errors[i].uuid,
-                  p->errors[i].consumer, p->errors[i].why);
+    for (size_t i = 0; i < rc->unmet.n; i++)
+        notes_say(rc->notes, LOG_ERROR,
+                  "reconcile: the claim of consumer %s on %s (provider %s) "
+                  "cannot be met: %s",
+                  rc->unmet.v[i].consumer,
+                  rc->unmet.v[i].gpu[0] ? rc->unmet.v[i].gpu
+                                        : "no GPU of this host",
+                  rc->unmet.v[i].provider, rc->unmet.v[i].why);
 }
 
 bool
-pass_reconcile_step(struct pass_reconcile *rc, const struct hostload *host,
+pass_reconcile_step(struct pass_reconcile *rc, struct hostload *host,
                     struct placement *pl, const struct sync_cache *cache,
                     bool full)
 {
@@ -228,10 +257,18 @@ pass_reconcile_step(struct pass_reconcile *rc, const struct hostload *host,
     repoint(rc, host->tree, cache);
     g = hostplan_guests(host->conf, HOSTPLAN_NEED_ORPHANS, rc->notes);
     p = hostplan_plan(host, g, rc->v, rc->n);
-    ok = hostplan_act(host, false, false, p, &rep) == 0 && g != NULL;
+    ok = hostplan_act(host, g, rc->v, rc->n, false, false, &p, &rep) == 0 &&
+         g != NULL;
+    if (g || !rc->owned_known) { /* without the guests, the last word on
+                                  * owners stands, if there is one */
+        strv_clear(&rc->owned);
+        hostplan_owned(p, &rep, &rc->owned);
+        rc->owned_known = true;
+    }
+    unmet_collect(p, &rep, rc->v, rc->n, &rc->unmet);
     log_plan(rc, p, &rep);
     notes_round_end(rc->notes);
-    count_step(&rc->stats, p, &rep);
+    count_step(&rc->stats, p, &rep, &rc->unmet);
     reconcile_report_clear(&rep);
     reconcile_plan_free(p);
     guests_free(g);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "hostplan.h"
 #include "log.h"
 #include "metrics.h"
 #include "pass-metrics.h"
@@ -20,6 +21,7 @@ struct pass {
     struct metrics *metrics; /* over the service's life */
     double last_full;        /* when the cache was last dropped */
     bool refresh_now;        /* drop it at the next pass anyway */
+    bool check_conf;         /* say the configuration's slips (a new one) */
 };
 
 static double
@@ -40,6 +42,7 @@ pass_new(void)
     p->reconcile = pass_reconcile_new();
     p->metrics = metrics_new();
     p->refresh_now = true;
+    p->check_conf = true;
     return p;
 }
 
@@ -58,6 +61,7 @@ void
 pass_refresh_next(struct pass *p)
 {
     p->refresh_now = true;
+    p->check_conf = true;
 }
 
 /* Log what a sync did and found. */
@@ -105,6 +109,35 @@ full_refresh(struct pass *p, const struct conf *c)
     return true;
 }
 
+/* Hold back the vGPUs no claim owns, as the last reconcile step found
+ * them; before any did, as the claims and guests say now. */
+static int
+hold_back(struct pass *p, struct hostload *h, struct session *s)
+{
+    const struct strv *owned = pass_reconcile_owned(p->reconcile);
+
+    if (owned) {
+        tree_hold_back(h->tree, owned);
+        return 0;
+    }
+    return hostplan_hold_back(h, s);
+}
+
+/* Reconcile; when that changed what the tree holds back (orphans removed,
+ * or rescued by their claims), Placement hears of it in this pass. */
+static int
+reconcile(struct pass *p, struct hostload *h, struct session *s, bool full)
+{
+    const struct strv *owned;
+    int r = 0;
+
+    pass_reconcile_step(p->reconcile, h, session_placement(s), p->cache, full);
+    owned = pass_reconcile_owned(p->reconcile);
+    if (owned && tree_hold_back(h->tree, owned) > 0)
+        r = pass_sync(s, h, p->cache, placement_requests(session_placement(s)));
+    return r;
+}
+
 /* Scan, sync, reconcile; whether Placement now holds the tree. */
 static bool
 steps(struct pass *p, struct hostload *h, struct session *s)
@@ -112,13 +145,19 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     bool full;
     int r;
 
-    if (hostload_scan(h) < 0 || session_open(s, h) < 0)
+    if (hostload_scan(h) < 0)
+        return false;
+    if (p->check_conf) /* at start and after a reload */
+        hostload_check(h, LOG_WARNING);
+    p->check_conf = false;
+    if (session_open(s, h) < 0)
         return false;
     full = full_refresh(p, h->conf);
-    r = pass_sync(s, h, p->cache, placement_requests(session_placement(s)));
+    r = hold_back(p, h, s);
+    if (r == 0)
+        r = pass_sync(s, h, p->cache, placement_requests(session_placement(s)));
     if (r == 0 && h->conf->reconcile.enabled)
-        pass_reconcile_step(p->reconcile, h, session_placement(s), p->cache,
-                            full);
+        r = reconcile(p, h, s, full);
     if (r < 0) {
         session_close(s);      /* renegotiate: Placement may be another */
         p->refresh_now = true; /* and re-read everything */

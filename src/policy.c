@@ -12,10 +12,14 @@
  *  4. Its total: available + existing (time-sliced), or for SR-IOV
  *     min(existing + VFs with room, the type's max_instance).
  *  5. max_instances caps a type host-wide, GPUs in address order.
+ *  6. max_unit: the type's, else 1 for NVIDIA types, else the total.
+ * A GPU that gets no provider is a drop, with the reason sync logs when it
+ * deletes or drains the provider the GPU had.
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +42,35 @@ static const struct {
 };
 
 #define N_ELEMS(a) (sizeof(a) / sizeof(*(a)))
+
+/* " at agent.yaml:7:25", or "" when the file does not say; caller frees. */
+static char *
+at(const char *where)
+{
+    return where && where[0] ? xasprintf(" at %s", where) : xstrdup("");
+}
+
+/* Append to the text *s. */
+static void __attribute__((format(printf, 2, 3)))
+append(char **s, const char *fmt, ...)
+{
+    _cleanup_free_ char *more = NULL;
+    char *next;
+    va_list ap;
+
+    va_start(ap, fmt);
+    more = xvasprintf(fmt, ap);
+    va_end(ap);
+    next = xasprintf("%s%s", *s ? *s : "", more);
+    free(*s);
+    *s = next;
+}
+
+bool
+policy_is_nvidia_type(const char *type_id)
+{
+    return strncmp(type_id, "nvidia-", 7) == 0;
+}
 
 /* A GPU of the model and those of its functions rule 1 keeps. */
 struct group {
@@ -115,12 +148,36 @@ looks_like_gpu(const struct host_fn *p)
     return false;
 }
 
+/* GPU gpu gets no provider, for the reason fmt says. */
+static void __attribute__((format(printf, 3, 4)))
+drop(struct policy *pol, const struct host_gpu *gpu, const char *fmt, ...)
+{
+    struct policy_drop *d;
+    va_list ap;
+
+    pol->drops = xrealloc(pol->drops, (pol->n_drops + 1) * sizeof(*d));
+    d = &pol->drops[pol->n_drops++];
+    *d = (struct policy_drop){ .address = xstrdup(gpu->address),
+                               .is_pci = gpu->is_pci,
+                               .addr = gpu->addr };
+    va_start(ap, fmt);
+    d->why = xvasprintf(fmt, ap);
+    va_end(ap);
+}
+
+bool
+policy_fn_is_gpu(const struct conf *c, const struct host_fn *fn)
+{
+    return named_by_any_type(c, fn) || looks_like_gpu(fn);
+}
+
 /* Rule 1, per GPU of h: the functions that are GPUs; a GPU without any
  * gets no group. */
 static struct group *
 group_gpus(const struct conf *c, const struct host *h, size_t *ret_n,
-           struct strv *notes)
+           struct policy *pol)
 {
+    struct strv *notes = &pol->notes;
     struct group *groups = xcalloc(h->n_gpus ? h->n_gpus : 1, sizeof(*groups));
     size_t n = 0;
 
@@ -133,16 +190,20 @@ group_gpus(const struct conf *c, const struct host *h, size_t *ret_n,
         for (size_t j = 0; j < gpu->n_fns; j++) {
             const struct host_fn *p = &gpu->fns[j];
 
-            if (!named_by_any_type(c, p) && !looks_like_gpu(p)) {
+            if (!policy_fn_is_gpu(c, p)) {
                 strv_pushf(notes, "%s: not a vfio-pci GPU; ignored", p->name);
                 continue;
             }
             g->members[g->n_members++] = p;
         }
-        if (g->n_members > 0)
+        if (g->n_members > 0) {
             n++;
-        else
-            free(g->members);
+            continue;
+        }
+        drop(pol, gpu,
+             "not a vfio-pci GPU (no vfio-pci type, or no display device) "
+             "and no device_addresses name it");
+        free(g->members);
     }
     *ret_n = n;
     return groups;
@@ -241,12 +302,19 @@ gpu_count(struct policy_gpu *gpu, const struct host *h, const struct group *g)
     strv_sort_uniq(&gpu->mdevs);
     if (!gpu->is_sriov) {
         gpu->total = available + existing;
+        append(&gpu->total_why, "%u available + %u existing", available,
+               existing);
         return;
     }
     gpu->total = existing + with_room;
+    append(&gpu->total_why, "%u existing + %u VFs with room", existing,
+           with_room);
     if (gpu->type && gpu->type->desc.max_instance > 0 &&
-        gpu->total > gpu->type->desc.max_instance)
+        gpu->total > gpu->type->desc.max_instance) {
         gpu->total = gpu->type->desc.max_instance;
+        append(&gpu->total_why, ", at most the type's max_instance %u",
+               gpu->total);
+    }
 }
 
 /* vGPUs of another type on g: they hold the GPU, so say so. */
@@ -285,10 +353,44 @@ static void
 gpu_clear(struct policy_gpu *gpu)
 {
     free(gpu->address);
+    free(gpu->total_why);
     strv_clear(&gpu->parents);
     strv_clear(&gpu->mdevs);
     strv_clear(&gpu->traits);
     strv_clear(&gpu->managed);
+}
+
+/* "; device_addresses of T at W name X, which is not on this host" for
+ * each configured address h lacks: the likely reason a GPU lost its type
+ * or its capacity (a typo, a GPU moved). */
+static void
+append_missing(char **why, const struct conf *c, const struct host *h)
+{
+    for (size_t i = 0; i < c->n_types; i++)
+        for (size_t j = 0; j < c->types[i].parents.n; j++) {
+            const char *name = c->types[i].parents.v[j];
+            _cleanup_free_ char *w = at(c->types[i].parents_where.v[j]);
+
+            if (!host_knows(h, name))
+                append(why,
+                       "; device_addresses of %s%s name %s, which is not on "
+                       "this host",
+                       c->types[i].id, w, name);
+        }
+}
+
+/* Where t's device_addresses name g (its PF or a function of it). */
+static const char *
+naming_where(const struct conf_type *t, const struct group *g)
+{
+    for (size_t j = 0; j < t->parents.n; j++) {
+        if (strcmp(t->parents.v[j], g->gpu->address) == 0)
+            return t->parents_where.v[j];
+        for (size_t k = 0; k < g->n_members; k++)
+            if (strcmp(t->parents.v[j], g->members[k]->name) == 0)
+                return t->parents_where.v[j];
+    }
+    return NULL;
 }
 
 /* Rules 3 and 4 for one group; false when it gets no provider. */
@@ -306,13 +408,20 @@ gpu_decide(struct policy_gpu *gpu, const struct conf *c, const struct host *h,
     gpu->conf = choose_type(c, h, g, &explicit);
     if (!gpu->conf) {
         strv_pushf(&pol->notes, "%s: no enabled type applies", address);
+        drop(pol, g->gpu, "no enabled type applies");
         return false;
     }
     gpu_count(gpu, h, g);
     if (!gpu->type) {
+        _cleanup_free_ char *w = at(naming_where(gpu->conf, g));
+
         strv_pushf(explicit ? &pol->warnings : &pol->notes,
-                   "%s: does not support %s%s", address, gpu->conf->id,
-                   explicit ? ", which device_addresses assign to it" : "");
+                   "%s: does not support %s%s%s", address, gpu->conf->id,
+                   explicit ? ", which device_addresses assign to it" : "",
+                   explicit ? w : "");
+        drop(pol, g->gpu, "does not support %s%s%s", gpu->conf->id,
+             explicit ? ", which device_addresses assign to it" : "",
+             explicit ? w : "");
         gpu_clear(gpu);
         return false;
     }
@@ -336,22 +445,47 @@ apply_caps(struct policy *pol)
             if (pol->gpus[j].conf == gpu->conf)
                 used += pol->gpus[j].total;
         if (cap && gpu->total > cap - used) {
+            _cleanup_free_ char *w = at(gpu->conf->max_instances_where);
+
             strv_pushf(
                 &pol->notes, "%s: %s capped from %u to %u by max_instances %u",
                 gpu->address, gpu->conf->id, gpu->total, cap - used, cap);
+            append(&gpu->total_why, "; capped to %u by max_instances %u%s",
+                   cap - used, cap, w);
             gpu->total = cap - used;
         }
     }
     for (size_t i = 0; i < pol->n_gpus; i++) {
-        if (pol->gpus[i].total > 0) {
-            pol->gpus[kept++] = pol->gpus[i];
+        struct policy_gpu *gpu = &pol->gpus[i];
+        const struct host_gpu as_host = { .address = gpu->address,
+                                          .is_pci = gpu->is_pci,
+                                          .addr = gpu->addr };
+
+        if (gpu->total > 0) {
+            pol->gpus[kept++] = *gpu;
             continue;
         }
         strv_pushf(&pol->notes, "%s: no capacity for %s; no provider",
-                   pol->gpus[i].address, pol->gpus[i].conf->id);
-        gpu_clear(&pol->gpus[i]);
+                   gpu->address, gpu->conf->id);
+        drop(pol, &as_host, "no capacity for %s (%s)", gpu->conf->id,
+             gpu->total_why);
+        gpu_clear(gpu);
     }
     pol->n_gpus = kept;
+}
+
+/* Rule 6. */
+static void
+apply_max_unit(struct policy *pol)
+{
+    for (size_t i = 0; i < pol->n_gpus; i++) {
+        struct policy_gpu *gpu = &pol->gpus[i];
+        unsigned m = gpu->conf->max_unit;
+
+        if (m == 0)
+            m = policy_is_nvidia_type(gpu->conf->id) ? 1 : gpu->total;
+        gpu->max_unit = m < gpu->total ? m : gpu->total;
+    }
 }
 
 /* The model's GPU order; tests build models in any order. */
@@ -368,7 +502,7 @@ policy_decide(const struct conf *c, const struct host *h)
 {
     struct policy *pol = xcalloc(1, sizeof(*pol));
     size_t n_groups = 0;
-    struct group *groups = group_gpus(c, h, &n_groups, &pol->notes);
+    struct group *groups = group_gpus(c, h, &n_groups, pol);
 
     if (n_groups > 1) /* qsort(NULL, 0, ...) is undefined */
         qsort(groups, n_groups, sizeof(*groups), group_cmp);
@@ -380,6 +514,9 @@ policy_decide(const struct conf *c, const struct host *h)
     }
     free(groups);
     apply_caps(pol);
+    apply_max_unit(pol);
+    for (size_t i = 0; i < pol->n_drops; i++)
+        append_missing(&pol->drops[i].why, c, h);
     return pol;
 }
 
@@ -391,6 +528,11 @@ policy_free(struct policy *p)
     for (size_t i = 0; i < p->n_gpus; i++)
         gpu_clear(&p->gpus[i]);
     free(p->gpus);
+    for (size_t i = 0; i < p->n_drops; i++) {
+        free(p->drops[i].address);
+        free(p->drops[i].why);
+    }
+    free(p->drops);
     strv_clear(&p->warnings);
     strv_clear(&p->notes);
     free(p);

@@ -145,8 +145,8 @@ unpersist(struct reconcile_report *r, const struct host_gpu *gpu,
 }
 
 /* An orphan goes only when asked, when older than the grace time, and the
- * plan already proved no guest references it. */
-static void
+ * plan already proved no guest references it.  Returns whether it went. */
+static bool
 remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
               const struct host *h, const struct reconcile_mdev *m,
               const struct reconcile_opts *o)
@@ -158,24 +158,37 @@ remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
     int rc;
 
     if (!o->remove_orphans)
-        return;
+        return false;
     if (check_names(gpu, m, &eb) < 0) {
         result(r, record(r, RECONCILE_REMOVE, m), eb.code, &eb, false);
-        return;
+        return false;
     }
     if (!fn || gpu->ops->born(fs, fn, m->uuid, &born, &eb) < 0 ||
         time(NULL) - born < (time_t)o->grace_s)
-        return;
+        return false;
     rc = o->dry_run ? 0 : gpu->ops->remove(fs, fn, m->uuid, &eb);
     result(r, record(r, RECONCILE_REMOVE, m), rc, &eb, o->dry_run);
     if (rc == 0)
         unpersist(r, gpu, fn, m, o);
+    return rc == 0 && !o->dry_run;
+}
+
+unsigned
+reconcile_act_orphans(const struct reconcile_plan *p, const struct sysfs *fs,
+                      const struct host *h, const struct reconcile_opts *o,
+                      struct reconcile_report *ret)
+{
+    unsigned removed = 0;
+
+    for (size_t i = 0; i < p->n_orphans; i++)
+        removed += remove_orphan(ret, fs, h, &p->orphans[i], o);
+    return removed;
 }
 
 void
-reconcile_act(const struct reconcile_plan *p, const struct sysfs *fs,
-              const struct host *h, const struct reconcile_opts *o,
-              struct reconcile_report *ret)
+reconcile_act_creates(const struct reconcile_plan *p, const struct sysfs *fs,
+                      const struct host *h, const struct reconcile_opts *o,
+                      struct reconcile_report *ret)
 {
     for (size_t i = 0; i < p->n_create; i++) {
         struct errbuf eb = { 0 };
@@ -188,8 +201,15 @@ reconcile_act(const struct reconcile_plan *p, const struct sysfs *fs,
     }
     for (size_t i = 0; i < p->n_keep; i++)
         persist(ret, h, &p->keep[i], o);
-    for (size_t i = 0; i < p->n_orphans; i++)
-        remove_orphan(ret, fs, h, &p->orphans[i], o);
+}
+
+void
+reconcile_act(const struct reconcile_plan *p, const struct sysfs *fs,
+              const struct host *h, const struct reconcile_opts *o,
+              struct reconcile_report *ret)
+{
+    reconcile_act_orphans(p, fs, h, o, ret);
+    reconcile_act_creates(p, fs, h, o, ret);
 }
 
 void

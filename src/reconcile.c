@@ -41,6 +41,8 @@ struct planner {
     struct strv assigned; /* UUIDs some claim expects */
     struct room *rooms;
     size_t n_rooms, cap_rooms;
+    const struct tree_device **full; /* errors[i]: no room on full[i] */
+    size_t cap_full;
 };
 
 static struct reconcile_mdev *
@@ -149,6 +151,35 @@ expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
     tag(x, c);
     x->why =
         xasprintf("no capacity left for %s on %s", d->mdev_type, d->address);
+    /* xgrow zeroes: errors of other kinds have no entry */
+    xgrow(&pl->full, &pl->cap_full, p->n_errors - 1, sizeof(*pl->full));
+    pl->full[p->n_errors - 1] = d;
+}
+
+/* A GPU without room for a claim may hold orphans: say so, and how they
+ * go (never to a claim: removed, the room they leave is then the
+ * claim's). */
+static void
+blame_orphans(struct planner *pl)
+{
+    struct reconcile_plan *p = pl->plan;
+
+    for (size_t i = 0; i < p->n_errors && i < pl->cap_full; i++) {
+        const struct tree_device *d = pl->full[i];
+        size_t n = 0;
+        char *why;
+
+        for (size_t j = 0; d && j < p->n_orphans; j++)
+            n += strv_contains(&d->parents, p->orphans[j].parent) &&
+                 strcmp(p->orphans[j].mdev_type, d->mdev_type) == 0;
+        if (n == 0)
+            continue;
+        why = xasprintf("%s: %zu orphan(s) hold its room (reconcile "
+                        "--remove-orphans removes them)",
+                        p->errors[i].why, n);
+        free(p->errors[i].why);
+        p->errors[i].why = why;
+    }
 }
 
 /* Rank of a guest's mdev for this claim: on this GPU first, then missing
@@ -188,6 +219,41 @@ plan_claim(struct planner *pl, const struct reconcile_claim *c)
         expect(pl, c, uuid);
         done++;
     }
+}
+
+/* The most units one allocation may take from c's GPU (its inventory's
+ * max_unit); 0 when unknown. */
+static long
+max_unit_of(const struct reconcile_claim *c)
+{
+    const struct tree_provider *p = c->provider;
+
+    for (size_t i = 0; p && p->device && i < p->n_invs; i++)
+        if (strcmp(p->invs[i].rc, p->device->rc) == 0)
+            return p->invs[i].max_unit;
+    return 0;
+}
+
+/* A claim of more units of one GPU than its max_unit (made before the
+ * agent said so, or by hand) cannot work: one guest cannot use two vGPUs
+ * of one NVIDIA GPU.  Its vGPUs are still made (they are the claim's);
+ * the claim is reported as one that cannot be met. */
+static void
+check_max_unit(struct planner *pl, const struct reconcile_claim *c)
+{
+    const struct tree_device *d = c->provider ? c->provider->device : NULL;
+    long max = max_unit_of(c);
+    struct reconcile_mdev *x;
+
+    if (!d || max <= 0 || c->n <= max)
+        return;
+    x = add(&pl->plan->errors, &pl->plan->n_errors, "", d->address,
+            d->mdev_type);
+    tag(x, c);
+    x->why = xasprintf("holds %ld units of %s on %s, more than its max_unit "
+                       "%ld (one guest cannot use more vGPUs of one GPU); "
+                       "move it to a claim spread over GPUs",
+                       c->n, d->mdev_type, d->address, max);
 }
 
 static bool
@@ -269,12 +335,16 @@ reconcile_plan(const struct tree *t, const struct host *h,
 
     for (size_t i = 0; i < n_claims; i++)
         if ((!claims[i].provider || claims[i].provider->device) &&
-            claims[i].n > 0)
+            claims[i].n > 0) {
+            check_max_unit(&pl, &claims[i]);
             plan_claim(&pl, &claims[i]);
+        }
     find_unaccounted(&pl, claims, n_claims);
     find_orphans(&pl);
+    blame_orphans(&pl);
     strv_clear(&pl.assigned);
     free(pl.rooms);
+    free(pl.full);
     return pl.plan;
 }
 

@@ -121,6 +121,7 @@ static void
 prep_drain(struct sync_pass *ps, struct sync_batch *b, struct sync_job *j)
 {
     _cleanup_free_ char *who = consumers_list(&j->allocs);
+    _cleanup_free_ char *why = tree_gone_why(ps->tree, j->name);
     struct inventory *invs = xcalloc(j->invs.n + 1, sizeof(*invs));
     bool drained = true;
 
@@ -131,9 +132,10 @@ prep_drain(struct sync_pass *ps, struct sync_batch *b, struct sync_job *j)
     }
     /* a warning when it is drained, a note (-v) on every pass after */
     strv_pushf(drained ? &ps->report->notes : &ps->report->warnings,
-               "%s: GPU no longer offered, but %zu guest(s) hold it (%s); "
-               "reserved = total until they are gone, then it is deleted",
-               j->name, j->allocs.n, who);
+               "%s: GPU no longer offered (%s), but %zu guest(s) hold it "
+               "(%s); reserved = total until they are gone, then it is "
+               "deleted",
+               j->name, why, j->allocs.n, who);
     if (!drained)
         placement_prep_put_inventories(ps->pl, sync_batch_add(b, j), j->uuid,
                                        j->generation, invs, j->invs.n);
@@ -162,6 +164,10 @@ delete_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
     int r = placement_done_delete_provider(ps->pl, c, &eb);
 
     if (r == 0 || r == -ENOENT) {
+        _cleanup_free_ char *why = tree_gone_why(ps->tree, j->name);
+
+        strv_pushf(&ps->report->warnings, "%s: GPU provider deleted: %s",
+                   j->name, why);
         j->deleted = true;
         ps->report->deleted++;
     } else if (r == -EBUSY) { /* a claim landed meanwhile */

@@ -312,6 +312,38 @@ write_done(struct sync_pass *ps, struct sync_job *j, int r,
     }
 }
 
+/* What a written inventory changed that an operator must hear of: a GPU
+ * whose total dropped (a warning, with why the total is what it is now),
+ * and capacity held back or released (a note). */
+static void
+say_changes(struct sync_pass *ps, const struct sync_job *j,
+            const struct placement_invs *got)
+{
+    const struct tree_device *d = j->want ? j->want->device : NULL;
+
+    for (size_t k = 0; d && k < got->n; k++) {
+        const struct inventory *now = &got->invs[k];
+
+        for (size_t c = 0; c < j->invs.n; c++) {
+            const struct inventory *was = &j->invs.invs[c];
+
+            if (strcmp(was->rc, now->rc) != 0)
+                continue;
+            if (now->total < was->total)
+                strv_pushf(&ps->report->warnings,
+                           "%s (GPU %s): %s total %ld -> %ld: %s", j->name,
+                           d->address, now->rc, was->total, now->total,
+                           d->total_why);
+            if (now->reserved != was->reserved)
+                strv_pushf(&ps->report->notes,
+                           "%s (GPU %s): %s reserved %ld -> %ld (vGPUs no "
+                           "claim owns)",
+                           j->name, d->address, now->rc, was->reserved,
+                           now->reserved);
+        }
+    }
+}
+
 static void
 write_invs(struct sync_pass *ps)
 {
@@ -333,6 +365,7 @@ write_invs(struct sync_pass *ps)
         int r = placement_done_put_inventories(ps->pl, &b.calls[i], &got, &eb);
 
         if (r == 0) {
+            say_changes(ps, j, &got);
             placement_invs_clear(&j->invs);
             j->invs = got;
             j->generation = got.generation;

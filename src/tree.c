@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <uuid/uuid.h>
 
@@ -70,6 +71,7 @@ device_new(const struct policy_gpu *gpu)
     d->rc = xstrdup(gpu->conf->mdev_class);
     strv_copy(&d->parents, &gpu->parents);
     strv_copy(&d->mdevs, &gpu->mdevs);
+    d->total_why = xstrdup(gpu->total_why ? gpu->total_why : "");
     return d;
 }
 
@@ -87,6 +89,7 @@ child_init(struct tree_provider *p, const struct conf *c, const char *root_uuid,
     p->invs = xcalloc(1, sizeof(*p->invs));
     p->n_invs = 1;
     inventory_init(&p->invs[0], gpu->conf->mdev_class, gpu->total);
+    p->invs[0].max_unit = gpu->max_unit ? gpu->max_unit : gpu->total;
     strv_copy(&p->traits, &gpu->traits);
     strv_copy(&p->managed, &gpu->managed);
     p->device = device_new(gpu);
@@ -187,6 +190,68 @@ merge_provconf(struct tree *t, const struct provconf *pc, struct errbuf *eb)
     return 0;
 }
 
+char *
+tree_gone_why(const struct tree *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_gone; i++)
+        if (strcmp(t->gone[i].name, name) == 0)
+            return xstrdup(t->gone[i].why);
+    return xstrdup("its GPU is not on this host");
+}
+
+/* The drops of pol, under the names their providers had. */
+static void
+add_gone(struct tree *t, const struct conf *c, const struct policy *pol)
+{
+    t->gone = xcalloc(pol->n_drops + 1, sizeof(*t->gone));
+    for (size_t i = 0; i < pol->n_drops; i++) {
+        const struct policy_drop *d = &pol->drops[i];
+        const struct policy_gpu as_gpu = { .address = d->address,
+                                           .is_pci = d->is_pci,
+                                           .addr = d->addr };
+
+        t->gone[t->n_gone++] =
+            (struct tree_gone){ .name = tree_child_name(c->node_name, &as_gpu),
+                                .why = xstrdup(d->why) };
+    }
+}
+
+/* Whether ids holds id, in any case (a domain's XML may spell a UUID in
+ * upper case); ids NULL holds nothing. */
+static bool
+listed(const struct strv *ids, const char *id)
+{
+    for (size_t i = 0; ids && i < ids->n; i++)
+        if (strcasecmp(ids->v[i], id) == 0)
+            return true;
+    return false;
+}
+
+size_t
+tree_hold_back(struct tree *t, const struct strv *not_held)
+{
+    size_t changed = 0;
+
+    for (size_t i = 1; i < t->n_providers; i++) {
+        const struct tree_device *d = t->providers[i].device;
+        struct inventory *inv = NULL;
+        long held = 0;
+
+        for (size_t j = 0; d && j < t->providers[i].n_invs; j++)
+            if (strcmp(t->providers[i].invs[j].rc, d->rc) == 0)
+                inv = &t->providers[i].invs[j];
+        if (!inv)
+            continue;
+        for (size_t j = 0; t->holds && j < d->mdevs.n; j++)
+            held += !listed(not_held, d->mdevs.v[j]);
+        if (held > inv->total)
+            held = inv->total;
+        changed += inv->reserved != held;
+        inv->reserved = held;
+    }
+    return changed;
+}
+
 int
 tree_build(const struct conf *c, const struct policy *pol,
            const struct provconf *pc, struct tree **ret, struct errbuf *eb)
@@ -203,6 +268,9 @@ tree_build(const struct conf *c, const struct policy *pol,
                    &pol->gpus[i]);
     qsort(t->providers + 1, t->n_providers - 1, sizeof(*t->providers),
           provider_name_cmp);
+    add_gone(t, c, pol);
+    t->holds = c->reconcile.enabled;
+    tree_hold_back(t, NULL);
     if (pc) {
         int r = merge_provconf(t, pc, eb);
 
@@ -222,6 +290,7 @@ device_free(struct tree_device *d)
     free(d->mdev_type);
     free(d->type_name);
     free(d->rc);
+    free(d->total_why);
     strv_clear(&d->parents);
     strv_clear(&d->mdevs);
     free(d);
@@ -244,6 +313,11 @@ tree_free(struct tree *t)
         device_free(p->device);
     }
     free(t->providers);
+    for (size_t i = 0; i < t->n_gone; i++) {
+        free(t->gone[i].name);
+        free(t->gone[i].why);
+    }
+    free(t->gone);
     strv_clear(&t->warnings);
     free(t);
 }
