@@ -180,5 +180,9 @@ void conf_auth_clear(struct conf_auth *a);
  * ********, unset values as "(not set)". */
 void conf_show(const struct conf *c, struct strv *lines);
 
+/* Where t's device_addresses entry i is in the file, or NULL when that is
+ * not known (a conf built in memory). */
+const char *conf_parent_where(const struct conf_type *t, size_t i);
+
 /* The enabled type with this id, or NULL. */
 const struct conf_type *conf_find_type(const struct conf *c, const char *id);

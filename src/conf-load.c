@@ -318,3 +318,11 @@ conf_find_type(const struct conf *c, const char *id)
             return &c->types[i];
     return NULL;
 }
+
+const char *
+conf_parent_where(const struct conf_type *t, size_t i)
+{
+    return i < t->parents_where.n && t->parents_where.v[i][0]
+               ? t->parents_where.v[i]
+               : NULL;
+}

@@ -67,13 +67,13 @@ policy_check_conf(const struct conf *c, const struct host *h, struct strv *ret)
                 strv_pushf(ret,
                            "%smdev_types.%s.device_addresses: %s is not on "
                            "this host; no GPU offers %s there",
-                           prefix(t->parents_where.v[j], &q), t->id,
+                           prefix(conf_parent_where(t, j), &q), t->id,
                            t->parents.v[j], t->id);
             else if (!gpu_offers(gpu, t->id))
                 strv_pushf(ret,
                            "%smdev_types.%s.device_addresses: %s does not "
                            "offer %s; it gets no provider",
-                           prefix(t->parents_where.v[j], &q), t->id,
+                           prefix(conf_parent_where(t, j), &q), t->id,
                            t->parents.v[j], t->id);
         }
         if (!host_offers(c, h, t->id))

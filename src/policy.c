@@ -369,7 +369,7 @@ append_missing(char **why, const struct conf *c, const struct host *h)
     for (size_t i = 0; i < c->n_types; i++)
         for (size_t j = 0; j < c->types[i].parents.n; j++) {
             const char *name = c->types[i].parents.v[j];
-            _cleanup_free_ char *w = at(c->types[i].parents_where.v[j]);
+            _cleanup_free_ char *w = at(conf_parent_where(&c->types[i], j));
 
             if (!host_knows(h, name))
                 append(why,
@@ -385,10 +385,10 @@ naming_where(const struct conf_type *t, const struct group *g)
 {
     for (size_t j = 0; j < t->parents.n; j++) {
         if (strcmp(t->parents.v[j], g->gpu->address) == 0)
-            return t->parents_where.v[j];
+            return conf_parent_where(t, j);
         for (size_t k = 0; k < g->n_members; k++)
             if (strcmp(t->parents.v[j], g->members[k]->name) == 0)
-                return t->parents_where.v[j];
+                return conf_parent_where(t, j);
     }
     return NULL;
 }

@@ -221,8 +221,9 @@ plan_claim(struct planner *pl, const struct reconcile_claim *c)
     }
 }
 
-/* The most units one allocation may take from c's GPU (its inventory's
- * max_unit); 0 when unknown. */
+/* The most units one allocation may take from c's GPU, when that is less
+ * than the GPU's total (max_unit = total is no limit per guest: a claim of
+ * more is a capacity problem, found as such); 0 otherwise. */
 static long
 max_unit_of(const struct reconcile_claim *c)
 {
@@ -230,7 +231,8 @@ max_unit_of(const struct reconcile_claim *c)
 
     for (size_t i = 0; p && p->device && i < p->n_invs; i++)
         if (strcmp(p->invs[i].rc, p->device->rc) == 0)
-            return p->invs[i].max_unit;
+            return p->invs[i].max_unit < p->invs[i].total ? p->invs[i].max_unit
+                                                          : 0;
     return 0;
 }
 
@@ -251,8 +253,9 @@ check_max_unit(struct planner *pl, const struct reconcile_claim *c)
             d->mdev_type);
     tag(x, c);
     x->why = xasprintf("holds %ld units of %s on %s, more than its max_unit "
-                       "%ld (one guest cannot use more vGPUs of one GPU); "
-                       "move it to a claim spread over GPUs",
+                       "%ld: one guest cannot use more vGPUs of one GPU "
+                       "(ask for one per GPU: granular groups, "
+                       "group_policy=isolate)",
                        c->n, d->mdev_type, d->address, max);
 }
 

@@ -24,6 +24,7 @@
 
 #include "agentrun.h"
 #include "conf-keys.h"
+#include "fixture.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -274,8 +275,15 @@ Test(check_config, every_key_of_the_table_is_shown_as_resolved)
                   tok);
     _cleanup_free_ char *path = put("agent.yaml", yaml, 0644);
     _cleanup_free_ char *want = xasprintf("placement.token_file: %s", tok);
+    _cleanup_free_ char *host = fixture_data_path("dump/bad-sysfs.yaml");
+    _cleanup_free_ char *root = fixture_tmpdir(); /* has 0000:84:00.0 */
+    _cleanup_free_ char *root_line = xasprintf("sysfs_root: %s", root);
+    struct errbuf eb = { 0 };
 
-    check_config(path, NULL);
+    cr_assert(eq(int, fakesys_materialize(host, root, &eb), 0), "%s", eb.msg);
+    agentrun(&run, (const char *const[]){ "--sysfs-root", root, "-c", path,
+                                          "check-config", NULL });
+    fixture_rm_rf(root);
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     assert_every_key(conf_keys, NULL, "nvidia-35");
     assert_line("enabled_mdev_types: [nvidia-35]");
@@ -283,7 +291,7 @@ Test(check_config, every_key_of_the_table_is_shown_as_resolved)
     assert_line("mdev_types.nvidia-35.mdev_class: VGPU");
     assert_line("mdev_types.nvidia-35.max_instances: (not set)");
     assert_line("mdev_types.nvidia-35.traits: [CUSTOM_A, CUSTOM_B]");
-    assert_line("sysfs_root: /sys");
+    assert_line(root_line);
     assert_line("placement.token: ********");
     assert_line(want);
     assert_line("placement.timeout_s: 10");

@@ -479,7 +479,10 @@ Test(hostplan, a_claim_is_planned_with_its_deterministic_uuid_without_libvirt)
     cr_assert(eq(str, hp.plan->create[0].uuid, mdev));
     cr_assert(eq(str, hp.plan->create[0].consumer, CONSUMER));
     cr_assert(eq(sz, hp.plan->n_orphans, 0));
-    cr_assert(eq(int, hostplan_act(&hp.host, true, false, hp.plan, &rep), 0));
+    cr_assert(eq(int,
+                 hostplan_act(&hp.host, hp.guests, hp.claims, hp.n_claims, true,
+                              false, &hp.plan, &rep),
+                 0));
     cr_assert(ge(sz, rep.n, 1));
     for (size_t i = 0; i < rep.n; i++)
         cr_assert(eq(int, rep.v[i].result, RECONCILE_PLANNED), "%s %s",
