@@ -299,6 +299,38 @@ Test(conf, the_example_of_the_issue_is_read)
     cr_assert(conf_find_type(conf, "nvidia-11") == NULL);
 }
 
+/* Messages that blame a line (a device address not on the host, a cap
+ * that cut a GPU's total) need to know where each setting is. */
+Test(conf, each_types_settings_keep_where_the_file_says_them)
+{
+    const struct conf_type *t;
+
+    load_ok("enabled_vgpu_types: [nvidia-36, nvidia-35]\n"
+            "mdev_types:\n"
+            "  nvidia-35:\n"
+            "    device_addresses: [\"0000:84:00.0\", \"0000:8A:00.0\"]\n"
+            "    max_instances: 8\n"
+            "    max_unit: 2\n"
+            "  nvidia-36: {}\n");
+    t = conf_find_type(conf, "nvidia-35");
+    cr_assert(eq(str, t->where, "agent.yaml:1:33"), "the enabled list wins");
+    cr_assert(eq(str, t->parents_where.v[0], "agent.yaml:4:24"));
+    cr_assert(eq(str, t->parents_where.v[1], "agent.yaml:4:40"));
+    cr_assert(conf_parent_where(t, 0) == t->parents_where.v[0]);
+    cr_assert(conf_parent_where(t, 2) == NULL);
+    cr_assert(eq(str, t->max_instances_where, "agent.yaml:5:5"));
+    cr_assert(eq(u32, t->max_unit, 2));
+    cr_assert(eq(str, t->max_unit_where, "agent.yaml:6:5"));
+    t = conf_find_type(conf, "nvidia-36");
+    cr_assert(eq(str, t->where, "agent.yaml:1:22"));
+    cr_assert(t->max_instances_where == NULL && t->max_unit_where == NULL);
+    conf_free(conf);
+    conf = NULL;
+    load_ok("mdev_types:\n  nvidia-11: {}\n");
+    cr_assert(eq(str, conf->types[0].where, "agent.yaml:2:3"));
+    cr_assert(eq(u32, conf->types[0].max_unit, 0), "0: the default");
+}
+
 Test(conf, without_enabled_list_the_mdev_types_keys_are_enabled_in_order)
 {
     load_ok("mdev_types:\n  nvidia-36: {}\n  nvidia-35:\n  nvidia-11: {}\n");
@@ -442,6 +474,9 @@ static struct bad bad_inputs[] = {
       "resource class (VGPU or CUSTOM_[A-Z0-9_]+)" },
     { "mdev_types:\n  t:\n    max_instances: 0\n",
       "agent.yaml:3:20: mdev_types.t.max_instances: must be an integer in "
+      "[1, 4294967295], not \"0\"" },
+    { "mdev_types:\n  t:\n    max_unit: 0\n",
+      "agent.yaml:3:15: mdev_types.t.max_unit: must be an integer in "
       "[1, 4294967295], not \"0\"" },
     { "mdev_types:\n  t:\n    max_instances: -1\n",
       "agent.yaml:3:20: mdev_types.t.max_instances: must be an integer in "

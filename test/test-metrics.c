@@ -290,6 +290,36 @@ Test(metrics, reconcile_figures_appear_once_it_ran)
     metrics_file_clear(&f);
 }
 
+Test(metrics, claims_that_cannot_be_met_are_counted_and_each_says_why)
+{
+    _cleanup_(metrics_freep) struct metrics *m = metrics_new();
+    const struct metrics_claim c = {
+        .consumer = "11111111-1111-4111-8111-111111111111",
+        .provider = "973602d8-ad85-5279-b464-35f751c7a4ab",
+        .address = "0000:3b:00.0",
+        .why = "no capacity left for \"nvidia-294\" on 0000:3b:00.0",
+    };
+    struct metrics_file f = { 0 };
+    const struct metrics_sample *s;
+    cJSON *prom;
+
+    metrics_set_reconcile(
+        m, &(struct metrics_reconcile){ .done = true, .unsatisfied = 1 });
+    metrics_set_unmet(m, &c, 1);
+    round_trip(m, &f);
+    cr_assert(eq(dbl, value(&f, "vgpu_agent_unsatisfied_claims"), 1));
+    s = metrics_find(&f, "vgpu_agent_unsatisfied_claim");
+    cr_assert(s != NULL);
+    cr_assert(eq(dbl, s->value, 1));
+    cr_assert(strcmp(metrics_label(s, "consumer"), c.consumer) == 0);
+    cr_assert(strcmp(metrics_label(s, "address"), c.address) == 0);
+    cr_assert(strcmp(metrics_label(s, "reason"), c.why) == 0, "%s",
+              metrics_label(s, "reason"));
+    metrics_file_clear(&f);
+    prom = write_and_check(m, "unmet.prom");
+    cJSON_Delete(prom);
+}
+
 static size_t
 count_entries(const char *path)
 {

@@ -434,3 +434,112 @@ ParameterizedTest(struct trait_case *c, policy, type_traits)
 
     cr_assert(eq(str, t, c->trait));
 }
+
+/* --- what a GPU offers each guest, and why GPUs get nothing ------------- */
+
+Test(policy, an_nvidia_type_gives_one_vgpu_per_guest_unless_configured)
+{
+    struct conf_type *t;
+
+    two_gpus();
+    enable("nvidia-35", (const char *const[]){ "0000:84:00.0", NULL }, 0);
+    t = enable("nvidia-36", (const char *const[]){ "0000:85:00.0", NULL }, 0);
+    t->max_unit = 99; /* more than the GPU has: its total */
+    pol = policy_decide(conf, host);
+    cr_assert(eq(u32, gpu("0000:84:00.0")->max_unit, 1));
+    cr_assert(eq(u32, gpu("0000:85:00.0")->max_unit, 8));
+    policy_free(pol);
+    t->max_unit = 2;
+    pol = policy_decide(conf, host);
+    cr_assert(eq(u32, gpu("0000:85:00.0")->max_unit, 2));
+}
+
+Test(policy, other_vendors_types_give_a_guest_the_whole_total)
+{
+    add_type(add_parent("0000:00:02.0", PCI_DISPLAY_VGA, NULL),
+             "i915-GVTg_V5_4", "vfio-pci", 2);
+    enable("i915-GVTg_V5_4", NULL, 0);
+    pol = policy_decide(conf, host);
+    cr_assert(eq(u32, gpu("0000:00:02.0")->max_unit, 2));
+    cr_assert(not(policy_is_nvidia_type("i915-GVTg_V5_4")));
+    cr_assert(policy_is_nvidia_type("nvidia-35"));
+}
+
+Test(policy, the_total_says_how_it_came_about_and_which_line_capped_it)
+{
+    add_type(add_parent("0000:84:00.0", PCI_DISPLAY_VGA, NULL), "nvidia-35",
+             "vfio-pci", 14);
+    add_mdev("11111111-1111-4111-8111-111111111111", "0000:84:00.0",
+             "nvidia-35");
+    add_mdev("22222222-2222-4222-8222-222222222222", "0000:84:00.0",
+             "nvidia-35");
+    enable("nvidia-35", NULL, 10)->max_instances_where =
+        xstrdup("agent.yaml:9:5");
+    pol = policy_decide(conf, host);
+    cr_assert(eq(str, gpu("0000:84:00.0")->total_why,
+                 "14 available + 2 existing; capped to 10 by max_instances "
+                 "10 at agent.yaml:9:5"));
+}
+
+/* The reason a GPU gets no provider, as sync says it when it deletes the
+ * provider the GPU had. */
+static char *
+drop_why(const char *address)
+{
+    for (size_t i = 0; i < pol->n_drops; i++)
+        if (strcmp(pol->drops[i].address, address) == 0)
+            return pol->drops[i].why;
+    cr_assert(false, "no drop for %s", address);
+    return NULL;
+}
+
+Test(policy, a_gpu_without_provider_is_a_drop_naming_the_line_at_fault)
+{
+    struct conf_type *t;
+
+    two_gpus();
+    t = enable("nvidia-99", (const char *const[]){ "0000:84:00.0", NULL }, 0);
+    strv_push(&t->parents_where, "agent.yaml:7:25");
+    t = enable("nvidia-35", (const char *const[]){ "0000:99:00.0", NULL }, 0);
+    strv_push(&t->parents_where, "agent.yaml:10:25");
+    pol = policy_decide(conf, host);
+    cr_assert(eq(sz, pol->n_gpus, 0));
+    cr_assert(eq(sz, pol->n_drops, 2));
+    cr_assert(eq(str, drop_why("0000:84:00.0"),
+                 "does not support nvidia-99, which device_addresses assign "
+                 "to it at agent.yaml:7:25; device_addresses of nvidia-35 at "
+                 "agent.yaml:10:25 name 0000:99:00.0, which is not on this "
+                 "host"));
+    cr_assert(eq(str, drop_why("0000:85:00.0"),
+                 "no enabled type applies; device_addresses of nvidia-35 at "
+                 "agent.yaml:10:25 name 0000:99:00.0, which is not on this "
+                 "host"));
+}
+
+Test(policy, config_slips_are_found_with_their_lines)
+{
+    struct strv slips = { 0 };
+    struct conf_type *t;
+
+    two_gpus();
+    t = enable("nvidia-35", (const char *const[]){ "0000:99:00.0", NULL }, 0);
+    strv_push(&t->parents_where, "agent.yaml:5:25");
+    t->where = xstrdup("agent.yaml:2:22");
+    t = enable("nvidia-99", (const char *const[]){ "0000:85:00.0", NULL }, 0);
+    strv_push(&t->parents_where, "agent.yaml:8:25");
+    t->where = xstrdup("agent.yaml:2:33");
+    enable("nvidia-36", NULL, 0); /* offered: no slip */
+    cr_assert(eq(sz, policy_check_conf(conf, host, &slips), 3));
+    cr_assert(eq(str, slips.v[0],
+                 "agent.yaml:5:25: mdev_types.nvidia-35.device_addresses: "
+                 "0000:99:00.0 is not on this host; no GPU offers nvidia-35 "
+                 "there"));
+    cr_assert(eq(str, slips.v[1],
+                 "agent.yaml:8:25: mdev_types.nvidia-99.device_addresses: "
+                 "0000:85:00.0 does not offer nvidia-99; it gets no "
+                 "provider"));
+    cr_assert(eq(str, slips.v[2],
+                 "agent.yaml:2:33: enabled type nvidia-99: no GPU of this "
+                 "host offers it"));
+    strv_clear(&slips);
+}

@@ -12,6 +12,7 @@
 
 #include "reconcile-act.h"
 #include "reconcile.h"
+#include "unmet.h"
 #include "xalloc.h"
 
 #define C1 "11111111-1111-4111-8111-111111111111"
@@ -59,6 +60,8 @@ static void
 teardown(void)
 {
     reconcile_plan_free(plan);
+    tree.providers[1].invs = NULL;
+    tree.providers[1].n_invs = 0;
     strv_clear(&tree.providers[1].device->parents);
     strv_clear(&tree.providers[2].device->parents);
     host_free(host);
@@ -316,4 +319,97 @@ Test(reconcile, actions_and_results_print_as_reports_show_them)
     text = reconcile_result_text(&a);
     cr_assert(eq(str, text, "error: parent 0000:84:00.0 is gone"));
     free(text);
+}
+
+/* --- claims that cannot be met ------------------------------------------ */
+
+/* GPU_A's inventory: total units, at most max_unit per allocation. */
+static void
+inventory_a(long total, long max_unit)
+{
+    static struct inventory inv;
+
+    inv = (struct inventory){ .rc = "VGPU",
+                              .total = total,
+                              .max_unit = max_unit };
+    tree.providers[1].invs = &inv;
+    tree.providers[1].n_invs = 1;
+}
+
+Test(reconcile, more_units_of_one_gpu_than_max_unit_is_a_claim_not_met)
+{
+    struct reconcile_claim c = claim(1, C1, 2);
+    struct unmet u = { 0 };
+
+    inventory_a(16, 1);
+    parent("0000:84:00.0", "nvidia-35", 16);
+    run(&c, 1, true);
+    cr_assert(eq(sz, plan->n_create, 2), "its vGPUs are still the claim's");
+    cr_assert(eq(sz, plan->n_errors, 1));
+    cr_assert(eq(str, plan->errors[0].consumer, C1));
+    cr_assert(eq(str, plan->errors[0].provider, GPU_A));
+    cr_assert(
+        ne(ptr, strstr(plan->errors[0].why, "more than its max_unit 1"), NULL),
+        "%s", plan->errors[0].why);
+    unmet_collect(plan, NULL, &c, 1, &u);
+    cr_assert(eq(sz, u.n, 1));
+    cr_assert(eq(str, u.v[0].consumer, C1));
+    cr_assert(eq(str, u.v[0].gpu, "0000:84:00.0"));
+    unmet_clear(&u);
+}
+
+Test(reconcile, max_unit_equal_to_the_total_limits_no_guest)
+{
+    struct reconcile_claim c = claim(1, C1, 3);
+
+    inventory_a(2, 2); /* the total shrank under the claim: capacity */
+    parent("0000:84:00.0", "nvidia-35", 2);
+    run(&c, 1, true);
+    cr_assert(eq(sz, plan->n_errors, 1));
+    cr_assert(ne(ptr, strstr(plan->errors[0].why, "no capacity left"), NULL),
+              "%s", plan->errors[0].why);
+}
+
+Test(reconcile, a_full_gpu_holding_orphans_says_so_and_never_hands_them_out)
+{
+    struct reconcile_claim c = claim(1, C1, 1);
+    struct unmet u = { 0 };
+
+    parent("0000:84:00.0", "nvidia-35", 0);
+    mdev(M1, "0000:84:00.0", "nvidia-35");
+    mdev(M2, "0000:84:00.0", "nvidia-35");
+    run(&c, 1, true);
+    cr_assert(eq(sz, plan->n_orphans, 2), "not given to the claim");
+    cr_assert(eq(sz, plan->n_keep, 0));
+    cr_assert(eq(sz, plan->n_errors, 1));
+    cr_assert(eq(str, plan->errors[0].why,
+                 "no capacity left for nvidia-35 on 0000:84:00.0: 2 "
+                 "orphan(s) hold its room (reconcile --remove-orphans "
+                 "removes them)"));
+    unmet_collect(plan, NULL, &c, 1, &u);
+    cr_assert(eq(sz, u.n, 1), "one claim, however many vGPUs it lacks");
+    unmet_clear(&u);
+}
+
+Test(reconcile, a_failed_create_leaves_its_claim_unmet)
+{
+    struct reconcile_claim c = claim(1, C1, 1);
+    struct reconcile_action a = { .action = RECONCILE_CREATE,
+                                  .uuid = M1,
+                                  .parent = "0000:84:00.0",
+                                  .consumer = C1,
+                                  .provider = GPU_A,
+                                  .result = RECONCILE_FAILED,
+                                  .error = "Input/output error" };
+    struct reconcile_report rep = { .v = &a, .n = 1, .failed = 1 };
+    struct unmet u = { 0 };
+
+    parent("0000:84:00.0", "nvidia-35", 16);
+    run(&c, 1, true);
+    unmet_collect(plan, &rep, &c, 1, &u);
+    cr_assert(eq(sz, u.n, 1));
+    cr_assert(eq(str, u.v[0].why,
+                 "creating " M1 " on 0000:84:00.0 failed: Input/output "
+                 "error"));
+    unmet_clear(&u);
 }

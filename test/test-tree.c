@@ -81,6 +81,7 @@ teardown(void)
         free(pol.gpus[i].address);
         strv_clear(&pol.gpus[i].parents);
         strv_clear(&pol.gpus[i].traits);
+        strv_clear(&pol.gpus[i].mdevs);
     }
     free(pol.gpus);
     for (size_t i = 0; i < pc.n_entries; i++) {
@@ -238,4 +239,71 @@ Test(tree, one_provider_identified_by_name_and_by_uuid_is_an_error)
     cr_assert(eq(str, eb.msg,
                  "p.yaml:4:5: provider compute-1_pci_0000_84_00_0 is already "
                  "identified at p.yaml:3:5"));
+}
+
+/* --- what a GPU holds back: the vGPUs no claim owns --------------------- */
+
+#define MDEV_A "aaaaaaaa-0000-4000-8000-000000000001"
+#define MDEV_B "bbbbbbbb-0000-4000-8000-000000000002"
+
+/* One GPU of total units holding MDEV_A and MDEV_B. */
+static void
+build_with_two_vgpus(unsigned total, bool reconciling)
+{
+    add_gpu("0000:84:00.0", total);
+    strv_push(&pol.gpus[0].mdevs, MDEV_A);
+    strv_push(&pol.gpus[0].mdevs, MDEV_B);
+    conf.reconcile.enabled = reconciling;
+    cr_assert(eq(int, tree_build(&conf, &pol, NULL, &tree, &eb), 0), "%s",
+              eb.msg);
+}
+
+Test(tree, a_gpu_holds_back_every_vgpu_until_told_which_claims_own)
+{
+    struct strv owned = { 0 };
+
+    build_with_two_vgpus(4, true);
+    cr_assert(eq(i64, tree->providers[1].invs[0].reserved, 2),
+              "no claim is known: every vGPU is held back");
+    strv_push(&owned, "AAAAAAAA-0000-4000-8000-000000000001"); /* any case */
+    cr_assert(eq(sz, tree_hold_back(tree, &owned), 1));
+    cr_assert(eq(i64, tree->providers[1].invs[0].reserved, 1));
+    cr_assert(eq(sz, tree_hold_back(tree, &owned), 0), "nothing changed");
+    strv_push(&owned, MDEV_B);
+    tree_hold_back(tree, &owned);
+    cr_assert(eq(i64, tree->providers[1].invs[0].reserved, 0));
+    strv_clear(&owned);
+}
+
+Test(tree, what_is_held_back_is_at_most_the_total)
+{
+    build_with_two_vgpus(1, true); /* max_instances cut it below them */
+    cr_assert(eq(i64, tree->providers[1].invs[0].reserved, 1));
+}
+
+Test(tree, without_reconcile_nothing_is_held_back)
+{
+    build_with_two_vgpus(4, false);
+    cr_assert(eq(i64, tree->providers[1].invs[0].reserved, 0));
+}
+
+Test(tree, a_gone_gpu_says_why_under_its_providers_name)
+{
+    struct policy_drop drop = { .address = "0000:85:00.0",
+                                .why = "no enabled type applies" };
+    char *why;
+
+    cr_assert(eq(int, pci_addr_parse(drop.address, &drop.addr), 0));
+    drop.is_pci = true;
+    pol.drops = &drop;
+    pol.n_drops = 1;
+    cr_assert(eq(int, tree_build(&conf, &pol, NULL, &tree, &eb), 0));
+    pol.drops = NULL;
+    pol.n_drops = 0;
+    why = tree_gone_why(tree, "compute-1_pci_0000_85_00_0");
+    cr_assert(eq(str, why, "no enabled type applies"));
+    free(why);
+    why = tree_gone_why(tree, "compute-1_pci_0000_86_00_0");
+    cr_assert(eq(str, why, "its GPU is not on this host"));
+    free(why);
 }
