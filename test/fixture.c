@@ -75,6 +75,36 @@ fixture_node_uri(const char *rel)
     return xasprintf("test://%s", abs);
 }
 
+/* mkdir -p of path's parent directories. */
+static void
+make_parents(const char *path)
+{
+    _cleanup_free_ char *p = xstrdup(path);
+
+    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+            break; /* the open below names the problem */
+        *s = '/';
+    }
+}
+
+void
+fixture_write(const char *path, const char *text, mode_t mode)
+{
+    _cleanup_free_ char *part = xasprintf("%s.new", path);
+    size_t len = strlen(text);
+    int fd;
+
+    make_parents(path);
+    fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
+        fchmod(fd, mode) < 0 || close(fd) < 0 || rename(part, path) < 0) {
+        fprintf(stderr, "fixture: %s: %s\n", path, strerror(errno));
+        abort();
+    }
+}
+
 static const char *
 tmp_base(void)
 {

@@ -11,10 +11,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "cleanup.h"
 #include "errbuf.h"
 #include "strv.h"
+
+/* Elements of an array (not of a pointer). */
+#define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 /* Absolute path of a file under the source tree's data/ or test/data/:
  * fixture_data_path("hosts/m60.yaml").  Uses $VGPU_TEST_DATA (test/data) and
@@ -31,6 +35,12 @@ char *fixture_node_uri(const char *rel);
 char *fixture_tmpdir(void);
 /* rm -rf dir (refuses "/" and paths outside $TMPDIR or /tmp). */
 void fixture_rm_rf(const char *dir);
+
+/* Write text to path with mode (the umask does not apply), making missing
+ * parent directories (0700).  Written aside and renamed over path, so a
+ * reader never sees half of it.  Aborts when it cannot (a test's own
+ * file: no test can go on without it). */
+void fixture_write(const char *path, const char *text, mode_t mode);
 
 /* Write the kernel-shaped tree of host description yaml_path into dir (which
  * must exist and be empty).  Returns 0 or a negative errno with eb set. */
