@@ -8,14 +8,13 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agentrun.h"
+#include "agentenv.h"
 #include "cleanup.h"
 #include "fixture.h"
 #include "placement-server.h"
@@ -26,15 +25,14 @@
 #define PROJECT "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
 static struct placement_server *srv;
-static char *root;    /* the materialized host */
-static char *confdir; /* where the test writes agent.yaml */
+static struct agentenv env; /* agent.yaml; the host, once a test sets it */
 static struct agentrun run;
 
 static void
 setup(void)
 {
     srv = placement_server_start();
-    confdir = fixture_tmpdir();
+    agentenv_init(&env);
 }
 
 static void
@@ -43,61 +41,38 @@ teardown(void)
     agentrun_clear(&run);
     placement_server_stop(srv);
     srv = NULL;
-    if (root)
-        fixture_rm_rf(root);
-    if (confdir)
-        fixture_rm_rf(confdir);
-    free(root);
-    free(confdir);
-    root = confdir = NULL;
+    agentenv_clear(&env);
 }
 
 TestSuite(sync, .init = setup, .fini = teardown);
 
-/* agent.yaml = test/data/dump/<host>.conf.yaml + extra + the placement
- * section pointing at the test's server; mode 0600 (it holds a token). */
+/* agent.yaml = test/data/dump/<host_conf>.conf.yaml + extra + the placement
+ * section pointing at the test's server with token. */
 static void
 write_conf(const char *host_conf, const char *extra, const char *token)
 {
-    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", confdir);
-    _cleanup_free_ char *src = NULL;
-    _cleanup_fclose_ FILE *in = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *out = fdopen(fd, "w");
-    char line[1024];
+    _cleanup_free_ char *rel =
+        host_conf ? xasprintf("dump/%s.conf.yaml", host_conf) : NULL;
 
-    cr_assert(out != NULL);
-    if (host_conf) {
-        _cleanup_free_ char *rel = xasprintf("dump/%s.conf.yaml", host_conf);
-
-        src = fixture_data_path(rel);
-        in = fopen(src, "re");
-        cr_assert(in != NULL, "%s", src);
-        while (fgets(line, sizeof(line), in))
-            fputs(line, out);
-    }
-    fprintf(out, "%s\nplacement:\n  endpoint: %s\n  token: %s\n",
-            extra ? extra : "", placement_server_url(srv), token);
-    fclose(out);
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings_file = rel,
+                                  .settings = extra,
+                                  .endpoint = placement_server_url(srv),
+                                  .token = token,
+                              });
 }
 
 /* `vgpu-agent -v -c agent.yaml --sysfs-root ROOT sync`, into run. */
 static void
 agent_sync(void)
 {
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    agentrun_clear(&run);
-    agentrun(&run, (const char *const[]){ "-v", "-c", conf, "--sysfs-root",
-                                          root, "sync", NULL });
+    agentenv_run(&env, &run, (const char *const[]){ "-v", "sync", NULL });
 }
 
 static cJSON *
 dump(void)
 {
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    return agentrun_dump(conf, root);
+    return agentenv_dump(&env);
 }
 
 /* GET <prefix><uuid><suffix> as JSON; the request must succeed. */
@@ -160,7 +135,7 @@ ParameterizedTest(struct host_case *c, sync, sample_hosts)
 {
     cJSON *d;
 
-    root = fixture_host(c->name);
+    agentenv_host(&env, c->name);
     write_conf(c->name, NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "sync: %s", run.err);
@@ -207,7 +182,7 @@ Test(sync, an_unchanged_host_is_synced_with_reads_only)
     _cleanup_free_ char *before = NULL;
     _cleanup_free_ char *after = NULL;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -242,7 +217,7 @@ static void
 unplug_gpu_3e(void)
 {
     _cleanup_free_ char *link =
-        xasprintf("%s/class/mdev_bus/0000:3e:00.0", root);
+        xasprintf("%s/class/mdev_bus/0000:3e:00.0", env.root);
 
     cr_assert(eq(int, unlink(link), 0));
 }
@@ -264,7 +239,7 @@ Test(sync, a_removed_gpu_without_guests_loses_its_provider)
     _cleanup_free_ char *gpu = NULL;
     cJSON *d;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -297,7 +272,7 @@ Test(sync, a_removed_gpu_with_a_guest_is_drained_then_deleted_when_free)
     _cleanup_free_ char *gpu = NULL;
     cJSON *invs;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
@@ -328,7 +303,7 @@ Test(sync, a_type_switch_replaces_inventory_and_type_trait)
     _cleanup_free_ char *traits = NULL;
     cJSON *d;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
@@ -362,7 +337,7 @@ Test(sync, a_trait_an_operator_set_survives_a_sync)
     _cleanup_free_ char *body = NULL;
     cJSON *t;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
@@ -391,7 +366,7 @@ Test(sync, a_root_and_child_made_by_nova_are_adopted)
     _cleanup_free_ char *body = NULL;
     cJSON *tree, *rp;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     body =
         xasprintf("{\"name\": \"compute-m60\", \"uuid\": \"%s\"}", nova_root);
@@ -430,7 +405,7 @@ Test(sync, provider_config_traits_and_inventories_reach_placement)
     _cleanup_free_ char *extra = xasprintf("provider_config_dir: %s\n", dir);
     cJSON *d;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", extra, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -441,7 +416,7 @@ Test(sync, provider_config_traits_and_inventories_reach_placement)
 
 Test(sync, a_wrong_token_fails_with_a_clear_message_and_status_1)
 {
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_WRONG_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 1), "%s", run.err);
@@ -454,9 +429,9 @@ Test(sync, a_missing_endpoint_is_a_configuration_error)
 {
     _cleanup_free_ char *conf = NULL;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     conf = fixture_data_path("dump/m60.conf.yaml");
-    agentrun(&run, (const char *const[]){ "-c", conf, "--sysfs-root", root,
+    agentrun(&run, (const char *const[]){ "-c", conf, "--sysfs-root", env.root,
                                           "sync", NULL });
     cr_assert(eq(int, run.status, 2), "%s", run.err);
     cr_assert(ne(ptr, strstr(run.err, "placement.endpoint"), NULL), "%s",
