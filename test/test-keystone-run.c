@@ -1,0 +1,178 @@
+/*
+ * test-keystone-run.c - end to end: the `vgpu-agent run` service with a
+ * real Keystone: tokens that expire, tokens revoked under it, Keystone down
+ * when it starts.
+ *
+ * Each test starts its cloud (test/keystone-cloud.h: Keystone, the agent's
+ * user, a Placement that validates every token with that Keystone), runs
+ * the agent in the background on the m60 sample host and follows its log.
+ * No password or token may appear in it.  One-shot `sync` with Keystone:
+ * test-keystone-e2e.c.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentenv.h"
+#include "cleanup.h"
+#include "fixture.h"
+#include "keystone-cloud.h"
+#include "xalloc.h"
+
+#define AGENT_PASSWORD KEYSTONE_CLOUD_PASSWORD
+#define AUTHENTICATED "keystone: authenticated ("
+#define PASS_DONE "pass done: "
+#define WAIT_MS 30000 /* patience for one pass incl. a token (sanitizers) */
+
+static struct keystone_cloud cloud;
+static struct agentproc *agent;
+static struct agentenv env; /* agent.yaml, the password file; m60 */
+
+static void
+setup(void)
+{
+    agentenv_init(&env);
+    agentenv_host(&env, "m60");
+}
+
+static void
+teardown(void)
+{
+    agentproc_stop(agent);
+    agent = NULL;
+    keystone_cloud_stop(&cloud);
+    agentenv_clear(&env);
+}
+
+TestSuite(keystone, .init = setup, .fini = teardown);
+
+/* agent.yaml: the host's settings, interval_s 1, a lock file and the
+ * password auth section for the agent user. */
+static void
+write_password_conf(void)
+{
+    _cleanup_free_ char *section = keystone_cloud_password_section(
+        &cloud, &env, AGENT_PASSWORD, "internal");
+
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings_file = "dump/m60.conf.yaml",
+                                  .settings = "interval_s: 1\n",
+                                  .placement = section,
+                              });
+}
+
+/* The host's dump (the dump needs no Placement). */
+static cJSON *
+dump(void)
+{
+    _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
+
+    return agentrun_dump(src, env.root);
+}
+
+static void
+start_agent(void)
+{
+    agent = agentenv_start(&env, NULL);
+}
+
+static void
+wait_for(const char *needle, unsigned n)
+{
+    agentproc_expect(agent, needle, n, WAIT_MS);
+}
+
+/* Unplug GPU 0000:3e:00.0, wait until the agent wrote that, and check that
+ * Placement holds the host as it is now. */
+static void
+assert_converges_after_unplug(void)
+{
+    _cleanup_free_ char *link =
+        xasprintf("%s/class/mdev_bus/0000:3e:00.0", env.root);
+    cJSON *d;
+
+    cr_assert(eq(int, unlink(link), 0));
+    wait_for("1 deleted", 1);
+    d = dump();
+    cr_assert(
+        eq(int, cJSON_GetArraySize(cJSON_GetObjectItem(d, "providers")), 2),
+        "the root and one GPU left");
+    placement_server_assert_tree(cloud.srv, d);
+    cJSON_Delete(d);
+}
+
+static void
+assert_stops_clean(void)
+{
+    agentproc_assert_running(agent);
+    keystone_cloud_assert_no_secret(&cloud, "the service's stderr",
+                                    agentproc_err(agent));
+    agentproc_assert_stops(agent);
+}
+
+/* Tokens live 30 s (a pass on a loaded CI box with every request validated
+ * by Keystone takes several): the agent must authenticate again while it
+ * runs and keep converging. */
+Test(keystone, run_renews_a_token_that_expires, .timeout = 120)
+{
+    cJSON *d;
+
+    keystone_cloud_start(&cloud, KEYSTONE_CLOUD_PRIVATE, 30, true);
+    write_password_conf();
+    start_agent();
+    wait_for(PASS_DONE, 1);
+    d = dump();
+    placement_server_assert_tree(cloud.srv, d);
+    cJSON_Delete(d);
+    wait_for(AUTHENTICATED, 2);
+    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 2);
+    assert_converges_after_unplug();
+    assert_stops_clean();
+}
+
+/* Every token of the agent user is revoked while it runs: Placement answers
+ * 401, the agent authenticates again at once and writes the change. */
+Test(keystone, run_recovers_from_a_revoked_token, .timeout = 120)
+{
+    unsigned auths;
+
+    keystone_cloud_start(&cloud, KEYSTONE_CLOUD_SHARED, 0, true);
+    write_password_conf();
+    start_agent();
+    wait_for(PASS_DONE, 1);
+    auths = agentproc_count(agent, AUTHENTICATED);
+    cr_assert(eq(uint, auths, 1), "%s", agentproc_err(agent));
+    keystone_server_revoke_user(cloud.ks, cloud.user_id, AGENT_PASSWORD);
+    /* Keystone revokes what was issued up to the revocation's second. */
+    sleep(1);
+    assert_converges_after_unplug();
+    wait_for(AUTHENTICATED, 2);
+    assert_stops_clean();
+}
+
+/* The agent starts while Keystone is down: it reports the refused
+ * connection, keeps running, and syncs once Keystone is back. */
+Test(keystone, run_waits_for_keystone_to_come_back, .timeout = 120)
+{
+    _cleanup_free_ char *post = NULL;
+    cJSON *d;
+
+    keystone_cloud_start(&cloud, KEYSTONE_CLOUD_PRIVATE, 0, true);
+    write_password_conf();
+    keystone_server_down(cloud.ks);
+    start_agent();
+    post = xasprintf("POST %s/auth/tokens", keystone_server_auth_url(cloud.ks));
+    wait_for(post, 2);
+    agentrun_assert_line(agentproc_err(agent), post, "onnection refused");
+    cr_assert(eq(uint, agentproc_count(agent, AUTHENTICATED), 0));
+    agentproc_assert_running(agent);
+    keystone_server_up(cloud.ks);
+    wait_for(AUTHENTICATED, 1);
+    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 1);
+    d = dump();
+    placement_server_assert_tree(cloud.srv, d);
+    cJSON_Delete(d);
+    assert_stops_clean();
+}
