@@ -16,8 +16,8 @@ long testproc_now_ms(void);
 /* Sleep ms milliseconds. */
 void testproc_sleep_ms(long ms);
 
-/* The whole of a helper's log file; "" when it does not exist (yet).
- * free() it. */
+/* The whole of a file (a helper's log, a golden file, a command's
+ * output); "" when it does not exist (yet).  free() it. */
 char *testproc_read_file(const char *path);
 
 /* In the child, between fork and exec (async-signal-safe calls only): own
