@@ -23,13 +23,10 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -41,6 +38,7 @@
 #include "inventory.h"
 #include "placement-server.h"
 #include "placement.h"
+#include "responder.h"
 #include "strv.h"
 #include "testsecrets.h"
 #include "xalloc.h"
@@ -950,67 +948,27 @@ Test(placement_proto, open_at_refuses_versions_outside_the_range)
 
 /* ---- no server: version documents from a canned responder -------------- */
 
-static int listen_fd = -1;
-static pthread_t responder;
-static bool responder_running;
-static char reply[2048];
-
-static void *
-respond_once(void *unused)
-{
-    char buf[8192];
-    size_t len = 0;
-    int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-    (void)unused;
-    if (c < 0)
-        return NULL;
-    while (len < sizeof(buf) - 1) {
-        ssize_t n = read(c, buf + len, sizeof(buf) - 1 - len);
-
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = '\0';
-        if (strstr(buf, "\r\n\r\n"))
-            break;
-    }
-    (void)!write(c, reply, strlen(reply));
-    close(c);
-    return NULL;
-}
+static struct responder *responder;
 
 /* Serve one GET / with doc; returns the client's URL. */
 static char *
 serve_root(const char *doc)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
+    _cleanup_free_ char *reply =
+        xasprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                  strlen(doc), doc);
 
-    snprintf(reply, sizeof(reply),
-             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-             strlen(doc), doc);
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(listen_fd >= 0);
-    cr_assert(eq(int, bind(listen_fd, (struct sockaddr *)&a, sizeof(a)), 0));
-    cr_assert(eq(int, listen(listen_fd, 8), 0));
-    cr_assert(eq(int, getsockname(listen_fd, (struct sockaddr *)&a, &len), 0));
-    cr_assert(eq(int, pthread_create(&responder, NULL, respond_once, NULL), 0));
-    responder_running = true;
-    return xasprintf("http://127.0.0.1:%d", ntohs(a.sin_port));
+    responder = responder_listen();
+    responder_answer(responder, reply);
+    return xstrdup(responder_url(responder));
 }
 
 static void
 stop_responder(void)
 {
-    if (responder_running)
-        pthread_join(responder, NULL);
-    responder_running = false;
-    if (listen_fd >= 0)
-        close(listen_fd);
-    listen_fd = -1;
+    responder_stop(responder);
+    responder = NULL;
     close_live();
 }
 
@@ -1072,15 +1030,7 @@ Test(placement_versions, no_server_is_the_transport_error_naming_get_root)
     struct http_opts o = { .base_url = url, .timeout_s = 5 };
     struct errbuf eb = { 0 };
 
-    /* Wake the responder out of accept() (shutdown makes it fail) and wait
-     * for it: an accept() still in progress keeps the socket listening after
-     * close(), and the connect below would time out instead of failing.
-     * (pthread_cancel does not mix with ASan's thread teardown.) */
-    shutdown(listen_fd, SHUT_RDWR);
-    pthread_join(responder, NULL);
-    responder_running = false;
-    close(listen_fd); /* nothing listens on the port now */
-    listen_fd = -1;
+    responder_close(responder); /* nothing listens on the port now */
     cr_assert(eq(int, http_new(&o, &http, &eb), 0), "%s", eb.msg);
     cr_assert(eq(int, placement_open(http, &pl, &eb), -ECONNREFUSED));
     cr_assert(eq(int, strncmp(eb.msg, "GET /: ", 7), 0), "%s", eb.msg);
