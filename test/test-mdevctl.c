@@ -28,6 +28,7 @@
 #include "fixture.h"
 #include "mdevctl.h"
 #include "strv.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 #define GPU_A "0000:3d:00.0"
@@ -71,20 +72,13 @@ rm_dirs(void)
     dir = sys = io = NULL;
 }
 
-/* base/rel's whole text (up to 1 MiB); "" when unreadable. */
+/* base/rel's whole text; "" when unreadable. */
 static char *
 slurp_at(const char *base, const char *rel)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", base, rel);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    size_t len = 0, cap = 1 << 20;
-    char *buf = xmalloc(cap + 1);
-    ssize_t n;
 
-    while (fd >= 0 && len < cap && (n = read(fd, buf + len, cap - len)) > 0)
-        len += (size_t)n;
-    buf[len] = '\0';
-    return buf;
+    return testproc_read_file(path);
 }
 
 static char *
