@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "fstree.h"
 #include "sysfs.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 static char tmp[] = "/tmp/vgpu-test-sysfs-XXXXXX";
@@ -551,18 +552,14 @@ Test(sysfs, list_follows_links_and_reports_errors)
 /* --- write -----------------------------------------------------------------
  */
 
+/* root/rel's whole text; the file must exist. */
 static char *
 slurp(const char *rel)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", root, rel);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    char buf[256];
-    size_t n;
 
-    cr_assert(ne(ptr, f, NULL));
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    return xstrdup(buf);
+    cr_assert(eq(int, access(path, F_OK), 0), "%s", path);
+    return testproc_read_file(path);
 }
 
 Test(sysfs, write_writes_the_value_through_links)
