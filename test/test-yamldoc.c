@@ -19,10 +19,9 @@
 
 #include "cleanup.h"
 #include "errbuf.h"
+#include "fixture.h"
 #include "xalloc.h"
 #include "yamldoc.h"
-
-#define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 /* Criterion's eq(str, ...) and eq(ptr, ...) take non-const pointers. */
 static char *
