@@ -129,6 +129,28 @@ fixture_tmpdir(void)
     return real;
 }
 
+extern char **environ;
+
+char *
+fixture_home(void)
+{
+    char *dir = fixture_tmpdir();
+    struct strv os = { 0 };
+
+    for (char **e = environ; *e; e++)
+        if (strncmp(*e, "OS_", 3) == 0)
+            strv_take(&os, xstrndup(*e, strcspn(*e, "=")));
+    for (size_t i = 0; i < os.n; i++)
+        unsetenv(os.v[i]);
+    strv_clear(&os);
+    unsetenv("VGPU_AGENT_TOKEN");
+    if (setenv("HOME", dir, 1) < 0 || chdir(dir) < 0) {
+        fprintf(stderr, "fixture: HOME %s: %s\n", dir, strerror(errno));
+        abort();
+    }
+    return dir;
+}
+
 /* Whether path lies strictly inside base (both resolved). */
 static int
 path_is_inside(const char *path, const char *base)
