@@ -21,34 +21,21 @@
 
 #include "clouds.h"
 #include "conf.h"
+#include "fixture.h"
 #include "xalloc.h"
 
 #define assert_streq(a, b)                                                     \
     cr_assert(strcmp((a), (b)) == 0, "'%s' != '%s'", (a), (b))
 
-extern char **environ;
-
-static char tmpdir[] = "/tmp/test-clouds-XXXXXX";
+static char *tmpdir; /* HOME and the working directory */
 static struct conf *conf;
 static struct clouds_auth *auth;
 static struct strv errors;
-static struct strv made;
 
 static void
 setup(void)
 {
-    struct strv os = { 0 };
-
-    cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
-    for (char **e = environ; *e; e++)
-        if (strncmp(*e, "OS_", 3) == 0)
-            strv_take(&os, xstrndup(*e, strcspn(*e, "=")));
-    for (size_t i = 0; i < os.n; i++)
-        unsetenv(os.v[i]);
-    strv_clear(&os);
-    unsetenv("VGPU_AGENT_TOKEN");
-    setenv("HOME", tmpdir, 1);
-    cr_assert(eq(int, chdir(tmpdir), 0));
+    tmpdir = fixture_home();
 }
 
 static void
@@ -57,11 +44,8 @@ teardown(void)
     clouds_auth_free(auth);
     conf_free(conf);
     strv_clear(&errors);
-    for (size_t i = made.n; i-- > 0;)
-        if (unlink(made.v[i]) < 0)
-            rmdir(made.v[i]);
-    strv_clear(&made);
-    rmdir(tmpdir);
+    fixture_rm_rf(tmpdir);
+    free(tmpdir);
 }
 
 TestSuite(clouds, .init = setup, .fini = teardown);
@@ -71,24 +55,17 @@ static char *
 put(const char *rel, const char *text, mode_t mode)
 {
     char *path = xasprintf("%s/%s", tmpdir, rel);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
-    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
-    cr_assert(
-        eq(long, (long)write(fd, text, strlen(text)), (long)strlen(text)));
-    close(fd);
-    cr_assert(eq(int, chmod(path, mode), 0));
-    strv_push(&made, path);
+    fixture_write(path, text, mode);
     return path;
 }
 
 static void
 dir(const char *rel)
 {
-    char *path = xasprintf("%s/%s", tmpdir, rel);
+    _cleanup_free_ char *path = xasprintf("%s/%s", tmpdir, rel);
 
     cr_assert(eq(int, mkdir(path, 0700), 0), "%s", path);
-    strv_take(&made, path);
 }
 
 /* All the messages, one a line, for substring checks. */
