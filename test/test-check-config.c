@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agentrun.h"
+#include "fixture.h"
 #include "strv.h"
 #include "testsecrets.h"
 #include "xalloc.h"
@@ -31,37 +32,21 @@
 #define APPSECRET "ac-Secret-5678"
 #define TOKEN "tok-Secret-9999"
 
-extern char **environ;
-
-static char tmpdir[] = "/tmp/test-check-config-XXXXXX";
-static struct strv made;
+static char *tmpdir; /* HOME and the working directory */
 static struct agentrun run;
 
 static void
 setup(void)
 {
-    struct strv os = { 0 };
-
-    cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
-    for (char **e = environ; *e; e++)
-        if (strncmp(*e, "OS_", 3) == 0)
-            strv_take(&os, xstrndup(*e, strcspn(*e, "=")));
-    for (size_t i = 0; i < os.n; i++)
-        unsetenv(os.v[i]);
-    strv_clear(&os);
-    unsetenv("VGPU_AGENT_TOKEN");
-    setenv("HOME", tmpdir, 1);
-    cr_assert(eq(int, chdir(tmpdir), 0));
+    tmpdir = fixture_home();
 }
 
 static void
 teardown(void)
 {
     agentrun_clear(&run);
-    for (size_t i = made.n; i-- > 0;)
-        unlink(made.v[i]);
-    strv_clear(&made);
-    rmdir(tmpdir);
+    fixture_rm_rf(tmpdir);
+    free(tmpdir);
 }
 
 TestSuite(check_config, .init = setup, .fini = teardown);
@@ -70,14 +55,8 @@ static char *
 put(const char *rel, const char *text, mode_t mode)
 {
     char *path = xasprintf("%s/%s", tmpdir, rel);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
-    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
-    cr_assert(
-        eq(long, (long)write(fd, text, strlen(text)), (long)strlen(text)));
-    close(fd);
-    cr_assert(eq(int, chmod(path, mode), 0));
-    strv_push(&made, path);
+    fixture_write(path, text, mode);
     return path;
 }
 
