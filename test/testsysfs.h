@@ -21,7 +21,7 @@ extern struct sysfs *fs; /* opened on root */
 
 /* root/rel holding content (directories made). */
 void mk(const char *rel, const char *content);
-/* root/link -> target (verbatim, directories made). */
+/* root/link, a relative link to root/target ("!x": x verbatim; fstree.h). */
 void ln(const char *link, const char *target);
 /* mkdir -p root/rel */
 void mkd(const char *rel);
