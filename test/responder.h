@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "cleanup.h"
 
 struct responder;
@@ -26,6 +28,10 @@ void responder_answer(struct responder *r, const char *reply);
 /* Wait until the answer went out; the request as received.  Valid until
  * responder_stop(). */
 const char *responder_request(struct responder *r);
+
+/* Whether a client connected that nobody answered yet (it is taken off
+ * the backlog and closed).  Use it on a responder that never answers. */
+bool responder_contacted(struct responder *r);
 
 /* Stop listening (an accept still waiting fails) and close the socket:
  * connections to the port are refused from now on. */
