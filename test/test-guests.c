@@ -18,14 +18,19 @@
 #include <criterion/redirect.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <libvirt/libvirt.h>
 
 #include "fixture.h"
 #include "guests.h"
+#include "responder.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 #define WEB "4b1d7a0e-6f3c-4e5a-9d2b-8c7e1f0a3b21"
@@ -421,15 +426,57 @@ Test(guests_xml, billion_laughs_is_refused_at_the_doctype, .timeout = 10)
     cr_assert(eq(sz, warnings.n, 0));
 }
 
+/* guests_parse_xml() of xml in a thread of its own, so that a parse
+ * blocked in a read can be noticed. */
+struct entity_parse {
+    const char *xml;
+    atomic_bool done;
+    int rc;
+    struct errbuf eb;
+};
+
+static void *
+parse_in_thread(void *arg)
+{
+    struct entity_parse *p = arg;
+
+    p->rc = guests_parse_xml(p->xml, strlen(p->xml), &guest, &warnings, &p->eb);
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+/* The entities name a FIFO nobody writes to, whose read would block the
+ * parse for good, and a listener that would see a connection: the parse
+ * must return, refused, with the listener never contacted. */
 Test(guests_xml, external_entity_is_refused_and_never_read)
 {
-    const char *xml =
-        "<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>"
-        "<!ENTITY y SYSTEM 'http://127.0.0.1:9/x'>]>"
-        "<domain><name>&x;&y;</name><uuid>" RESCUED "</uuid>"
-        "</domain>";
+    _cleanup_free_ char *dir = fixture_tmpdir();
+    _cleanup_free_ char *fifo = xasprintf("%s/secret", dir);
+    _cleanup_(responder_stopp) struct responder *web = responder_listen();
+    _cleanup_free_ char *xml = NULL;
+    struct entity_parse p = { 0 };
+    pthread_t t;
 
-    parse_fails(xml, strlen(xml), "DOCTYPE not allowed");
+    cr_assert(eq(int, mkfifo(fifo, 0600), 0), "%s: %s", fifo, strerror(errno));
+    xml = xasprintf("<!DOCTYPE domain [<!ENTITY x SYSTEM 'file://%s'>"
+                    "<!ENTITY y SYSTEM '%s/x'>]>"
+                    "<domain><name>&x;&y;</name><uuid>" RESCUED "</uuid>"
+                    "</domain>",
+                    fifo, responder_url(web));
+    p.xml = xml;
+    cr_assert(eq(int, pthread_create(&t, NULL, parse_in_thread, &p), 0));
+    for (int waited = 0; !atomic_load(&p.done) && waited < 10000; waited += 10)
+        testproc_sleep_ms(10);
+    cr_assert(atomic_load(&p.done), "the parse is blocked reading %s", fifo);
+    pthread_join(t, NULL);
+    cr_assert(eq(int, p.rc, -EPROTO));
+    cr_assert(ne(ptr, strstr(p.eb.msg, "DOCTYPE not allowed"), NULL),
+              "message: %s", p.eb.msg);
+    cr_assert(eq(ptr, guest.name, NULL));
+    cr_assert(eq(sz, guest.mdevs.n, 0));
+    cr_assert(not(responder_contacted(web)), "the parser fetched %s/x",
+              responder_url(web));
+    fixture_rm_rf(dir);
 }
 
 Test(guests_xml, external_dtd_is_refused)
