@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "agentrun.h"
 #include "cleanup.h"
 #include "fixture.h"
@@ -71,8 +73,7 @@ ParameterizedTestParameters(dump, sample_hosts)
         { "a100-sriov" }, { "intel-gvtg" }, { "kernel-samples" },
         { "s390" },
     };
-    return cr_make_param_array(struct host_case, hosts,
-                               sizeof(hosts) / sizeof(*hosts));
+    return cr_make_param_array(struct host_case, hosts, NELEM(hosts));
 }
 
 ParameterizedTest(struct host_case *c, dump, sample_hosts)
@@ -104,9 +105,25 @@ Test(dump, a100_vfs_are_one_provider_capped_by_max_instance)
 
 Test(dump, s390_yields_only_the_root)
 {
+    cJSON *d, *providers;
+
     dump_host("s390", "json");
     cr_assert(eq(int, run.status, 0));
     cr_assert(not(has(run.out, "s390-host_")), "%s", run.out);
+    /* and not nothing: the root itself is there, alone */
+    d = cJSON_Parse(run.out);
+    cr_assert(d != NULL, "not JSON: [%s]", run.out);
+    providers = cJSON_GetObjectItem(d, "providers");
+    cr_assert(eq(int, cJSON_GetArraySize(providers), 1), "%s", run.out);
+    cr_assert(eq(str,
+                 cJSON_GetStringValue(cJSON_GetObjectItem(
+                     cJSON_GetArrayItem(providers, 0), "name")),
+                 "s390-host"),
+              "%s", run.out);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(providers, 0),
+                                               "parent_provider_uuid")),
+              "%s", run.out);
+    cJSON_Delete(d);
 }
 
 struct format_case {
@@ -118,8 +135,7 @@ ParameterizedTestParameters(dump, formats)
     static struct format_case formats[] = { { "yaml" },
                                             { "table" },
                                             { "dot" } };
-    return cr_make_param_array(struct format_case, formats,
-                               sizeof(formats) / sizeof(*formats));
+    return cr_make_param_array(struct format_case, formats, NELEM(formats));
 }
 
 ParameterizedTest(struct format_case *c, dump, formats)
