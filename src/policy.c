@@ -23,7 +23,8 @@
 
 #define PCI_CLASS_DISPLAY 0x03
 
-/* Standard traits (os-traits 2.9.0, placement.md section 17). */
+/* Standard traits: the display heads and resolutions os-traits 2.9.0
+ * defines (HW_GPU_MAX_DISPLAY_HEADS_*, HW_GPU_RESOLUTION_*). */
 static const unsigned display_heads[] = { 1, 2, 4, 6, 8 };
 static const struct {
     unsigned w, h;
