@@ -139,9 +139,9 @@ delete_free(struct sync_pass *ps, struct sync_job **jobs, size_t n)
 
 /* Every pass reads the allocations of every stale provider, cached or not:
  * DELETE /allocations/{consumer} does not bump the provider generation
- * (placement.md 13), so an unchanged generation does not mean the guests
- * are still there.  This costs one GET per drained provider per pass, and
- * only until it is deleted. */
+ * (Placement 8.0 only deletes the rows), so an unchanged generation does
+ * not mean the guests are still there.  This costs one GET per drained
+ * provider per pass, and only until it is deleted. */
 void
 sync_stale(struct sync_pass *ps)
 {
