@@ -7,7 +7,7 @@
  * one line there plus a field here (a nested section: one line, a
  * sub-table and a struct).
  *
- * Decisions the issue left open:
+ * Decisions the configuration format leaves to the agent:
  *  - device_addresses name mdev parents.  A name containing ':' must be a
  *    PCI address (dddd:bb:ss.f, any case; stored lower-case); any other
  *    name ("mtty", the s390 "0.0.0010") is kept verbatim if it is a valid
@@ -98,7 +98,7 @@ struct conf_placement {
     unsigned max_parallel; /* concurrent requests; default 8, in [1, 64] */
 };
 
-/* reconcile: how allocations become mdevs (issue 4). */
+/* reconcile: how allocations become mdevs. */
 struct conf_reconcile {
     bool enabled;            /* run reconciles after each sync; default true */
     bool remove_orphans;     /* default false: orphans are only reported */
