@@ -408,7 +408,7 @@ Test(placement_live, ensure_resource_class_then_usable_and_bad_name_refused)
 }
 
 /* A root with VGPU 4 and one VGPU claimed by a fresh consumer, as a
- * scheduler would (placement.md 10.3). */
+ * scheduler would: PUT /allocations/{consumer} at 1.39. */
 static void
 claimed_provider(char uuid[PLACEMENT_UUID_LEN],
                  char consumer[PLACEMENT_UUID_LEN])
