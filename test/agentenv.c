@@ -42,6 +42,8 @@ agentenv_drop_host(struct agentenv *e)
 void
 agentenv_clear(struct agentenv *e)
 {
+    agentproc_stop(e->agent);
+    e->agent = NULL;
     agentenv_drop_host(e);
     if (e->dir)
         fixture_rm_rf(e->dir);
@@ -208,15 +210,30 @@ agentenv_dump(const struct agentenv *e)
 }
 
 struct agentproc *
-agentenv_start(const struct agentenv *e, const char *const *args)
+agentenv_start(struct agentenv *e, const char *const *args)
 {
     const char *const prefix[] = { "-v",           "-c",    e->conf,
                                    "--sysfs-root", e->root, "run" };
     _cleanup_free_ const char **argv = NULL;
 
     cr_assert(e->root != NULL, "no host: agentenv_host() first");
+    cr_assert(e->agent == NULL, "the service is running already");
     argv = argv_join(prefix, NELEM(prefix), args);
-    return agentproc_start(argv);
+    e->agent = agentproc_start(argv);
+    return e->agent;
+}
+
+void
+agentenv_expect(const struct agentenv *e, const char *needle, unsigned n)
+{
+    agentproc_expect(e->agent, needle, n,
+                     e->patience_ms ? e->patience_ms : AGENTENV_PATIENCE_MS);
+}
+
+void
+agentenv_expect_more(const struct agentenv *e, const char *needle, unsigned n)
+{
+    agentenv_expect(e, needle, agentproc_count(e->agent, needle) + n);
 }
 
 /* Providers called name in Placement. */

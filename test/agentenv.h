@@ -23,11 +23,17 @@ struct agentenv {
     char *conf;                /* dir/agent.yaml */
     char *root;                /* the sysfs root; NULL until a host is set */
     struct fakesys_live *live; /* behind root, after agentenv_live() */
+    struct agentproc *agent;   /* the service, after agentenv_start() */
+    long patience_ms; /* agentenv_expect()'s; 0: AGENTENV_PATIENCE_MS */
 };
+
+/* How long a pass may take by default (sanitizers, a loaded CI box). */
+#define AGENTENV_PATIENCE_MS 15000L
 
 /* A fresh temporary directory; no host yet. */
 void agentenv_init(struct agentenv *e);
-/* Remove the host and the directory, free; a zeroed env is a no-op. */
+/* Stop the service, remove the host and the directory, free; a zeroed env
+ * is a no-op. */
 void agentenv_clear(struct agentenv *e);
 
 /* data/hosts/<host>.yaml materialized as the root. */
@@ -83,9 +89,14 @@ void agentenv_run(const struct agentenv *e, struct agentrun *r,
  * Caller cJSON_Delete()s it. */
 cJSON *agentenv_dump(const struct agentenv *e);
 /* `vgpu-agent -v -c CONF --sysfs-root ROOT run args...` in the background
- * (args NULL: none). */
-struct agentproc *agentenv_start(const struct agentenv *e,
-                                 const char *const *args);
+ * (args NULL: none), as e->agent; agentenv_clear() stops it. */
+struct agentproc *agentenv_start(struct agentenv *e, const char *const *args);
+/* Wait until the service logged n lines containing needle; fails the test,
+ * showing the log, when e->patience_ms go by first. */
+void agentenv_expect(const struct agentenv *e, const char *needle, unsigned n);
+/* The same for n more such lines than it logged so far. */
+void agentenv_expect_more(const struct agentenv *e, const char *needle,
+                          unsigned n);
 
 /* Placement (srv, read directly) holds what agentenv_dump() prints, each
  * provider once: by name too, not only in the root's tree (a duplicate
