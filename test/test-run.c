@@ -33,7 +33,6 @@
 
 static struct placement_server *srv;
 static struct fault_proxy *proxy;
-static struct agentproc *agent;
 static struct agentenv env; /* the m60 host */
 
 static void
@@ -42,19 +41,18 @@ setup(void)
     srv = placement_server_start();
     proxy = fault_proxy_start(placement_server_url(srv));
     agentenv_init(&env);
+    env.patience_ms = PASS_MS;
     agentenv_host(&env, "m60");
 }
 
 static void
 teardown(void)
 {
-    agentproc_stop(agent);
+    agentenv_clear(&env); /* the agent first */
     fault_proxy_stop(proxy);
     placement_server_stop(srv);
-    agent = NULL;
     proxy = NULL;
     srv = NULL;
-    agentenv_clear(&env);
 }
 
 TestSuite(run, .init = setup, .fini = teardown);
@@ -85,31 +83,11 @@ write_conf(unsigned interval_s, const char *token, const char *placement_extra)
     write_conf_settings(NULL, interval_s, token, placement_extra);
 }
 
-static void
-start_agent(void)
-{
-    agent = agentenv_start(&env, NULL);
-}
-
-/* Wait until the agent logged n lines containing needle. */
-static void
-wait_for(const char *needle, unsigned n)
-{
-    agentproc_expect(agent, needle, n, PASS_MS);
-}
-
-/* Wait for the pass after the ones logged so far. */
-static void
-wait_next_pass(void)
-{
-    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 1);
-}
-
 /* The requests count of the last "pass done: ... N requests" line. */
 static unsigned long
 last_pass_requests(void)
 {
-    const char *log = agentproc_err(agent), *p = NULL, *q;
+    const char *log = agentproc_err(env.agent), *p = NULL, *q;
     unsigned long n;
 
     for (q = strstr(log, PASS_DONE); q; q = strstr(q + 1, PASS_DONE))
@@ -126,11 +104,11 @@ assert_stops_on_sigterm(void)
 {
     long t0 = testproc_now_ms(), ms;
 
-    agentproc_assert_stops(agent); /* exit 0, no sanitizer report */
+    agentproc_assert_stops(env.agent); /* exit 0, no sanitizer report */
     ms = testproc_now_ms() - t0;
     cr_assert(lt(long, ms, 1000), "stopped %ld ms after SIGTERM", ms);
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), "stopping"), NULL), "%s",
-              agentproc_err(agent));
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), "stopping"), NULL), "%s",
+              agentproc_err(env.agent));
 }
 
 static void
@@ -172,18 +150,19 @@ Test(run, converges_then_an_unchanged_pass_costs_one_read_and_no_write)
     write_conf(1, TEST_TOKEN, NULL);
     d = agentenv_dump(&env);
     uuid = root_uuid(d);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     assert_placement_holds(d);
     cJSON_Delete(d);
-    wait_next_pass(); /* may have started before the check above */
+    /* the next pass may have started before the check above */
+    agentenv_expect_more(&env, PASS_DONE, 1);
     before = placement_server_generations(srv, uuid);
     for (int i = 0; i < 2; i++) {
         unsigned long sent = received();
 
-        wait_next_pass();
+        agentenv_expect_more(&env, PASS_DONE, 1);
         cr_assert(eq(ulong, last_pass_requests(), 1), "%s",
-                  agentproc_err(agent));
+                  agentproc_err(env.agent));
         cr_assert(eq(ulong, received() - sent, 1),
                   "the proxy saw what the agent counted");
     }
@@ -199,17 +178,17 @@ Test(run, a_gpu_unplugged_while_it_runs_leaves_placement_at_the_next_pass)
     cJSON *d;
 
     write_conf(1, TEST_TOKEN, NULL);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     cr_assert(eq(int, unlink(link), 0));
-    wait_for("1 deleted", 1);
+    agentenv_expect(&env, "1 deleted", 1);
     d = agentenv_dump(&env);
     cr_assert(
         eq(int, cJSON_GetArraySize(cJSON_GetObjectItem(d, "providers")), 2),
         "the root and one GPU left");
     assert_placement_holds(d);
     cJSON_Delete(d);
-    agentproc_assert_running(agent);
+    agentproc_assert_running(env.agent);
     assert_stops_on_sigterm();
 }
 
@@ -254,8 +233,8 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
     gpu = gpu_3e_uuid(d);
     cJSON_Delete(d);
     gpu_path = xasprintf("/resource_providers/%s", gpu);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     body = xasprintf(
         "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": 1}}},"
         " \"project_id\": \"%s\", \"user_id\": \"%s\","
@@ -263,12 +242,12 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
         gpu, PROJECT, PROJECT);
     cr_assert(eq(long, call("PUT", alloc, body), 204));
     cr_assert(eq(int, unlink(link), 0));
-    wait_for(CONSUMER, 1); /* the warning names the guest */
-    wait_next_pass();
-    wait_next_pass(); /* drained passes: still there */
+    agentenv_expect(&env, CONSUMER, 1); /* the warning names the guest */
+    agentenv_expect_more(&env, PASS_DONE, 1);
+    agentenv_expect_more(&env, PASS_DONE, 1); /* drained passes: still there */
     cr_assert(eq(long, call("GET", gpu_path, NULL), 200));
     cr_assert(eq(long, call("DELETE", alloc, NULL), 204));
-    wait_for("1 deleted", 1);
+    agentenv_expect(&env, "1 deleted", 1);
     cr_assert(eq(long, call("GET", gpu_path, NULL), 404));
     d = agentenv_dump(&env);
     assert_placement_holds(d);
@@ -280,8 +259,8 @@ Test(run, sigterm_stops_it_within_a_second_even_while_placement_hangs)
 {
 
     write_conf(1, TEST_TOKEN, "  timeout_s: 30\n");
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     fault_proxy_set(proxy, "slow", NULL);
     for (long t0 = testproc_now_ms(); faulted() < 1; testproc_sleep_ms(20))
         cr_assert(lt(long, testproc_now_ms() - t0, PASS_MS),
@@ -295,8 +274,8 @@ Test(run, sighup_applies_a_valid_new_config)
     cJSON *d;
 
     write_conf(1, TEST_TOKEN, NULL);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     /* GPU 0000:3e:00.0 switches from nvidia-18 to nvidia-12 */
     write_conf_settings("node_name: compute-m60\n"
                         "interval_s: 1\n"
@@ -310,9 +289,9 @@ Test(run, sighup_applies_a_valid_new_config)
                         "    traits: [CUSTOM_CAD]\n",
                         0, TEST_TOKEN, NULL);
     d = agentenv_dump(&env);
-    agentproc_signal(agent, SIGHUP);
-    wait_for("configuration reloaded", 1);
-    wait_next_pass();
+    agentproc_signal(env.agent, SIGHUP);
+    agentenv_expect(&env, "configuration reloaded", 1);
+    agentenv_expect_more(&env, PASS_DONE, 1);
     assert_placement_holds(d);
     cJSON_Delete(d);
     assert_stops_on_sigterm();
@@ -325,18 +304,18 @@ Test(run, sighup_with_an_invalid_config_keeps_the_old_one)
 
     write_conf(1, TEST_TOKEN, NULL);
     d = agentenv_dump(&env);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     write_conf_settings("interval_s: soon\n", 0, TEST_TOKEN, NULL);
-    agentproc_signal(agent, SIGHUP);
-    wait_for("keeping the old one", 1);
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), env.conf), NULL),
-              "the error names the file:\n%s", agentproc_err(agent));
-    passes = agentproc_count(agent, PASS_DONE);
-    wait_for(PASS_DONE, passes + 2);
+    agentproc_signal(env.agent, SIGHUP);
+    agentenv_expect(&env, "keeping the old one", 1);
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), env.conf), NULL),
+              "the error names the file:\n%s", agentproc_err(env.agent));
+    passes = agentproc_count(env.agent, PASS_DONE);
+    agentenv_expect(&env, PASS_DONE, passes + 2);
     cr_assert(eq(ulong, last_pass_requests(), 1),
               "the old config and what it knew are kept:\n%s",
-              agentproc_err(agent));
+              agentproc_err(env.agent));
     assert_placement_holds(d);
     cJSON_Delete(d);
     assert_stops_on_sigterm();
@@ -350,18 +329,18 @@ Test(run, placement_down_at_start_is_retried_with_backoff_then_converges)
     write_conf(4, TEST_TOKEN, NULL);
     d = agentenv_dump(&env);
     fault_proxy_set(proxy, "down", NULL);
-    start_agent();
+    agentenv_start(&env, NULL);
     /* passes at 0, 1, 3 s (backoff 1, 2, 4 capped at interval_s 4) */
     testproc_sleep_ms(4500);
     attempts = received();
-    cr_assert(ge(ulong, attempts, 2), "%s", agentproc_err(agent));
+    cr_assert(ge(ulong, attempts, 2), "%s", agentproc_err(env.agent));
     cr_assert(le(ulong, attempts, 4), "%lu attempts in 4.5 s: no backoff\n%s",
-              attempts, agentproc_err(agent));
-    cr_assert(ge(int, agentproc_count(agent, "error: GET /: "), 2), "%s",
-              agentproc_err(agent));
-    agentproc_assert_running(agent);
+              attempts, agentproc_err(env.agent));
+    cr_assert(ge(int, agentproc_count(env.agent, "error: GET /: "), 2), "%s",
+              agentproc_err(env.agent));
+    agentproc_assert_running(env.agent);
     fault_proxy_set(proxy, "pass", NULL);
-    wait_for(PASS_DONE, 1);
+    agentenv_expect(&env, PASS_DONE, 1);
     assert_placement_holds(d);
     cJSON_Delete(d);
     assert_stops_on_sigterm();
@@ -372,10 +351,10 @@ Test(run, a_wrong_token_is_reported_clearly_and_the_service_keeps_going)
     const char *log;
 
     write_conf(1, TEST_WRONG_TOKEN, NULL);
-    start_agent();
-    wait_for("403", 2);
-    agentproc_assert_running(agent);
-    log = agentproc_err(agent);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, "403", 2);
+    agentproc_assert_running(env.agent);
+    log = agentproc_err(env.agent);
     cr_assert(
         ne(ptr, strstr(log, "error: GET /resource_providers?name="), NULL),
         "the request is named:\n%s", log);
@@ -390,8 +369,8 @@ Test(run, a_second_agent_on_the_same_host_refuses_to_run)
     struct agentrun second = { 0 };
 
     write_conf(1, TEST_TOKEN, NULL);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     agentenv_run(&env, &second, (const char *const[]){ "run", NULL });
     cr_assert(eq(int, second.status, 1), "%s", second.err);
     cr_assert(ne(ptr, strstr(second.err, "another vgpu-agent (pid "), NULL),
