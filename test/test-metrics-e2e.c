@@ -46,7 +46,6 @@
 
 static struct placement_server *srv;
 static struct fault_proxy *proxy;
-static struct agentproc *agent;
 static struct agentenv env;         /* agent.yaml, the metrics file, the lock */
 static const char *reconcile_extra; /* more lines of the reconcile section */
 
@@ -54,6 +53,7 @@ static void
 setup(void)
 {
     agentenv_init(&env);
+    env.patience_ms = PASS_MS;
     srv = placement_server_start();
     proxy = fault_proxy_start(placement_server_url(srv));
     agentenv_live(&env, "hosts/m60.yaml");
@@ -62,14 +62,12 @@ setup(void)
 static void
 teardown(void)
 {
-    agentproc_stop(agent);
-    agent = NULL;
+    agentenv_clear(&env); /* the agent first */
     fault_proxy_stop(proxy);
     proxy = NULL;
     reconcile_extra = NULL;
     placement_server_stop(srv);
     srv = NULL;
-    agentenv_clear(&env);
 }
 
 TestSuite(metrics_run, .init = setup, .fini = teardown);
@@ -102,24 +100,6 @@ write_conf(const char *metrics_file, unsigned interval_s)
                               });
 }
 
-static void
-start_agent(void)
-{
-    agent = agentenv_start(&env, NULL);
-}
-
-static void
-wait_for(const char *needle, unsigned n)
-{
-    agentproc_expect(agent, needle, n, PASS_MS);
-}
-
-static void
-wait_next_pass(void)
-{
-    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 1);
-}
-
 /* The metrics file, once its last_pass_success is want (polled: the file
  * is written just after the pass whose log line the test may have seen). */
 static void
@@ -140,7 +120,7 @@ wait_last_pass(double want, struct metrics_file *ret)
         testproc_sleep_ms(50);
     }
     cr_assert(false, "%s: no last_pass_success %g within %d ms (%s):\n%s", path,
-              want, PASS_MS, eb.msg, agentproc_err(agent));
+              want, PASS_MS, eb.msg, agentproc_err(env.agent));
 }
 
 /* passes_total in the metrics file; -1 when it cannot be read. */
@@ -169,13 +149,13 @@ passes_in_file(struct errbuf *eb)
 static void
 settle(void)
 {
-    unsigned reloads = agentproc_count(agent, "configuration reloaded");
+    unsigned reloads = agentproc_count(env.agent, "configuration reloaded");
     struct errbuf eb = { 0 };
     double before;
 
     write_conf(NULL, 60);
-    agentproc_signal(agent, SIGHUP);
-    wait_for("configuration reloaded", reloads + 1);
+    agentproc_signal(env.agent, SIGHUP);
+    agentenv_expect(&env, "configuration reloaded", reloads + 1);
     before = passes_in_file(&eb);
     cr_assert(ge(dbl, before, 1), "%s", eb.msg);
     for (int waited = 0; waited < PASS_MS; waited += 50) {
@@ -185,7 +165,7 @@ settle(void)
     }
     cr_assert(false,
               "the pass after SIGHUP is not in the metrics file (%s):\n%s",
-              eb.msg, agentproc_err(agent));
+              eb.msg, agentproc_err(env.agent));
 }
 
 /* `vgpu-agent -c CONF status` into ret. */
@@ -279,7 +259,7 @@ assert_requests_match_the_proxy(const cJSON *samples)
         }
         cr_assert(eq(dbl, v, seen),
                   "%s %s: the proxy saw otherwise:\n%s\nthe agent:\n%s", method,
-                  code, log, agentproc_err(agent));
+                  code, log, agentproc_err(env.agent));
         answered += v;
     }
     cr_assert(gt(dbl, answered, 0));
@@ -371,16 +351,16 @@ Test(metrics_run,
 
     write_conf(NULL, 60);
     before = count_mdevs();
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     claim(CONSUMER, RP_3E, 2);
     settle(); /* its pass makes the claim's mdevs */
-    wait_for("reconcile: create ", 2);
-    agentproc_assert_stops(agent);
+    agentenv_expect(&env, "reconcile: create ", 2);
+    agentproc_assert_stops(env.agent);
     samples = promcheck(path);
     cr_assert(eq(dbl, value(samples, "vgpu_agent_passes_total"),
-                 (double)agentproc_count(agent, PASS_DONE)));
-    cr_assert(eq(uint, agentproc_count(agent, PASS_DONE), 2));
+                 (double)agentproc_count(env.agent, PASS_DONE)));
+    cr_assert(eq(uint, agentproc_count(env.agent, PASS_DONE), 2));
     cr_assert(eq(dbl, value(samples, "vgpu_agent_pass_failures_total"), 0));
     cr_assert(eq(dbl, value(samples, "vgpu_agent_last_pass_success"), 1));
     cr_assert(eq(dbl,
@@ -418,7 +398,7 @@ Test(metrics_run, a_failing_pass_shows_in_the_file_and_in_status_until_it_heals)
     cJSON *samples;
 
     write_conf(NULL, 1);
-    start_agent();
+    agentenv_start(&env, NULL);
     wait_last_pass(1, &f);
     metrics_file_clear(&f);
     fault_proxy_set(proxy, "down", NULL);
@@ -453,15 +433,15 @@ Test(metrics_run, a_failing_pass_shows_in_the_file_and_in_status_until_it_heals)
     cr_assert(eq(int, st.status, 0), "%s%s", st.out, st.err);
     agentrun_clear(&st);
     settle();
-    agentproc_assert_stops(agent);
+    agentproc_assert_stops(env.agent);
     samples = promcheck(path);
     cr_assert(eq(
         dbl, value(samples, "vgpu_agent_failing_since_timestamp_seconds"), 0));
     cr_assert(ge(dbl, value(samples, "vgpu_agent_pass_failures_total"), 1));
     cr_assert(eq(dbl, value(samples, "vgpu_agent_pass_failures_total"),
-                 (double)agentproc_count(agent, "pass incomplete") +
-                     (double)agentproc_count(agent, "error: GET /: ")),
-              "every failed pass is counted:\n%s", agentproc_err(agent));
+                 (double)agentproc_count(env.agent, "pass incomplete") +
+                     (double)agentproc_count(env.agent, "error: GET /: ")),
+              "every failed pass is counted:\n%s", agentproc_err(env.agent));
     assert_requests_match_the_proxy(samples);
     cJSON_Delete(samples);
 }
@@ -474,21 +454,22 @@ Test(metrics_run,
     struct agentrun st = { 0 };
 
     write_conf(missing, 1);
-    start_agent();
-    wait_for(missing, 1);
-    wait_next_pass();
-    wait_for(missing, 2); /* logged again, after the next pass */
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), "No such file or directory"),
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, missing, 1);
+    agentenv_expect_more(&env, PASS_DONE, 1);
+    agentenv_expect(&env, missing, 2); /* logged again, after the next pass */
+    cr_assert(ne(ptr,
+                 strstr(agentproc_err(env.agent), "No such file or directory"),
                  NULL),
-              "%s", agentproc_err(agent));
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), "errno 2"), NULL), "%s",
-              agentproc_err(agent));
-    agentproc_assert_running(agent);
+              "%s", agentproc_err(env.agent));
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), "errno 2"), NULL), "%s",
+              agentproc_err(env.agent));
+    agentproc_assert_running(env.agent);
     status(&st);
     cr_assert(eq(int, st.status, 2), "%s%s", st.out, st.err);
     cr_assert(ne(ptr, strstr(st.err, missing), NULL), "%s", st.err);
     agentrun_clear(&st);
-    agentproc_assert_stops(agent);
+    agentproc_assert_stops(env.agent);
 }
 
 Test(metrics_run, without_reconcile_the_use_of_a_gpu_is_unknown_not_zero)
@@ -499,7 +480,7 @@ Test(metrics_run, without_reconcile_the_use_of_a_gpu_is_unknown_not_zero)
 
     reconcile_extra = "  enabled: false\n";
     write_conf(NULL, 60);
-    start_agent();
+    agentenv_start(&env, NULL);
     wait_last_pass(1, &f);
     cap = metrics_find(&f, METRICS_PREFIX "gpu_capacity");
     cr_assert(cap != NULL, "the GPUs are there");
@@ -512,5 +493,5 @@ Test(metrics_run, without_reconcile_the_use_of_a_gpu_is_unknown_not_zero)
     cr_assert(ne(ptr, strstr(st.out, " ?/"), NULL), "%s", st.out);
     cr_assert(eq(ptr, strstr(st.out, " 0/"), NULL), "%s", st.out);
     agentrun_clear(&st);
-    agentproc_assert_stops(agent);
+    agentproc_assert_stops(env.agent);
 }
