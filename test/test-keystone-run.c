@@ -27,23 +27,21 @@
 #define WAIT_MS 30000 /* patience for one pass incl. a token (sanitizers) */
 
 static struct keystone_cloud cloud;
-static struct agentproc *agent;
 static struct agentenv env; /* agent.yaml, the password file; m60 */
 
 static void
 setup(void)
 {
     agentenv_init(&env);
+    env.patience_ms = WAIT_MS;
     agentenv_host(&env, "m60");
 }
 
 static void
 teardown(void)
 {
-    agentproc_stop(agent);
-    agent = NULL;
+    agentenv_clear(&env); /* the agent first */
     keystone_cloud_stop(&cloud);
-    agentenv_clear(&env);
 }
 
 TestSuite(keystone, .init = setup, .fini = teardown);
@@ -72,18 +70,6 @@ dump(void)
     return agentrun_dump(src, env.root);
 }
 
-static void
-start_agent(void)
-{
-    agent = agentenv_start(&env, NULL);
-}
-
-static void
-wait_for(const char *needle, unsigned n)
-{
-    agentproc_expect(agent, needle, n, WAIT_MS);
-}
-
 /* Unplug GPU 0000:3e:00.0, wait until the agent wrote that, and check that
  * Placement holds the host as it is now. */
 static void
@@ -94,7 +80,7 @@ assert_converges_after_unplug(void)
     cJSON *d;
 
     cr_assert(eq(int, unlink(link), 0));
-    wait_for("1 deleted", 1);
+    agentenv_expect(&env, "1 deleted", 1);
     d = dump();
     cr_assert(
         eq(int, cJSON_GetArraySize(cJSON_GetObjectItem(d, "providers")), 2),
@@ -106,10 +92,10 @@ assert_converges_after_unplug(void)
 static void
 assert_stops_clean(void)
 {
-    agentproc_assert_running(agent);
+    agentproc_assert_running(env.agent);
     keystone_cloud_assert_no_secret(&cloud, "the service's stderr",
-                                    agentproc_err(agent));
-    agentproc_assert_stops(agent);
+                                    agentproc_err(env.agent));
+    agentproc_assert_stops(env.agent);
 }
 
 /* Tokens live 30 s (a pass on a loaded CI box with every request validated
@@ -121,13 +107,13 @@ Test(keystone, run_renews_a_token_that_expires, .timeout = 120)
 
     keystone_cloud_start(&cloud, KEYSTONE_CLOUD_PRIVATE, 30, true);
     write_password_conf();
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     d = dump();
     placement_server_assert_tree(cloud.srv, d);
     cJSON_Delete(d);
-    wait_for(AUTHENTICATED, 2);
-    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 2);
+    agentenv_expect(&env, AUTHENTICATED, 2);
+    agentenv_expect(&env, PASS_DONE, agentproc_count(env.agent, PASS_DONE) + 2);
     assert_converges_after_unplug();
     assert_stops_clean();
 }
@@ -140,15 +126,15 @@ Test(keystone, run_recovers_from_a_revoked_token, .timeout = 120)
 
     keystone_cloud_start(&cloud, KEYSTONE_CLOUD_SHARED, 0, true);
     write_password_conf();
-    start_agent();
-    wait_for(PASS_DONE, 1);
-    auths = agentproc_count(agent, AUTHENTICATED);
-    cr_assert(eq(uint, auths, 1), "%s", agentproc_err(agent));
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
+    auths = agentproc_count(env.agent, AUTHENTICATED);
+    cr_assert(eq(uint, auths, 1), "%s", agentproc_err(env.agent));
     keystone_server_revoke_user(cloud.ks, cloud.user_id, AGENT_PASSWORD);
     /* Keystone revokes what was issued up to the revocation's second. */
     sleep(1);
     assert_converges_after_unplug();
-    wait_for(AUTHENTICATED, 2);
+    agentenv_expect(&env, AUTHENTICATED, 2);
     assert_stops_clean();
 }
 
@@ -162,15 +148,15 @@ Test(keystone, run_waits_for_keystone_to_come_back, .timeout = 120)
     keystone_cloud_start(&cloud, KEYSTONE_CLOUD_PRIVATE, 0, true);
     write_password_conf();
     keystone_server_down(cloud.ks);
-    start_agent();
+    agentenv_start(&env, NULL);
     post = xasprintf("POST %s/auth/tokens", keystone_server_auth_url(cloud.ks));
-    wait_for(post, 2);
-    agentrun_assert_line(agentproc_err(agent), post, "onnection refused");
-    cr_assert(eq(uint, agentproc_count(agent, AUTHENTICATED), 0));
-    agentproc_assert_running(agent);
+    agentenv_expect(&env, post, 2);
+    agentrun_assert_line(agentproc_err(env.agent), post, "onnection refused");
+    cr_assert(eq(uint, agentproc_count(env.agent, AUTHENTICATED), 0));
+    agentproc_assert_running(env.agent);
     keystone_server_up(cloud.ks);
-    wait_for(AUTHENTICATED, 1);
-    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 1);
+    agentenv_expect(&env, AUTHENTICATED, 1);
+    agentenv_expect(&env, PASS_DONE, agentproc_count(env.agent, PASS_DONE) + 1);
     d = dump();
     placement_server_assert_tree(cloud.srv, d);
     cJSON_Delete(d);
