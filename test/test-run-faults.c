@@ -51,7 +51,6 @@
 
 static struct placement_server *srv;
 static struct fault_proxy *proxy;
-static struct agentproc *agent;
 static struct agentenv env; /* agent.yaml, lock, mdevctl.d, node.xml */
 
 /* The storm thread (409 test); stopped in teardown too. */
@@ -65,6 +64,7 @@ setup(void)
 {
     srv = placement_server_start();
     agentenv_init(&env);
+    env.patience_ms = WAIT_MS;
 }
 
 static void
@@ -82,13 +82,11 @@ static void
 teardown(void)
 {
     stop_storm();
-    agentproc_stop(agent);
-    agent = NULL;
+    agentenv_clear(&env); /* the agent first */
     fault_proxy_stop(proxy);
     proxy = NULL;
     placement_server_stop(srv);
     srv = NULL;
-    agentenv_clear(&env);
 }
 
 TestSuite(run_faults, .init = setup, .fini = teardown);
@@ -121,18 +119,6 @@ write_conf(const char *extra, const char *uri, const char *reconcile_extra,
            const char *endpoint)
 {
     write_conf_settings(NULL, extra, uri, reconcile_extra, endpoint);
-}
-
-static void
-start_agent(const char *const *run_args)
-{
-    agent = agentenv_start(&env, run_args);
-}
-
-static void
-wait_for(const char *needle, unsigned n)
-{
-    agentproc_expect(agent, needle, n, WAIT_MS);
 }
 
 static void
@@ -209,27 +195,27 @@ Test(run_faults, a_thousand_short_passes_leak_nothing_and_keep_rss_flat,
 #endif
     agentenv_host(&env, "m60");
     write_conf(NULL, uri, NULL, placement_server_url(srv));
-    start_agent(
-        (const char *const[]){ "--interval", "0.01", "--passes", n_arg, NULL });
-    pid = agentproc_pid(agent);
-    wait_for(PASS_DONE, 100);
+    agentenv_start(&env, (const char *const[]){ "--interval", "0.01",
+                                                "--passes", n_arg, NULL });
+    pid = agentproc_pid(env.agent);
+    agentenv_expect(&env, PASS_DONE, 100);
     rss_early = rss_kb(pid);
-    cr_assert(agentproc_wait_for(agent, PASS_DONE, (unsigned)(n - n / 20),
+    cr_assert(agentproc_wait_for(env.agent, PASS_DONE, (unsigned)(n - n / 20),
                                  (long)n * 200),
-              "%s", agentproc_err(agent));
+              "%s", agentproc_err(env.agent));
     rss_late = rss_kb(pid);
-    status = agentproc_wait(agent, WAIT_MS);
+    status = agentproc_wait(env.agent, WAIT_MS);
     fprintf(stderr,
             "run_faults: %lu passes in %ld ms; VmRSS %ld kB after 100, "
             "%ld kB after %lu\n",
             n, testproc_now_ms() - t0, rss_early, rss_late, n - n / 20);
     cr_assert(eq(int, status, 0), "--passes %lu: exit status\n%s", n,
-              agentproc_err(agent));
-    agentproc_assert_sane(agent);
-    cr_assert(eq(u32, agentproc_count(agent, PASS_DONE), (unsigned)n),
+              agentproc_err(env.agent));
+    agentproc_assert_sane(env.agent);
+    cr_assert(eq(u32, agentproc_count(env.agent, PASS_DONE), (unsigned)n),
               "every pass succeeded");
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), stopping), NULL), "%s",
-              agentproc_err(agent));
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), stopping), NULL), "%s",
+              agentproc_err(env.agent));
     cr_assert(le(long, rss_late - rss_early, RSS_GROWTH_MAX_KB),
               "VmRSS grew from %ld to %ld kB over %lu passes", rss_early,
               rss_late, n - n / 20 - 100);
@@ -265,7 +251,7 @@ Test(run_faults, placement_killed_mid_pass_and_restarted_is_converged_on)
     proxy = fault_proxy_start(placement_server_url(srv));
     fault_proxy_set(proxy, "delay", NULL);
     write_conf("interval_s: 1\n", uri, NULL, fault_proxy_url(proxy));
-    start_agent(NULL);
+    agentenv_start(&env, NULL);
     deadline = testproc_now_ms() + WAIT_MS;
     while (server_log_count("POST /resource_providers") < 2) {
         _cleanup_free_ char *log = placement_server_log(srv);
@@ -273,24 +259,24 @@ Test(run_faults, placement_killed_mid_pass_and_restarted_is_converged_on)
         cr_assert(lt(long, testproc_now_ms(), deadline),
                   "no second provider created; Placement's log:\n%s\n"
                   "agent:\n%s",
-                  log, agentproc_err(agent));
+                  log, agentproc_err(env.agent));
         testproc_sleep_ms(5);
     }
     placement_server_kill(srv);
-    cr_assert(eq(u32, agentproc_passes(agent), 0),
-              "killed mid-pass, not after one:\n%s", agentproc_err(agent));
+    cr_assert(eq(u32, agentproc_passes(env.agent), 0),
+              "killed mid-pass, not after one:\n%s", agentproc_err(env.agent));
     fault_proxy_set(proxy, "pass", NULL);
     testproc_sleep_ms(5000);
-    incomplete = agentproc_count(agent, "error: ");
+    incomplete = agentproc_count(env.agent, "error: ");
     cr_assert(gt(u32, incomplete, 0), "the agent saw Placement go:\n%s",
-              agentproc_err(agent));
-    cr_assert(eq(int, agentproc_wait(agent, 0), -1), "the service stopped:\n%s",
-              agentproc_err(agent));
+              agentproc_err(env.agent));
+    cr_assert(eq(int, agentproc_wait(env.agent, 0), -1),
+              "the service stopped:\n%s", agentproc_err(env.agent));
     placement_server_restart(srv);
-    wait_for(PASS_DONE, 1);
-    wait_for(PASS_DONE, 2);
+    agentenv_expect(&env, PASS_DONE, 1);
+    agentenv_expect(&env, PASS_DONE, 2);
     assert_placement_holds_dump();
-    agentproc_assert_stops(agent);
+    agentproc_assert_stops(env.agent);
 }
 
 /* --- a 409 storm ---------------------------------------------------------- */
@@ -411,37 +397,37 @@ Test(run_faults, a_409_storm_is_retried_boundedly_and_converged_on_after)
         testproc_sleep_ms(10);
     t0 = testproc_now_ms();
     sent = received();
-    start_agent(NULL);
+    agentenv_start(&env, NULL);
     testproc_sleep_ms(STORM_MS);
-    storm_passes = agentproc_passes(agent);
+    storm_passes = agentproc_passes(env.agent);
     storm_requests = received() - sent;
     stop_storm();
     storm_ms = testproc_now_ms() - t0;
-    passes0 = agentproc_passes(agent);
+    passes0 = agentproc_passes(env.agent);
 
     fprintf(stderr,
             "run_faults: 409 storm: %lu bumps in %ld ms; the agent made %u "
             "passes, %lu requests, %u 409s\n",
             (unsigned long)atomic_load(&storm_bumps), storm_ms, storm_passes,
-            storm_requests, agentproc_count(agent, RETRYING));
-    cr_assert(gt(u32, agentproc_count(agent, RETRYING), 0),
+            storm_requests, agentproc_count(env.agent, RETRYING));
+    cr_assert(gt(u32, agentproc_count(env.agent, RETRYING), 0),
               "no 409 reached the agent: the storm tested nothing\n%s",
-              agentproc_err(agent));
-    most = most_retries_in_a_pass(agentproc_err(agent));
+              agentproc_err(env.agent));
+    most = most_retries_in_a_pass(agentproc_err(env.agent));
     cr_assert(le(u32, most, SYNC_MAX_CONFLICTS * 2),
               "%u retries in one pass; at most %d per GPU provider\n%s", most,
-              SYNC_MAX_CONFLICTS, agentproc_err(agent));
+              SYNC_MAX_CONFLICTS, agentproc_err(env.agent));
     cr_assert(le(long, (long)storm_passes, 2 + storm_ms / 900),
               "%u passes in %ld ms: no backoff\n%s", storm_passes, storm_ms,
-              agentproc_err(agent));
+              agentproc_err(env.agent));
     cr_assert(le(ulong, storm_requests, (storm_passes + 1) * per_pass),
               "%lu requests in %u passes: more than %lu a pass", storm_requests,
               storm_passes, per_pass);
 
-    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 1);
-    cr_assert(ge(u32, agentproc_passes(agent), passes0 + 1));
+    agentenv_expect(&env, PASS_DONE, agentproc_count(env.agent, PASS_DONE) + 1);
+    cr_assert(ge(u32, agentproc_passes(env.agent), passes0 + 1));
     assert_placement_holds_dump();
-    agentproc_assert_stops(agent);
+    agentproc_assert_stops(env.agent);
 }
 
 /* --- run --interval / --passes ------------------------------------------- */
