@@ -43,7 +43,6 @@
 #define M_ORPHAN "0d0d0d0d-0000-4000-8000-0000000000aa"
 
 static struct placement_server *srv;
-static struct agentproc *agent;
 static struct agentenv env; /* agent.yaml, lock, mdevctl.d, node.xml */
 
 /* The flip thread (sysfs test); stopped in teardown too. */
@@ -57,6 +56,7 @@ setup(void)
 {
     srv = placement_server_start();
     agentenv_init(&env);
+    env.patience_ms = WAIT_MS;
 }
 
 static void
@@ -74,11 +74,9 @@ static void
 teardown(void)
 {
     stop_flip();
-    agentproc_stop(agent);
-    agent = NULL;
+    agentenv_clear(&env); /* the agent first */
     placement_server_stop(srv);
     srv = NULL;
-    agentenv_clear(&env);
 }
 
 TestSuite(run_faults, .init = setup, .fini = teardown);
@@ -98,18 +96,6 @@ write_conf(const char *uri, const char *reconcile_extra)
                                   .reconcile_extra = reconcile_extra,
                                   .endpoint = placement_server_url(srv),
                               });
-}
-
-static void
-start_agent(const char *const *run_args)
-{
-    agent = agentenv_start(&env, run_args);
-}
-
-static void
-wait_for(const char *needle, unsigned n)
-{
-    agentproc_expect(agent, needle, n, WAIT_MS);
 }
 
 static void
@@ -169,22 +155,22 @@ Test(run_faults, a_bad_libvirt_uri_is_logged_once_sync_goes_on_no_orphan_goes)
     start_live_m60();
     kernel_create(GPU_3E, "nvidia-18", M_ORPHAN);
     write_conf("test:///nonexistent/node.xml", ORPHAN_REMOVAL);
-    start_agent(
-        (const char *const[]){ "--interval", "0.05", "--passes", "10", NULL });
-    cr_assert(eq(int, agentproc_wait(agent, WAIT_MS), 0), "%s",
-              agentproc_err(agent));
-    agentproc_assert_sane(agent);
-    cr_assert(eq(u32, agentproc_count(agent, PASS_DONE), 10),
-              "sync goes on: %s", agentproc_err(agent));
-    cr_assert(eq(u32, agentproc_count(agent, NO_ORPHANS), 1),
-              "logged once in 10 passes: %s", agentproc_err(agent));
-    cr_assert(
-        ne(ptr, strstr(agentproc_err(agent), "/nonexistent/node.xml"), NULL),
-        "the message names the URI: %s", agentproc_err(agent));
+    agentenv_start(&env, (const char *const[]){ "--interval", "0.05",
+                                                "--passes", "10", NULL });
+    cr_assert(eq(int, agentproc_wait(env.agent, WAIT_MS), 0), "%s",
+              agentproc_err(env.agent));
+    agentproc_assert_sane(env.agent);
+    cr_assert(eq(u32, agentproc_count(env.agent, PASS_DONE), 10),
+              "sync goes on: %s", agentproc_err(env.agent));
+    cr_assert(eq(u32, agentproc_count(env.agent, NO_ORPHANS), 1),
+              "logged once in 10 passes: %s", agentproc_err(env.agent));
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), "/nonexistent/node.xml"),
+                 NULL),
+              "the message names the URI: %s", agentproc_err(env.agent));
     cr_assert(kernel_has(M_ORPHAN), "the orphan-looking mdev was removed:\n%s",
-              agentproc_err(agent));
-    cr_assert(eq(u32, agentproc_count(agent, "reconcile: remove"), 0), "%s",
-              agentproc_err(agent));
+              agentproc_err(env.agent));
+    cr_assert(eq(u32, agentproc_count(env.agent, "reconcile: remove"), 0), "%s",
+              agentproc_err(env.agent));
     assert_placement_holds_dump();
 }
 
@@ -197,32 +183,32 @@ Test(run_faults, libvirt_gone_mid_run_is_logged_once_then_cleared_once)
     start_live_m60();
     uri = node_copy("no-guests.xml");
     write_conf(uri, ORPHAN_REMOVAL);
-    start_agent((const char *const[]){ "--interval", "0.05", NULL });
-    wait_for(PASS_DONE, 2);
+    agentenv_start(&env, (const char *const[]){ "--interval", "0.05", NULL });
+    agentenv_expect(&env, PASS_DONE, 2);
     cr_assert(eq(int, rename(node, away), 0));
-    wait_for(NO_ORPHANS, 1);
+    agentenv_expect(&env, NO_ORPHANS, 1);
     kernel_create(GPU_3E, "nvidia-18", M_ORPHAN);
-    agentproc_expect_passes(agent, 10, WAIT_MS);
+    agentproc_expect_passes(env.agent, 10, WAIT_MS);
     cr_assert(kernel_has(M_ORPHAN),
               "removed while libvirt was unreachable:\n%s",
-              agentproc_err(agent));
-    cr_assert(eq(u32, agentproc_count(agent, NO_ORPHANS), 1),
-              "logged once in 10 passes: %s", agentproc_err(agent));
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), node), NULL),
-              "the message names the file: %s", agentproc_err(agent));
+              agentproc_err(env.agent));
+    cr_assert(eq(u32, agentproc_count(env.agent, NO_ORPHANS), 1),
+              "logged once in 10 passes: %s", agentproc_err(env.agent));
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), node), NULL),
+              "the message names the file: %s", agentproc_err(env.agent));
     cr_assert(eq(int, rename(away, node), 0));
-    wait_for("warning: cleared: reconcile: ", 1);
+    agentenv_expect(&env, "warning: cleared: reconcile: ", 1);
     /* with libvirt back, the same mdev is an orphan and goes */
-    wait_for("reconcile: remove " M_ORPHAN, 1);
-    agentproc_expect_passes(agent, 5, WAIT_MS);
-    cr_assert(kernel_has(M_ORPHAN) == false, "%s", agentproc_err(agent));
-    cr_assert(eq(u32, agentproc_count(agent, "cleared: "), 1), "%s",
-              agentproc_err(agent));
-    cr_assert(eq(u32, agentproc_count(agent, NO_ORPHANS), 2),
+    agentenv_expect(&env, "reconcile: remove " M_ORPHAN, 1);
+    agentproc_expect_passes(env.agent, 5, WAIT_MS);
+    cr_assert(kernel_has(M_ORPHAN) == false, "%s", agentproc_err(env.agent));
+    cr_assert(eq(u32, agentproc_count(env.agent, "cleared: "), 1), "%s",
+              agentproc_err(env.agent));
+    cr_assert(eq(u32, agentproc_count(env.agent, NO_ORPHANS), 2),
               "the error once, and once in the line that clears it: %s",
-              agentproc_err(agent));
+              agentproc_err(env.agent));
     assert_placement_holds_dump();
-    agentproc_assert_stops(agent);
+    agentproc_assert_stops(env.agent);
 }
 
 /* A guest's mdev without a claim is "unaccounted" at every pass until the
@@ -240,19 +226,19 @@ Test(run_faults, a_lasting_reconcile_warning_is_logged_once_then_cleared_once)
     start_live_m60();
     kernel_create(GPU_3E, "nvidia-18", M_A);
     write_conf(uri, NULL);
-    start_agent((const char *const[]){ "--interval", "0.05", NULL });
-    wait_for("reconcile: mdev " M_A " of guest " C1, 1);
-    agentproc_expect_passes(agent, 10, WAIT_MS);
-    cr_assert(eq(u32, agentproc_count(agent, "reconcile: mdev " M_A), 1),
-              "logged once in 10 passes: %s", agentproc_err(agent));
+    agentenv_start(&env, (const char *const[]){ "--interval", "0.05", NULL });
+    agentenv_expect(&env, "reconcile: mdev " M_A " of guest " C1, 1);
+    agentproc_expect_passes(env.agent, 10, WAIT_MS);
+    cr_assert(eq(u32, agentproc_count(env.agent, "reconcile: mdev " M_A), 1),
+              "logged once in 10 passes: %s", agentproc_err(env.agent));
     free(placement_server_call(srv, "PUT", "/allocations/" C1, body, &status));
     cr_assert(eq(long, status, 204));
-    wait_for("warning: cleared: reconcile: mdev " M_A, 1);
-    agentproc_expect_passes(agent, 5, WAIT_MS);
-    cr_assert(eq(u32, agentproc_count(agent, "cleared: "), 1), "%s",
-              agentproc_err(agent));
+    agentenv_expect(&env, "warning: cleared: reconcile: mdev " M_A, 1);
+    agentproc_expect_passes(env.agent, 5, WAIT_MS);
+    cr_assert(eq(u32, agentproc_count(env.agent, "cleared: "), 1), "%s",
+              agentproc_err(env.agent));
     cr_assert(kernel_has(M_A), "a guest's mdev stays");
-    agentproc_assert_stops(agent);
+    agentproc_assert_stops(env.agent);
 }
 
 /* --- sysfs changing under the scans -------------------------------------- */
@@ -341,21 +327,23 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
     backing = xasprintf("%.*s/backing",
                         (int)(strrchr(env.root, '/') - env.root), env.root);
     write_conf(uri, NULL);
-    start_agent((const char *const[]){ "--interval", "0.01", NULL });
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, (const char *const[]){ "--interval", "0.01", NULL });
+    agentenv_expect(&env, PASS_DONE, 1);
 
     atomic_store(&flip_stop, false);
     cr_assert(eq(int, pthread_create(&flip_thread, NULL, flip, backing), 0));
     flip_running = true;
-    passes0 = agentproc_passes(agent);
+    passes0 = agentproc_passes(env.agent);
     for (t0 = testproc_now_ms();
-         dumps < FLIP_DUMPS || agentproc_passes(agent) < passes0 + FLIP_PASSES;
+         dumps < FLIP_DUMPS ||
+         agentproc_passes(env.agent) < passes0 + FLIP_PASSES;
          dumps++) {
         struct agentrun d = { 0 };
 
         cr_assert(lt(long, testproc_now_ms() - t0, 4L * WAIT_MS),
                   "%u dumps, %u passes so far:\n%s", dumps,
-                  agentproc_passes(agent) - passes0, agentproc_err(agent));
+                  agentproc_passes(env.agent) - passes0,
+                  agentproc_err(env.agent));
 
         agentenv_run(&env, &d,
                      (const char *const[]){ "dump", "--format", "json", NULL });
@@ -377,15 +365,15 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
             "run_faults: sysfs flips: %lu changes, %u dumps (%u with "
             "warnings), %u run passes in %ld ms\n",
             (unsigned long)atomic_load(&flips), dumps, dumps_warned,
-            agentproc_passes(agent) - passes0, testproc_now_ms() - t0);
+            agentproc_passes(env.agent) - passes0, testproc_now_ms() - t0);
 
-    cr_assert(eq(int, agentproc_wait(agent, 0), -1), "the service stopped:\n%s",
-              agentproc_err(agent));
-    agentproc_assert_sane(agent);
-    assert_messages_name_the_path("run", agentproc_err(agent));
-    agentproc_expect_passes(agent, 3, WAIT_MS);
+    cr_assert(eq(int, agentproc_wait(env.agent, 0), -1),
+              "the service stopped:\n%s", agentproc_err(env.agent));
+    agentproc_assert_sane(env.agent);
+    assert_messages_name_the_path("run", agentproc_err(env.agent));
+    agentproc_expect_passes(env.agent, 3, WAIT_MS);
     assert_placement_holds_dump();
-    agentproc_assert_stops(agent);
+    agentproc_assert_stops(env.agent);
 }
 
 /* The provider of GPU 3e in dump d as "traits | inventories" JSON text, or
