@@ -193,7 +193,7 @@ Test(tls, insecure_skips_verification_and_says_so)
 
 Test(tls, run_warns_about_insecure_at_every_start)
 {
-    _cleanup_(agentproc_stopp) struct agentproc *agent = NULL;
+    struct agentproc *agent; /* env's, stopped with it */
 
     start_tls("IP:127.0.0.1");
     write_conf("  insecure: true\n");
