@@ -319,7 +319,7 @@ Test(reconcile_e2e, created_mdevs_get_mdevctl_definitions_in_its_exact_format)
 
 Test(reconcile_e2e, run_reconciles_after_each_sync_reading_only_what_moved)
 {
-    _cleanup_(agentproc_stopp) struct agentproc *p = NULL;
+    struct agentproc *p; /* rh.env's, stopped with it */
 
     rh_start_m60("no-guests.xml", NULL);
     /* top level, after the reconcile section rh_write_conf() opens */
