@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "responder.h"
 #include "xalloc.h"
 
@@ -95,6 +96,18 @@ responder_answer(struct responder *r, const char *reply)
     r->reply = xstrdup(reply);
     cr_assert(pthread_create(&r->thread, NULL, respond_once, r) == 0);
     r->running = true;
+}
+
+void
+responder_answer_json(struct responder *r, const char *status,
+                      const char *headers, const char *body)
+{
+    _cleanup_free_ char *reply =
+        xasprintf("HTTP/1.1 %s\r\nContent-Type: application/json\r\n%s"
+                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                  status, headers, strlen(body), body);
+
+    responder_answer(r, reply);
 }
 
 const char *

@@ -25,6 +25,12 @@ const char *responder_url(const struct responder *r);
  * and close the connection.  Once per responder. */
 void responder_answer(struct responder *r, const char *reply);
 
+/* responder_answer() with "HTTP/1.1 <status>", Content-Type
+ * application/json, the extra headers (each ending "\r\n"; "" for none),
+ * Content-Length and Connection: close, then body. */
+void responder_answer_json(struct responder *r, const char *status,
+                           const char *headers, const char *body);
+
 /* Wait until the answer went out; the request as received.  Valid until
  * responder_stop(). */
 const char *responder_request(struct responder *r);
