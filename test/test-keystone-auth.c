@@ -348,14 +348,9 @@ static struct clouds_auth *auth;
 static char *
 serve(const char *status, const char *headers, const char *body)
 {
-    _cleanup_free_ char *reply =
-        xasprintf("HTTP/1.1 %s\r\nContent-Type: application/json\r\n%s"
-                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                  status, headers, strlen(body), body);
-
     responder_stop(responder);
     responder = responder_listen();
-    responder_answer(responder, reply);
+    responder_answer_json(responder, status, headers, body);
     return xasprintf("%s/v3", responder_url(responder));
 }
 
