@@ -33,13 +33,8 @@ static struct responder *responder;
 static char *
 serve_root(const char *doc)
 {
-    _cleanup_free_ char *reply =
-        xasprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                  strlen(doc), doc);
-
     responder = responder_listen();
-    responder_answer(responder, reply);
+    responder_answer_json(responder, "200 OK", "", doc);
     return xstrdup(responder_url(responder));
 }
 
