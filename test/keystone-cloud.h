@@ -21,6 +21,10 @@
 /* The agent user's password, and one that Keystone refuses. */
 #define KEYSTONE_CLOUD_PASSWORD TEST_KEYSTONE_PASSWORD
 #define KEYSTONE_CLOUD_WRONG_PASSWORD TEST_KEYSTONE_WRONG_PASSWORD
+/* The agent's log line once it has a token (the contract with the tests):
+ * "keystone: authenticated (<method>) at <auth_url>; token expires ...;
+ * placement endpoint <url>". */
+#define KEYSTONE_CLOUD_AUTHENTICATED "keystone: authenticated ("
 /* Every Fernet token starts so. */
 #define KEYSTONE_CLOUD_FERNET_PREFIX "gAAAAA"
 

@@ -35,7 +35,7 @@
 #define AGENT_PASSWORD KEYSTONE_CLOUD_PASSWORD
 #define WRONG_PASSWORD KEYSTONE_CLOUD_WRONG_PASSWORD
 #define FERNET_PREFIX KEYSTONE_CLOUD_FERNET_PREFIX
-#define AUTHENTICATED "keystone: authenticated ("
+#define AUTHENTICATED KEYSTONE_CLOUD_AUTHENTICATED
 
 static struct keystone_cloud cloud;
 static struct agentenv env; /* agent.yaml, secrets, clouds.yaml, HOME; m60 */

@@ -21,8 +21,6 @@
 #include "keystone-cloud.h"
 #include "xalloc.h"
 
-#define AGENT_PASSWORD KEYSTONE_CLOUD_PASSWORD
-#define AUTHENTICATED "keystone: authenticated ("
 #define PASS_DONE "pass done: "
 #define WAIT_MS 30000 /* patience for one pass incl. a token (sanitizers) */
 
@@ -52,7 +50,7 @@ static void
 write_password_conf(void)
 {
     _cleanup_free_ char *section = keystone_cloud_password_section(
-        &cloud, &env, AGENT_PASSWORD, "internal");
+        &cloud, &env, KEYSTONE_CLOUD_PASSWORD, "internal");
 
     agentenv_write_conf(&env, &(struct agentconf){
                                   .settings_file = "dump/m60.conf.yaml",
@@ -112,7 +110,7 @@ Test(keystone, run_renews_a_token_that_expires, .timeout = 120)
     d = dump();
     placement_server_assert_tree(cloud.srv, d);
     cJSON_Delete(d);
-    agentenv_expect(&env, AUTHENTICATED, 2);
+    agentenv_expect(&env, KEYSTONE_CLOUD_AUTHENTICATED, 2);
     agentenv_expect(&env, PASS_DONE, agentproc_count(env.agent, PASS_DONE) + 2);
     assert_converges_after_unplug();
     assert_stops_clean();
@@ -128,13 +126,14 @@ Test(keystone, run_recovers_from_a_revoked_token, .timeout = 120)
     write_password_conf();
     agentenv_start(&env, NULL);
     agentenv_expect(&env, PASS_DONE, 1);
-    auths = agentproc_count(env.agent, AUTHENTICATED);
+    auths = agentproc_count(env.agent, KEYSTONE_CLOUD_AUTHENTICATED);
     cr_assert(eq(uint, auths, 1), "%s", agentproc_err(env.agent));
-    keystone_server_revoke_user(cloud.ks, cloud.user_id, AGENT_PASSWORD);
+    keystone_server_revoke_user(cloud.ks, cloud.user_id,
+                                KEYSTONE_CLOUD_PASSWORD);
     /* Keystone revokes what was issued up to the revocation's second. */
     sleep(1);
     assert_converges_after_unplug();
-    agentenv_expect(&env, AUTHENTICATED, 2);
+    agentenv_expect(&env, KEYSTONE_CLOUD_AUTHENTICATED, 2);
     assert_stops_clean();
 }
 
@@ -152,10 +151,11 @@ Test(keystone, run_waits_for_keystone_to_come_back, .timeout = 120)
     post = xasprintf("POST %s/auth/tokens", keystone_server_auth_url(cloud.ks));
     agentenv_expect(&env, post, 2);
     agentrun_assert_line(agentproc_err(env.agent), post, "onnection refused");
-    cr_assert(eq(uint, agentproc_count(env.agent, AUTHENTICATED), 0));
+    cr_assert(
+        eq(uint, agentproc_count(env.agent, KEYSTONE_CLOUD_AUTHENTICATED), 0));
     agentproc_assert_running(env.agent);
     keystone_server_up(cloud.ks);
-    agentenv_expect(&env, AUTHENTICATED, 1);
+    agentenv_expect(&env, KEYSTONE_CLOUD_AUTHENTICATED, 1);
     agentenv_expect(&env, PASS_DONE, agentproc_count(env.agent, PASS_DONE) + 1);
     d = dump();
     placement_server_assert_tree(cloud.srv, d);
