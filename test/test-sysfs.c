@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,65 +27,16 @@
 #include "testsysfs.h"
 #include "xalloc.h"
 
-char tmp[] = "/tmp/vgpu-test-sysfs-XXXXXX";
-char *root;
-struct sysfs *fs;
-
-void
-mk(const char *rel, const char *content)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_write(root, rel, content, &eb), 0), "%s", eb.msg);
-}
-
-void
-ln(const char *link, const char *target)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_symlink(root, link, target, &eb), 0), "%s",
-              eb.msg);
-}
-
-void
-mkd(const char *rel)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_mkdir_p(root, rel, &eb), 0), "%s", eb.msg);
-}
-
 static void
 setup(void)
 {
     struct errbuf eb = { 0 };
 
-    cr_assert(ne(ptr, mkdtemp(tmp), NULL));
-    root = xasprintf("%s/sys", tmp);
-    cr_assert(eq(int, mkdir(root, 0755), 0));
-    mkd("devices");
+    sysroot_setup();
     cr_assert(eq(int, fstree_write(tmp, "outside", "secret\n", &eb), 0));
-    cr_assert(eq(int, sysfs_open(root, &fs, &eb), 0), "%s", eb.msg);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void
-teardown(void)
-{
-    sysfs_close(fs);
-    fs = NULL;
-    chmod(tmp, 0700);
-    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(root);
-}
-
-TestSuite(sysfs, .init = setup, .fini = teardown);
+TestSuite(sysfs, .init = setup, .fini = sysroot_teardown);
 
 void
 kernel_tree(void)

@@ -7,10 +7,7 @@
 #pragma once
 
 #include "sysfs.h"
-
-extern char tmp[];       /* the test's directory: DIR/sys, DIR/outside */
-extern char *root;       /* DIR/sys, the sysfs root */
-extern struct sysfs *fs; /* opened on root */
+#include "sysroot.h" /* tmp, root, fs, mk, ln, mkd; DIR/outside a file */
 
 #define ASSERT_MSG_HAS(eb, s)                                                  \
     cr_assert(ne(ptr, strstr((eb).msg, (s)), NULL), "message: %s", (eb).msg)
@@ -19,12 +16,6 @@ extern struct sysfs *fs; /* opened on root */
 #define GPU "devices/pci0000:80/0000:80:02.0/0000:84:00.0"
 #define UUID "3131f5fd-7c04-4a61-92c1-0c37f9547b6b"
 
-/* root/rel holding content (directories made). */
-void mk(const char *rel, const char *content);
-/* root/link, a relative link to root/target ("!x": x verbatim; fstree.h). */
-void ln(const char *link, const char *target);
-/* mkdir -p root/rel */
-void mkd(const char *rel);
 /* GPU with type nvidia-35 and the mdev UUID, linked as the kernel does
  * from class/mdev_bus, bus/pci/devices and bus/mdev/devices. */
 void kernel_tree(void);
