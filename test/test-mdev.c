@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,45 +24,9 @@
 #include "testmdev.h"
 #include "xalloc.h"
 
-char tmp[] = "/tmp/vgpu-test-mdev-XXXXXX";
-char *root;
-struct sysfs *fs;
 struct mdev_host *h;
 /* --- building trees ----------------------------------------------------------
  */
-
-void
-mk(const char *rel, const char *content)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_write(root, rel, content, &eb), 0), "%s", eb.msg);
-}
-
-void
-mkd(const char *rel)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_mkdir_p(root, rel, &eb), 0), "%s", eb.msg);
-}
-
-void
-ln(const char *link, const char *target)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_symlink(root, link, target, &eb), 0), "%s",
-              eb.msg);
-}
-
-void
-rm(const char *rel)
-{
-    _cleanup_free_ char *p = xasprintf("%s/%s", root, rel);
-
-    cr_assert(eq(int, remove(p), 0), "remove %s", p);
-}
 
 /* A parent device registered with mdev; klass NULL for a non-PCI one. */
 void
@@ -162,19 +125,9 @@ setup(void)
 {
     struct errbuf eb = { 0 };
 
-    cr_assert(ne(ptr, mkdtemp(tmp), NULL));
-    root = xasprintf("%s/sys", tmp);
-    cr_assert(eq(int, mkdir(root, 0755), 0));
-    mkd("devices");
+    sysroot_setup();
     cr_assert(
         eq(int, fstree_mkdir_p(tmp, "outside/mdev_supported_types", &eb), 0));
-    cr_assert(eq(int, sysfs_open(root, &fs, &eb), 0), "%s", eb.msg);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
 }
 
 static void
@@ -182,11 +135,7 @@ teardown(void)
 {
     mdev_host_free(h);
     h = NULL;
-    sysfs_close(fs);
-    fs = NULL;
-    chmod(root, 0755);
-    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(root);
+    sysroot_teardown();
 }
 
 TestSuite(mdev, .init = setup, .fini = teardown);

@@ -9,6 +9,7 @@
 
 #include "mdev.h"
 #include "sysfs.h"
+#include "sysroot.h" /* tmp, root, fs, mk, ln, mkd, rm; DIR/outside a dir */
 
 #define GPU_A "devices/pci0000:80/0000:80:02.0/0000:84:00.0"
 #define GPU_B "devices/pci0000:3a/0000:3a:00.0/0000:3e:00.0"
@@ -24,19 +25,8 @@
     "num_heads=2, frl_config=45, framebuffer=512M, "                           \
     "max_resolution=2560x1600, max_instance=16"
 
-extern char tmp[];          /* the test's directory: DIR/sys, DIR/outside */
-extern char *root;          /* DIR/sys, the sysfs root */
-extern struct sysfs *fs;    /* opened on root */
 extern struct mdev_host *h; /* what scan() found */
 
-/* root/rel holding content (directories made). */
-void mk(const char *rel, const char *content);
-/* mkdir -p root/rel */
-void mkd(const char *rel);
-/* root/link, a relative link to root/target ("!x": x verbatim; fstree.h). */
-void ln(const char *link, const char *target);
-/* Remove root/rel. */
-void rm(const char *rel);
 /* A parent device registered with mdev; klass NULL for a non-PCI one. */
 void add_parent(const char *name, const char *dev, const char *klass,
                 const char *driver);
