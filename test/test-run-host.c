@@ -1,14 +1,14 @@
 /*
  * test-run-host.c - end to end: what the host does under the `vgpu-agent
- * run` service, with every part real.
+ * run` service, with every part real.  Part of the test-run-faults binary
+ * (test/testrunfaults.h).
  *
  * libvirt unreachable while orphan removal is on; a reconcile warning that
  * lasts; sysfs changing under the scans; a GPU hot-unplugged in the middle
  * of one.  Each test runs Debian's Placement (test/placement-server.h), a
  * fake host (the live FUSE fake kernel, test/fixture.h), the libvirt test
  * driver for the guests, and the built agent (test/agentenv.h), and reads
- * back what Placement holds with the harness's own client.  What Placement
- * does to the service: test-run-faults.c.
+ * back what Placement holds with the harness's own client.
  */
 #include "config.h"
 
@@ -31,78 +31,8 @@
 #include "fixture.h"
 #include "placement-server.h"
 #include "testproc.h"
+#include "testrunfaults.h"
 #include "xalloc.h"
-
-#define PASS_DONE ": pass done: "
-#define WAIT_MS 30000 /* patience for a pass (sanitizers, loaded CI box) */
-
-/* m60 with test/data/dump/m60.conf.yaml: the providers' UUIDs are UUIDv5
- * of their names (see test-reconcile-e2e.c). */
-#define GPU_3E "0000:3e:00.0"
-#define RP_3E "fe6a96b7-1751-5e79-850d-9e41aa8e5bd0"
-#define M_ORPHAN "0d0d0d0d-0000-4000-8000-0000000000aa"
-
-static struct placement_server *srv;
-static struct agentenv env; /* agent.yaml, lock, mdevctl.d, node.xml */
-
-/* The flip thread (sysfs test); stopped in teardown too. */
-static pthread_t flip_thread;
-static bool flip_running;
-static atomic_bool flip_stop;
-static atomic_ulong flips;
-
-static void
-setup(void)
-{
-    srv = placement_server_start();
-    agentenv_init(&env);
-    env.patience_ms = WAIT_MS;
-}
-
-static void
-stop_flip(void)
-{
-    if (!flip_running)
-        return;
-    atomic_store(&flip_stop, true);
-    pthread_join(flip_thread, NULL);
-    flip_running = false;
-}
-
-/* Runs even when an assertion failed: every process and thread stops. */
-static void
-teardown(void)
-{
-    stop_flip();
-    agentenv_clear(&env); /* the agent first */
-    placement_server_stop(srv);
-    srv = NULL;
-}
-
-TestSuite(run_faults, .init = setup, .fini = teardown);
-
-/* --- helpers ------------------------------------------------------------ */
-
-/* agent.yaml: test/data/dump/m60.conf.yaml, the libvirt URI,
- * reconcile_extra lines of the reconcile section, a placement section for
- * the test's Placement. */
-static void
-write_conf(const char *uri, const char *reconcile_extra)
-{
-    agentenv_write_conf(&env, &(struct agentconf){
-                                  .settings_file = "dump/m60.conf.yaml",
-                                  .libvirt_uri = uri,
-                                  .reconcile = true,
-                                  .reconcile_extra = reconcile_extra,
-                                  .endpoint = placement_server_url(srv),
-                              });
-}
-
-static void
-assert_placement_holds_dump(void)
-{
-    agentenv_assert_placement_holds(&env, srv);
-}
 
 /* --- libvirt unreachable ------------------------------------------------ */
 
@@ -154,7 +84,7 @@ Test(run_faults, a_bad_libvirt_uri_is_logged_once_sync_goes_on_no_orphan_goes)
 {
     start_live_m60();
     kernel_create(GPU_3E, "nvidia-18", M_ORPHAN);
-    write_conf("test:///nonexistent/node.xml", ORPHAN_REMOVAL);
+    write_conf(NULL, "test:///nonexistent/node.xml", ORPHAN_REMOVAL, placement_server_url(srv));
     agentenv_start(&env, (const char *const[]){ "--interval", "0.05",
                                                 "--passes", "10", NULL });
     cr_assert(eq(int, agentproc_wait(env.agent, WAIT_MS), 0), "%s",
@@ -182,7 +112,7 @@ Test(run_faults, libvirt_gone_mid_run_is_logged_once_then_cleared_once)
 
     start_live_m60();
     uri = node_copy("no-guests.xml");
-    write_conf(uri, ORPHAN_REMOVAL);
+    write_conf(NULL, uri, ORPHAN_REMOVAL, placement_server_url(srv));
     agentenv_start(&env, (const char *const[]){ "--interval", "0.05", NULL });
     agentenv_expect(&env, PASS_DONE, 2);
     cr_assert(eq(int, rename(node, away), 0));
@@ -225,7 +155,7 @@ Test(run_faults, a_lasting_reconcile_warning_is_logged_once_then_cleared_once)
 
     start_live_m60();
     kernel_create(GPU_3E, "nvidia-18", M_A);
-    write_conf(uri, NULL);
+    write_conf(NULL, uri, NULL, placement_server_url(srv));
     agentenv_start(&env, (const char *const[]){ "--interval", "0.05", NULL });
     agentenv_expect(&env, "reconcile: mdev " M_A " of guest " C1, 1);
     agentproc_expect_passes(env.agent, 10, WAIT_MS);
@@ -248,6 +178,9 @@ Test(run_faults, a_lasting_reconcile_warning_is_logged_once_then_cleared_once)
 #define M_FLIP "f1f1f1f1-0000-4000-8000-000000000001"
 #define FLIP_DUMPS 3 /* dumps and run passes while sysfs flips */
 #define FLIP_PASSES 3
+
+/* The changes flip() made. */
+static atomic_ulong flips;
 
 /* Write text to path (under the live mount); ignores refusals. */
 static void
@@ -280,7 +213,7 @@ flip(void *arg)
     _cleanup_free_ char *remove =
         xasprintf("%s/bus/mdev/devices/" M_FLIP "/remove", env.root);
 
-    while (!atomic_load(&flip_stop)) {
+    while (testproc_thread_going(&busy)) {
         unsigned long i = atomic_fetch_add(&flips, 1);
 
         if (i % 4 == 0)
@@ -326,13 +259,11 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
     start_live_m60();
     backing = xasprintf("%.*s/backing",
                         (int)(strrchr(env.root, '/') - env.root), env.root);
-    write_conf(uri, NULL);
+    write_conf(NULL, uri, NULL, placement_server_url(srv));
     agentenv_start(&env, (const char *const[]){ "--interval", "0.01", NULL });
     agentenv_expect(&env, PASS_DONE, 1);
 
-    atomic_store(&flip_stop, false);
-    cr_assert(eq(int, pthread_create(&flip_thread, NULL, flip, backing), 0));
-    flip_running = true;
+    cr_assert(eq(int, testproc_thread_start(&busy, flip, backing), 0));
     passes0 = agentproc_passes(env.agent);
     for (t0 = testproc_now_ms();
          dumps < FLIP_DUMPS ||
@@ -360,7 +291,7 @@ Test(run_faults, sysfs_changing_under_the_scans_is_survived_and_converged_on)
         dumps_warned += d.err[0] != '\0';
         agentrun_clear(&d);
     }
-    stop_flip();
+    testproc_thread_stop(&busy);
     fprintf(stderr,
             "run_faults: sysfs flips: %lu changes, %u dumps (%u with "
             "warnings), %u run passes in %ld ms\n",
@@ -434,7 +365,7 @@ Test(run_faults, a_gpu_unplugged_mid_scan_is_reported_whole_or_not_at_all,
     unsigned dropped = 0;
     bool fired;
 
-    write_conf("test:///default", NULL);
+    write_conf(NULL, "test:///default", NULL, placement_server_url(srv));
     whole = dump_unplugging(0, &err, &fired);
     cr_assert(ne(ptr, whole, NULL), "GPU 3e has a provider: %s", err);
     for (k = 1;; k += UNPLUG_STRIDE) {
