@@ -8,8 +8,9 @@
  * Each test runs Debian's Placement (test/placement-server.h), the m60
  * sample host (test/fixture.h), the libvirt test driver for the guests,
  * and the built agent (test/agentenv.h), and reads back what Placement
- * holds with the harness's own client.  What the host does under the
- * service: test-run-host.c.
+ * holds with the harness's own client.  The binary has two sources
+ * (test/testrunfaults.h): what the host does under the service is in
+ * test-run-host.c.
  */
 #include "config.h"
 
@@ -37,26 +38,16 @@
 #include "placement-server.h"
 #include "sync.h"
 #include "testproc.h"
+#include "testrunfaults.h"
 #include "testsecrets.h"
 #include "xalloc.h"
 
-#define PASS_DONE ": pass done: "
-#define PASS_INCOMPLETE ": pass incomplete: "
-#define WAIT_MS 30000 /* patience for a pass (sanitizers, loaded CI box) */
+struct placement_server *srv;
+struct fault_proxy *proxy;
+struct agentenv env;
+struct testproc_thread busy;
 
-/* m60 with test/data/dump/m60.conf.yaml: the providers' UUIDs are UUIDv5
- * of their names (see test-reconcile-e2e.c). */
-#define RP_3D "e4137598-d408-5bdf-9b22-f9c6dce755ac"
-#define RP_3E "fe6a96b7-1751-5e79-850d-9e41aa8e5bd0"
-
-static struct placement_server *srv;
-static struct fault_proxy *proxy;
-static struct agentenv env; /* agent.yaml, lock, mdevctl.d, node.xml */
-
-/* The storm thread (409 test); stopped in teardown too. */
-static pthread_t storm_thread;
-static bool storm_running;
-static atomic_bool storm_stop;
+/* The 409 storm's count of generations it moved. */
 static atomic_ulong storm_bumps;
 
 static void
@@ -67,21 +58,11 @@ setup(void)
     env.patience_ms = WAIT_MS;
 }
 
-static void
-stop_storm(void)
-{
-    if (!storm_running)
-        return;
-    atomic_store(&storm_stop, true);
-    pthread_join(storm_thread, NULL);
-    storm_running = false;
-}
-
 /* Runs even when an assertion failed: every process and thread stops. */
 static void
 teardown(void)
 {
-    stop_storm();
+    testproc_thread_stop(&busy);
     agentenv_clear(&env); /* the agent first */
     fault_proxy_stop(proxy);
     proxy = NULL;
@@ -93,10 +74,7 @@ TestSuite(run_faults, .init = setup, .fini = teardown);
 
 /* --- helpers ------------------------------------------------------------ */
 
-/* agent.yaml: test/data/dump/m60.conf.yaml (or settings, when not NULL) +
- * extra (top-level lines), the libvirt URI, reconcile_extra lines of the
- * reconcile section, a placement section for endpoint. */
-static void
+void
 write_conf_settings(const char *settings, const char *extra, const char *uri,
                     const char *reconcile_extra, const char *endpoint)
 {
@@ -114,14 +92,14 @@ write_conf_settings(const char *settings, const char *extra, const char *uri,
               });
 }
 
-static void
+void
 write_conf(const char *extra, const char *uri, const char *reconcile_extra,
            const char *endpoint)
 {
     write_conf_settings(NULL, extra, uri, reconcile_extra, endpoint);
 }
 
-static void
+void
 assert_placement_holds_dump(void)
 {
     agentenv_assert_placement_holds(&env, srv);
@@ -293,7 +271,7 @@ storm(void *arg)
     static const char *const rps[] = { RP_3D, RP_3E };
 
     (void)arg;
-    while (!atomic_load(&storm_stop)) {
+    while (testproc_thread_going(&busy)) {
         for (size_t i = 0; i < 2; i++) {
             _cleanup_free_ char *path =
                 xasprintf("/resource_providers/%s", rps[i]);
@@ -390,9 +368,7 @@ Test(run_faults, a_409_storm_is_retried_boundedly_and_converged_on_after)
     write_conf_settings(storm_conf, "interval_s: 1\n", uri, NULL,
                         fault_proxy_url(proxy));
 
-    atomic_store(&storm_stop, false);
-    cr_assert(eq(int, pthread_create(&storm_thread, NULL, storm, NULL), 0));
-    storm_running = true;
+    cr_assert(eq(int, testproc_thread_start(&busy, storm, NULL), 0));
     while (atomic_load(&storm_bumps) < 10)
         testproc_sleep_ms(10);
     t0 = testproc_now_ms();
@@ -401,7 +377,7 @@ Test(run_faults, a_409_storm_is_retried_boundedly_and_converged_on_after)
     testproc_sleep_ms(STORM_MS);
     storm_passes = agentproc_passes(env.agent);
     storm_requests = received() - sent;
-    stop_storm();
+    testproc_thread_stop(&busy);
     storm_ms = testproc_now_ms() - t0;
     passes0 = agentproc_passes(env.agent);
 

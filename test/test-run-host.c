@@ -84,7 +84,8 @@ Test(run_faults, a_bad_libvirt_uri_is_logged_once_sync_goes_on_no_orphan_goes)
 {
     start_live_m60();
     kernel_create(GPU_3E, "nvidia-18", M_ORPHAN);
-    write_conf(NULL, "test:///nonexistent/node.xml", ORPHAN_REMOVAL, placement_server_url(srv));
+    write_conf(NULL, "test:///nonexistent/node.xml", ORPHAN_REMOVAL,
+               placement_server_url(srv));
     agentenv_start(&env, (const char *const[]){ "--interval", "0.05",
                                                 "--passes", "10", NULL });
     cr_assert(eq(int, agentproc_wait(env.agent, WAIT_MS), 0), "%s",
