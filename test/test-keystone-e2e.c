@@ -15,7 +15,8 @@
  * tests: "keystone: authenticated (<method>) at <url>; token expires ...;
  * placement endpoint <url>", "POST <auth_url>/auth/tokens" with the status
  * or transport reason, "no placement service in the catalog".  The
- * service (`run`) with Keystone: test-keystone-run.c.
+ * service (`run`) with Keystone: test-keystone-run.c, the other source of
+ * this binary (test/testkeystone.h).
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -30,28 +31,25 @@
 #include "cleanup.h"
 #include "fixture.h"
 #include "keystone-cloud.h"
+#include "testkeystone.h"
 #include "xalloc.h"
 
-#define AGENT_PASSWORD KEYSTONE_CLOUD_PASSWORD
-#define WRONG_PASSWORD KEYSTONE_CLOUD_WRONG_PASSWORD
-#define FERNET_PREFIX KEYSTONE_CLOUD_FERNET_PREFIX
-#define AUTHENTICATED KEYSTONE_CLOUD_AUTHENTICATED
-
-static struct keystone_cloud cloud;
-static struct agentenv env; /* agent.yaml, secrets, clouds.yaml, HOME; m60 */
+struct keystone_cloud cloud;
+struct agentenv env;
 
 static void
 setup(void)
 {
     agentenv_init(&env);
+    env.patience_ms = WAIT_MS;
     agentenv_host(&env, "m60");
 }
 
 static void
 teardown(void)
 {
+    agentenv_clear(&env); /* the agent first */
     keystone_cloud_stop(&cloud);
-    agentenv_clear(&env);
 }
 
 TestSuite(keystone, .init = setup, .fini = teardown);
@@ -65,9 +63,7 @@ write_private(const char *rel, const char *text)
     return agentenv_write(&env, rel, text);
 }
 
-/* agent.yaml: the host's settings, interval_s 1, a lock file and
- * placement_section (starting "placement:\n", or "" for none). */
-static void
+void
 write_conf(const char *placement_section)
 {
     agentenv_write_conf(&env, &(struct agentconf){
@@ -77,16 +73,13 @@ write_conf(const char *placement_section)
                               });
 }
 
-/* The password auth section of agent.yaml, password from a file. */
-static char *
+char *
 password_section(const char *password, const char *interface)
 {
     return keystone_cloud_password_section(&cloud, &env, password, interface);
 }
 
-/* The host's dump, from a config without any placement section (the
- * dump needs no Placement). */
-static cJSON *
+cJSON *
 dump(void)
 {
     _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
@@ -97,9 +90,7 @@ dump(void)
 /* --- assertions ------------------------------------------------------------
  */
 
-/* The password, a token, and the application credential secret once
- * made, appear nowhere in text. */
-static void
+void
 assert_no_secret(const char *what, const char *text)
 {
     keystone_cloud_assert_no_secret(&cloud, what, text);

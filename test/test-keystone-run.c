@@ -6,8 +6,8 @@
  * Each test starts its cloud (test/keystone-cloud.h: Keystone, the agent's
  * user, a Placement that validates every token with that Keystone), runs
  * the agent in the background on the m60 sample host and follows its log.
- * No password or token may appear in it.  One-shot `sync` with Keystone:
- * test-keystone-e2e.c.
+ * No password or token may appear in it.  Part of the test-keystone-e2e
+ * binary (test/testkeystone.h), whose other source tests one-shot `sync`.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -19,53 +19,16 @@
 #include "cleanup.h"
 #include "fixture.h"
 #include "keystone-cloud.h"
+#include "testkeystone.h"
 #include "xalloc.h"
 
-#define PASS_DONE "pass done: "
-#define WAIT_MS 30000 /* patience for one pass incl. a token (sanitizers) */
-
-static struct keystone_cloud cloud;
-static struct agentenv env; /* agent.yaml, the password file; m60 */
-
-static void
-setup(void)
-{
-    agentenv_init(&env);
-    env.patience_ms = WAIT_MS;
-    agentenv_host(&env, "m60");
-}
-
-static void
-teardown(void)
-{
-    agentenv_clear(&env); /* the agent first */
-    keystone_cloud_stop(&cloud);
-}
-
-TestSuite(keystone, .init = setup, .fini = teardown);
-
-/* agent.yaml: the host's settings, interval_s 1, a lock file and the
- * password auth section for the agent user. */
+/* agent.yaml with the password auth section for the agent user. */
 static void
 write_password_conf(void)
 {
-    _cleanup_free_ char *section = keystone_cloud_password_section(
-        &cloud, &env, KEYSTONE_CLOUD_PASSWORD, "internal");
+    _cleanup_free_ char *section = password_section(AGENT_PASSWORD, "internal");
 
-    agentenv_write_conf(&env, &(struct agentconf){
-                                  .settings_file = "dump/m60.conf.yaml",
-                                  .settings = "interval_s: 1\n",
-                                  .placement = section,
-                              });
-}
-
-/* The host's dump (the dump needs no Placement). */
-static cJSON *
-dump(void)
-{
-    _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
-
-    return agentrun_dump(src, env.root);
+    write_conf(section);
 }
 
 /* Unplug GPU 0000:3e:00.0, wait until the agent wrote that, and check that
@@ -91,8 +54,7 @@ static void
 assert_stops_clean(void)
 {
     agentproc_assert_running(env.agent);
-    keystone_cloud_assert_no_secret(&cloud, "the service's stderr",
-                                    agentproc_err(env.agent));
+    assert_no_secret("the service's stderr", agentproc_err(env.agent));
     agentproc_assert_stops(env.agent);
 }
 
@@ -110,7 +72,7 @@ Test(keystone, run_renews_a_token_that_expires, .timeout = 120)
     d = dump();
     placement_server_assert_tree(cloud.srv, d);
     cJSON_Delete(d);
-    agentenv_expect(&env, KEYSTONE_CLOUD_AUTHENTICATED, 2);
+    agentenv_expect(&env, AUTHENTICATED, 2);
     agentenv_expect(&env, PASS_DONE, agentproc_count(env.agent, PASS_DONE) + 2);
     assert_converges_after_unplug();
     assert_stops_clean();
@@ -126,14 +88,13 @@ Test(keystone, run_recovers_from_a_revoked_token, .timeout = 120)
     write_password_conf();
     agentenv_start(&env, NULL);
     agentenv_expect(&env, PASS_DONE, 1);
-    auths = agentproc_count(env.agent, KEYSTONE_CLOUD_AUTHENTICATED);
+    auths = agentproc_count(env.agent, AUTHENTICATED);
     cr_assert(eq(uint, auths, 1), "%s", agentproc_err(env.agent));
-    keystone_server_revoke_user(cloud.ks, cloud.user_id,
-                                KEYSTONE_CLOUD_PASSWORD);
+    keystone_server_revoke_user(cloud.ks, cloud.user_id, AGENT_PASSWORD);
     /* Keystone revokes what was issued up to the revocation's second. */
     sleep(1);
     assert_converges_after_unplug();
-    agentenv_expect(&env, KEYSTONE_CLOUD_AUTHENTICATED, 2);
+    agentenv_expect(&env, AUTHENTICATED, 2);
     assert_stops_clean();
 }
 
@@ -151,11 +112,10 @@ Test(keystone, run_waits_for_keystone_to_come_back, .timeout = 120)
     post = xasprintf("POST %s/auth/tokens", keystone_server_auth_url(cloud.ks));
     agentenv_expect(&env, post, 2);
     agentrun_assert_line(agentproc_err(env.agent), post, "onnection refused");
-    cr_assert(
-        eq(uint, agentproc_count(env.agent, KEYSTONE_CLOUD_AUTHENTICATED), 0));
+    cr_assert(eq(uint, agentproc_count(env.agent, AUTHENTICATED), 0));
     agentproc_assert_running(env.agent);
     keystone_server_up(cloud.ks);
-    agentenv_expect(&env, KEYSTONE_CLOUD_AUTHENTICATED, 1);
+    agentenv_expect(&env, AUTHENTICATED, 1);
     agentenv_expect(&env, PASS_DONE, agentproc_count(env.agent, PASS_DONE) + 1);
     d = dump();
     placement_server_assert_tree(cloud.srv, d);
