@@ -114,6 +114,32 @@ env_merge(const char *const *env)
     return out;
 }
 
+static char *
+agent_path(void)
+{
+    const char *builddir = getenv("VGPU_BUILDDIR");
+
+    cr_assert(builddir != NULL,
+              "VGPU_BUILDDIR is not set (run via make check)");
+    return xasprintf("%s/src/vgpu-agent", builddir);
+}
+
+/* { path of the agent, args..., NULL }; free the array, not the strings
+ * (argv[0] is bin). */
+static char **
+agent_argv(char *bin, const char *const *args)
+{
+    size_t n = 0;
+    char **argv;
+
+    while (args[n])
+        n++;
+    argv = xcalloc(n + 2, sizeof(*argv));
+    argv[0] = bin;
+    memcpy(argv + 1, args, n * sizeof(*argv));
+    return argv;
+}
+
 void
 agentrun(struct agentrun *ret, const char *const *args)
 {
@@ -124,24 +150,14 @@ void
 agentrun_env(struct agentrun *ret, const char *const *args,
              const char *const *env)
 {
-    const char *builddir = getenv("VGPU_BUILDDIR");
-    _cleanup_free_ char *bin = NULL;
+    _cleanup_free_ char *bin = agent_path();
+    _cleanup_free_ char **argv = agent_argv(bin, args);
+    _cleanup_free_ char **envp = env_merge(env);
     posix_spawn_file_actions_t fa;
     int out[2], err[2], fds[2], status;
     char *bufs[2] = { NULL, NULL };
-    _cleanup_free_ char **envp = env_merge(env);
-    size_t n = 0;
-    char **argv;
     pid_t pid;
 
-    cr_assert(builddir != NULL,
-              "VGPU_BUILDDIR is not set (run via make check)");
-    bin = xasprintf("%s/src/vgpu-agent", builddir);
-    while (args[n])
-        n++;
-    argv = xcalloc(n + 2, sizeof(*argv));
-    argv[0] = bin;
-    memcpy(argv + 1, args, n * sizeof(*argv));
     cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
@@ -149,7 +165,6 @@ agentrun_env(struct agentrun *ret, const char *const *args,
     cr_assert(posix_spawn(&pid, bin, &fa, NULL, argv, envp) == 0,
               "cannot run %s", bin);
     posix_spawn_file_actions_destroy(&fa);
-    free(argv);
     close(out[1]);
     close(err[1]);
     fds[0] = out[0];
@@ -233,16 +248,6 @@ struct agentproc {
     size_t len[2], cap[2];
 };
 
-static char *
-agent_path(void)
-{
-    const char *builddir = getenv("VGPU_BUILDDIR");
-
-    cr_assert(builddir != NULL,
-              "VGPU_BUILDDIR is not set (run via make check)");
-    return xasprintf("%s/src/vgpu-agent", builddir);
-}
-
 /* Between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(pid_t parent, const int out[2], const int err[2], char **argv)
@@ -263,17 +268,11 @@ struct agentproc *
 agentproc_start(const char *const *args)
 {
     _cleanup_free_ char *bin = agent_path();
-    _cleanup_free_ char **argv = NULL;
+    _cleanup_free_ char **argv = agent_argv(bin, args);
     struct agentproc *p = xcalloc(1, sizeof(*p));
     pid_t parent = getpid();
     int out[2], err[2];
-    size_t n = 0;
 
-    while (args[n])
-        n++;
-    argv = xcalloc(n + 2, sizeof(*argv));
-    argv[0] = bin;
-    memcpy(argv + 1, args, n * sizeof(*argv));
     cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
     p->pid = fork();
     cr_assert(p->pid >= 0, "fork: %s", strerror(errno));
