@@ -36,6 +36,13 @@
 
 /* ---- paths and temporary directories ---------------------------------- */
 
+struct fixture_sample_host fixture_sample_hosts[] = {
+    { "m60" },        { "p100" },       { "rtx6000-v100" },
+    { "a100-sriov" }, { "intel-gvtg" }, { "kernel-samples" },
+    { "s390" },
+};
+const size_t fixture_n_sample_hosts = NELEM(fixture_sample_hosts);
+
 static int
 path_exists(const char *path)
 {

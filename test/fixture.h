@@ -52,6 +52,17 @@ void fixture_write(const char *path, const char *text, mode_t mode);
 int fakesys_materialize(const char *yaml_path, const char *dir,
                         struct errbuf *eb);
 
+/* Every sample host of data/hosts that test/data/dump has a config and
+ * golden outputs for (<name>.conf.yaml, <name>.json), as Criterion
+ * parameters: cr_make_param_array(struct fixture_sample_host,
+ * fixture_sample_hosts, fixture_n_sample_hosts).  An array, not pointers:
+ * Criterion copies parameters into the test's own process. */
+struct fixture_sample_host {
+    char name[32];
+};
+extern struct fixture_sample_host fixture_sample_hosts[];
+extern const size_t fixture_n_sample_hosts;
+
 /* Materialize data/hosts/<host>.yaml into a fresh temporary directory and
  * return its path (caller frees and fixture_rm_rf()s).  Aborts the test on
  * failure. */
