@@ -62,21 +62,13 @@ has(const char *haystack, const char *needle)
     return haystack && strstr(haystack, needle) != NULL;
 }
 
-struct host_case {
-    char name[32];
-};
-
 ParameterizedTestParameters(dump, sample_hosts)
 {
-    static struct host_case hosts[] = {
-        { "m60" },        { "p100" },       { "rtx6000-v100" },
-        { "a100-sriov" }, { "intel-gvtg" }, { "kernel-samples" },
-        { "s390" },
-    };
-    return cr_make_param_array(struct host_case, hosts, NELEM(hosts));
+    return cr_make_param_array(struct fixture_sample_host, fixture_sample_hosts,
+                               fixture_n_sample_hosts);
 }
 
-ParameterizedTest(struct host_case *c, dump, sample_hosts)
+ParameterizedTest(struct fixture_sample_host *c, dump, sample_hosts)
 {
     _cleanup_free_ char *json = xasprintf("dump/%s.json", c->name);
     _cleanup_free_ char *err = xasprintf("dump/%s.stderr", c->name);
