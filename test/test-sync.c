@@ -116,22 +116,13 @@ assert_placement_holds(cJSON *d)
     placement_server_assert_tree(srv, d);
 }
 
-struct host_case {
-    char name[32];
-};
-
 ParameterizedTestParameters(sync, sample_hosts)
 {
-    static struct host_case hosts[] = {
-        { "m60" },        { "p100" },       { "rtx6000-v100" },
-        { "a100-sriov" }, { "intel-gvtg" }, { "kernel-samples" },
-        { "s390" },
-    };
-    return cr_make_param_array(struct host_case, hosts,
-                               sizeof(hosts) / sizeof(*hosts));
+    return cr_make_param_array(struct fixture_sample_host, fixture_sample_hosts,
+                               fixture_n_sample_hosts);
 }
 
-ParameterizedTest(struct host_case *c, sync, sample_hosts)
+ParameterizedTest(struct fixture_sample_host *c, sync, sample_hosts)
 {
     cJSON *d;
 
