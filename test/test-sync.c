@@ -69,12 +69,6 @@ agent_sync(void)
     agentenv_run(&env, &run, (const char *const[]){ "-v", "sync", NULL });
 }
 
-static cJSON *
-dump(void)
-{
-    return agentenv_dump(&env);
-}
-
 /* GET <prefix><uuid><suffix> as JSON; the request must succeed. */
 static cJSON *
 get(const char *prefix, const char *uuid, const char *suffix)
@@ -130,7 +124,7 @@ ParameterizedTest(struct fixture_sample_host *c, sync, sample_hosts)
     write_conf(c->name, NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "sync: %s", run.err);
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
 }
@@ -138,7 +132,7 @@ ParameterizedTest(struct fixture_sample_host *c, sync, sample_hosts)
 static char *
 root_uuid_of_dump(void)
 {
-    cJSON *d = dump();
+    cJSON *d = agentenv_dump(&env);
     char *uuid = xstrdup(
         cJSON_GetObjectItem(
             cJSON_GetArrayItem(cJSON_GetObjectItem(d, "providers"), 0), "uuid")
@@ -172,7 +166,7 @@ Test(sync, an_unchanged_host_is_synced_with_reads_only)
 static char *
 gpu_3e_uuid(void)
 {
-    cJSON *d = dump();
+    cJSON *d = agentenv_dump(&env);
     const cJSON *p;
     char *uuid = NULL;
 
@@ -221,7 +215,7 @@ Test(sync, a_removed_gpu_without_guests_loses_its_provider)
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     cr_assert(
         eq(long, status_of("GET", "/resource_providers/", gpu, "", NULL), 404));
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
 }
@@ -297,7 +291,7 @@ Test(sync, a_type_switch_replaces_inventory_and_type_trait)
     cr_assert(eq(ptr, strstr(traits, "CUSTOM_NVIDIA_18"), NULL), "%s", traits);
     cr_assert(eq(ptr, strstr(traits, "CUSTOM_CAD"), NULL),
               "the old type's configured trait goes too: %s", traits);
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
 }
@@ -381,7 +375,7 @@ Test(sync, provider_config_traits_and_inventories_reach_placement)
     write_conf("m60", extra, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
 }
