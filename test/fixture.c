@@ -112,6 +112,15 @@ fixture_write(const char *path, const char *text, mode_t mode)
     }
 }
 
+char *
+fixture_put(const char *dir, const char *rel, const char *text, mode_t mode)
+{
+    char *path = xasprintf("%s/%s", dir, rel);
+
+    fixture_write(path, text, mode);
+    return path;
+}
+
 static const char *
 tmp_base(void)
 {

@@ -33,6 +33,10 @@ char *fixture_node_uri(const char *rel);
 /* A fresh mkdtemp() directory under $TMPDIR; caller frees the path and
  * removes the tree with fixture_rm_rf(). */
 char *fixture_tmpdir(void);
+/* fixture_write() of dir/rel; returns the path, which the caller frees. */
+char *fixture_put(const char *dir, const char *rel, const char *text,
+                  mode_t mode);
+
 /* fixture_tmpdir() that is also HOME and the working directory, with every
  * OS_* variable and VGPU_AGENT_TOKEN unset: nothing of the machine's own
  * OpenStack setup reaches the test, or the agent it runs.  Caller frees
