@@ -50,16 +50,6 @@ teardown(void)
 
 TestSuite(clouds, .init = setup, .fini = teardown);
 
-/* tmpdir/rel holding text with mode; the path is the caller's. */
-static char *
-put(const char *rel, const char *text, mode_t mode)
-{
-    char *path = xasprintf("%s/%s", tmpdir, rel);
-
-    fixture_write(path, text, mode);
-    return path;
-}
-
 static void
 dir(const char *rel)
 {
@@ -331,8 +321,8 @@ Test(clouds, clouds_yaml_and_secure_yaml_beside_it_are_merged)
     _cleanup_free_ char *c = NULL, *s = NULL;
 
     dir("etc");
-    c = put("etc/clouds.yaml", CLOUDS_YAML, 0644);
-    s = put("etc/secure.yaml", SECURE_YAML, 0600);
+    c = fixture_put(tmpdir, "etc/clouds.yaml", CLOUDS_YAML, 0644);
+    s = fixture_put(tmpdir, "etc/secure.yaml", SECURE_YAML, 0600);
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
     resolve_ok("placement:\n  cloud: mycloud\n");
     cr_assert(eq(int, auth->source, CLOUDS_FROM_CLOUDS));
@@ -350,8 +340,8 @@ Test(clouds, clouds_yaml_is_found_in_home_and_os_cloud_names_the_cloud)
 
     dir(".config");
     dir(".config/openstack");
-    c = put(".config/openstack/clouds.yaml", CLOUDS_YAML, 0644);
-    s = put(".config/openstack/secure.yaml", SECURE_YAML, 0600);
+    c = fixture_put(tmpdir, ".config/openstack/clouds.yaml", CLOUDS_YAML, 0644);
+    s = fixture_put(tmpdir, ".config/openstack/secure.yaml", SECURE_YAML, 0600);
     setenv("OS_CLOUD", "mycloud", 1);
     resolve_ok("");
     cr_assert(eq(str, auth->clouds_path, c));
@@ -364,12 +354,14 @@ Test(clouds, clouds_yaml_in_the_working_directory_comes_first)
 
     dir(".config");
     dir(".config/openstack");
-    h = put(".config/openstack/clouds.yaml", "clouds: {}\n", 0644);
-    c = put("clouds.yaml",
-            "clouds:\n  mycloud:\n    auth:\n      auth_url: http://k/v3\n"
-            "      application_credential_id: i\n"
-            "      application_credential_secret: s3cret\n",
-            0600);
+    h = fixture_put(tmpdir, ".config/openstack/clouds.yaml", "clouds: {}\n",
+                    0644);
+    c = fixture_put(
+        tmpdir, "clouds.yaml",
+        "clouds:\n  mycloud:\n    auth:\n      auth_url: http://k/v3\n"
+        "      application_credential_id: i\n"
+        "      application_credential_secret: s3cret\n",
+        0600);
     resolve_ok("placement:\n  cloud: mycloud\n");
     cr_assert(eq(str, auth->clouds_path, "./clouds.yaml"));
     cr_assert(eq(int, auth->method, CLOUDS_AUTH_APPCRED));
@@ -379,8 +371,8 @@ Test(clouds, os_variables_override_the_cloud_and_yaml_overrides_both)
 {
     _cleanup_free_ char *c = NULL, *s = NULL;
 
-    c = put("clouds.yaml", CLOUDS_YAML, 0644);
-    s = put("secure.yaml", SECURE_YAML, 0600);
+    c = fixture_put(tmpdir, "clouds.yaml", CLOUDS_YAML, 0644);
+    s = fixture_put(tmpdir, "secure.yaml", SECURE_YAML, 0600);
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
     setenv("OS_PROJECT_NAME", "env-project", 1);
     setenv("OS_REGION_NAME", "EnvRegion", 1);
@@ -396,8 +388,8 @@ Test(clouds, yaml_auth_keys_override_the_cloud)
 {
     _cleanup_free_ char *c = NULL, *s = NULL;
 
-    c = put("clouds.yaml", CLOUDS_YAML, 0644);
-    s = put("secure.yaml", SECURE_YAML, 0600);
+    c = fixture_put(tmpdir, "clouds.yaml", CLOUDS_YAML, 0644);
+    s = fixture_put(tmpdir, "secure.yaml", SECURE_YAML, 0600);
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
     resolve_ok("placement:\n  cloud: mycloud\n  auth:\n"
                "    project_name: yaml-project\n");
@@ -408,11 +400,11 @@ Test(clouds, yaml_auth_keys_override_the_cloud)
 
 Test(clouds, a_clouds_yaml_holding_a_password_must_be_private)
 {
-    _cleanup_free_ char *c = put("clouds.yaml",
-                                 "clouds:\n  mycloud:\n    auth:\n"
-                                 "      auth_url: http://k/v3\n"
-                                 "      password: leaked-pw\n",
-                                 0644);
+    _cleanup_free_ char *c = fixture_put(tmpdir, "clouds.yaml",
+                                         "clouds:\n  mycloud:\n    auth:\n"
+                                         "      auth_url: http://k/v3\n"
+                                         "      password: leaked-pw\n",
+                                         0644);
     _cleanup_free_ char *want = xasprintf(
         "%s holds a secret but is mode 0644: group or others may read or "
         "write it; chmod 600 it",
@@ -427,8 +419,10 @@ Test(clouds, a_clouds_yaml_holding_a_password_must_be_private)
 
 Test(clouds, a_secure_yaml_holding_a_secret_must_be_private)
 {
-    _cleanup_free_ char *c = put("clouds.yaml", CLOUDS_YAML, 0644);
-    _cleanup_free_ char *s = put("secure.yaml", SECURE_YAML, 0640);
+    _cleanup_free_ char *c =
+        fixture_put(tmpdir, "clouds.yaml", CLOUDS_YAML, 0644);
+    _cleanup_free_ char *s =
+        fixture_put(tmpdir, "secure.yaml", SECURE_YAML, 0640);
     _cleanup_free_ char *want =
         xasprintf("%s holds a secret but is mode 0640", s);
 
@@ -438,7 +432,8 @@ Test(clouds, a_secure_yaml_holding_a_secret_must_be_private)
 
 Test(clouds, an_unknown_cloud_names_the_file_and_the_cloud)
 {
-    _cleanup_free_ char *c = put("clouds.yaml", CLOUDS_YAML, 0644);
+    _cleanup_free_ char *c =
+        fixture_put(tmpdir, "clouds.yaml", CLOUDS_YAML, 0644);
     _cleanup_free_ char *want =
         xasprintf("%s: no cloud 'nosuch' under clouds:", c);
 
@@ -456,10 +451,10 @@ Test(clouds, no_clouds_yaml_anywhere_says_where_it_looked)
 
 Test(clouds, a_bad_value_in_clouds_yaml_names_file_line_and_column)
 {
-    _cleanup_free_ char *c = put("clouds.yaml",
-                                 "clouds:\n  mycloud:\n    auth:\n"
-                                 "      auth_url: [not, a, string]\n",
-                                 0644);
+    _cleanup_free_ char *c = fixture_put(tmpdir, "clouds.yaml",
+                                         "clouds:\n  mycloud:\n    auth:\n"
+                                         "      auth_url: [not, a, string]\n",
+                                         0644);
     _cleanup_free_ char *want =
         xasprintf("%s:4:17: auth_url: expected a string", c);
 
@@ -469,7 +464,8 @@ Test(clouds, a_bad_value_in_clouds_yaml_names_file_line_and_column)
 
 Test(clouds, a_clouds_yaml_syntax_error_names_file_line_and_column)
 {
-    _cleanup_free_ char *c = put("clouds.yaml", "clouds: [\n", 0644);
+    _cleanup_free_ char *c =
+        fixture_put(tmpdir, "clouds.yaml", "clouds: [\n", 0644);
     _cleanup_free_ char *want = xasprintf("%s:2:1: ", c);
 
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
@@ -480,7 +476,8 @@ Test(clouds, a_clouds_yaml_syntax_error_names_file_line_and_column)
 
 Test(clouds, password_file_gives_its_first_line)
 {
-    _cleanup_free_ char *pw = put("password", "file-pw\nignored\n", 0600);
+    _cleanup_free_ char *pw =
+        fixture_put(tmpdir, "password", "file-pw\nignored\n", 0600);
     _cleanup_free_ char *yaml = xasprintf(
         "placement:\n  auth:\n    auth_url: http://k/v3\n    user_id: u\n"
         "    password_file: %s\n    project_id: p\n",
@@ -492,7 +489,8 @@ Test(clouds, password_file_gives_its_first_line)
 
 Test(clouds, application_credential_secret_file_gives_the_secret)
 {
-    _cleanup_free_ char *s = put("ac-secret", "ac-file-secret", 0400);
+    _cleanup_free_ char *s =
+        fixture_put(tmpdir, "ac-secret", "ac-file-secret", 0400);
     _cleanup_free_ char *yaml =
         xasprintf("placement:\n  auth:\n    auth_url: http://k/v3\n"
                   "    application_credential_id: i\n"
@@ -506,7 +504,8 @@ Test(clouds, application_credential_secret_file_gives_the_secret)
 
 Test(clouds, a_secret_file_others_may_read_is_refused_by_name)
 {
-    _cleanup_free_ char *pw = put("password", "file-pw\n", 0644);
+    _cleanup_free_ char *pw =
+        fixture_put(tmpdir, "password", "file-pw\n", 0644);
     _cleanup_free_ char *yaml = xasprintf(
         "placement:\n  auth:\n    auth_url: http://k/v3\n    user_id: u\n"
         "    password_file: %s\n    project_id: p\n",
@@ -522,7 +521,7 @@ Test(clouds, a_secret_file_others_may_read_is_refused_by_name)
 
 Test(clouds, a_missing_or_empty_secret_file_is_an_error)
 {
-    _cleanup_free_ char *empty = put("empty", "\n", 0600);
+    _cleanup_free_ char *empty = fixture_put(tmpdir, "empty", "\n", 0600);
     _cleanup_free_ char *yaml = xasprintf(
         "placement:\n  auth:\n    auth_url: http://k/v3\n    user_id: u\n"
         "    password_file: %s\n    project_id: p\n",
@@ -542,7 +541,8 @@ Test(clouds, a_missing_or_empty_secret_file_is_an_error)
 
 Test(clouds, a_config_file_holding_the_password_must_be_private)
 {
-    _cleanup_free_ char *path = put("agent.yaml", YAML_PASSWORD, 0644);
+    _cleanup_free_ char *path =
+        fixture_put(tmpdir, "agent.yaml", YAML_PASSWORD, 0644);
     _cleanup_free_ char *want = xasprintf(
         "%s:5:5: placement.auth.password: %s contains a secret but is mode "
         "0644; chmod 600 it",
@@ -557,7 +557,8 @@ Test(clouds, a_config_file_holding_the_password_must_be_private)
 
 Test(clouds, a_private_config_file_may_hold_the_password)
 {
-    _cleanup_free_ char *path = put("agent.yaml", YAML_PASSWORD, 0600);
+    _cleanup_free_ char *path =
+        fixture_put(tmpdir, "agent.yaml", YAML_PASSWORD, 0600);
 
     cr_assert(eq(int, conf_load(path, true, &conf, &errors), 0));
     cr_assert(eq(str, conf->placement.auth.password, "s3cret-pw"));
