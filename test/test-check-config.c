@@ -51,15 +51,6 @@ teardown(void)
 
 TestSuite(check_config, .init = setup, .fini = teardown);
 
-static char *
-put(const char *rel, const char *text, mode_t mode)
-{
-    char *path = xasprintf("%s/%s", tmpdir, rel);
-
-    fixture_write(path, text, mode);
-    return path;
-}
-
 /* check-config [extra] with the config at path. */
 static void
 check_config(const char *path, const char *extra)
@@ -103,7 +94,8 @@ assert_no_secret(void)
 Test(check_config, password_auth_is_shown_with_the_password_masked)
 {
     _cleanup_free_ char *path =
-        put("agent.yaml", AUTH_YAML("http://keystone.example:5000/v3/"), 0600);
+        fixture_put(tmpdir, "agent.yaml",
+                    AUTH_YAML("http://keystone.example:5000/v3/"), 0600);
 
     check_config(path, NULL);
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -122,7 +114,8 @@ Test(check_config, password_auth_is_shown_with_the_password_masked)
 
 Test(check_config, os_variables_are_the_environment_source)
 {
-    _cleanup_free_ char *path = put("agent.yaml", "node_name: host-1\n", 0644);
+    _cleanup_free_ char *path =
+        fixture_put(tmpdir, "agent.yaml", "node_name: host-1\n", 0644);
 
     setenv("OS_AUTH_URL", "http://env.example/v3", 1);
     setenv("OS_APPLICATION_CREDENTIAL_ID", "ac-1", 1);
@@ -139,18 +132,19 @@ Test(check_config, os_variables_are_the_environment_source)
 
 Test(check_config, a_cloud_names_its_clouds_yaml)
 {
-    _cleanup_free_ char *path =
-        put("agent.yaml",
-            "placement:\n  cloud: mycloud\n  endpoint: http://p.example:8778\n",
-            0644);
+    _cleanup_free_ char *path = fixture_put(
+        tmpdir, "agent.yaml",
+        "placement:\n  cloud: mycloud\n  endpoint: http://p.example:8778\n",
+        0644);
     _cleanup_free_ char *clouds = NULL, *secure = NULL, *want = NULL;
 
-    clouds = put("clouds.yaml",
-                 "clouds:\n  mycloud:\n    auth:\n      auth_url: http://c/v3\n"
-                 "      user_id: u-1\n      project_id: p-1\n",
-                 0644);
-    secure = put(
-        "secure.yaml",
+    clouds = fixture_put(
+        tmpdir, "clouds.yaml",
+        "clouds:\n  mycloud:\n    auth:\n      auth_url: http://c/v3\n"
+        "      user_id: u-1\n      project_id: p-1\n",
+        0644);
+    secure = fixture_put(
+        tmpdir, "secure.yaml",
         "clouds:\n  mycloud:\n    auth:\n      password: " PASSWORD "\n", 0600);
     check_config(path, NULL);
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -164,8 +158,8 @@ Test(check_config, a_cloud_names_its_clouds_yaml)
 
 Test(check_config, a_token_and_no_auth_at_all)
 {
-    _cleanup_free_ char *path =
-        put("agent.yaml", "placement:\n  endpoint: http://p:8778\n", 0644);
+    _cleanup_free_ char *path = fixture_put(
+        tmpdir, "agent.yaml", "placement:\n  endpoint: http://p:8778\n", 0644);
 
     setenv("VGPU_AGENT_TOKEN", TOKEN, 1);
     check_config(path, NULL);
@@ -183,8 +177,8 @@ Test(check_config, a_token_and_no_auth_at_all)
 
 Test(check_config, an_invalid_config_is_exit_2_with_file_line_column)
 {
-    _cleanup_free_ char *path =
-        put("agent.yaml", "placement:\n  interface: private\n", 0644);
+    _cleanup_free_ char *path = fixture_put(
+        tmpdir, "agent.yaml", "placement:\n  interface: private\n", 0644);
     _cleanup_free_ char *want = NULL;
 
     check_config(path, NULL);
@@ -199,7 +193,7 @@ Test(check_config, an_invalid_config_is_exit_2_with_file_line_column)
 Test(check_config, a_world_readable_config_with_a_password_is_refused)
 {
     _cleanup_free_ char *path =
-        put("agent.yaml", AUTH_YAML("http://k/v3"), 0644);
+        fixture_put(tmpdir, "agent.yaml", AUTH_YAML("http://k/v3"), 0644);
 
     check_config(path, NULL);
     cr_assert(eq(int, run.status, 2));
@@ -234,7 +228,7 @@ Test(check_config, connect_with_keystone_down_fails_naming_the_request)
                   "    application_credential_id: ac-1\n"
                   "    application_credential_secret: " APPSECRET "\n",
                   url);
-    _cleanup_free_ char *path = put("agent.yaml", yaml, 0600);
+    _cleanup_free_ char *path = fixture_put(tmpdir, "agent.yaml", yaml, 0600);
     _cleanup_free_ char *want = xasprintf("POST %s/auth/tokens: ", url);
 
     check_config(path, "--connect");
@@ -248,7 +242,7 @@ Test(check_config, connect_with_keystone_down_fails_naming_the_request)
 
 Test(check_config, an_unknown_argument_is_a_usage_error)
 {
-    _cleanup_free_ char *path = put("agent.yaml", "", 0644);
+    _cleanup_free_ char *path = fixture_put(tmpdir, "agent.yaml", "", 0644);
 
     check_config(path, "--bogus");
     cr_assert(eq(int, run.status, 2));
