@@ -71,7 +71,7 @@ struct agentconf {
     const char *libvirt_uri;   /* libvirt_uri: ... */
     /* (always: lock_file: DIR/lock) */
     bool reconcile;              /* reconcile: mdevctl_dir: DIR/mdevctl.d */
-    const char *reconcile_extra; /* more lines of it: "  dry_run: true\n" */
+    const char *reconcile_extra; /* more lines of it (implies the section) */
     const char *endpoint;        /* placement: endpoint: ... token: ... */
     const char *token;           /* its token; NULL: TEST_TOKEN */
     const char *placement_extra; /* more lines of it: "  timeout_s: 1\n" */
