@@ -10,12 +10,11 @@
 #include <string.h>
 
 #include <libxml/tree.h>
-#include <uuid/uuid.h>
 
 #include "cmd.h"
-#include "guests.h"
+#include "hostplan.h"
 #include "log.h"
-#include "reconcile.h"
+#include "uuidstr.h"
 
 #define XC(s) ((const xmlChar *)(s)) /* libxml2 takes const names */
 
@@ -68,14 +67,13 @@ print_owned(const struct reconcile_mdev *v, size_t n, const char *consumer,
 }
 
 static int
-parse_args(int argc, char **argv, char consumer[37], bool *xml)
+parse_args(int argc, char **argv, char consumer[UUIDSTR_LEN], bool *xml)
 {
     static const struct option opts[] = {
         { "format", required_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    uuid_t u;
     int c;
 
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
@@ -87,46 +85,39 @@ parse_args(int argc, char **argv, char consumer[37], bool *xml)
             return c == 'h' ? -1 : CMD_EXIT_USAGE;
         }
     }
-    if (optind + 1 != argc || uuid_parse(argv[optind], u) < 0) {
+    if (optind + 1 != argc || uuidstr_lower(argv[optind], consumer) < 0) {
         log_error("mdevs: give one consumer UUID");
         return CMD_EXIT_USAGE;
     }
-    uuid_unparse_lower(u, consumer);
     return CMD_EXIT_OK;
 }
 
 static int
 cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct cmd_claims cc = { 0 };
-    struct errbuf eb = { 0 };
-    char consumer[37];
+    struct hostplan hp = { 0 };
+    char consumer[UUIDSTR_LEN];
     size_t count = 0;
     bool xml = false;
     int r = parse_args(argc, argv, consumer, &xml);
 
     if (r != CMD_EXIT_OK)
         return r < 0 ? CMD_EXIT_OK : r;
-    r = cmd_claims_load(ctx, &cc);
-    if (r == CMD_EXIT_OK) {
-        struct guests *g = NULL;
-        struct reconcile_plan *p;
+    r = hostplan_load(&ctx->host, &hp);
+    if (r == 0) {
+        const struct reconcile_plan *p;
 
-        if (guests_load(cc.host.conf->libvirt_uri, &g, &eb) < 0)
-            log_warn("%s; using the deterministic UUIDs", eb.msg);
-        p = reconcile_plan(cc.host.tree, cc.host.mdev, g, cc.claims,
-                           cc.n_claims);
+        hostplan_make(&hp, HOSTPLAN_NEED_UUIDS);
+        p = hp.plan;
         print_owned(p->keep, p->n_keep, consumer, xml, &count);
         print_owned(p->create, p->n_create, consumer, xml, &count);
         print_owned(p->misplaced, p->n_misplaced, consumer, xml, &count);
         print_owned(p->errors, p->n_errors, consumer, xml, &count);
         if (count == 0)
             log_warn("consumer %s holds no VGPU on this host's GPUs", consumer);
-        reconcile_plan_free(p);
-        guests_free(g);
     }
-    cmd_claims_clear(&cc);
-    return r;
+    hostplan_clear(&hp);
+    return cmd_exit_status(r);
 }
 
 const struct cmd cmd_mdevs = {

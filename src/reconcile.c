@@ -15,7 +15,7 @@
 
 int
 reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
-               char ret[RECONCILE_UUID_LEN])
+               char ret[UUIDSTR_LEN])
 {
     _cleanup_free_ char *name = xasprintf("%s/%u", provider_uuid, i);
     uuid_t ns, out;
@@ -27,7 +27,7 @@ reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
     return 0;
 }
 
-/* Units still free per (parent, type) while creates are planned. */
+/* Units still free per (function, type) while creates are planned. */
 struct room {
     const char *parent, *type;
     unsigned left;
@@ -35,7 +35,7 @@ struct room {
 
 struct planner {
     const struct tree *tree;
-    const struct mdev_host *host;
+    const struct host *host;
     const struct guests *guests;
     struct reconcile_plan *plan;
     struct strv assigned; /* UUIDs some claim expects */
@@ -64,20 +64,11 @@ tag(struct reconcile_mdev *m, const struct reconcile_claim *c)
     snprintf(m->provider, sizeof(m->provider), "%s", c->uuid);
 }
 
-static const struct mdev_device *
-find_mdev(const struct mdev_host *h, const char *uuid)
-{
-    for (size_t i = 0; i < h->n_mdevs; i++)
-        if (strcasecmp(h->mdevs[i].uuid, uuid) == 0)
-            return &h->mdevs[i];
-    return NULL;
-}
-
 static struct room *
 room_of(struct planner *pl, const char *parent, const char *type)
 {
-    const struct mdev_parent *p = mdev_host_find_parent(pl->host, parent);
-    const struct mdev_type *t = p ? mdev_parent_find_type(p, type) : NULL;
+    const struct host_fn *fn = host_find_fn(pl->host, parent, NULL);
+    const struct host_type *t = fn ? host_fn_find_type(fn, type) : NULL;
     struct room *r;
 
     for (size_t i = 0; i < pl->n_rooms; i++)
@@ -96,15 +87,15 @@ static void
 expect_stale(struct planner *pl, const struct reconcile_claim *c,
              const char *uuid)
 {
-    const struct mdev_device *m = find_mdev(pl->host, uuid);
+    const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
     struct reconcile_plan *p = pl->plan;
     struct reconcile_mdev *x;
 
     if (m) {
-        x = add(&p->misplaced, &p->n_misplaced, uuid, m->parent, m->type_id);
+        x = add(&p->misplaced, &p->n_misplaced, uuid, m->fn, m->type_id);
         x->why = xasprintf("is on %s as %s; the claim is on provider %s, "
                            "which has no GPU on this host now",
-                           m->parent, m->type_id, c->uuid);
+                           m->fn, m->type_id, c->uuid);
     } else {
         x = add(&p->errors, &p->n_errors, uuid, NULL, NULL);
         x->why = xasprintf("no capacity: provider %s holds the claim but "
@@ -121,7 +112,7 @@ static void
 expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
 {
     const struct tree_device *d = NULL;
-    const struct mdev_device *m = find_mdev(pl->host, uuid);
+    const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
     struct reconcile_plan *p = pl->plan;
     struct reconcile_mdev *x;
 
@@ -131,16 +122,16 @@ expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
         return;
     }
     d = c->provider->device;
-    if (m && strv_contains(&d->parents, m->parent) &&
+    if (m && strv_contains(&d->parents, m->fn) &&
         strcmp(m->type_id, d->mdev_type) == 0) {
-        tag(add(&p->keep, &p->n_keep, uuid, m->parent, m->type_id), c);
+        tag(add(&p->keep, &p->n_keep, uuid, m->fn, m->type_id), c);
         return;
     }
     if (m) {
-        x = add(&p->misplaced, &p->n_misplaced, uuid, m->parent, m->type_id);
+        x = add(&p->misplaced, &p->n_misplaced, uuid, m->fn, m->type_id);
         tag(x, c);
-        x->why = xasprintf("is on %s as %s; the claim is for %s on %s",
-                           m->parent, m->type_id, d->mdev_type, d->address);
+        x->why = xasprintf("is on %s as %s; the claim is for %s on %s", m->fn,
+                           m->type_id, d->mdev_type, d->address);
         return;
     }
     for (size_t i = 0; i < d->parents.n; i++) {
@@ -165,9 +156,9 @@ expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
 static int
 rank(const struct planner *pl, const struct tree_device *d, const char *uuid)
 {
-    const struct mdev_device *m = find_mdev(pl->host, uuid);
+    const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
 
-    if (m && d && strv_contains(&d->parents, m->parent))
+    if (m && d && strv_contains(&d->parents, m->fn))
         return 0;
     return m ? 2 : 1;
 }
@@ -188,7 +179,7 @@ plan_claim(struct planner *pl, const struct reconcile_claim *c)
                 done++;
             }
     for (unsigned i = 0; done < c->n; i++) {
-        char uuid[RECONCILE_UUID_LEN];
+        char uuid[UUIDSTR_LEN];
 
         if (reconcile_uuid(c->consumer, c->uuid, i, uuid) < 0)
             return;
@@ -219,13 +210,13 @@ find_unaccounted(struct planner *pl, const struct reconcile_claim *claims,
         const struct guest *g = &pl->guests->v[i];
 
         for (size_t j = 0; j < g->mdevs.n; j++) {
-            const struct mdev_device *m = find_mdev(pl->host, g->mdevs.v[j]);
+            const struct host_vgpu *m = host_find_vgpu(pl->host, g->mdevs.v[j]);
             struct reconcile_mdev *x;
 
             if (strv_contains(&pl->assigned, g->mdevs.v[j]))
                 continue;
             x = add(&p->unaccounted, &p->n_unaccounted, g->mdevs.v[j],
-                    m ? m->parent : NULL, m ? m->type_id : NULL);
+                    m ? m->fn : NULL, m ? m->type_id : NULL);
             snprintf(x->consumer, sizeof(x->consumer), "%s", g->uuid);
             x->why = xstrdup(has_claim(claims, n_claims, g->uuid)
                                  ? "guest references more mdevs than its "
@@ -238,13 +229,13 @@ find_unaccounted(struct planner *pl, const struct reconcile_claim *claims,
 
 /* An mdev of a managed type on a managed GPU. */
 static bool
-managed(const struct tree *t, const struct mdev_device *m)
+managed(const struct tree *t, const struct host_vgpu *m)
 {
     for (size_t i = 0; i < t->n_providers; i++) {
         const struct tree_device *d = t->providers[i].device;
 
         if (d && strcmp(d->mdev_type, m->type_id) == 0 &&
-            strv_contains(&d->parents, m->parent))
+            strv_contains(&d->parents, m->fn))
             return true;
     }
     return false;
@@ -257,17 +248,17 @@ find_orphans(struct planner *pl)
 
     if (!pl->guests) /* without the guest list nothing is provably unused */
         return;
-    for (size_t i = 0; i < pl->host->n_mdevs; i++) {
-        const struct mdev_device *m = &pl->host->mdevs[i];
+    for (size_t i = 0; i < pl->host->n_vgpus; i++) {
+        const struct host_vgpu *m = &pl->host->vgpus[i];
 
-        if (managed(pl->tree, m) && !strv_contains(&pl->assigned, m->uuid) &&
-            !guests_find_mdev(pl->guests, m->uuid))
-            add(&p->orphans, &p->n_orphans, m->uuid, m->parent, m->type_id);
+        if (managed(pl->tree, m) && !strv_contains(&pl->assigned, m->id) &&
+            !guests_find_mdev(pl->guests, m->id))
+            add(&p->orphans, &p->n_orphans, m->id, m->fn, m->type_id);
     }
 }
 
 struct reconcile_plan *
-reconcile_plan(const struct tree *t, const struct mdev_host *h,
+reconcile_plan(const struct tree *t, const struct host *h,
                const struct guests *guests,
                const struct reconcile_claim *claims, size_t n_claims)
 {

@@ -133,12 +133,16 @@ struct fakesys_mdev {
     size_t type;   /* index into that parent's types */
 };
 
+struct fakevfio_gpu; /* fakevfio.h: NVIDIA vendor-specific VFIO GPUs */
+
 struct fakesys_host {
     char *description;
     struct fakesys_parent *parents;
     size_t n_parents;
     struct fakesys_mdev *mdevs;
     size_t n_mdevs, cap_mdevs;
+    struct fakevfio_gpu *gpus; /* vfio_gpus: */
+    size_t n_gpus;
     struct strv extra_dirs;
     struct strv extra_files; /* path, content, path, content, ... */
     struct strv extra_links; /* path, target, ... (target verbatim) */

@@ -25,6 +25,41 @@
 #include "xalloc.h"
 
 struct mdev_host *h;
+
+/* Lookups the tests read the scan with (the agent reads the host model).
+ * Not inlined: tests dereference what a cr_assert() checked, which
+ * -Wnull-dereference cannot follow. */
+__attribute__((noinline)) const struct mdev_parent *
+mdev_host_find_parent(const struct mdev_host *host, const char *name)
+{
+    for (size_t i = 0; i < host->n_parents; i++)
+        if (strcmp(host->parents[i].name, name) == 0)
+            return &host->parents[i];
+    return NULL;
+}
+
+__attribute__((noinline)) const struct mdev_type *
+mdev_parent_find_type(const struct mdev_parent *p, const char *type_id)
+{
+    for (size_t i = 0; i < p->n_types; i++)
+        if (strcmp(p->types[i].id, type_id) == 0)
+            return &p->types[i];
+    return NULL;
+}
+
+/* Number of existing mdevs of type_id on the parent called parent. */
+unsigned
+mdev_host_count(const struct mdev_host *host, const char *parent,
+                const char *type_id)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < host->n_mdevs; i++)
+        n += strcmp(host->mdevs[i].parent, parent) == 0 &&
+             strcmp(host->mdevs[i].type_id, type_id) == 0;
+    return n;
+}
+
 /* --- building trees ----------------------------------------------------------
  */
 

@@ -27,6 +27,15 @@
 
 extern struct mdev_host *h; /* what scan() found */
 
+/* Lookups the tests read the scan with (the agent reads the host model). */
+const struct mdev_parent *mdev_host_find_parent(const struct mdev_host *host,
+                                                const char *name);
+const struct mdev_type *mdev_parent_find_type(const struct mdev_parent *p,
+                                              const char *type_id);
+/* Number of existing mdevs of type_id on the parent called parent. */
+unsigned mdev_host_count(const struct mdev_host *host, const char *parent,
+                         const char *type_id);
+
 /* A parent device registered with mdev; klass NULL for a non-PCI one. */
 void add_parent(const char *name, const char *dev, const char *klass,
                 const char *driver);
