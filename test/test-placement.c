@@ -5,7 +5,9 @@
  * starts it in Criterion's runner process before any test and stops it
  * after the last one.  Tests never share a provider: every name and UUID
  * is fresh.  They run one at a time (see main()).  What Placement holds is
- * read back with the independent client of test/placement-shared.h.
+ * read back with the independent client of test/placement-shared.h.  The
+ * binary has two sources (test/testplacement.h): claims, deletes, batches
+ * and tokens are in test-placement-claims.c.
  *
  * Hand-made responses and version documents, no Placement:
  * test-placement-proto.c.
@@ -28,15 +30,12 @@
 #include "placement-shared.h"
 #include "placement.h"
 #include "strv.h"
+#include "testplacement.h"
 #include "testsecrets.h"
 #include "xalloc.h"
 
-/* eq(str, ...) wants char *; these are const. */
-#define assert_streq(a, b)                                                     \
-    cr_assert(strcmp((a), (b)) == 0, "'%s' != '%s'", (a), (b))
-
-static struct http *http;
-static struct placement *pl;
+struct http *http;
+struct placement *pl;
 static struct placement_counts counts; /* the live connection's requests */
 
 int
@@ -83,8 +82,7 @@ close_live(void)
     http = NULL;
 }
 
-/* PUT, POST and DELETE requests the live connection sent. */
-static unsigned long
+unsigned long
 writes_sent(void)
 {
     unsigned long w = 0;
@@ -99,7 +97,7 @@ writes_sent(void)
 /* No .timeout: it leaks in the sanitizer build (see test-http.c). */
 TestSuite(placement_live, .init = open_live, .fini = close_live);
 
-static void
+void
 new_uuid(char out[UUIDSTR_LEN])
 {
     uuid_t u;
@@ -108,8 +106,7 @@ new_uuid(char out[UUIDSTR_LEN])
     uuid_unparse_lower(u, out);
 }
 
-/* A provider with a fresh name and UUID; parent NULL for a root. */
-static void
+void
 create(const char *parent, char uuid[UUIDSTR_LEN], char **ret_name)
 {
     _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
@@ -223,13 +220,13 @@ Test(placement_live, duplicate_name_is_eexist)
     cr_assert(eq(ptr, strchr(eb.msg, '\n'), NULL), "%s", eb.msg);
 }
 
-static const struct inventory vgpu4 = { .rc = "VGPU",
-                                        .total = 4,
-                                        .reserved = 1,
-                                        .min_unit = 1,
-                                        .max_unit = 4,
-                                        .step_size = 1,
-                                        .allocation_ratio = 1.0 };
+const struct inventory vgpu4 = { .rc = "VGPU",
+                                 .total = 4,
+                                 .reserved = 1,
+                                 .min_unit = 1,
+                                 .max_unit = 4,
+                                 .step_size = 1,
+                                 .allocation_ratio = 1.0 };
 
 static void
 assert_vgpu4(const struct placement_invs *v, long generation)
@@ -243,8 +240,7 @@ assert_vgpu4(const struct placement_invs *v, long generation)
     cr_assert(eq(dbl, v->invs[0].allocation_ratio, 1.0));
 }
 
-/* PUT inventories; returns the done half's result. */
-static int
+int
 put_invs(const char *uuid, long generation, const struct inventory *invs,
          size_t n, struct placement_invs *ret, struct errbuf *eb)
 {
@@ -430,182 +426,5 @@ Test(placement_live, ensure_resource_class_then_usable_and_bad_name_refused)
     cr_assert(eq(int, ensure(false, "VGPU", &status, &eb), -EIO));
     cr_assert(
         eq(int, strncmp(eb.msg, "PUT /resource_classes/VGPU: 400 ", 32), 0),
-        "%s", eb.msg);
-}
-
-/* A root with VGPU 4 and one VGPU claimed by a fresh consumer, as a
- * scheduler would: PUT /allocations/{consumer} at 1.39. */
-static void
-claimed_provider(char uuid[UUIDSTR_LEN], char consumer[UUIDSTR_LEN])
-{
-    struct placement_invs got = { 0 };
-    struct errbuf eb = { 0 };
-    _cleanup_free_ char *path = NULL, *body = NULL;
-
-    create(NULL, uuid, NULL);
-    cr_assert(eq(int, put_invs(uuid, 0, &vgpu4, 1, &got, &eb), 0), "%s",
-              eb.msg);
-    placement_invs_clear(&got);
-    new_uuid(consumer);
-    path = xasprintf("/allocations/%s", consumer);
-    body = xasprintf("{\"allocations\": {\"%s\": {\"resources\": "
-                     "{\"VGPU\": 1}}}, \"project_id\": \"p\", \"user_id\": "
-                     "\"u\", \"consumer_generation\": null, "
-                     "\"consumer_type\": \"INSTANCE\"}",
-                     uuid);
-    placement_shared_must("PUT", path, body, 204);
-}
-
-Test(placement_live, allocations_show_the_claim)
-{
-    char uuid[UUIDSTR_LEN], consumer[UUIDSTR_LEN];
-    struct placement_allocs a = { 0 };
-    struct errbuf eb = { 0 };
-
-    claimed_provider(uuid, consumer);
-    cr_assert(eq(int, placement_get_allocations(pl, uuid, &a, &eb), 0), "%s",
-              eb.msg);
-    cr_assert(eq(long, a.generation, 2)); /* PUT inventories, the claim */
-    cr_assert(eq(sz, a.n, 1));
-    cr_assert(eq(str, a.allocs[0].consumer, consumer));
-    cr_assert(eq(sz, a.allocs[0].n_used, 1));
-    cr_assert(eq(str, a.allocs[0].used[0].rc, "VGPU"));
-    cr_assert(eq(long, a.allocs[0].used[0].total, 1));
-    placement_allocs_clear(&a);
-}
-
-static int
-delete_rp(const char *uuid, struct errbuf *eb)
-{
-    _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
-
-    placement_prep_delete_provider(pl, &c, uuid);
-    placement_run(pl, &c, 1, 1);
-    return placement_done_delete_provider(pl, &c, eb);
-}
-
-Test(placement_live, delete_is_ebusy_with_allocations_then_0_then_enoent)
-{
-    char uuid[UUIDSTR_LEN], consumer[UUIDSTR_LEN];
-    _cleanup_free_ char *path = NULL, *body = NULL;
-    struct errbuf eb = { 0 };
-
-    claimed_provider(uuid, consumer);
-    cr_assert(eq(int, delete_rp(uuid, &eb), -EBUSY));
-    cr_assert(ne(ptr, strstr(eb.msg, "409 placement.resource_provider.inuse: "),
-                 NULL),
-              "%s", eb.msg);
-    path = xasprintf("/allocations/%s", consumer);
-    placement_shared_must("DELETE", path, NULL, 204);
-    cr_assert(eq(int, delete_rp(uuid, &eb), 0), "%s", eb.msg);
-    free(path);
-    path = xasprintf("/resource_providers/%s", uuid);
-    placement_shared_must("GET", path, NULL, 404);
-    cr_assert(eq(int, delete_rp(uuid, &eb), -ENOENT));
-    body = xasprintf("DELETE /resource_providers/%s: 404 "
-                     "placement.undefined_code: No resource provider with "
-                     "uuid %s found for delete",
-                     uuid, uuid);
-    cr_assert(eq(str, eb.msg, body));
-}
-
-Test(placement_live, delete_parent_is_ebusy)
-{
-    char root[UUIDSTR_LEN], child[UUIDSTR_LEN];
-    struct errbuf eb = { 0 };
-
-    create(NULL, root, NULL);
-    create(root, child, NULL);
-    cr_assert(eq(int, delete_rp(root, &eb), -EBUSY));
-    cr_assert(ne(ptr, strstr(eb.msg, "cannot_delete_parent"), NULL), "%s",
-              eb.msg);
-    cr_assert(eq(int, delete_rp(child, &eb), 0), "%s", eb.msg);
-    cr_assert(eq(int, delete_rp(root, &eb), 0), "%s", eb.msg);
-}
-
-Test(placement_live, unknown_provider_is_enoent_with_the_specific_detail)
-{
-    char uuid[UUIDSTR_LEN];
-    struct placement_invs got = { 0 };
-    struct errbuf eb = { 0 };
-    _cleanup_free_ char *want = NULL;
-
-    new_uuid(uuid);
-    cr_assert(eq(int, placement_get_inventories(pl, uuid, &got, &eb), -ENOENT));
-    want = xasprintf("GET /resource_providers/%s/inventories: 404 "
-                     "placement.undefined_code: No resource provider with "
-                     "uuid %s found",
-                     uuid, uuid);
-    cr_assert(eq(int, strncmp(eb.msg, want, strlen(want)), 0), "%s", eb.msg);
-}
-
-#define BATCH 20
-
-Test(placement_live, a_batch_of_20_reads_counts_20_requests)
-{
-    char uuid[BATCH][UUIDSTR_LEN];
-    struct placement_call *calls = NULL;
-    struct placement_invs got = { 0 };
-    struct errbuf eb = { 0 };
-    unsigned long before, writes;
-    size_t cap = 0;
-
-    for (size_t i = 0; i < BATCH; i++)
-        create(NULL, uuid[i], NULL);
-    before = placement_requests(pl);
-    writes = writes_sent();
-    /* grown one by one: prepared calls move when the array is realloc'd */
-    for (size_t i = 0; i < BATCH; i++) {
-        xgrow(&calls, &cap, i, sizeof(*calls));
-        placement_prep_get_inventories(pl, &calls[i], uuid[i]);
-    }
-    placement_run(pl, calls, BATCH, 8);
-    cr_assert(eq(ulong, placement_requests(pl) - before, BATCH));
-    cr_assert(eq(ulong, writes_sent(), writes));
-    for (size_t i = 0; i < BATCH; i++) {
-        cr_assert(eq(int,
-                     placement_done_get_inventories(pl, &calls[i], &got, &eb),
-                     0),
-                  "%s", eb.msg);
-        cr_assert(eq(sz, got.n, 0));
-        placement_invs_clear(&got);
-        placement_call_clear(&calls[i]);
-    }
-    free(calls);
-}
-
-static int
-open_with_token(const char *token, struct errbuf *eb)
-{
-    struct http_opts o = { .base_url = placement_shared_url(), .token = token };
-    struct placement *p = NULL;
-    struct http *h = NULL;
-    struct placement_rp *rps = NULL;
-    size_t n = 0;
-    int r;
-
-    cr_assert(eq(int, http_new(&o, &h, eb), 0), "%s", eb->msg);
-    cr_assert(eq(int, placement_open(h, &p, eb), 0), "%s", eb->msg);
-    r = placement_list_providers(p, "name", "x", &rps, &n, eb);
-    placement_free(p);
-    http_free(h);
-    return r;
-}
-
-Test(placement_live, no_token_and_non_admin_are_eacces)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, open_with_token(NULL, &eb), -EACCES));
-    cr_assert(eq(int,
-                 strncmp(eb.msg,
-                         "GET /resource_providers?name=x: 401 Unauthorized: "
-                         "This server could not verify",
-                         77),
-                 0),
-              "%s", eb.msg);
-    cr_assert(eq(int, open_with_token("demo", &eb), -EACCES));
-    cr_assert(
-        ne(ptr, strstr(eb.msg, ": 403 placement.undefined_code: Policy"), NULL),
         "%s", eb.msg);
 }
