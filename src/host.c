@@ -16,6 +16,8 @@ host_scan(const struct sysfs *fs, struct host **ret, struct errbuf *eb)
     _cleanup_(host_freep) struct host *h = host_new();
     int r = host_mdev_read(fs, h, eb);
 
+    if (r == 0)
+        r = host_vfio_read(fs, h, NULL, eb);
     if (r < 0)
         return r;
     host_sort(h);

@@ -657,10 +657,39 @@ Test(sysfs, write_refuses_any_file_but_create_and_remove)
     mk("devices/power", "on");
     cr_assert(eq(int, sysfs_write(fs, "devices/power", "off", &eb), -EPERM));
     cr_assert(eq(str, eb.msg,
-                 "devices/power: write \"off\": not a create or remove file "
-                 "(it is devices/power)"));
+                 "devices/power: write \"off\": not a create, remove or "
+                 "nvidia/current_vgpu_type file (it is devices/power)"));
     got = slurp("devices/power");
     cr_assert(eq(str, got, "on"));
+}
+
+Test(sysfs, write_takes_a_vfs_nvidia_current_vgpu_type)
+{
+    struct errbuf eb = { 0 };
+    _cleanup_free_ char *got = NULL;
+
+    mk("devices/vf/nvidia/current_vgpu_type", "0");
+    cr_assert(
+        eq(int,
+           sysfs_write(fs, "devices/vf/nvidia/current_vgpu_type", "594", &eb),
+           0),
+        "%s", eb.msg);
+    got = slurp("devices/vf/nvidia/current_vgpu_type");
+    cr_assert(eq(str, got, "594"));
+}
+
+Test(sysfs, write_refuses_current_vgpu_type_outside_an_nvidia_directory)
+{
+    struct errbuf eb = { 0 };
+
+    mk("devices/vf/current_vgpu_type", "0");
+    mk("devices/vf/xnvidia/current_vgpu_type", "0");
+    cr_assert(eq(int, sysfs_write(fs, "devices/vf/current_vgpu_type", "1", &eb),
+                 -EPERM));
+    cr_assert(eq(
+        int, sysfs_write(fs, "devices/vf/xnvidia/current_vgpu_type", "1", &eb),
+        -EPERM));
+    ASSERT_MSG_HAS(eb, "(it is devices/vf/xnvidia/current_vgpu_type)");
 }
 
 Test(sysfs, write_refuses_a_create_link_to_another_file)
@@ -671,7 +700,8 @@ Test(sysfs, write_refuses_a_create_link_to_another_file)
     mk("devices/power", "on");
     ln("devices/create", "devices/power");
     cr_assert(eq(int, sysfs_write(fs, "devices/create", "off", &eb), -EPERM));
-    ASSERT_MSG_HAS(eb, "not a create or remove file (it is devices/power)");
+    ASSERT_MSG_HAS(eb, "nvidia/current_vgpu_type file (it is "
+                       "devices/power)");
     got = slurp("devices/power");
     cr_assert(eq(str, got, "on"));
 }
