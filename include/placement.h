@@ -42,6 +42,27 @@ struct placement; /* the http client, the negotiated version, counters */
  * http must outlive *ret. */
 int placement_open(struct http *http, struct placement **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
+
+/* Requests by method and status (0: no response came back), for the
+ * metrics of `run`.  The table belongs to whoever keeps the counts (the
+ * Placement session, which outlives its connections: run drops one after a
+ * failed pass); a connection only adds to it. */
+struct placement_count {
+    char method[8]; /* "GET", "PUT", ... */
+    long status;
+    unsigned long n;
+};
+struct placement_counts {
+    struct placement_count *v; /* sorted by method then status */
+    size_t n;
+};
+void placement_counts_clear(struct placement_counts *c); /* leaves it empty */
+/* placement_open() that counts every request of the connection in counts
+ * (GET / included, whether the open succeeds or not); counts must outlive
+ * *ret.  NULL: nothing is counted (placement_open()). */
+int placement_open_counted(struct http *http, struct placement_counts *counts,
+                           struct placement **ret, struct errbuf *eb)
+    __attribute__((warn_unused_result));
 /* Skip GET /: use version as negotiated before (a cached result; tests that
  * feed done halves hand-made responses pass http NULL).  -ENOTSUP unless
  * version is within [MIN, MAX]. */
@@ -180,19 +201,6 @@ void placement_run(struct placement *p, struct placement_call *calls, size_t n,
  * cost figures in logs and benchmarks. */
 unsigned long placement_requests(const struct placement *p);
 unsigned long placement_writes(const struct placement *p); /* PUT/POST/DELETE */
-
-/* Requests this process sent, every connection included, by method and
- * status (0: no response came back): for the metrics of `run`.  The one
- * piece of process-wide state here, so that the counts outlive the
- * connections (run drops one after a failed pass); single-threaded use. */
-struct placement_count {
-    char method[8]; /* "GET", "PUT", ... */
-    long status;
-    unsigned long n;
-};
-/* The counts so far, sorted by method then status; *ret_n is their
- * number.  Valid until the next request. */
-const struct placement_count *placement_counts(size_t *ret_n);
 
 /* One-shot forms: prep, run alone, done. */
 int placement_list_providers(struct placement *p, const char *key,

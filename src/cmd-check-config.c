@@ -14,10 +14,10 @@
 
 #include "clouds.h"
 #include "cmd.h"
-#include "http.h"
+#include "hostload.h"
 #include "keystone.h"
-#include "log.h"
 #include "placement.h"
+#include "session.h"
 
 #define MASK "********"
 
@@ -126,19 +126,20 @@ print_auth(const struct conf *c, const struct clouds_auth *a)
 
 /* Authenticate, find Placement, read its versions. */
 static int
-connect_placement(const struct cmd_host *h)
+connect_placement(const struct hostload *h)
 {
-    _cleanup_(keystone_freep) struct keystone *ks = NULL;
-    _cleanup_(http_freep) struct http *http = NULL;
-    _cleanup_(placement_freep) struct placement *pl = NULL;
+    _cleanup_(session_freep) struct session *s = session_new();
+    const struct placement *pl;
     int r;
 
     fflush(stdout); /* the log lines on stderr come after, in order */
-    r = cmd_placement_open(h, &ks, &http, &pl);
-    if (r != CMD_EXIT_OK)
-        return r == CMD_EXIT_USAGE ? CMD_EXIT_USAGE : CMD_EXIT_FAILED;
-    if (ks && !h->conf->placement.endpoint)
-        printf("endpoint: %s (catalog)\n", keystone_endpoint(ks));
+    r = session_open(s, h);
+    if (r < 0)
+        return cmd_exit_status(r);
+    pl = session_placement(s);
+    if (session_keystone(s) && !h->conf->placement.endpoint)
+        printf("endpoint: %s (catalog)\n",
+               keystone_endpoint(session_keystone(s)));
     printf("placement: microversions %s, using %s\n",
            placement_server_range(pl), placement_version(pl));
     return CMD_EXIT_OK;
@@ -147,7 +148,7 @@ connect_placement(const struct cmd_host *h)
 static int
 cmd_check_config_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct cmd_host host = { 0 };
+    struct hostload host = { 0 };
     bool connect = false;
     int r;
 
@@ -162,15 +163,15 @@ cmd_check_config_exec(const struct ctx *ctx, int argc, char **argv)
         }
         connect = true;
     }
-    r = cmd_host_conf(ctx, &host);
-    if (r != CMD_EXIT_OK)
-        return r;
+    r = hostload_conf(&ctx->host, &host);
+    if (r < 0)
+        return cmd_exit_status(r);
     print_settings(host.conf);
     print_auth(host.conf, host.auth);
     if (connect)
         r = connect_placement(&host);
     fflush(stdout);
-    cmd_host_clear(&host);
+    hostload_clear(&host);
     return r;
 }
 

@@ -61,20 +61,20 @@ parse_args(int argc, char **argv, enum output_format *ret)
 static int
 cmd_dump_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct cmd_host host = { 0 };
+    struct hostload host = { 0 };
     enum output_format format;
     int r = parse_args(argc, argv, &format);
 
     if (r != CMD_EXIT_OK)
         return r < 0 ? CMD_EXIT_OK : r;
-    r = cmd_host_load(ctx, &host);
-    if (r != CMD_EXIT_OK)
-        return r;
+    r = hostload_open(&ctx->host, &host);
+    if (r < 0)
+        return cmd_exit_status(r);
     if (output_write(host.tree, format, stdout) < 0 || fflush(stdout) != 0) {
         log_error("dump: cannot write the output");
         r = CMD_EXIT_FAILED;
     }
-    cmd_host_clear(&host);
+    hostload_clear(&host);
     return r;
 }
 

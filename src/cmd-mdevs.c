@@ -13,9 +13,8 @@
 #include <uuid/uuid.h>
 
 #include "cmd.h"
-#include "guests.h"
+#include "hostplan.h"
 #include "log.h"
-#include "reconcile.h"
 
 #define XC(s) ((const xmlChar *)(s)) /* libxml2 takes const names */
 
@@ -98,8 +97,7 @@ parse_args(int argc, char **argv, char consumer[37], bool *xml)
 static int
 cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct cmd_claims cc = { 0 };
-    struct errbuf eb = { 0 };
+    struct hostplan hp = { 0 };
     char consumer[37];
     size_t count = 0;
     bool xml = false;
@@ -107,25 +105,21 @@ cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
 
     if (r != CMD_EXIT_OK)
         return r < 0 ? CMD_EXIT_OK : r;
-    r = cmd_claims_load(ctx, &cc);
-    if (r == CMD_EXIT_OK) {
-        struct guests *g = NULL;
-        struct reconcile_plan *p;
+    r = hostplan_load(&ctx->host, &hp);
+    if (r == 0) {
+        const struct reconcile_plan *p;
 
-        if (guests_load(cc.host.conf->libvirt_uri, &g, &eb) < 0)
-            log_warn("%s; using the deterministic UUIDs", eb.msg);
-        p = reconcile_plan(cc.host.tree, cc.host.hw, g, cc.claims, cc.n_claims);
+        hostplan_make(&hp, HOSTPLAN_NEED_UUIDS);
+        p = hp.plan;
         print_owned(p->keep, p->n_keep, consumer, xml, &count);
         print_owned(p->create, p->n_create, consumer, xml, &count);
         print_owned(p->misplaced, p->n_misplaced, consumer, xml, &count);
         print_owned(p->errors, p->n_errors, consumer, xml, &count);
         if (count == 0)
             log_warn("consumer %s holds no VGPU on this host's GPUs", consumer);
-        reconcile_plan_free(p);
-        guests_free(g);
     }
-    cmd_claims_clear(&cc);
-    return r;
+    hostplan_clear(&hp);
+    return cmd_exit_status(r);
 }
 
 const struct cmd cmd_mdevs = {

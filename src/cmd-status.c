@@ -141,7 +141,7 @@ print_reconcile(const struct metrics_file *f)
 static int
 cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct cmd_host host = { 0 };
+    struct hostload host = { 0 };
     struct metrics_file f = { 0 };
     struct errbuf eb = { 0 };
     int r;
@@ -150,13 +150,13 @@ cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
         log_error("status: unexpected argument '%s'", argv[1]);
         return CMD_EXIT_USAGE;
     }
-    r = cmd_host_conf(ctx, &host);
-    if (r != CMD_EXIT_OK)
-        return r;
+    r = hostload_conf(&ctx->host, &host);
+    if (r < 0)
+        return cmd_exit_status(r);
     if (!host.conf->metrics_file) {
         log_error("%s: metrics_file is not set: run writes no metrics, so "
                   "there is no status to show",
-                  host.conf->path ? host.conf->path : "built-in defaults");
+                  hostload_conf_name(&host));
         r = CMD_EXIT_USAGE;
     } else if (metrics_load(host.conf->metrics_file, &f, &eb) < 0) {
         log_error("cannot read the metrics file: %s", eb.msg);
@@ -167,7 +167,7 @@ cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
         print_reconcile(&f);
     }
     metrics_file_clear(&f);
-    cmd_host_clear(&host);
+    hostload_clear(&host);
     return r;
 }
 

@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "http.h"
-#include "keystone.h"
-#include "log.h"
-#include "placement.h"
+#include "hostload.h"
+#include "pass.h"
+#include "session.h"
 #include "sync.h"
 
 static void
@@ -28,33 +27,12 @@ sync_usage(FILE *out)
             "configuration error.\n");
 }
 
-/* Log what a pass did and found; returns its exit status. */
-int
-cmd_sync_report(const struct sync_report *rep, const struct placement *pl,
-                unsigned long requests_before, int r)
-{
-    for (size_t i = 0; i < rep->warnings.n; i++)
-        log_warn("%s", rep->warnings.v[i]);
-    for (size_t i = 0; i < rep->errors.n; i++)
-        log_error("%s", rep->errors.v[i]);
-    for (size_t i = 0; i < rep->notes.n; i++)
-        log_info("%s", rep->notes.v[i]);
-    log_info("pass %s: %u created, %u updated, %u deleted; %lu requests",
-             r == 0 ? "done" : "incomplete", rep->created, rep->updated,
-             rep->deleted, placement_requests(pl) - requests_before);
-    return r == 0 ? CMD_EXIT_OK : CMD_EXIT_FAILED;
-}
-
 static int
 cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
 {
     _cleanup_(sync_cache_freep) struct sync_cache *cache = sync_cache_new();
-    _cleanup_(placement_freep) struct placement *pl = NULL;
-    _cleanup_(http_freep) struct http *http = NULL;
-    _cleanup_(keystone_freep) struct keystone *ks = NULL;
-    struct sync_report rep = { 0 };
-    struct cmd_host host = { 0 };
-    struct errbuf eb = { 0 };
+    _cleanup_(session_freep) struct session *s = session_new();
+    struct hostload host = { 0 };
     int r;
 
     if (argc == 2 &&
@@ -66,18 +44,15 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
         sync_usage(stderr);
         return CMD_EXIT_USAGE;
     }
-    r = cmd_host_load(ctx, &host);
-    if (r == CMD_EXIT_OK)
-        r = cmd_placement_open(&host, &ks, &http, &pl);
-    if (r == CMD_EXIT_OK) {
-        r = cmd_sync_pass(&host, ks, http, pl, cache, &rep, &eb);
-        if (r < 0 && r != -EAGAIN)
-            log_error("%s", eb.msg);
-        r = cmd_sync_report(&rep, pl, 0, r);
-    }
-    sync_report_clear(&rep);
-    cmd_host_clear(&host);
-    return r;
+    r = hostload_open(&ctx->host, &host);
+    if (r == 0)
+        r = session_open(s, &host);
+    /* The cost is counted from the connection's first request (0), and a
+     * tree Placement does not hold is a failure, whatever the cause. */
+    if (r == 0 && pass_sync(s, &host, cache, 0) < 0)
+        r = -EIO;
+    hostload_clear(&host);
+    return cmd_exit_status(r);
 }
 
 const struct cmd cmd_sync = {

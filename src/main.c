@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,7 +64,7 @@ main(int argc, char **argv)
         { "version", no_argument, NULL, 'V' },
         { 0 },
     };
-    struct ctx ctx = { .conf_path = CONF_DEFAULT_PATH };
+    struct ctx ctx = { .host.conf_path = CONF_DEFAULT_PATH };
     enum log_level level = LOG_WARNING;
     enum log_format format = LOG_FORMAT_TEXT;
     int c;
@@ -72,11 +73,11 @@ main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+c:hvV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            ctx.conf_path = optarg;
-            ctx.conf_explicit = 1;
+            ctx.host.conf_path = optarg;
+            ctx.host.conf_explicit = true;
             break;
         case 'S':
-            ctx.sysfs_root = optarg;
+            ctx.host.sysfs_root = optarg;
             break;
         case 'h':
             usage(stdout);

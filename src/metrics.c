@@ -24,6 +24,21 @@
 #include "metrics.h"
 #include "xalloc.h"
 
+struct metrics {
+    double start_time; /* unix seconds */
+    unsigned long passes, failures;
+    bool last_ok;
+    double last_pass_time;    /* unix seconds when it ended; 0: no pass yet */
+    double last_duration;     /* seconds */
+    double last_success_time; /* 0: never */
+    double failing_since;     /* end of the first failed pass in a row; 0 */
+    struct metrics_gpu *gpus; /* from the last pass that built a tree */
+    size_t n_gpus;
+    struct metrics_reconcile reconcile;
+    struct placement_count *requests; /* a copy: by method and status */
+    size_t n_requests;
+};
+
 static double
 wall_now(void)
 {
@@ -63,6 +78,7 @@ metrics_free(struct metrics *m)
     if (!m)
         return;
     gpus_clear(m);
+    free(m->requests);
     free(m);
 }
 
@@ -103,6 +119,23 @@ metrics_set_gpus(struct metrics *m, const struct metrics_gpu *gpus, size_t n)
         m->gpus[i].rc = dup_or_empty(gpus[i].rc);
     }
     m->n_gpus = n;
+}
+
+void
+metrics_set_requests(struct metrics *m, const struct placement_count *v,
+                     size_t n)
+{
+    free(m->requests);
+    m->requests = xcalloc(n ? n : 1, sizeof(*m->requests));
+    if (n)
+        memcpy(m->requests, v, n * sizeof(*v));
+    m->n_requests = n;
+}
+
+void
+metrics_set_reconcile(struct metrics *m, const struct metrics_reconcile *r)
+{
+    m->reconcile = *r;
 }
 
 /* --- rendering --------------------------------------------------------- */
@@ -234,20 +267,20 @@ static void
 render_reconcile(const struct metrics *m, FILE *out)
 {
     scalar(out, "mdevs_created_total", "counter",
-           "mdevs the reconcile step created.", (double)m->mdevs_created);
+           "mdevs the reconcile step created.", (double)m->reconcile.created);
     scalar(out, "mdevs_removed_total", "counter",
            "mdevs the reconcile step removed (orphans).",
-           (double)m->mdevs_removed);
-    if (!m->reconciled)
+           (double)m->reconcile.removed);
+    if (!m->reconcile.done)
         return;
     scalar(out, "orphan_mdevs", "gauge",
            "mdevs the agent manages that no claim and no guest holds, as "
            "the last reconcile found them.",
-           (double)m->orphans);
+           (double)m->reconcile.orphans);
     scalar(out, "unaccounted_guests", "gauge",
            "Guests using an mdev that no allocation in Placement accounts "
            "for, as the last reconcile found them.",
-           (double)m->unaccounted_guests);
+           (double)m->reconcile.unaccounted_guests);
 }
 
 int

@@ -660,8 +660,8 @@ Test(status, a_recent_ok_pass_shows_every_gpu_and_exits_0)
     write_status_conf(60, path);
     metrics_record_pass(m, true, now() - 5, 0.25);
     metrics_set_gpus(m, gpus, 2);
-    m->reconciled = true;
-    m->orphans = 2;
+    metrics_set_reconcile(
+        m, &(struct metrics_reconcile){ .done = true, .orphans = 2 });
     write_metrics(m);
     status(&st);
     cr_assert(eq(int, st.status, 0), "%s%s", st.out, st.err);

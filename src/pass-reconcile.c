@@ -1,65 +1,53 @@
 /*
- * cmd-run-reconcile.c - the reconcile step of `run`, after each sync pass.
- *
- * Reading every provider's allocations each pass would cost a request per
- * GPU every interval.  A claim bumps the provider's generation, so after a
- * sync pass (whose cache knows every generation) only the providers whose
- * generation moved since their allocations were read are read again.  A
- * deleted allocation does not move a generation, so everything is re-read
- * at each full refresh: an orphan surfaces then at the latest.
- *
- * What stays wrong from pass to pass (libvirt unreachable, a misplaced or
- * unaccounted mdev) is logged when it first appears and once when it
- * clears, not at every pass: a service logging the same line every
- * interval buries the one that matters.
+ * pass-reconcile.c - the reconcile step of a pass: the claims read again
+ * where generations moved, then plan and act (hostplan.h).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "claims.h"
 #include "cleanup.h"
-#include "cmd-run.h"
-#include "guests.h"
+#include "hostplan.h"
 #include "log.h"
-#include "reconcile-act.h"
-#include "reconcile.h"
+#include "notes.h"
+#include "pass-reconcile.h"
 #include "strv.h"
 #include "xalloc.h"
 
-struct run_claims {
+struct pass_reconcile {
     struct reconcile_claim *v;
     size_t n;
     struct strv read_at; /* "<uuid> <generation>" when last read */
     bool loaded;
-    struct run_reconcile_stats stats;
-    struct strv noted; /* the lasting problems logged at the last pass */
-    struct strv now;   /* ... and those seen in this one */
+    struct metrics_reconcile stats;
+    struct notes *notes; /* the lasting problems */
 };
 
-struct run_claims *
-run_claims_new(void)
+struct pass_reconcile *
+pass_reconcile_new(void)
 {
-    return xcalloc(1, sizeof(struct run_claims));
+    struct pass_reconcile *rc = xcalloc(1, sizeof(*rc));
+
+    rc->notes = notes_new();
+    return rc;
 }
 
 void
-run_claims_free(struct run_claims *rc)
+pass_reconcile_free(struct pass_reconcile *rc)
 {
     if (!rc)
         return;
     free(rc->v);
     strv_clear(&rc->read_at);
-    strv_clear(&rc->noted);
-    strv_clear(&rc->now);
+    notes_free(rc->notes);
     free(rc);
 }
 
 static void
-forget_provider(struct run_claims *rc, const char *uuid)
+forget_provider(struct pass_reconcile *rc, const char *uuid)
 {
     size_t kept = 0;
 
@@ -71,7 +59,7 @@ forget_provider(struct run_claims *rc, const char *uuid)
 
 /* Re-point old claims at this pass's tree (rebuilt every pass). */
 static void
-repoint(struct run_claims *rc, const struct tree *t,
+repoint(struct pass_reconcile *rc, const struct tree *t,
         const struct sync_cache *cache)
 {
     for (size_t i = 0; i < rc->n; i++)
@@ -92,8 +80,8 @@ repoint(struct run_claims *rc, const struct tree *t,
  * they were read; with mark_only, just note that the claims in hand stand
  * for the generations the cache holds now (after a full read). */
 static int
-refresh_moved(struct run_claims *rc, struct placement *pl,
-              const struct cmd_host *host, const struct sync_cache *cache,
+refresh_moved(struct pass_reconcile *rc, struct placement *pl,
+              const struct hostload *host, const struct sync_cache *cache,
               bool mark_only, struct errbuf *eb)
 {
     const struct tree *t = host->tree;
@@ -127,8 +115,8 @@ refresh_moved(struct run_claims *rc, struct placement *pl,
 }
 
 static int
-refresh(struct run_claims *rc, struct placement *pl,
-        const struct cmd_host *host, const struct sync_cache *cache, bool full,
+refresh(struct pass_reconcile *rc, struct placement *pl,
+        const struct hostload *host, const struct sync_cache *cache, bool full,
         struct errbuf *eb)
 {
     int r;
@@ -147,13 +135,15 @@ refresh(struct run_claims *rc, struct placement *pl,
 }
 
 void
-run_claims_stats(const struct run_claims *rc, struct run_reconcile_stats *ret)
+pass_reconcile_stats(const struct pass_reconcile *rc,
+                     struct metrics_reconcile *ret)
 {
     *ret = rc->stats;
 }
 
 int
-run_claims_used(const struct run_claims *rc, const char *uuid, long *ret)
+pass_reconcile_used(const struct pass_reconcile *rc, const char *uuid,
+                    long *ret)
 {
     long n = 0;
 
@@ -168,7 +158,7 @@ run_claims_used(const struct run_claims *rc, const char *uuid, long *ret)
 
 /* Count what a step did and found. */
 static void
-count_step(struct run_reconcile_stats *st, const struct reconcile_plan *p,
+count_step(struct metrics_reconcile *st, const struct reconcile_plan *p,
            const struct reconcile_report *rep)
 {
     st->done = true;
@@ -192,56 +182,8 @@ count_step(struct run_reconcile_stats *st, const struct reconcile_plan *p,
     }
 }
 
-/* A lasting problem seen in this pass: logged unless it was at the last. */
-static void __attribute__((format(printf, 3, 4)))
-note(struct run_claims *rc, enum log_level level, const char *fmt, ...)
-{
-    _cleanup_free_ char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg = xvasprintf(fmt, ap);
-    va_end(ap);
-    if (strv_contains(&rc->now, msg))
-        return;
-    if (!strv_contains(&rc->noted, msg))
-        log_msg(level, "%s", msg);
-    strv_push(&rc->now, msg);
-}
-
-/* End of a pass: say once which problems of the last pass are gone.  At
- * warning level, so that whoever saw the problem sees it end. */
 static void
-notes_done(struct run_claims *rc)
-{
-    for (size_t i = 0; i < rc->noted.n; i++)
-        if (!strv_contains(&rc->now, rc->noted.v[i]))
-            log_warn("cleared: %s", rc->noted.v[i]);
-    strv_clear(&rc->noted);
-    rc->noted = rc->now;
-    rc->now = (struct strv){ 0 };
-}
-
-/* Guests through libvirt; NULL (noted) when it cannot be reached: then
- * nothing counts as an orphan. */
-static struct guests *
-load_guests(struct run_claims *rc, const struct conf *c)
-{
-    struct guests *g = NULL;
-    struct errbuf eb = { 0 };
-
-    if (guests_load(c->libvirt_uri, &g, &eb) < 0) {
-        note(rc, LOG_ERROR, "reconcile: %s; orphans are not looked for",
-             eb.msg);
-        return NULL;
-    }
-    for (size_t i = 0; i < g->warnings.n; i++)
-        note(rc, LOG_WARNING, "%s", g->warnings.v[i]);
-    return g;
-}
-
-static void
-log_plan(struct run_claims *rc, const struct reconcile_plan *p,
+log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
          const struct reconcile_report *rep)
 {
     for (size_t i = 0; i < rep->n; i++) {
@@ -253,23 +195,24 @@ log_plan(struct run_claims *rc, const struct reconcile_plan *p,
                 rep->v[i].parent, rep->v[i].mdev_type, result);
     }
     for (size_t i = 0; i < p->n_misplaced; i++)
-        note(rc, LOG_WARNING, "reconcile: mdev %s %s", p->misplaced[i].uuid,
-             p->misplaced[i].why);
+        notes_say(rc->notes, LOG_WARNING, "reconcile: mdev %s %s",
+                  p->misplaced[i].uuid, p->misplaced[i].why);
     for (size_t i = 0; i < p->n_unaccounted; i++)
-        note(rc, LOG_WARNING, "reconcile: mdev %s of guest %s on %s: %s",
-             p->unaccounted[i].uuid, p->unaccounted[i].consumer,
-             p->unaccounted[i].parent ? p->unaccounted[i].parent
-                                      : "no GPU of this host",
-             p->unaccounted[i].why);
+        notes_say(rc->notes, LOG_WARNING,
+                  "reconcile: mdev %s of guest %s on %s: %s",
+                  p->unaccounted[i].uuid, p->unaccounted[i].consumer,
+                  p->unaccounted[i].parent ? p->unaccounted[i].parent
+                                           : "no GPU of this host",
+                  p->unaccounted[i].why);
     for (size_t i = 0; i < p->n_errors; i++)
         log_error("reconcile: mdev %s for consumer %s: %s", p->errors[i].uuid,
                   p->errors[i].consumer, p->errors[i].why);
 }
 
 bool
-run_reconcile(struct run_claims *rc, const struct ctx *ctx,
-              const struct cmd_host *host, struct placement *pl,
-              const struct sync_cache *cache, bool full)
+pass_reconcile_step(struct pass_reconcile *rc, const struct hostload *host,
+                    struct placement *pl, const struct sync_cache *cache,
+                    bool full)
 {
     struct reconcile_report rep = { 0 };
     struct errbuf eb = { 0 };
@@ -283,12 +226,11 @@ run_reconcile(struct run_claims *rc, const struct ctx *ctx,
         return false;
     }
     repoint(rc, host->tree, cache);
-    g = load_guests(rc, host->conf);
-    p = reconcile_plan(host->tree, host->hw, g, rc->v, rc->n);
-    ok = cmd_reconcile_act(ctx, host, false, false, p, &rep) == CMD_EXIT_OK &&
-         g != NULL;
+    g = hostplan_guests(host->conf, HOSTPLAN_NEED_ORPHANS, rc->notes);
+    p = hostplan_plan(host, g, rc->v, rc->n);
+    ok = hostplan_act(host, false, false, p, &rep) == 0 && g != NULL;
     log_plan(rc, p, &rep);
-    notes_done(rc);
+    notes_round_end(rc->notes);
     count_step(&rc->stats, p, &rep);
     reconcile_report_clear(&rep);
     reconcile_plan_free(p);

@@ -1,0 +1,137 @@
+/*
+ * pass.c - one pass: scan, sync, reconcile, metrics.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "pass-metrics.h"
+#include "pass-reconcile.h"
+#include "pass.h"
+#include "xalloc.h"
+
+struct pass {
+    struct sync_cache *cache;
+    struct pass_reconcile *reconcile;
+    struct metrics *metrics; /* over the service's life */
+    double last_full;        /* when the cache was last dropped */
+    bool refresh_now;        /* drop it at the next pass anyway */
+};
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct pass *
+pass_new(void)
+{
+    struct pass *p = xcalloc(1, sizeof(*p));
+
+    p->cache = sync_cache_new();
+    p->reconcile = pass_reconcile_new();
+    p->metrics = metrics_new();
+    p->refresh_now = true;
+    return p;
+}
+
+void
+pass_free(struct pass *p)
+{
+    if (!p)
+        return;
+    sync_cache_free(p->cache);
+    pass_reconcile_free(p->reconcile);
+    metrics_free(p->metrics);
+    free(p);
+}
+
+void
+pass_refresh_next(struct pass *p)
+{
+    p->refresh_now = true;
+}
+
+/* Log what a sync did and found. */
+static void
+log_report(const struct sync_report *rep, unsigned long requests, int r)
+{
+    for (size_t i = 0; i < rep->warnings.n; i++)
+        log_warn("%s", rep->warnings.v[i]);
+    for (size_t i = 0; i < rep->errors.n; i++)
+        log_error("%s", rep->errors.v[i]);
+    for (size_t i = 0; i < rep->notes.n; i++)
+        log_info("%s", rep->notes.v[i]);
+    log_info("pass %s: %u created, %u updated, %u deleted; %lu requests",
+             r == 0 ? "done" : "incomplete", rep->created, rep->updated,
+             rep->deleted, requests);
+}
+
+int
+pass_sync(struct session *s, const struct hostload *h, struct sync_cache *cache,
+          unsigned long requests_before)
+{
+    struct sync_report rep = { 0 };
+    struct errbuf eb = { 0 };
+    int r = session_sync(s, h, cache, &rep, &eb);
+
+    if (r < 0 && r != -EAGAIN)
+        log_error("%s", eb.msg);
+    log_report(&rep, placement_requests(session_placement(s)) - requests_before,
+               r);
+    sync_report_clear(&rep);
+    return r;
+}
+
+/* Whether this pass re-reads everything; if so the cache is dropped. */
+static bool
+full_refresh(struct pass *p, const struct conf *c)
+{
+    if (!p->refresh_now && c->full_refresh_s != 0 &&
+        now_s() - p->last_full < c->full_refresh_s)
+        return false;
+    sync_cache_forget(p->cache);
+    p->last_full = now_s();
+    p->refresh_now = false;
+    return true;
+}
+
+/* Scan, sync, reconcile; whether Placement now holds the tree. */
+static bool
+steps(struct pass *p, struct hostload *h, struct session *s)
+{
+    bool full;
+    int r;
+
+    if (hostload_scan(h) < 0 || session_open(s, h) < 0)
+        return false;
+    full = full_refresh(p, h->conf);
+    r = pass_sync(s, h, p->cache, placement_requests(session_placement(s)));
+    if (r == 0 && h->conf->reconcile.enabled)
+        pass_reconcile_step(p->reconcile, h, session_placement(s), p->cache,
+                            full);
+    if (r < 0 && r != -EAGAIN) {
+        session_close(s);      /* renegotiate: Placement may be another */
+        p->refresh_now = true; /* and re-read everything */
+    }
+    return r == 0;
+}
+
+bool
+pass_run(struct pass *p, struct hostload *h, struct session *s)
+{
+    double start = now_s();
+    bool ok = steps(p, h, s);
+
+    pass_metrics_record(p->metrics, h, p->cache, p->reconcile,
+                        session_counts(s), ok, now_s() - start);
+    return ok;
+}
