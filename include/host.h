@@ -137,6 +137,8 @@ const struct host_fn *host_find_fn(const struct host *h, const char *name,
                                    const struct host_gpu **gpu);
 const struct host_type *host_fn_find_type(const struct host_fn *fn,
                                           const char *type_id);
+/* The GPU whose address is address ("0000:41:00.0"); NULL if none. */
+const struct host_gpu *host_find_gpu(const struct host *h, const char *address);
 /* Address order: PCI GPUs by address, then the others by name. */
 int host_gpu_cmp(const struct host_gpu *a, const struct host_gpu *b);
 /* The vGPU whose id is id, compared case-insensitively; NULL if none. */

@@ -96,6 +96,15 @@ host_fn_find_type(const struct host_fn *fn, const char *type_id)
     return NULL;
 }
 
+const struct host_gpu *
+host_find_gpu(const struct host *h, const char *address)
+{
+    for (size_t i = 0; i < h->n_gpus; i++)
+        if (strcmp(h->gpus[i].address, address) == 0)
+            return &h->gpus[i];
+    return NULL;
+}
+
 const struct host_vgpu *
 host_find_vgpu(const struct host *h, const char *id)
 {

@@ -37,7 +37,7 @@ struct reconcile_plan *
 hostplan_plan(const struct hostload *h, const struct guests *g,
               const struct reconcile_claim *claims, size_t n_claims)
 {
-    return reconcile_plan(h->tree, h->hw, g, claims, n_claims);
+    return reconcile_plan(h->tree, h->hw, g, NULL, claims, n_claims);
 }
 
 int
