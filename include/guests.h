@@ -18,12 +18,13 @@
 #include "cleanup.h"
 #include "errbuf.h"
 #include "strv.h"
+#include "uuidstr.h"
 
 /* A domain XML larger than this is refused (-EFBIG). */
 #define GUESTS_XML_MAX (8u << 20)
 
 struct guest {
-    char uuid[37]; /* domain UUID, lower case */
+    char uuid[UUIDSTR_LEN]; /* domain UUID, lower case */
     char *name;
     bool active;         /* has a live instance (running, paused, ...) */
     struct strv mdevs;   /* referenced mdev UUIDs, lower case, sorted, unique */

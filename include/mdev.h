@@ -18,8 +18,7 @@
 #include "strv.h"
 #include "sysfs.h"
 #include "typedesc.h"
-
-#define MDEV_UUID_STR_LEN 37 /* 36 + NUL, always lower case */
+#include "uuidstr.h"
 
 struct mdev_type {
     char *id;          /* "nvidia-35": the directory name */
@@ -45,7 +44,7 @@ struct mdev_parent {
 };
 
 struct mdev_device {
-    char uuid[MDEV_UUID_STR_LEN];
+    char uuid[UUIDSTR_LEN];
     char *parent;  /* parent name, as mdev_parent.name */
     char *type_id; /* basename of the mdev_type link */
 };

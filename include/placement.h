@@ -29,10 +29,10 @@
 #include "http.h"
 #include "inventory.h"
 #include "strv.h"
+#include "uuidstr.h"
 
 #define PLACEMENT_VERSION_MAX "1.39" /* the newest the agent speaks */
 #define PLACEMENT_VERSION_MIN "1.26" /* reserved = total needs 1.26 */
-#define PLACEMENT_UUID_LEN 37
 
 struct placement; /* the http client, the negotiated version, counters */
 
@@ -93,10 +93,10 @@ placement_call_clearp(struct placement_call *c)
 }
 
 struct placement_rp {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     char *name;
-    char parent_uuid[PLACEMENT_UUID_LEN]; /* "" for a root */
-    char root_uuid[PLACEMENT_UUID_LEN];
+    char parent_uuid[UUIDSTR_LEN]; /* "" for a root */
+    char root_uuid[UUIDSTR_LEN];
     long generation;
 };
 void placement_rp_clear(struct placement_rp *rp);
@@ -176,7 +176,7 @@ int placement_done_ensure(struct placement *p, struct placement_call *c,
 
 /* GET /resource_providers/{uuid}/allocations: who holds what there. */
 struct placement_alloc {
-    char consumer[PLACEMENT_UUID_LEN];
+    char consumer[UUIDSTR_LEN];
     struct inventory *used; /* rc and total (= amount) only, sorted by rc */
     size_t n_used;
 };
@@ -200,7 +200,6 @@ void placement_run(struct placement *p, struct placement_call *calls, size_t n,
 /* Requests sent since placement_open() (GET / included): for the
  * cost figures in logs and benchmarks. */
 unsigned long placement_requests(const struct placement *p);
-unsigned long placement_writes(const struct placement *p); /* PUT/POST/DELETE */
 
 /* One-shot forms: prep, run alone, done. */
 int placement_list_providers(struct placement *p, const char *key,
@@ -208,7 +207,5 @@ int placement_list_providers(struct placement *p, const char *key,
                              size_t *ret_n, struct errbuf *eb);
 int placement_get_inventories(struct placement *p, const char *uuid,
                               struct placement_invs *ret, struct errbuf *eb);
-int placement_get_traits(struct placement *p, const char *uuid,
-                         struct placement_traits *ret, struct errbuf *eb);
 int placement_get_allocations(struct placement *p, const char *uuid,
                               struct placement_allocs *ret, struct errbuf *eb);

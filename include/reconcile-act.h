@@ -30,12 +30,12 @@ enum reconcile_result {
 
 struct reconcile_action {
     enum reconcile_verb action;
-    char uuid[RECONCILE_UUID_LEN]; /* an mdev's UUID, a VF's address */
+    char uuid[UUIDSTR_LEN]; /* an mdev's UUID, a VF's address */
     enum host_mode mode;
     char *parent;
     char *mdev_type;
-    char consumer[RECONCILE_UUID_LEN];
-    char provider[RECONCILE_UUID_LEN];
+    char consumer[UUIDSTR_LEN];
+    char provider[UUIDSTR_LEN];
     enum reconcile_result result;
     char *error; /* RECONCILE_FAILED: what went wrong; else NULL */
 };

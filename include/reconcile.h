@@ -27,9 +27,8 @@
 #include "host.h"
 #include "strv.h"
 #include "tree.h"
+#include "uuidstr.h"
 #include "vfstate.h"
-
-#define RECONCILE_UUID_LEN 37
 
 /* consumer holds n units on provider (a GPU provider of the tree), which
  * Placement knows as uuid (the tree's UUID, or the one of an adopted
@@ -38,20 +37,20 @@
  * its UUIDs are planned as errors (misplaced if they exist elsewhere). */
 struct reconcile_claim {
     const struct tree_provider *provider;
-    char uuid[RECONCILE_UUID_LEN];
-    char consumer[RECONCILE_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
+    char consumer[UUIDSTR_LEN];
     long n;
 };
 
 struct reconcile_mdev {
-    char uuid[RECONCILE_UUID_LEN]; /* an mdev's UUID, a VF's address; ""
-                                    * for a VF claim that found no VF */
-    enum host_mode mode;           /* the interface it is made through */
-    char *parent; /* the function it sits on ("0000:84:00.0", a VF) */
+    char uuid[UUIDSTR_LEN]; /* an mdev's UUID, a VF's address; "" for a
+                             * VF claim that found no VF */
+    enum host_mode mode;    /* the interface it is made through */
+    char *parent;           /* the function it sits on ("0000:84:00.0", a VF) */
     char *mdev_type;
-    char consumer[RECONCILE_UUID_LEN]; /* "" for orphans */
-    char provider[RECONCILE_UUID_LEN]; /* "" for orphans */
-    char *why;    /* misplaced/unaccounted/error: what is wrong */
+    char consumer[UUIDSTR_LEN]; /* "" for orphans */
+    char provider[UUIDSTR_LEN]; /* "" for orphans */
+    char *why;                  /* misplaced/unaccounted/error: what is wrong */
     time_t since; /* an orphan VF: when the state file first saw it
                    * unowned; 0: now (first seen in this plan) */
 };
@@ -85,4 +84,4 @@ DEFINE_CLEANUP(struct reconcile_plan, reconcile_plan_free)
 /* UUIDv5(namespace = consumer, name = "<provider uuid>/<i>"), lower case.
  * Returns -EINVAL when consumer is no UUID. */
 int reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
-                   char ret[RECONCILE_UUID_LEN]);
+                   char ret[UUIDSTR_LEN]);

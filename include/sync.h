@@ -32,7 +32,7 @@ void sync_cache_forget(struct sync_cache *c);
  * with; -ENOENT when the cache does not know it.  Lets run re-read a
  * provider's allocations only when its generation moved. */
 int sync_cache_lookup(const struct sync_cache *c, const char *name,
-                      char ret_uuid[PLACEMENT_UUID_LEN], long *ret_generation);
+                      char ret_uuid[UUIDSTR_LEN], long *ret_generation);
 
 struct sync_report {
     struct strv warnings; /* drained providers, capacity below usage */

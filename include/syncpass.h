@@ -15,7 +15,7 @@
 
 /* What the agent last saw of one provider. */
 struct sync_cached {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     char *name;
     long generation;
     struct placement_invs invs;
@@ -23,7 +23,7 @@ struct sync_cached {
 };
 
 struct sync_cache {
-    char root_uuid[PLACEMENT_UUID_LEN]; /* "" until the root is ensured */
+    char root_uuid[UUIDSTR_LEN]; /* "" until the root is ensured */
     bool root_owned;   /* the agent created the root: it may add to it */
     struct strv known; /* CUSTOM_ traits and classes known to exist */
     struct sync_cached *rps;
@@ -34,7 +34,7 @@ struct sync_cache {
 struct sync_job {
     const struct tree_provider *want; /* NULL for a stale provider */
     const char *name;                 /* for messages */
-    char uuid[PLACEMENT_UUID_LEN];    /* in Placement (adopted or ours) */
+    char uuid[UUIDSTR_LEN];           /* in Placement (adopted or ours) */
     bool is_root, stale;
     bool exists;    /* in Placement */
     bool need_read; /* its inventories and traits must be (re)read */

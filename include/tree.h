@@ -18,8 +18,7 @@
 #include "policy.h"
 #include "provconf.h"
 #include "strv.h"
-
-#define TREE_UUID_STR_LEN 37
+#include "uuidstr.h"
 
 /* Where a child's capacity lives on the host (absent on the root). */
 struct tree_device {
@@ -34,10 +33,10 @@ struct tree_device {
 };
 
 struct tree_provider {
-    char uuid[TREE_UUID_STR_LEN];
+    char uuid[UUIDSTR_LEN];
     char *name;
-    char parent_uuid[TREE_UUID_STR_LEN]; /* "" on the root */
-    struct inventory *invs;              /* sorted by resource class */
+    char parent_uuid[UUIDSTR_LEN]; /* "" on the root */
+    struct inventory *invs;        /* sorted by resource class */
     size_t n_invs;
     struct strv traits;         /* sorted */
     struct strv managed;        /* other traits the agent may remove (see
@@ -66,6 +65,6 @@ DEFINE_CLEANUP(struct tree, tree_free)
 bool tree_is_stale_name(const struct tree *t, const char *name);
 
 /* The root's UUID: node_uuid, or UUIDv5(DNS namespace, node_name). */
-void tree_root_uuid(const struct conf *c, char ret[TREE_UUID_STR_LEN]);
+void tree_root_uuid(const struct conf *c, char ret[UUIDSTR_LEN]);
 /* A child's name: "<node>_pci_0000_84_00_0", Nova's naming. Caller frees. */
 char *tree_child_name(const char *node_name, const struct policy_gpu *gpu);

@@ -26,16 +26,17 @@
 #include "cleanup.h"
 #include "errbuf.h"
 #include "pciaddr.h"
+#include "uuidstr.h"
 
 #define VFSTATE_FILE "vfio-state.json" /* in the state directory */
 #define VFSTATE_MAX (4u << 20)         /* a larger file is refused */
 
 struct vfstate_entry {
-    char vf[PCI_ADDR_STR_MAX]; /* "0000:41:00.5", as the kernel spells it */
-    char *type_id;             /* "nvidia-594" */
-    char consumer[37];         /* lower-case UUID; "" for an orphan */
-    char provider[37];         /* lower-case UUID; "" for an orphan */
-    time_t since;              /* an orphan: first seen; 0 for an owner */
+    char vf[PCI_ADDR_STR_MAX];  /* "0000:41:00.5", as the kernel spells it */
+    char *type_id;              /* "nvidia-594" */
+    char consumer[UUIDSTR_LEN]; /* lower-case UUID; "" for an orphan */
+    char provider[UUIDSTR_LEN]; /* lower-case UUID; "" for an orphan */
+    time_t since;               /* an orphan: first seen; 0 for an owner */
 };
 
 struct vfstate {

@@ -136,7 +136,7 @@ claims_load(struct placement *pl, const struct tree *t, size_t max_parallel,
 
 int
 claims_read(struct placement *pl, const struct tree_provider *const *providers,
-            char (*uuids)[PLACEMENT_UUID_LEN], size_t n, size_t max_parallel,
+            char (*uuids)[UUIDSTR_LEN], size_t n, size_t max_parallel,
             struct reconcile_claim **ret, size_t *ret_n, struct errbuf *eb)
 {
     struct placement_call *calls = xcalloc(n ? n : 1, sizeof(*calls));

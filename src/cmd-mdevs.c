@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include <libxml/tree.h>
-#include <uuid/uuid.h>
 
 #include "cmd.h"
 #include "hostplan.h"
 #include "log.h"
+#include "uuidstr.h"
 
 #define XC(s) ((const xmlChar *)(s)) /* libxml2 takes const names */
 
@@ -67,14 +67,13 @@ print_owned(const struct reconcile_mdev *v, size_t n, const char *consumer,
 }
 
 static int
-parse_args(int argc, char **argv, char consumer[37], bool *xml)
+parse_args(int argc, char **argv, char consumer[UUIDSTR_LEN], bool *xml)
 {
     static const struct option opts[] = {
         { "format", required_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    uuid_t u;
     int c;
 
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
@@ -86,11 +85,10 @@ parse_args(int argc, char **argv, char consumer[37], bool *xml)
             return c == 'h' ? -1 : CMD_EXIT_USAGE;
         }
     }
-    if (optind + 1 != argc || uuid_parse(argv[optind], u) < 0) {
+    if (optind + 1 != argc || uuidstr_lower(argv[optind], consumer) < 0) {
         log_error("mdevs: give one consumer UUID");
         return CMD_EXIT_USAGE;
     }
-    uuid_unparse_lower(u, consumer);
     return CMD_EXIT_OK;
 }
 
@@ -98,7 +96,7 @@ static int
 cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
 {
     struct hostplan hp = { 0 };
-    char consumer[37];
+    char consumer[UUIDSTR_LEN];
     size_t count = 0;
     bool xml = false;
     int r = parse_args(argc, argv, consumer, &xml);

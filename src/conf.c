@@ -17,14 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <uuid/uuid.h>
-
 #include "conf-auth.h"
 #include "conf.h"
 #include "confwalk.h"
 #include "errbuf.h"
 #include "inventory.h"
 #include "parse.h"
+#include "pathcomp.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
@@ -39,20 +39,6 @@
 
 /* --- value checks ------------------------------------------------------ */
 
-static bool
-is_sysfs_name(const char *s)
-{
-    size_t len = strlen(s);
-
-    if (len == 0 || len > NAME_MAX || strcmp(s, ".") == 0 ||
-        strcmp(s, "..") == 0)
-        return false;
-    for (const char *c = s; *c; c++)
-        if (*c <= ' ' || *c > '~' || *c == '/')
-            return false;
-    return true;
-}
-
 /* A PCI address (canonical: lower case) or another device name. */
 static char *
 check_parent(char **value)
@@ -61,7 +47,7 @@ check_parent(char **value)
     char buf[PCI_ADDR_STR_MAX];
 
     if (!strchr(*value, ':'))
-        return is_sysfs_name(*value)
+        return !pathcomp_problem(*value)
                    ? NULL
                    : xasprintf("\"%s\" is not a device name", *value);
     if (pci_addr_parse(*value, &a) < 0)
@@ -74,7 +60,7 @@ check_parent(char **value)
 static char *
 check_type_id(char **value)
 {
-    return is_sysfs_name(*value)
+    return !pathcomp_problem(*value)
                ? NULL
                : xasprintf("\"%s\" is not an mdev type name", *value);
 }
@@ -105,12 +91,11 @@ check_trait(char **value)
 static char *
 check_uuid(char **value)
 {
-    uuid_t u;
+    char u[UUIDSTR_LEN];
 
-    if (uuid_parse(*value, u) < 0)
+    if (uuidstr_lower(*value, u) < 0)
         return xasprintf("\"%s\" is not a UUID", *value);
-    *value = xrealloc(*value, UUID_STR_LEN);
-    uuid_unparse_lower(u, *value);
+    memcpy(*value, u, sizeof(u)); /* the same length */
     return NULL;
 }
 

@@ -22,26 +22,14 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
-#include <uuid/uuid.h>
 
 #include "guests.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define GUESTS_QUOTE_MAX 64 /* bytes of a hostile value quoted in a warning */
 
 /* --- small helpers -------------------------------------------------------- */
-
-/* Check a 36-character UUID (either case) into lower case ret. */
-static int
-guests_uuid_lower(const char *s, char ret[37])
-{
-    uuid_t u;
-
-    if (!s || strlen(s) != 36 || uuid_parse(s, u) < 0)
-        return -EINVAL;
-    uuid_unparse_lower(u, ret);
-    return 0;
-}
 
 /* A copy of s fit for a one-line message: at most GUESTS_QUOTE_MAX bytes,
  * anything but printable ASCII shown as '?'.  Caller frees. */
@@ -174,7 +162,7 @@ read_identity(const xmlNode *root, struct guest *g, struct errbuf *eb)
         return errbuf_set(eb, -EPROTO, "domain XML: no <name>");
     if (!u)
         return errbuf_set(eb, -EPROTO, "domain XML: no <uuid>");
-    if (guests_uuid_lower((const char *)u, g->uuid) < 0) {
+    if (uuidstr_lower((const char *)u, g->uuid) < 0) {
         _cleanup_free_ char *q = quote((const char *)u);
 
         return errbuf_set(eb, -EPROTO, "domain XML: <uuid> '%s': not a UUID",
@@ -193,9 +181,9 @@ read_mdev(const xmlNode *hostdev, struct guest *g, struct strv *warnings)
     _cleanup_(xml_freep) xmlChar *v =
         addr ? xmlGetNoNsProp(addr, (const xmlChar *)"uuid") : NULL;
     _cleanup_free_ char *q = NULL;
-    char u[37];
+    char u[UUIDSTR_LEN];
 
-    if (v && guests_uuid_lower((const char *)v, u) == 0) {
+    if (v && uuidstr_lower((const char *)v, u) == 0) {
         strv_push(&g->mdevs, u);
         return;
     }

@@ -18,7 +18,7 @@
 #include "host.h"
 #include "mdev.h"
 #include "mdevctl.h"
-#include "parse.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 /* Move a parent's types into fn (mdev_host_free() frees what is left). */
@@ -80,7 +80,7 @@ check_uuid(const char *id, struct errbuf *eb)
 {
     _cleanup_free_ char *q = NULL;
 
-    if (parse_is_lower_uuid(id))
+    if (uuidstr_is_lower(id))
         return 0;
     q = sysfs_escape(id, 64);
     return errbuf_set(eb, -EINVAL, "mdev uuid \"%s\": not a lower-case UUID",

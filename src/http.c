@@ -644,3 +644,15 @@ http_request(struct http *h, const char *method, const char *path,
     *ret = r.resp;
     return 0;
 }
+
+int
+http_status_errno(long status)
+{
+    if (status >= 200 && status < 300)
+        return 0;
+    if (status == 401 || status == 403)
+        return -EACCES;
+    if (status == 404)
+        return -ENOENT;
+    return -EIO;
+}

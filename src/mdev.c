@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uuid/uuid.h>
-
 #include "cleanup.h"
 #include "mdev.h"
+#include "pathcomp.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define MDEV_NAME_MAX 255         /* ids, names, device_api, link basenames */
@@ -75,15 +75,14 @@ text_problem(const char *s, size_t max, bool multiline)
     return NULL;
 }
 
-/* Why s cannot be a path component we name things by, or NULL. */
+/* Why s cannot be a path component we name things by, or NULL: bad text
+ * said as for any attribute, then the one rule of pathcomp.h. */
 static const char *
 name_problem(const char *s)
 {
-    if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return "is \".\" or \"..\"";
-    if (strchr(s, '/'))
-        return "contains '/'";
-    return text_problem(s, MDEV_NAME_MAX, false);
+    const char *why = text_problem(s, MDEV_NAME_MAX, false);
+
+    return why ? why : pathcomp_problem(s);
 }
 
 /* errbuf_set() with "<rel, escaped>: <fmt ...>". */
@@ -432,13 +431,11 @@ read_mdev(const struct sysfs *fs, const struct mdev_host *h, const char *rel,
     _cleanup_free_ char *path = NULL;
     _cleanup_free_ char *type = xasprintf("%s/mdev_type", rel);
     const struct mdev_parent *p;
-    uuid_t u;
     char *slash;
     int r;
 
-    if (strlen(name) != 36 || uuid_parse(name, u) < 0)
+    if (uuidstr_lower(name, m->uuid) < 0)
         return fail(eb, -EINVAL, rel, "not a UUID");
-    uuid_unparse_lower(u, m->uuid);
     r = sysfs_resolve(fs, rel, &path, eb);
     if (r < 0)
         return r;

@@ -11,14 +11,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "errbuf.h"
 #include "metrics.h"
@@ -297,52 +295,13 @@ metrics_render(const struct metrics *m, FILE *out)
 
 /* --- writing ----------------------------------------------------------- */
 
-/* "<dir>/.<base>.XXXXXX": the textfile collector reads *.prom only. */
-static char *
-temp_template(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-
-    return xasprintf("%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Fill the temporary file fd with text and make it durable and 0644. */
-static int
-fill_temp(int fd, const char *text, size_t len)
-{
-    int r = write_all(fd, text, len);
-
-    if (r == 0 && fchmod(fd, 0644) < 0)
-        r = -errno;
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    return r;
-}
-
 int
 metrics_write(const struct metrics *m, const char *path, struct errbuf *eb)
 {
-    _cleanup_free_ char *text = NULL, *tmp = temp_template(path);
+    _cleanup_free_ char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    int fd, r;
+    int r;
 
     if (!mem)
         return errbuf_set(eb, -ENOMEM, "%s: out of memory", path);
@@ -351,19 +310,5 @@ metrics_write(const struct metrics *m, const char *path, struct errbuf *eb)
         r = -EIO;
     if (r < 0)
         return errbuf_set(eb, r, "%s: cannot render the metrics", path);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return errbuf_set(eb, -errno, "%s: cannot create %s: %s", path, tmp,
-                          strerror(errno));
-    r = fill_temp(fd, text, len);
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0) {
-        (void)unlink(tmp);
-        return errbuf_set(eb, r, "%s: cannot write it (through %s): %s", path,
-                          tmp, strerror(-r));
-    }
-    return 0;
+    return atomicfile_replace(path, text, len, 0644, eb);
 }

@@ -6,7 +6,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,39 +30,6 @@ output_parse_format(const char *s, enum output_format *ret)
             return 0;
         }
     return -EINVAL;
-}
-
-/* Python's json (and so Placement) writes 1.0, not cJSON's 1. */
-static cJSON *
-ratio_json(double v)
-{
-    char buf[64];
-
-    if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
-        snprintf(buf, sizeof(buf), "%.1f", v);
-    else
-        snprintf(buf, sizeof(buf), "%.17g", v);
-    return cJSON_CreateRaw(buf);
-}
-
-static cJSON *
-inventories_json(const struct tree_provider *p)
-{
-    cJSON *invs = cJSON_CreateObject();
-
-    for (size_t i = 0; i < p->n_invs; i++) {
-        const struct inventory *v = &p->invs[i];
-        cJSON *o = cJSON_AddObjectToObject(invs, v->rc);
-
-        cJSON_AddNumberToObject(o, "total", (double)v->total);
-        cJSON_AddNumberToObject(o, "reserved", (double)v->reserved);
-        cJSON_AddNumberToObject(o, "min_unit", (double)v->min_unit);
-        cJSON_AddNumberToObject(o, "max_unit", (double)v->max_unit);
-        cJSON_AddNumberToObject(o, "step_size", (double)v->step_size);
-        cJSON_AddItemToObject(o, "allocation_ratio",
-                              ratio_json(v->allocation_ratio));
-    }
-    return invs;
 }
 
 static cJSON *
@@ -100,7 +66,8 @@ provider_json(const struct tree_provider *p)
         cJSON_AddStringToObject(o, "parent_provider_uuid", p->parent_uuid);
     else
         cJSON_AddNullToObject(o, "parent_provider_uuid");
-    cJSON_AddItemToObject(o, "inventories", inventories_json(p));
+    cJSON_AddItemToObject(o, "inventories",
+                          inventory_to_json(p->invs, p->n_invs));
     cJSON_AddItemToObject(o, "traits", strv_json(&p->traits));
     if (p->device)
         cJSON_AddItemToObject(o, "device", device_json(p->device));

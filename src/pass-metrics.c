@@ -28,7 +28,7 @@ gather_gpus(struct metrics *m, const struct tree *t,
             bool reconciling)
 {
     struct metrics_gpu *gpus = xcalloc(t->n_providers, sizeof(*gpus));
-    char(*uuids)[PLACEMENT_UUID_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
+    char(*uuids)[UUIDSTR_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
     size_t n = 0;
 
     for (size_t i = 1; i < t->n_providers; i++) {

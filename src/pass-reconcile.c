@@ -65,7 +65,7 @@ repoint(struct pass_reconcile *rc, const struct tree *t,
     for (size_t i = 0; i < rc->n; i++)
         rc->v[i].provider = NULL;
     for (size_t j = 1; j < t->n_providers; j++) {
-        char uuid[PLACEMENT_UUID_LEN];
+        char uuid[UUIDSTR_LEN];
         long gen;
 
         if (sync_cache_lookup(cache, t->providers[j].name, uuid, &gen) < 0)
@@ -86,7 +86,7 @@ refresh_moved(struct pass_reconcile *rc, struct placement *pl,
 {
     const struct tree *t = host->tree;
     const struct tree_provider **todo = xcalloc(t->n_providers, sizeof(*todo));
-    char(*uuids)[PLACEMENT_UUID_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
+    char(*uuids)[UUIDSTR_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
     size_t n = 0;
     int r;
 

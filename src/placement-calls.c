@@ -240,17 +240,6 @@ placement_get_inventories(struct placement *p, const char *uuid,
 }
 
 int
-placement_get_traits(struct placement *p, const char *uuid,
-                     struct placement_traits *ret, struct errbuf *eb)
-{
-    _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
-
-    placement_prep_get_traits(p, &c, uuid);
-    placement_run(p, &c, 1, 1);
-    return placement_done_get_traits(p, &c, ret, eb);
-}
-
-int
 placement_get_allocations(struct placement *p, const char *uuid,
                           struct placement_allocs *ret, struct errbuf *eb)
 {

@@ -37,7 +37,7 @@ struct placement {
     char version[VERSION_LEN];
     char server_range[2 * VERSION_LEN]; /* "1.0-1.39", from GET / */
     char header[64]; /* "OpenStack-API-Version: placement 1.39" */
-    unsigned long requests, writes;
+    unsigned long requests;
     struct placement_counts own;     /* counts until placement_count_into() */
     struct placement_counts *counts; /* &own, or the owner's table */
 };
@@ -108,12 +108,6 @@ unsigned long
 placement_requests(const struct placement *p)
 {
     return p->requests;
-}
-
-unsigned long
-placement_writes(const struct placement *p)
-{
-    return p->writes;
 }
 
 char *
@@ -187,12 +181,6 @@ count_add(struct placement_counts *t, const char *method, long status,
     t->n++;
 }
 
-static bool
-is_write(const char *method)
-{
-    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
-}
-
 void
 placement_run(struct placement *p, struct placement_call *calls, size_t n,
               size_t max_parallel)
@@ -213,8 +201,6 @@ placement_run(struct placement *p, struct placement_call *calls, size_t n,
         if (!c->req.method)
             continue; /* never prepared: http.c fails it, nothing is sent */
         p->requests++;
-        if (is_write(c->req.method))
-            p->writes++;
     }
     (void)http_request_many(p->http, reqs, n, max_parallel, NULL);
     for (size_t i = 0; i < n; i++) {
@@ -262,12 +248,8 @@ errno_of(long status, const char *code)
 {
     size_t n = code ? strlen(code) : 0;
 
-    if (status == 404)
-        return -ENOENT;
-    if (status == 401 || status == 403)
-        return -EACCES;
     if (status != 409 || !code)
-        return -EIO;
+        return http_status_errno(status);
     if (strcmp(code, "placement.concurrent_update") == 0)
         return -EAGAIN;
     if (strcmp(code, "placement.duplicate_name") == 0)

@@ -17,11 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <uuid/uuid.h>
-
 #include "errbuf.h"
 #include "parse.h"
 #include "provconf.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
@@ -187,7 +186,7 @@ pc_ident(struct pc_parser *p, yaml_node_t *n, const char *path,
     _cleanup_free_ char *ipath = xasprintf("%s.identification", path);
     _cleanup_free_ char *vpath = NULL;
     const char *s;
-    uuid_t u;
+    char u[UUIDSTR_LEN];
 
     if (!pc_keys(p, n, ipath, keys, v))
         return;
@@ -202,8 +201,8 @@ pc_ident(struct pc_parser *p, yaml_node_t *n, const char *path,
     e->by = v[0] ? PROVCONF_BY_UUID : PROVCONF_BY_NAME;
     if (v[0] && strcmp(s, COMPUTE_NODE) == 0)
         e->by = PROVCONF_COMPUTE_NODE;
-    else if (v[0] && uuid_parse(s, u) == 0)
-        uuid_unparse_lower(u, (e->ident = xmalloc(UUID_STR_LEN)));
+    else if (v[0] && uuidstr_lower(s, u) == 0)
+        e->ident = xstrdup(u);
     else if (v[0])
         pc_error(p, v[0], vpath, "\"%s\" is neither a UUID nor %s", s,
                  COMPUTE_NODE);

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "pathcomp.h"
 #include "reconcile-act.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 const char *
@@ -74,14 +76,6 @@ result(struct reconcile_report *r, struct reconcile_action *a, int rc,
     }
 }
 
-/* Whether s can be one path component: not empty, ".", ".." or with '/'. */
-static bool
-is_component(const char *s)
-{
-    return s[0] && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
-           !strchr(s, '/');
-}
-
 /* The names of m become path components below: check them here too, not
  * only where they were read (sysfs, Placement, libvirt).  The id's
  * spelling is the interface's (an mdev's UUID); a function the host does
@@ -94,7 +88,7 @@ check_names(const struct host_gpu *gpu, const struct reconcile_mdev *m,
 
     if (r < 0)
         return r;
-    if (!is_component(m->parent) || !is_component(m->mdev_type)) {
+    if (pathcomp_problem(m->parent) || pathcomp_problem(m->mdev_type)) {
         _cleanup_free_ char *qp = sysfs_escape(m->parent, 64);
         _cleanup_free_ char *qt = sysfs_escape(m->mdev_type, 64);
 

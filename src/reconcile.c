@@ -16,7 +16,7 @@
 
 int
 reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
-               char ret[RECONCILE_UUID_LEN])
+               char ret[UUIDSTR_LEN])
 {
     _cleanup_free_ char *name = xasprintf("%s/%u", provider_uuid, i);
     uuid_t ns, out;
@@ -174,7 +174,7 @@ plan_claim(struct reconcile_planner *pl, const struct reconcile_claim *c)
                 done++;
             }
     for (unsigned i = 0; done < c->n; i++) {
-        char uuid[RECONCILE_UUID_LEN];
+        char uuid[UUIDSTR_LEN];
 
         if (reconcile_uuid(c->consumer, c->uuid, i, uuid) < 0)
             return;

@@ -56,11 +56,11 @@ sync_cache_free(struct sync_cache *c)
 
 int
 sync_cache_lookup(const struct sync_cache *c, const char *name,
-                  char ret_uuid[PLACEMENT_UUID_LEN], long *ret_generation)
+                  char ret_uuid[UUIDSTR_LEN], long *ret_generation)
 {
     for (size_t i = 0; i < c->n; i++)
         if (c->rps[i].name && strcmp(c->rps[i].name, name) == 0) {
-            memcpy(ret_uuid, c->rps[i].uuid, PLACEMENT_UUID_LEN);
+            memcpy(ret_uuid, c->rps[i].uuid, UUIDSTR_LEN);
             *ret_generation = c->rps[i].generation;
             return 0;
         }

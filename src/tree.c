@@ -14,12 +14,12 @@
 #include "xalloc.h"
 
 void
-tree_root_uuid(const struct conf *c, char ret[TREE_UUID_STR_LEN])
+tree_root_uuid(const struct conf *c, char ret[UUIDSTR_LEN])
 {
     uuid_t out;
 
     if (c->node_uuid) {
-        snprintf(ret, TREE_UUID_STR_LEN, "%s", c->node_uuid);
+        snprintf(ret, UUIDSTR_LEN, "%s", c->node_uuid);
         return;
     }
     uuid_generate_sha1(out, *uuid_get_template("dns"), c->node_name,
@@ -100,14 +100,6 @@ provider_name_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static int
-inventory_rc_cmp(const void *a, const void *b)
-{
-    const struct inventory *x = a, *y = b;
-
-    return strcmp(x->rc, y->rc);
-}
-
 static struct tree_provider *
 find_provider(struct tree *t, const struct provconf_entry *e)
 {
@@ -154,7 +146,7 @@ merge_entry(struct tree_provider *p, const struct provconf_entry *e,
         p->invs[p->n_invs++].rc = xstrdup(e->invs[i].rc);
     }
     if (p->n_invs > 1) /* qsort(NULL, 0, ...) is undefined */
-        qsort(p->invs, p->n_invs, sizeof(*p->invs), inventory_rc_cmp);
+        qsort(p->invs, p->n_invs, sizeof(*p->invs), inventory_cmp_rc);
     strv_copy(&p->traits, &e->traits);
     strv_sort_uniq(&p->traits);
     return 0;

@@ -47,23 +47,34 @@ entry_cmp(const struct vfstate_entry *e, const char *vf)
     return pci_addr_cmp(&a, &b);
 }
 
+/* Index of vf's entry, or s->n. */
+static size_t
+find(const struct vfstate *s, const char *vf)
+{
+    size_t i = 0;
+
+    while (i < s->n && strcmp(s->v[i].vf, vf) != 0)
+        i++;
+    return i;
+}
+
 const struct vfstate_entry *
 vfstate_find(const struct vfstate *s, const char *vf)
 {
-    for (size_t i = 0; s && i < s->n; i++)
-        if (strcmp(s->v[i].vf, vf) == 0)
-            return &s->v[i];
-    return NULL;
+    size_t i = s ? find(s, vf) : 0;
+
+    return s && i < s->n ? &s->v[i] : NULL;
 }
 
 void
 vfstate_set(struct vfstate *s, const char *vf, const char *type_id,
             const char *consumer, const char *provider, time_t since)
 {
-    struct vfstate_entry *e = (struct vfstate_entry *)vfstate_find(s, vf);
-    size_t at = 0;
+    size_t at = find(s, vf);
+    struct vfstate_entry *e = at < s->n ? &s->v[at] : NULL;
 
     if (!e) {
+        at = 0;
         while (at < s->n && entry_cmp(&s->v[at], vf) < 0)
             at++;
         xgrow(&s->v, &s->cap, s->n, sizeof(*s->v));
@@ -184,11 +195,8 @@ vfstate_parse(const char *name, const char *json, size_t len,
                        name, VFSTATE_VERSION);
     else if (!cJSON_IsObject(vfs))
         r = errbuf_set(eb, -EPROTO, "%s: no \"vfs\" object", name);
-    cJSON_ArrayForEach(e, r == 0 ? vfs : NULL) {
+    for (e = r == 0 ? vfs->child : NULL; e && r == 0; e = e->next)
         r = parse_entry(name, e, s, eb);
-        if (r < 0)
-            break;
-    }
     cJSON_Delete(root);
     if (r < 0)
         return r;

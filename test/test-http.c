@@ -378,3 +378,19 @@ Test(http_transport, bad_endpoint_and_token_are_refused_without_echo)
     cr_assert(eq(ptr, strstr(eb.msg, "s3cret"), NULL), "%s", eb.msg);
     cr_assert(eq(ptr, h, NULL));
 }
+
+Test(http_transport, one_map_from_status_to_errno)
+{
+    static const struct {
+        long status;
+        int r;
+    } map[] = {
+        { 200, 0 },       { 201, 0 },    { 204, 0 },       { 299, 0 },
+        { 302, -EIO },    { 400, -EIO }, { 401, -EACCES }, { 403, -EACCES },
+        { 404, -ENOENT }, { 409, -EIO }, { 500, -EIO },    { 503, -EIO },
+    };
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++)
+        cr_expect(eq(int, http_status_errno(map[i].status), map[i].r), "%ld",
+                  map[i].status);
+}

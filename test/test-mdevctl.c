@@ -26,6 +26,7 @@
 
 #include "cleanup.h"
 #include "fixture.h"
+#include "mdevctl-list.h"
 #include "mdevctl.h"
 #include "strv.h"
 #include "xalloc.h"

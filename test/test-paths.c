@@ -197,7 +197,7 @@ Test(paths, an_mdev_uuid_that_is_a_path_is_never_created_or_removed)
 
 Test(paths, a_consumer_that_is_a_path_gets_no_mdev_uuid)
 {
-    char out[RECONCILE_UUID_LEN] = "";
+    char out[UUIDSTR_LEN] = "";
 
     cr_assert(eq(int, reconcile_uuid("../../etc", UUID, 0, out), -EINVAL));
     cr_assert(eq(int, reconcile_uuid(CONSUMER "/..", UUID, 0, out), -EINVAL));

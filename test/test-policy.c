@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define PCI_DISPLAY_VGA 0x030000
@@ -290,8 +291,7 @@ static void
 sriov_vfs(unsigned n, unsigned with_mdev, unsigned max_instance)
 {
     for (unsigned i = 0; i < n; i++) {
-        char name[PCI_ADDR_STR_MAX];
-        char uuid[sizeof("bbbbbbbb-0000-4000-8000-000000000000")];
+        char name[PCI_ADDR_STR_MAX], uuid[UUIDSTR_LEN];
         struct pci_addr a = { 0, 0x41, (4 + i) / 8, (4 + i) % 8 };
         struct host_fn *p = add_parent(pci_addr_format(&a, name),
                                        PCI_DISPLAY_3D, "0000:41:00.0");

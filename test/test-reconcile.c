@@ -121,7 +121,7 @@ run(const struct reconcile_claim *claims, size_t n, bool with_guests)
 
 Test(reconcile, deterministic_uuids_are_uuid5_of_consumer_and_provider)
 {
-    char u0[RECONCILE_UUID_LEN], u1[RECONCILE_UUID_LEN];
+    char u0[UUIDSTR_LEN], u1[UUIDSTR_LEN];
 
     /* Python: uuid.uuid5(uuid.UUID(C1), GPU_A + "/0") */
     cr_assert(eq(int, reconcile_uuid(C1, GPU_A, 0, u0), 0));
@@ -134,7 +134,7 @@ Test(reconcile, deterministic_uuids_are_uuid5_of_consumer_and_provider)
 Test(reconcile, a_fresh_claim_without_a_guest_creates_deterministic_mdevs)
 {
     struct reconcile_claim c = claim(1, C1, 2);
-    char u0[RECONCILE_UUID_LEN], u1[RECONCILE_UUID_LEN];
+    char u0[UUIDSTR_LEN], u1[UUIDSTR_LEN];
 
     parent("0000:84:00.0", "nvidia-35", 16);
     run(&c, 1, true);
@@ -209,7 +209,7 @@ Test(reconcile, a_rescued_guests_claimed_mdev_stays_its_own_and_no_orphan)
      * the GPU's last two units, get two new ones. */
     struct reconcile_claim c[3] = { claim(1, C1, 1), claim(1, C2, 1),
                                     claim(1, C3, 1) };
-    char mine[RECONCILE_UUID_LEN];
+    char mine[UUIDSTR_LEN];
 
     cr_assert(eq(int, reconcile_uuid(C3, GPU_A, 0, mine), 0));
     parent("0000:84:00.0", "nvidia-35", 2);

@@ -361,7 +361,7 @@ Test(service, a_pass_creates_the_mdev_a_new_claim_needs)
 {
     _cleanup_free_ char *yaml = fixture_data_path("hosts/m60.yaml");
     _cleanup_free_ char *rp = NULL, *link = NULL;
-    char mdev[RECONCILE_UUID_LEN];
+    char mdev[UUIDSTR_LEN];
     struct hostload_opts o;
     struct hostload h = { 0 };
     struct errbuf eb = { 0 };
@@ -458,7 +458,7 @@ Test(hostplan, a_claim_is_planned_with_its_deterministic_uuid_without_libvirt)
     struct reconcile_report rep = { 0 };
     struct hostload_opts o;
     _cleanup_free_ char *rp = NULL;
-    char mdev[RECONCILE_UUID_LEN];
+    char mdev[UUIDSTR_LEN];
 
     write_conf("CUSTOM_CAD", "test:///nonexistent/node.xml", NULL,
                placement_server_url(srv));

@@ -55,7 +55,6 @@ Test(strv, a_zeroed_vector_is_empty_and_contains_nothing)
 
     cr_assert(eq(sz, sv.n, 0));
     cr_assert(not(strv_contains(&sv, "")));
-    cr_assert(not(strv_remove(&sv, "a")));
     strv_sort_uniq(&sv);
     cr_assert(eq(sz, sv.n, 0));
     strv_clear(&sv);
@@ -143,29 +142,6 @@ Test(strv, sort_uniq_of_all_equal_strings_leaves_one)
         strv_push(&sv, "same");
     strv_sort_uniq(&sv);
     cr_assert_strv(&sv, "same");
-    strv_clear(&sv);
-}
-
-Test(strv, remove_takes_out_the_first_match_and_keeps_order)
-{
-    struct strv sv = { 0 };
-
-    strv_push(&sv, "a");
-    strv_push(&sv, "b");
-    strv_push(&sv, "c");
-    strv_push(&sv, "b");
-    cr_assert(strv_remove(&sv, "b"));
-    cr_assert_strv(&sv, "a,c,b");
-    cr_assert(not(strv_remove(&sv, "x")));
-    cr_assert_strv(&sv, "a,c,b");
-    cr_assert(strv_remove(&sv, "b")); /* the last element */
-    cr_assert_strv(&sv, "a,c");
-    cr_assert(strv_remove(&sv, "a")); /* the first element */
-    cr_assert(strv_remove(&sv, "c"));
-    cr_assert(eq(sz, sv.n, 0));
-    cr_assert(eq(ptr, sv.v[0], NULL));
-    strv_push(&sv, "again");
-    cr_assert_strv(&sv, "again");
     strv_clear(&sv);
 }
 
