@@ -109,6 +109,7 @@ struct conf_reconcile {
 
 #define CONF_DEFAULT_LIBVIRT_URI "qemu:///system"
 #define CONF_DEFAULT_LOCK_FILE "/run/vgpu-agent/lock"
+#define CONF_DEFAULT_STATE_DIR "/var/lib/vgpu-agent"
 #define CONF_DEFAULT_MDEVCTL_DIR "/etc/mdevctl.d"
 #define CONF_DEFAULT_ORPHAN_GRACE_S 300
 
@@ -131,6 +132,9 @@ struct conf {
     /* run writes Prometheus metrics there after every pass, status reads
      * them; absolute; NULL (the default): no metrics. */
     char *metrics_file;
+    /* the agent's own records: which VF belongs to which claim
+     * (vfstate.h); absolute; CONF_DEFAULT_STATE_DIR */
+    char *state_dir;
     unsigned full_refresh_s;
     char *libvirt_uri; /* guests are read through it (read-only) */
     struct conf_reconcile reconcile; /* run: full re-read period; default 300,

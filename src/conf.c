@@ -236,6 +236,8 @@ static const struct confwalk_key conf_keys[] = {
       .check = confwalk_check_absolute },
     { "metrics_file", CONFWALK_STRING, FIELD(conf, metrics_file),
       .check = confwalk_check_absolute },
+    { "state_dir", CONFWALK_STRING, FIELD(conf, state_dir),
+      .check = confwalk_check_absolute },
     { "interval_s", CONFWALK_UINT, FIELD(conf, interval_s), .min = 1,
       .max = 86400 },
     { "full_refresh_s", CONFWALK_UINT, FIELD(conf, full_refresh_s), .min = 0,
@@ -426,6 +428,7 @@ conf_new(void)
     c->placement.max_parallel = CONF_DEFAULT_MAX_PARALLEL;
     c->interval_s = CONF_DEFAULT_INTERVAL_S;
     c->lock_file = xstrdup(CONF_DEFAULT_LOCK_FILE);
+    c->state_dir = xstrdup(CONF_DEFAULT_STATE_DIR);
     c->full_refresh_s = CONF_DEFAULT_FULL_REFRESH_S;
     c->libvirt_uri = xstrdup(CONF_DEFAULT_LIBVIRT_URI);
     c->reconcile.enabled = true;
@@ -526,6 +529,7 @@ conf_free(struct conf *c)
     free(c->libvirt_uri);
     free(c->lock_file);
     free(c->metrics_file);
+    free(c->state_dir);
     free(c->reconcile.persist);
     free(c->reconcile.mdevctl_dir);
     free(c);
