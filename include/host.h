@@ -37,6 +37,9 @@ enum host_mode {
     HOST_MODE_VENDOR_VFIO, /* NVIDIA vendor VFIO: typed VFs (host-vfio.c) */
 };
 
+/* "mdev", "vendor-vfio": how dump and messages name a mode. */
+const char *host_mode_name(enum host_mode m);
+
 /* A type one function offers, with its capacity facts. */
 struct host_type {
     char *id;              /* "nvidia-35": what config, traits and claims say */

@@ -25,6 +25,12 @@ host_scan(const struct sysfs *fs, struct host **ret, struct errbuf *eb)
     return 0;
 }
 
+const char *
+host_mode_name(enum host_mode m)
+{
+    return m == HOST_MODE_VENDOR_VFIO ? "vendor-vfio" : "mdev";
+}
+
 struct host *
 host_new(void)
 {
