@@ -32,8 +32,8 @@ struct hostload {
     struct conf *conf;
     struct clouds_auth *auth; /* how to authenticate: conf + OS_* + clouds */
     struct provconf *provconf;
-    struct host *hw;    /* what the kernel offers; NULL until a scan succeeded */
-    struct tree *tree;      /* NULL until a scan succeeded */
+    struct host *hw;   /* what the kernel offers; NULL until a scan succeeded */
+    struct tree *tree; /* NULL until a scan succeeded */
 };
 
 /* Load the configuration (the environment and clouds.yaml applied) and the

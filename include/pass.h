@@ -40,7 +40,9 @@ bool pass_run(struct pass *p, struct hostload *h, struct session *s);
 /* The sync step: session_sync() of h's tree, then its warnings, errors and
  * cost logged (the "pass done: ...; N requests" line, N counted from
  * requests_before: 0 for every request of the connection).  s must be
- * open.  Returns 0 when Placement holds the tree, -EAGAIN when some
- * providers failed (logged), or another negative errno (logged). */
+ * open.  Returns 0 when Placement holds the tree, 1 when the pass ran but
+ * did not finish (providers failed, or the root vanished: the report's
+ * lines, logged, say which), or a negative errno when it could not start
+ * (logged). */
 int pass_sync(struct session *s, const struct hostload *h,
               struct sync_cache *cache, unsigned long requests_before);

@@ -34,17 +34,36 @@ void sync_cache_forget(struct sync_cache *c);
 int sync_cache_lookup(const struct sync_cache *c, const char *name,
                       char ret_uuid[UUIDSTR_LEN], long *ret_generation);
 
+/* How a pass that ran ended. */
+enum sync_result {
+    SYNC_DONE = 0,      /* Placement holds the tree */
+    SYNC_INCOMPLETE,    /* some providers (or custom names) failed: errors
+                         * says which and why; the rest was written */
+    SYNC_ROOT_VANISHED, /* the root provider the cache knew is gone from
+                         * Placement (deleted since the last pass): nothing
+                         * was written, the cache is forgotten, the next
+                         * pass finds or recreates the root; errors holds
+                         * the line that says so */
+};
+
 struct sync_report {
+    enum sync_result result;
     struct strv warnings; /* drained providers, capacity below usage */
-    struct strv errors;   /* one line per provider that failed */
+    struct strv errors;   /* why the pass is not SYNC_DONE, one line each:
+                           * a provider that failed, a custom name that
+                           * could not be created, the root that vanished */
     struct strv notes;    /* worth a line at -v: 409s retried, still drained */
     unsigned created, updated, deleted;
 };
+/* Empty r for the next pass (result SYNC_DONE). */
 void sync_report_clear(struct sync_report *r);
 
-/* Returns 0 when Placement holds t; -EAGAIN when some providers failed
- * (report->errors says which and why); another negative errno with eb set
- * when the pass could not start (root provider, tree listing). */
+/* Make Placement hold t.  Returns 0 when the pass ran: report->result says
+ * how it ended (SYNC_DONE only when Placement holds t), report->errors
+ * why not.  Returns a negative errno with eb set when it could not start:
+ * finding or creating the root provider, or listing its tree, failed
+ * (-EACCES: Placement refused the token); report->result is then
+ * SYNC_INCOMPLETE.  report is added to, not cleared, first. */
 int sync_pass(struct placement *pl, const struct tree *t,
               struct sync_cache *cache, size_t max_parallel,
               struct sync_report *report, struct errbuf *eb)

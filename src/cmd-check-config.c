@@ -2,8 +2,9 @@
  * cmd-check-config.c - `vgpu-agent check-config [--connect]`: what the
  * agent makes of its configuration, the environment and clouds.yaml.
  *
- * One "key: value" line per setting, secrets as ********; then how it
- * authenticates and where Placement is.  --connect goes on to get a token
+ * One "key: value" line per key of the configuration table (conf.c), as
+ * resolved, secrets as ********; then how it authenticates and where
+ * Placement is.  --connect goes on to get a token
  * and read Placement's version document, the two things a first start
  * needs.
  */
@@ -18,8 +19,9 @@
 #include "keystone.h"
 #include "placement.h"
 #include "session.h"
-
-#define MASK "********"
+#include "strv.h"
+#include "tree.h"
+#include "xalloc.h"
 
 static void
 check_usage(FILE *out)
@@ -35,50 +37,37 @@ check_usage(FILE *out)
             "configuration error.\n");
 }
 
+/* Every setting of the key table, as the agent resolved it: placement.auth,
+ * region_name and interface as merged with OS_* and clouds.yaml, the
+ * enabled types as enabled (not as written), node_uuid as derived,
+ * sysfs_root as --sysfs-root overrides it. */
 static void
-line(const char *key, const char *value)
+print_settings(const struct ctx *ctx, const struct conf *c,
+               const struct clouds_auth *a)
 {
-    if (value)
-        printf("%s: %s\n", key, value);
-}
+    _cleanup_(strv_clear) struct strv lines = { 0 };
+    _cleanup_free_ char *root =
+        ctx->host.sysfs_root ? xstrdup(ctx->host.sysfs_root) : NULL;
+    struct conf shown = *c; /* a shallow copy: borrows, frees nothing */
+    char uuid[UUIDSTR_LEN];
 
-static void
-print_settings(const struct conf *c)
-{
-    const struct conf_placement *pc = &c->placement;
-
-    line("config", c->path ? c->path : "built-in defaults");
-    line("node_name", c->node_name);
-    line("node_uuid", c->node_uuid);
-    line("sysfs_root", c->sysfs_root);
-    line("placement.endpoint", pc->endpoint ? pc->endpoint : "(not set)");
-    line("placement.token", pc->token ? MASK : NULL);
-    line("placement.cacert", pc->cacert);
-    line("placement.insecure", pc->insecure ? "true" : NULL);
-    printf("placement.timeout_s: %u\n", pc->timeout_s);
-}
-
-static void
-print_credentials(const struct clouds_auth *a)
-{
-    const struct conf_auth *cr = &a->cred;
-
-    line("placement.auth.auth_url", cr->auth_url);
-    line("placement.auth.username", cr->username);
-    line("placement.auth.user_id", cr->user_id);
-    line("placement.auth.password", cr->password ? MASK : NULL);
-    line("placement.auth.user_domain_name", cr->user_domain_name);
-    line("placement.auth.user_domain_id", cr->user_domain_id);
-    line("placement.auth.project_name", cr->project_name);
-    line("placement.auth.project_id", cr->project_id);
-    line("placement.auth.project_domain_name", cr->project_domain_name);
-    line("placement.auth.project_domain_id", cr->project_domain_id);
-    line("placement.auth.application_credential_id",
-         cr->application_credential_id);
-    line("placement.auth.application_credential_secret",
-         cr->application_credential_secret ? MASK : NULL);
-    line("placement.region_name", a->region_name);
-    line("placement.interface", a->interface);
+    printf("config: %s\n", c->path ? c->path : "built-in defaults");
+    tree_root_uuid(c, uuid);
+    shown.node_uuid = uuid;
+    if (root) /* --sysfs-root */
+        shown.sysfs_root = root;
+    shown.enabled_mdev_types = (struct strv){ 0 };
+    for (size_t i = 0; i < c->n_types; i++)
+        strv_push(&shown.enabled_mdev_types, c->types[i].id);
+    shown.placement.interface = a->interface;
+    if (clouds_uses_keystone(a)) {
+        shown.placement.auth = a->cred;
+        shown.placement.region_name = a->region_name;
+    }
+    conf_show(&shown, &lines);
+    strv_clear(&shown.enabled_mdev_types);
+    for (size_t i = 0; i < lines.n; i++)
+        printf("%s\n", lines.v[i]);
 }
 
 static void
@@ -112,8 +101,6 @@ print_auth(const struct conf *c, const struct clouds_auth *a)
     else if (a->source == CLOUDS_FROM_CLOUDS)
         printf("auth source: clouds.yaml '%s' cloud '%s'\n", a->clouds_path,
                a->cloud);
-    if (clouds_uses_keystone(a))
-        print_credentials(a);
     if (pc->endpoint)
         printf("endpoint: %s (configured)\n", pc->endpoint);
     else if (clouds_uses_keystone(a))
@@ -166,7 +153,7 @@ cmd_check_config_exec(const struct ctx *ctx, int argc, char **argv)
     r = hostload_conf(&ctx->host, &host);
     if (r < 0)
         return cmd_exit_status(r);
-    print_settings(host.conf);
+    print_settings(ctx, host.conf, host.auth);
     print_auth(host.conf, host.auth);
     if (connect)
         r = connect_placement(&host);

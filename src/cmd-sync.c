@@ -49,7 +49,7 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
         r = session_open(s, &host);
     /* The cost is counted from the connection's first request (0), and a
      * tree Placement does not hold is a failure, whatever the cause. */
-    if (r == 0 && pass_sync(s, &host, cache, 0) < 0)
+    if (r == 0 && pass_sync(s, &host, cache, 0) != 0)
         r = -EIO;
     hostload_clear(&host);
     return cmd_exit_status(r);

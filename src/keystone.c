@@ -19,10 +19,10 @@
 #include <cjson/cJSON.h>
 
 #include "cleanup.h"
-#include "confwalk.h"
 #include "errbuf.h"
 #include "http.h"
 #include "keystone.h"
+#include "secret.h"
 #include "xalloc.h"
 
 #define TOKENS_PATH "/auth/tokens"
@@ -72,7 +72,7 @@ keystone_new(const struct clouds_auth *a, const char *cacert, bool insecure,
 static void
 drop_token(struct keystone *k)
 {
-    confwalk_free_secret(TAKE_PTR(k->token));
+    secret_free(TAKE_PTR(k->token));
     free(TAKE_PTR(k->endpoint));
     k->expires = k->renew_at = 0;
 }
@@ -85,7 +85,7 @@ keystone_free(struct keystone *k)
     drop_token(k);
     http_free(k->http);
     free(k->auth_url);
-    confwalk_free_secret(k->body);
+    secret_free(k->body);
     free(k->interface);
     free(k->region);
     free(k);

@@ -62,7 +62,7 @@ pass_refresh_next(struct pass *p)
 
 /* Log what a sync did and found. */
 static void
-log_report(const struct sync_report *rep, unsigned long requests, int r)
+log_report(const struct sync_report *rep, unsigned long requests, bool done)
 {
     for (size_t i = 0; i < rep->warnings.n; i++)
         log_warn("%s", rep->warnings.v[i]);
@@ -71,7 +71,7 @@ log_report(const struct sync_report *rep, unsigned long requests, int r)
     for (size_t i = 0; i < rep->notes.n; i++)
         log_info("%s", rep->notes.v[i]);
     log_info("pass %s: %u created, %u updated, %u deleted; %lu requests",
-             r == 0 ? "done" : "incomplete", rep->created, rep->updated,
+             done ? "done" : "incomplete", rep->created, rep->updated,
              rep->deleted, requests);
 }
 
@@ -82,13 +82,14 @@ pass_sync(struct session *s, const struct hostload *h, struct sync_cache *cache,
     struct sync_report rep = { 0 };
     struct errbuf eb = { 0 };
     int r = session_sync(s, h, cache, &rep, &eb);
+    bool done = r == 0 && rep.result == SYNC_DONE;
 
-    if (r < 0 && r != -EAGAIN)
+    if (r < 0)
         log_error("%s", eb.msg);
     log_report(&rep, placement_requests(session_placement(s)) - requests_before,
-               r);
+               done);
     sync_report_clear(&rep);
-    return r;
+    return r < 0 ? r : !done;
 }
 
 /* Whether this pass re-reads everything; if so the cache is dropped. */
@@ -118,7 +119,7 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     if (r == 0 && h->conf->reconcile.enabled)
         pass_reconcile_step(p->reconcile, h, session_placement(s), p->cache,
                             full);
-    if (r < 0 && r != -EAGAIN) {
+    if (r < 0) {
         session_close(s);      /* renegotiate: Placement may be another */
         p->refresh_now = true; /* and re-read everything */
     }

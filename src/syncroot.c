@@ -6,50 +6,93 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sync-batch.h"
+#include "sync-cache.h"
+#include "sync-tree.h"
 #include "syncpass.h"
 #include "xalloc.h"
 
-/* Adopt the provider named node_name, else create it with the tree's UUID. */
+static int
+create_root(struct sync_pass *ps, struct errbuf *eb)
+{
+    const struct tree_provider *want = &ps->tree->providers[0];
+    struct placement_rp rp = { 0 };
+    struct sync_batch b = { 0 };
+    int r;
+
+    placement_prep_create_provider(ps->pl, sync_batch_add(&b, NULL), want->uuid,
+                                   want->name, NULL);
+    sync_batch_run(&b, ps->pl, 1);
+    r = placement_done_create_provider(ps->pl, &b.calls[0], &rp, eb);
+    if (r == -EEXIST)
+        errbuf_prefix(eb,
+                      "root provider %s (uuid %s): a provider with "
+                      "this uuid exists under another name",
+                      want->name, want->uuid);
+    if (r == 0) {
+        sync_cache_set_root(ps->cache, rp.uuid, true);
+        ps->report->created++;
+    }
+    placement_rp_clear(&rp);
+    sync_batch_clear(&b);
+    return r;
+}
+
 int
 sync_root(struct sync_pass *ps, struct errbuf *eb)
 {
-    const struct tree_provider *want = &ps->tree->providers[0];
-    struct sync_cache *c = ps->cache;
-    struct placement_rp *rps = NULL, rp = { 0 };
-    size_t n = 0;
-    int r;
+    struct placement_rp rp = { 0 };
+    const char *uuid;
+    int r = 0;
 
-    if (c->root_uuid[0])
-        return 0;
-    r = placement_list_providers(ps->pl, "name", want->name, &rps, &n, eb);
-    if (r == 0 && n > 0) {
-        snprintf(c->root_uuid, sizeof(c->root_uuid), "%s", rps[0].uuid);
-        c->root_owned = strcmp(rps[0].uuid, want->uuid) == 0;
-    } else if (r == 0) {
-        struct placement_call call = { 0 };
-
-        placement_prep_create_provider(ps->pl, &call, want->uuid, want->name,
-                                       NULL);
-        placement_run(ps->pl, &call, 1, 1);
-        r = placement_done_create_provider(ps->pl, &call, &rp, eb);
-        placement_call_clear(&call);
-        if (r == -EEXIST)
-            errbuf_prefix(eb,
-                          "root provider %s (uuid %s): a provider with "
-                          "this uuid exists under another name",
-                          want->name, want->uuid);
-        if (r == 0) {
-            snprintf(c->root_uuid, sizeof(c->root_uuid), "%s", rp.uuid);
-            c->root_owned = true;
-            ps->report->created++;
-        }
+    if (!sync_cache_root(ps->cache, NULL)) {
+        r = sync_tree_find_root(ps->pl, ps->tree, &rp, eb);
+        if (r == 0)
+            sync_cache_set_root(ps->cache, rp.uuid,
+                                strcmp(rp.uuid, ps->tree->providers[0].uuid) ==
+                                    0);
+        else if (r == -ENOENT)
+            r = create_root(ps, eb);
         placement_rp_clear(&rp);
     }
-    placement_rps_free(rps, n);
-    return r;
+    if (r < 0)
+        return r;
+    uuid = sync_cache_root(ps->cache, &ps->root_owned);
+    snprintf(ps->root_uuid, sizeof(ps->root_uuid), "%s", uuid);
+    return 0;
+}
+
+/* Every pass reads the allocations of every stale provider, cached or not:
+ * DELETE /allocations/{consumer} does not bump the provider generation, so
+ * an unchanged generation does not mean the guests are still there.  This
+ * costs one GET per drained provider per pass, and only until it is
+ * deleted. */
+void
+sync_round_stale(struct sync_pass *ps)
+{
+    struct sync_batch b = { 0 };
+
+    for (size_t i = 0; i < ps->jobs.n; i++) {
+        struct sync_job *j = &ps->jobs.v[i];
+
+        if (j->stale && !j->failed)
+            placement_prep_get_allocations(ps->pl, sync_batch_add(&b, j),
+                                           j->uuid);
+    }
+    sync_batch_run(&b, ps->pl, ps->max_parallel);
+    for (size_t i = 0; i < b.n; i++) {
+        struct sync_job *j = b.jobs[i];
+        struct errbuf eb = { 0 };
+
+        if (placement_done_get_allocations(ps->pl, &b.calls[i], &j->allocs,
+                                           &eb) < 0)
+            sync_job_fail(j, eb.msg);
+    }
+    sync_batch_clear(&b);
 }
 
 /* "a, b, c and 2 more" */
@@ -72,17 +115,14 @@ consumers_list(const struct placement_allocs *a)
     return s;
 }
 
-/* Keep an allocated stale provider but let nothing new land on it. */
+/* Keep an allocated stale provider but let nothing new land on it: the
+ * PUT that sets reserved = total, unless it is so already. */
 static void
-drain(struct sync_pass *ps, struct sync_job *j)
+prep_drain(struct sync_pass *ps, struct sync_batch *b, struct sync_job *j)
 {
     _cleanup_free_ char *who = consumers_list(&j->allocs);
-    struct placement_call call = { 0 };
-    struct placement_invs got = { 0 };
     struct inventory *invs = xcalloc(j->invs.n + 1, sizeof(*invs));
-    struct errbuf eb = { 0 };
     bool drained = true;
-    int r = 0;
 
     for (size_t i = 0; i < j->invs.n; i++) {
         invs[i] = j->invs.invs[i];
@@ -94,83 +134,69 @@ drain(struct sync_pass *ps, struct sync_job *j)
                "%s: GPU no longer offered, but %zu guest(s) hold it (%s); "
                "reserved = total until they are gone, then it is deleted",
                j->name, j->allocs.n, who);
-    if (!drained) {
-        placement_prep_put_inventories(ps->pl, &call, j->uuid, j->generation,
-                                       invs, j->invs.n);
-        placement_run(ps->pl, &call, 1, 1);
-        r = placement_done_put_inventories(ps->pl, &call, &got, &eb);
-        placement_call_clear(&call);
-    }
-    if (r == 0 && !drained) {
-        placement_invs_clear(&j->invs);
-        j->invs = got;
-        j->generation = got.generation;
-    } else if (r < 0) {
-        sync_job_fail(ps, j, eb.msg);
-    }
-    free(invs);
+    if (!drained)
+        placement_prep_put_inventories(ps->pl, sync_batch_add(b, j), j->uuid,
+                                       j->generation, invs, j->invs.n);
+    free(invs); /* the body is made */
 }
 
 static void
-delete_free(struct sync_pass *ps, struct sync_job **jobs, size_t n)
+drain_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
 {
-    struct placement_call *calls = xcalloc(n + 1, sizeof(*calls));
+    struct placement_invs got = { 0 };
+    struct errbuf eb = { 0 };
 
-    for (size_t i = 0; i < n; i++)
-        placement_prep_delete_provider(ps->pl, &calls[i], jobs[i]->uuid);
-    placement_run(ps->pl, calls, n, ps->max_parallel);
-    for (size_t i = 0; i < n; i++) {
-        struct errbuf eb = { 0 };
-        int r = placement_done_delete_provider(ps->pl, &calls[i], &eb);
-
-        if (r == 0 || r == -ENOENT) {
-            jobs[i]->deleted = true;
-            ps->report->deleted++;
-        } else if (r == -EBUSY) { /* a claim landed meanwhile */
-            strv_pushf(&ps->report->warnings, "%s: %s; kept", jobs[i]->name,
-                       eb.msg);
-        } else {
-            sync_job_fail(ps, jobs[i], eb.msg);
-        }
-        placement_call_clear(&calls[i]);
+    if (placement_done_put_inventories(ps->pl, c, &got, &eb) < 0) {
+        sync_job_fail(j, eb.msg);
+        return;
     }
-    free(calls);
+    placement_invs_clear(&j->invs);
+    j->invs = got;
+    j->generation = got.generation;
 }
 
-/* Every pass reads the allocations of every stale provider, cached or not:
- * DELETE /allocations/{consumer} does not bump the provider generation
- * (placement.md 13), so an unchanged generation does not mean the guests
- * are still there.  This costs one GET per drained provider per pass, and
- * only until it is deleted. */
-void
-sync_stale(struct sync_pass *ps)
+static void
+delete_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
 {
-    struct sync_job **todo = xcalloc(ps->n_jobs + 1, sizeof(*todo));
-    struct sync_job **free_jobs = xcalloc(ps->n_jobs + 1, sizeof(*todo));
-    struct placement_call *calls = xcalloc(ps->n_jobs + 1, sizeof(*calls));
-    size_t n = 0, n_free = 0;
+    struct errbuf eb = { 0 };
+    int r = placement_done_delete_provider(ps->pl, c, &eb);
 
-    for (size_t i = 0; i < ps->n_jobs; i++)
-        if (ps->jobs[i].stale && !ps->jobs[i].failed)
-            todo[n++] = &ps->jobs[i];
-    for (size_t i = 0; i < n; i++)
-        placement_prep_get_allocations(ps->pl, &calls[i], todo[i]->uuid);
-    placement_run(ps->pl, calls, n, ps->max_parallel);
-    for (size_t i = 0; i < n; i++) {
-        struct sync_job *j = todo[i];
-        struct errbuf eb = { 0 };
-
-        if (placement_done_get_allocations(ps->pl, &calls[i], &j->allocs, &eb) <
-            0)
-            sync_job_fail(ps, j, eb.msg);
-        else if (j->allocs.n == 0)
-            free_jobs[n_free++] = j;
-        else
-            drain(ps, j);
-        placement_call_clear(&calls[i]);
+    if (r == 0 || r == -ENOENT) {
+        j->deleted = true;
+        ps->report->deleted++;
+    } else if (r == -EBUSY) { /* a claim landed meanwhile */
+        strv_pushf(&ps->report->warnings, "%s: %s; kept", j->name, eb.msg);
+    } else {
+        sync_job_fail(j, eb.msg);
     }
-    delete_free(ps, free_jobs, n_free);
-    free(calls);
-    free(todo);
-    free(free_jobs);
+}
+
+/* The drains first, then the deletes, in one batch: they touch different
+ * providers. */
+void
+sync_round_retire(struct sync_pass *ps)
+{
+    struct sync_batch b = { 0 };
+
+    for (size_t i = 0; i < ps->jobs.n; i++) {
+        struct sync_job *j = &ps->jobs.v[i];
+
+        if (j->stale && !j->failed && j->allocs.n > 0)
+            prep_drain(ps, &b, j);
+    }
+    for (size_t i = 0; i < ps->jobs.n; i++) {
+        struct sync_job *j = &ps->jobs.v[i];
+
+        if (j->stale && !j->failed && j->allocs.n == 0)
+            placement_prep_delete_provider(ps->pl, sync_batch_add(&b, j),
+                                           j->uuid);
+    }
+    sync_batch_run(&b, ps->pl, ps->max_parallel);
+    for (size_t i = 0; i < b.n; i++) {
+        if (b.jobs[i]->allocs.n > 0)
+            drain_done(ps, b.jobs[i], &b.calls[i]);
+        else
+            delete_done(ps, b.jobs[i], &b.calls[i]);
+    }
+    sync_batch_clear(&b);
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agentrun.h"
+#include "conf-keys.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -229,6 +230,85 @@ Test(check_config, a_world_readable_config_with_a_password_is_refused)
         ne(ptr, strstr(run.err, "contains a secret but is mode 0644"), NULL),
         "%s", run.err);
     assert_no_secret();
+}
+
+/* Assert a "PATH: " line for every key of keys under prefix (a map's
+ * entries under prefix.ENTRY), but for an alias stored in its setting's
+ * field. */
+static void
+assert_every_key(const struct confwalk_key *keys, const char *prefix,
+                 const char *entry)
+{
+    for (const struct confwalk_key *k = keys; k->name; k++) {
+        _cleanup_free_ char *path =
+            prefix ? xasprintf("%s.%s", prefix, k->name) : xstrdup(k->name);
+        _cleanup_free_ char *want = xasprintf("\n%s: ", path);
+        _cleanup_free_ char *out = xasprintf("\n%s", run.out);
+        const struct confwalk_key *of = keys;
+
+        while (k->alias_of && strcmp(of->name, k->alias_of) != 0)
+            of++;
+        if (k->alias_of && of->offset == k->offset)
+            continue;
+        if (k->kind == CONFWALK_SECTION) {
+            assert_every_key(k->sub, path, entry);
+        } else if (k->kind == CONFWALK_MAP) {
+            _cleanup_free_ char *sub = xasprintf("%s.%s", path, entry);
+
+            assert_every_key(k->sub, sub, entry);
+        } else {
+            cr_assert(ne(ptr, strstr(out, want), NULL),
+                      "no line for %s in:\n%s", path, run.out);
+        }
+    }
+}
+
+Test(check_config, every_key_of_the_table_is_shown_as_resolved)
+{
+    _cleanup_free_ char *tok = put("token", TOKEN "\n", 0600);
+    _cleanup_free_ char *yaml =
+        xasprintf("node_name: host-1\nmdev_types:\n  nvidia-35:\n"
+                  "    device_addresses: [\"0000:84:00.0\"]\n"
+                  "    traits: [CUSTOM_A, CUSTOM_B]\n"
+                  "placement:\n  token_file: %s\n",
+                  tok);
+    _cleanup_free_ char *path = put("agent.yaml", yaml, 0644);
+    _cleanup_free_ char *want = xasprintf("placement.token_file: %s", tok);
+
+    check_config(path, NULL);
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    assert_every_key(conf_keys, NULL, "nvidia-35");
+    assert_line("enabled_mdev_types: [nvidia-35]");
+    assert_line("mdev_types.nvidia-35.device_addresses: [0000:84:00.0]");
+    assert_line("mdev_types.nvidia-35.mdev_class: VGPU");
+    assert_line("mdev_types.nvidia-35.max_instances: (not set)");
+    assert_line("mdev_types.nvidia-35.traits: [CUSTOM_A, CUSTOM_B]");
+    assert_line("sysfs_root: /sys");
+    assert_line("placement.token: ********");
+    assert_line(want);
+    assert_line("placement.timeout_s: 10");
+    assert_line("placement.insecure: false");
+    assert_line("interval_s: 60");
+    assert_line("lock_file: /run/vgpu-agent/lock");
+    assert_line("metrics_file: (not set)");
+    assert_line("reconcile.enabled: true");
+    assert_line("reconcile.mdevctl_dir: /etc/mdevctl.d");
+    cr_assert(eq(ptr, strstr(run.out, "enabled_vgpu_types"), NULL), "%s",
+              run.out);
+    assert_no_secret();
+}
+
+Test(check_config, node_uuid_is_shown_derived_and_sysfs_root_overridden)
+{
+    _cleanup_free_ char *path = put("agent.yaml", "node_name: host-1\n", 0644);
+    const char *args[] = { "--sysfs-root", "/srv/sys",     "-c",
+                           path,           "check-config", NULL };
+
+    agentrun(&run, args);
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    /* UUIDv5(DNS namespace, "host-1") */
+    assert_line("node_uuid: f72400a4-a35a-5d17-b5ce-25036ebf0bbc");
+    assert_line("sysfs_root: /srv/sys");
 }
 
 /* A loopback port nothing listens on (bound, then closed). */

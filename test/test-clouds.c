@@ -436,10 +436,8 @@ Test(clouds, a_clouds_yaml_holding_a_password_must_be_private)
                                  "      auth_url: http://k/v3\n"
                                  "      password: leaked-pw\n",
                                  0644);
-    _cleanup_free_ char *want = xasprintf(
-        "%s holds a secret but is mode 0644: group or others may read or "
-        "write it; chmod 600 it",
-        c);
+    _cleanup_free_ char *want =
+        xasprintf("%s contains a secret but is mode 0644; chmod 600 it", c);
     _cleanup_free_ char *all = NULL;
 
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
@@ -453,7 +451,7 @@ Test(clouds, a_secure_yaml_holding_a_secret_must_be_private)
     _cleanup_free_ char *c = put("clouds.yaml", CLOUDS_YAML, 0644);
     _cleanup_free_ char *s = put("secure.yaml", SECURE_YAML, 0640);
     _cleanup_free_ char *want =
-        xasprintf("%s holds a secret but is mode 0640", s);
+        xasprintf("%s contains a secret but is mode 0640", s);
 
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
     resolve_fails_with("placement:\n  cloud: mycloud\n", want);
@@ -535,7 +533,7 @@ Test(clouds, a_secret_file_others_may_read_is_refused_by_name)
         "    password_file: %s\n    project_id: p\n",
         pw);
     _cleanup_free_ char *want =
-        xasprintf("%s is readable or writable by others", pw);
+        xasprintf("%s contains a secret but is mode 0644", pw);
     _cleanup_free_ char *all = NULL;
 
     resolve_fails_with(yaml, want);

@@ -740,18 +740,10 @@ struct bad_token_file {
 };
 
 static struct bad_token_file bad_token_files[] = {
-    { "admin\n", 0644,
-      " is mode 0644: group or others may read or write the token; chmod "
-      "600 it" },
-    { "admin\n", 0640,
-      " is mode 0640: group or others may read or write the token; chmod "
-      "600 it" },
-    { "admin\n", 0620,
-      " is mode 0620: group or others may read or write the token; chmod "
-      "600 it" },
-    { "admin\n", 0602,
-      " is mode 0602: group or others may read or write the token; chmod "
-      "600 it" },
+    { "admin\n", 0644, " contains a secret but is mode 0644; chmod 600 it" },
+    { "admin\n", 0640, " contains a secret but is mode 0640; chmod 600 it" },
+    { "admin\n", 0620, " contains a secret but is mode 0620; chmod 600 it" },
+    { "admin\n", 0602, " contains a secret but is mode 0602; chmod 600 it" },
     { "", 0600, ": the token is empty" },
     { "\nadmin\n", 0600, ": the token is empty" },
     { "ad min\n", 0600,

@@ -26,8 +26,8 @@
 #include <cjson/cJSON.h>
 
 #include "clouds.h"
-#include "confwalk.h"
 #include "keystone.h"
+#include "secret.h"
 #include "xalloc.h"
 
 #define assert_streq(a, b)                                                     \
@@ -105,7 +105,7 @@ Test(keystone_body, password_is_user_in_domain_scoped_to_the_project)
     assert_streq(JSTR(doc, "auth", "scope", "project", "domain", "id"),
                  "default");
     cJSON_Delete(doc);
-    confwalk_free_secret(body);
+    secret_free(body);
 }
 
 Test(keystone_body, ids_are_used_as_ids_without_a_domain)
@@ -131,7 +131,7 @@ Test(keystone_body, ids_are_used_as_ids_without_a_domain)
                ->child->next,
            NULL));
     cJSON_Delete(doc);
-    confwalk_free_secret(body);
+    secret_free(body);
 }
 
 Test(keystone_body, application_credential_has_id_secret_and_no_scope)
@@ -155,7 +155,7 @@ Test(keystone_body, application_credential_has_id_secret_and_no_scope)
         APPSECRET);
     cr_assert(eq(ptr, cJSON_GetObjectItem(auth, "scope"), NULL));
     cJSON_Delete(doc);
-    confwalk_free_secret(body);
+    secret_free(body);
 }
 
 /* --- times --------------------------------------------------------------- */

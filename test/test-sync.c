@@ -9,6 +9,7 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,4 +462,134 @@ Test(sync, a_missing_endpoint_is_a_configuration_error)
     cr_assert(eq(int, run.status, 2), "%s", run.err);
     cr_assert(ne(ptr, strstr(run.err, "placement.endpoint"), NULL), "%s",
               run.err);
+}
+
+/* Delete every provider of the tree rooted at root_uuid, children first
+ * (Placement refuses to delete a parent). */
+static void
+delete_tree(const char *root_uuid)
+{
+    cJSON *tree = get("/resource_providers?in_tree=", root_uuid, "");
+    const cJSON *rp;
+
+    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers")) {
+        const char *uuid = cJSON_GetObjectItem(rp, "uuid")->valuestring;
+
+        if (strcmp(uuid, root_uuid) != 0)
+            cr_assert(
+                eq(long,
+                   status_of("DELETE", "/resource_providers/", uuid, "", NULL),
+                   204));
+    }
+    cJSON_Delete(tree);
+    cr_assert(eq(
+        long, status_of("DELETE", "/resource_providers/", root_uuid, "", NULL),
+        204));
+}
+
+#define VANISH_MS 30000 /* a pass or two of `run`, on a loaded box */
+
+/* `run` keeps the root's UUID between passes; when someone deletes the
+ * tree, the failed pass says why, and the next one rebuilds it. */
+Test(sync, a_root_deleted_under_run_is_logged_with_its_reason_then_rebuilt)
+{
+    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
+    _cleanup_free_ char *extra = xasprintf(
+        "interval_s: 2\nlock_file: %s/lock\nreconcile:\n  enabled: false\n",
+        confdir);
+    _cleanup_(agentproc_stopp) struct agentproc *p = NULL;
+    _cleanup_free_ char *uuid = NULL;
+    _cleanup_free_ char *reason = NULL;
+    cJSON *d;
+
+    root = fixture_host("m60");
+    write_conf("m60", extra, TEST_TOKEN);
+    uuid = root_uuid_of_dump();
+    p = agentproc_start((const char *const[]){ "-v", "-c", conf, "--sysfs-root",
+                                               root, "run", NULL });
+    cr_assert(agentproc_wait_for(p, "pass done", 1, VANISH_MS), "%s",
+              agentproc_err(p));
+    delete_tree(uuid);
+    cr_assert(agentproc_wait_for(p, "pass incomplete", 1, VANISH_MS), "%s",
+              agentproc_err(p));
+    reason = xasprintf("error: root provider compute-m60 (uuid %s) vanished "
+                       "from Placement; recreating it next pass",
+                       uuid);
+    cr_assert(ne(ptr, strstr(agentproc_err(p), reason), NULL),
+              "the log says why the pass is incomplete: %s", agentproc_err(p));
+    cr_assert(agentproc_wait_for(p, "pass done", 2, VANISH_MS), "%s",
+              agentproc_err(p));
+    d = dump();
+    assert_placement_holds(d);
+    cJSON_Delete(d);
+    agentproc_signal(p, SIGTERM);
+    cr_assert(eq(int, agentproc_wait(p, 5000), 0), "%s", agentproc_err(p));
+}
+
+Test(sync, capacity_cut_below_what_guests_hold_is_written_with_a_warning)
+{
+    _cleanup_free_ char *gpu = NULL;
+    _cleanup_free_ char *body = NULL;
+    cJSON *invs;
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, TEST_TOKEN);
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    gpu = gpu_3e_uuid();
+    body = xasprintf(
+        "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": 3}}},"
+        " \"project_id\": \"%s\", \"user_id\": \"%s\","
+        " \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}",
+        gpu, PROJECT, PROJECT);
+    cr_assert(
+        eq(long, status_of("PUT", "/allocations/", CONSUMER, "", body), 204));
+    write_conf(NULL,
+               "node_name: compute-m60\n"
+               "mdev_types:\n"
+               "  nvidia-18:\n"
+               "    device_addresses: [\"0000:3e:00.0\"]\n"
+               "    max_instances: 1\n",
+               TEST_TOKEN);
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(ne(ptr,
+                 strstr(run.err, "compute-m60_pci_0000_3e_00_0: VGPU total 1 "
+                                 "is below what guests hold (3)"),
+                 NULL),
+              "%s", run.err);
+    invs = get("/resource_providers/", gpu, "/inventories");
+    cr_assert(eq(int,
+                 cJSON_GetObjectItem(
+                     cJSON_GetObjectItem(
+                         cJSON_GetObjectItem(invs, "inventories"), "VGPU"),
+                     "total")
+                     ->valueint,
+                 1),
+              "Placement takes the smaller total");
+    cJSON_Delete(invs);
+}
+
+#define OTHER_RP "22222222-3333-4444-8555-666666666666"
+
+Test(sync, a_gpu_name_taken_outside_the_tree_fails_that_provider_only)
+{
+    const char *body = "{\"name\": \"compute-m60_pci_0000_3e_00_0\", "
+                       "\"uuid\": \"" OTHER_RP "\"}";
+
+    root = fixture_host("m60");
+    write_conf("m60", NULL, TEST_TOKEN);
+    cr_assert(
+        eq(long, status_of("POST", "/resource_providers", "", "", body), 200));
+    agent_sync();
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    cr_assert(ne(ptr,
+                 strstr(run.err,
+                        "error: compute-m60_pci_0000_3e_00_0: a provider of "
+                        "this name (" OTHER_RP ") exists outside this host's "
+                        "tree; rename or delete it"),
+                 NULL),
+              "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, "pass incomplete: 2 created"), NULL),
+              "the root and the other GPU were made: %s", run.err);
 }
