@@ -79,6 +79,9 @@ reconcile_plan(const struct tree *t, const struct host *h,
                const struct guests *guests, const struct vfstate *state,
                const struct reconcile_claim *claims, size_t n_claims);
 void reconcile_plan_free(struct reconcile_plan *p);
+/* What messages call m: "mdev", "VF" (of a vendor-VFIO GPU; "GPU" for a
+ * VF claim that found no VF). */
+const char *reconcile_noun(const struct reconcile_mdev *m);
 DEFINE_CLEANUP(struct reconcile_plan, reconcile_plan_free)
 
 /* UUIDv5(namespace = consumer, name = "<provider uuid>/<i>"), lower case.

@@ -258,34 +258,47 @@ reconcile_vf_claims(struct reconcile_planner *pl)
     free(vp.rooms);
 }
 
+/* VF vf, which the state or the guest gives c, on a stale provider:
+ * misplaced if it carries a type, else an error; returns whether it took
+ * it. */
+static bool
+stale_vf(struct reconcile_planner *pl, const struct reconcile_claim *c,
+         const char *vf, const char *type_id)
+{
+    struct reconcile_plan *p = pl->plan;
+    const char *held = held_type(pl, vf);
+    const struct host_gpu *gpu = NULL;
+    struct reconcile_mdev *x;
+
+    if (strv_contains(&pl->assigned, vf) || !host_find_fn(pl->host, vf, &gpu) ||
+        gpu->mode != HOST_MODE_VENDOR_VFIO)
+        return false;
+    x = held ? reconcile_add(&p->misplaced, &p->n_misplaced, vf, vf, held,
+                             HOST_MODE_VENDOR_VFIO)
+             : reconcile_add(&p->errors, &p->n_errors, vf, vf, type_id,
+                             HOST_MODE_VENDOR_VFIO);
+    reconcile_tag(x, c);
+    x->why = xasprintf("VF %s: the claim is on provider %s, which has no GPU "
+                       "on this host now (gone, or no VF lists its type)",
+                       vf, c->uuid);
+    strv_push(&pl->assigned, vf);
+    return true;
+}
+
 long
 reconcile_vf_stale(struct reconcile_planner *pl,
                    const struct reconcile_claim *c)
 {
-    struct reconcile_plan *p = pl->plan;
     const struct vfstate *st = pl->state;
+    const struct guest *g = guests_find(pl->guests, c->consumer);
     long done = 0;
 
-    for (size_t i = 0; st && i < st->n && done < c->n; i++) {
-        const struct vfstate_entry *e = &st->v[i];
-        const char *held = held_type(pl, e->vf);
-        struct reconcile_mdev *x;
-
-        if (strcmp(e->consumer, c->consumer) != 0 ||
-            strcmp(e->provider, c->uuid) != 0 ||
-            strv_contains(&pl->assigned, e->vf))
-            continue;
-        x = held ? reconcile_add(&p->misplaced, &p->n_misplaced, e->vf, e->vf,
-                                 held, HOST_MODE_VENDOR_VFIO)
-                 : reconcile_add(&p->errors, &p->n_errors, e->vf, e->vf,
-                                 e->type_id, HOST_MODE_VENDOR_VFIO);
-        reconcile_tag(x, c);
-        x->why = xasprintf("VF %s: the claim is on provider %s, which has no "
-                           "GPU on this host now",
-                           e->vf, c->uuid);
-        strv_push(&pl->assigned, e->vf);
-        done++;
-    }
+    for (size_t i = 0; g && i < g->pcidevs.n && done < c->n; i++)
+        done += stale_vf(pl, c, g->pcidevs.v[i], NULL);
+    for (size_t i = 0; st && i < st->n && done < c->n; i++)
+        if (strcmp(st->v[i].consumer, c->consumer) == 0 &&
+            strcmp(st->v[i].provider, c->uuid) == 0)
+            done += stale_vf(pl, c, st->v[i].vf, st->v[i].type_id);
     return done;
 }
 

@@ -312,3 +312,11 @@ reconcile_plan_free(struct reconcile_plan *p)
     mdevs_free(p->errors, p->n_errors);
     free(p);
 }
+
+const char *
+reconcile_noun(const struct reconcile_mdev *m)
+{
+    if (m->mode != HOST_MODE_VENDOR_VFIO)
+        return "mdev";
+    return m->uuid[0] ? "VF" : "GPU";
+}
