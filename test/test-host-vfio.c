@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "fakevfio.h"
 #include "fixture.h"
+#include "fstree.h"
 #include "host-vfio.h"
 #include "host.h"
 #include "nvml-load.h"
@@ -457,4 +458,51 @@ Test(host_vfio, ids_are_pci_addresses_as_the_kernel_spells_them)
            host_vfio_ops.check_id("a1a1a1a1-0000-4000-8000-000000000001", &eb),
            -EINVAL));
     ASSERT_MSG_HAS(eb, "not a PCI address");
+}
+
+/* --- the one write sysfs allows for it ------------------------------------ */
+
+static void
+mk(const char *rel, const char *content)
+{
+    struct errbuf eb = { 0 };
+
+    if (!root)
+        root = fixture_tmpdir();
+    cr_assert(eq(int, fstree_write(root, rel, content, &eb), 0), "%s", eb.msg);
+}
+
+Test(host_vfio, sysfs_writes_a_vfs_nvidia_current_vgpu_type)
+{
+    _cleanup_free_ char *got = NULL;
+    struct errbuf eb = { 0 };
+
+    mk("devices/vf/nvidia/current_vgpu_type", "0");
+    cr_assert(eq(int, sysfs_open(root, &fs, &eb), 0), "%s", eb.msg);
+    cr_assert(
+        eq(int,
+           sysfs_write(fs, "devices/vf/nvidia/current_vgpu_type", "594", &eb),
+           0),
+        "%s", eb.msg);
+    cr_assert(
+        eq(int,
+           sysfs_read_str(fs, "devices/vf/nvidia/current_vgpu_type", &got, &eb),
+           0));
+    cr_assert(eq(str, got, "594"));
+}
+
+Test(host_vfio, sysfs_refuses_current_vgpu_type_outside_an_nvidia_directory)
+{
+    struct errbuf eb = { 0 };
+
+    mk("devices/vf/current_vgpu_type", "0");
+    mk("devices/vf/xnvidia/current_vgpu_type", "0");
+    cr_assert(eq(int, sysfs_open(root, &fs, &eb), 0), "%s", eb.msg);
+    cr_assert(eq(int, sysfs_write(fs, "devices/vf/current_vgpu_type", "1", &eb),
+                 -EPERM));
+    cr_assert(eq(
+        int, sysfs_write(fs, "devices/vf/xnvidia/current_vgpu_type", "1", &eb),
+        -EPERM));
+    ASSERT_MSG_HAS(eb, "not a create, remove or nvidia/current_vgpu_type file "
+                       "(it is devices/vf/xnvidia/current_vgpu_type)");
 }

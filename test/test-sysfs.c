@@ -663,35 +663,6 @@ Test(sysfs, write_refuses_any_file_but_create_and_remove)
     cr_assert(eq(str, got, "on"));
 }
 
-Test(sysfs, write_takes_a_vfs_nvidia_current_vgpu_type)
-{
-    struct errbuf eb = { 0 };
-    _cleanup_free_ char *got = NULL;
-
-    mk("devices/vf/nvidia/current_vgpu_type", "0");
-    cr_assert(
-        eq(int,
-           sysfs_write(fs, "devices/vf/nvidia/current_vgpu_type", "594", &eb),
-           0),
-        "%s", eb.msg);
-    got = slurp("devices/vf/nvidia/current_vgpu_type");
-    cr_assert(eq(str, got, "594"));
-}
-
-Test(sysfs, write_refuses_current_vgpu_type_outside_an_nvidia_directory)
-{
-    struct errbuf eb = { 0 };
-
-    mk("devices/vf/current_vgpu_type", "0");
-    mk("devices/vf/xnvidia/current_vgpu_type", "0");
-    cr_assert(eq(int, sysfs_write(fs, "devices/vf/current_vgpu_type", "1", &eb),
-                 -EPERM));
-    cr_assert(eq(
-        int, sysfs_write(fs, "devices/vf/xnvidia/current_vgpu_type", "1", &eb),
-        -EPERM));
-    ASSERT_MSG_HAS(eb, "(it is devices/vf/xnvidia/current_vgpu_type)");
-}
-
 Test(sysfs, write_refuses_a_create_link_to_another_file)
 {
     struct errbuf eb = { 0 };
