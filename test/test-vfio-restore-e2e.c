@@ -76,8 +76,7 @@ Test(vfio_restore_e2e, after_a_reboot_every_vf_is_back_at_its_old_address)
               "%s", e.run.err);
     /* what the guests will be given is what they had */
     vfioe2e_agent(&e, (const char *const[]){ "devices", C2, NULL });
-    cr_assert(eq(str, e.run.out,
-                 "0000:41:00.4 0000:41:00.4 nvidia-594\n"));
+    cr_assert(eq(str, e.run.out, "0000:41:00.4 0000:41:00.4 nvidia-594\n"));
     /* and a reconcile pass finds nothing to do */
     vfioe2e_reconcile(&e, NULL);
     cr_assert(eq(int, vfioe2e_count(&e, "actions"), 0), "%s", e.run.out);
@@ -107,8 +106,7 @@ Test(vfio_restore_e2e, a_new_claim_after_the_reboot_never_takes_an_old_vf)
     vfioe2e_reconcile(&e, NULL);
     cr_assert(eq(int, e.run.status, 0), "%s", e.run.err);
     for (size_t i = 0; typed[i]; i++)
-        cr_assert(eq(u32, vfioe2e_current(&e, typed[i]), 594), "%s",
-                  typed[i]);
+        cr_assert(eq(u32, vfioe2e_current(&e, typed[i]), 594), "%s", typed[i]);
     cr_assert(eq(u32, vfioe2e_current(&e, "0000:41:00.6"), 594));
 }
 
