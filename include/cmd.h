@@ -41,5 +41,5 @@ struct cmd {
     int (*exec)(const struct ctx *ctx, int argc, char **argv);
 };
 
-extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_mdevs,
-    cmd_check_config, cmd_status;
+extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_devices,
+    cmd_mdevs, cmd_restore, cmd_check_config, cmd_status;

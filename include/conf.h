@@ -110,6 +110,7 @@ struct conf_reconcile {
 
 #define CONF_DEFAULT_LIBVIRT_URI "qemu:///system"
 #define CONF_DEFAULT_LOCK_FILE "/run/vgpu-agent/lock"
+#define CONF_DEFAULT_STATE_DIR "/var/lib/vgpu-agent"
 #define CONF_DEFAULT_MDEVCTL_DIR "/etc/mdevctl.d"
 #define CONF_DEFAULT_ORPHAN_GRACE_S 300
 
@@ -132,6 +133,9 @@ struct conf {
     /* run writes Prometheus metrics there after every pass, status reads
      * them; absolute; NULL (the default): no metrics. */
     char *metrics_file;
+    /* the agent's own records: which VF belongs to which claim
+     * (vfstate.h); absolute */
+    char *state_dir;
     unsigned full_refresh_s; /* run: full re-read period; 0: every pass */
     char *libvirt_uri;       /* guests are read through it (read-only) */
     struct conf_reconcile reconcile;

@@ -241,6 +241,7 @@ conf_free(struct conf *c)
     free(c->libvirt_uri);
     free(c->lock_file);
     free(c->metrics_file);
+    free(c->state_dir);
     free(c->reconcile.persist);
     free(c->reconcile.mdevctl_dir);
     free(c);

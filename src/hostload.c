@@ -76,7 +76,8 @@ scan(const struct hostload *h, struct host **ret)
     log_all(LOG_WARNING, &(*ret)->warnings);
     if (!(*ret)->has_vgpu_info)
         log_warn("%s: no mediated-device information (neither class/mdev_bus "
-                 "nor bus/mdev exists); is a vGPU driver loaded?",
+                 "nor bus/mdev exists) and no VF with "
+                 "nvidia/creatable_vgpu_types; is a vGPU driver loaded?",
                  root);
     return 0;
 }

@@ -13,8 +13,8 @@
 #include "log.h"
 
 static const struct cmd *const commands[] = {
-    &cmd_dump,  &cmd_sync,         &cmd_run,    &cmd_reconcile,
-    &cmd_mdevs, &cmd_check_config, &cmd_status,
+    &cmd_dump,  &cmd_sync,    &cmd_run,          &cmd_reconcile, &cmd_devices,
+    &cmd_mdevs, &cmd_restore, &cmd_check_config, &cmd_status,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))

@@ -187,25 +187,32 @@ log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
          const struct reconcile_report *rep)
 {
     for (size_t i = 0; i < rep->n; i++) {
-        _cleanup_free_ char *result = reconcile_result_text(&rep->v[i]);
+        const struct reconcile_action *a = &rep->v[i];
+        _cleanup_free_ char *result = reconcile_result_text(a);
 
-        log_msg(rep->v[i].result == RECONCILE_FAILED ? LOG_ERROR : LOG_INFO,
-                "reconcile: %s %s on %s (%s): %s",
-                reconcile_verb_name(rep->v[i].action), rep->v[i].uuid,
-                rep->v[i].parent, rep->v[i].mdev_type, result);
+        log_msg(a->result == RECONCILE_FAILED ? LOG_ERROR : LOG_INFO,
+                "reconcile: %s %s on %s (%s)%s%s: %s",
+                reconcile_verb_name(a->action), a->uuid, a->parent,
+                a->mdev_type, a->consumer[0] ? " for consumer " : "",
+                a->consumer, result);
     }
     for (size_t i = 0; i < p->n_misplaced; i++)
-        notes_say(rc->notes, LOG_WARNING, "reconcile: mdev %s %s",
-                  p->misplaced[i].uuid, p->misplaced[i].why);
+        notes_say(rc->notes, LOG_WARNING, "reconcile: %s %s %s",
+                  reconcile_noun(&p->misplaced[i]), p->misplaced[i].uuid,
+                  p->misplaced[i].why);
     for (size_t i = 0; i < p->n_unaccounted; i++)
         notes_say(rc->notes, LOG_WARNING,
-                  "reconcile: mdev %s of guest %s on %s: %s",
-                  p->unaccounted[i].uuid, p->unaccounted[i].consumer,
+                  "reconcile: %s %s of guest %s on %s: %s",
+                  reconcile_noun(&p->unaccounted[i]), p->unaccounted[i].uuid,
+                  p->unaccounted[i].consumer,
                   p->unaccounted[i].parent ? p->unaccounted[i].parent
                                            : "no GPU of this host",
                   p->unaccounted[i].why);
     for (size_t i = 0; i < p->n_errors; i++)
-        log_error("reconcile: mdev %s for consumer %s: %s", p->errors[i].uuid,
+        log_error("reconcile: %s %s for consumer %s: %s",
+                  reconcile_noun(&p->errors[i]),
+                  p->errors[i].uuid[0] ? p->errors[i].uuid
+                                       : p->errors[i].parent,
                   p->errors[i].consumer, p->errors[i].why);
 }
 

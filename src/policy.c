@@ -134,16 +134,23 @@ group_gpus(const struct conf *c, const struct host *h, size_t *ret_n,
         for (size_t j = 0; j < gpu->n_fns; j++) {
             const struct host_fn *p = &gpu->fns[j];
 
+            /* a VF that can take no type now (the GPU is full, or holds
+             * another size): nothing to say about each of 32 */
+            if (gpu->mode == HOST_MODE_VENDOR_VFIO && p->n_types == 0)
+                continue;
             if (!named_by_any_type(c, p) && !looks_like_gpu(p)) {
                 strv_pushf(notes, "%s: not a vfio-pci GPU; ignored", p->name);
                 continue;
             }
             g->members[g->n_members++] = p;
         }
-        if (g->n_members > 0)
+        if (g->n_members > 0) {
             n++;
-        else
-            free(g->members);
+            continue;
+        }
+        if (gpu->mode == HOST_MODE_VENDOR_VFIO)
+            strv_pushf(notes, "%s: no VF can take a vGPU now", gpu->address);
+        free(g->members);
     }
     *ret_n = n;
     return groups;
@@ -312,7 +319,11 @@ gpu_decide(struct policy_gpu *gpu, const struct conf *c, const struct host *h,
     gpu_count(gpu, h, g);
     if (!gpu->type) {
         strv_pushf(explicit ? &pol->warnings : &pol->notes,
-                   "%s: does not support %s%s", address, gpu->conf->id,
+                   gpu->mode == HOST_MODE_VENDOR_VFIO
+                       ? "%s: no VF lists %s now (the GPU holds vGPUs of "
+                         "another size, or no more fit)%s"
+                       : "%s: does not support %s%s",
+                   address, gpu->conf->id,
                    explicit ? ", which device_addresses assign to it" : "");
         gpu_clear(gpu);
         return false;

@@ -129,6 +129,17 @@ Test(guests_load, pci_hostdev_and_no_devices_mean_no_mdevs)
     cr_assert(eq(sz, find(BARE)->mdevs.n, 0));
 }
 
+Test(guests_load, a_pci_hostdev_is_a_pci_device_the_domain_references)
+{
+    load_node("node.xml");
+    cr_assert(eq(sz, find(PASSTHROUGH)->pcidevs.n, 1));
+    cr_assert(eq(str, find(PASSTHROUGH)->pcidevs.v[0], "0000:84:00.0"));
+    cr_assert(
+        eq(str, guests_find_pci(gs, "0000:84:00.0")->name, "passthrough"));
+    cr_assert(guests_find_pci(gs, "0000:84:00.1") == NULL);
+    cr_assert(eq(sz, find(WEB)->pcidevs.n, 0));
+}
+
 Test(guests_load, find_takes_either_case_and_misses_cleanly)
 {
     load_node("node.xml");
@@ -381,6 +392,39 @@ Test(guests_xml, only_subsystem_mdev_hostdevs_count_and_duplicates_collapse)
                     "</source></disk>" MDEV(RESCUED_MDEV) MDEV(RESCUED_MDEV)));
     cr_assert(eq(sz, guest.mdevs.n, 1));
     cr_assert(eq(str, guest.mdevs.v[0], RESCUED_MDEV));
+    cr_assert(eq(sz, warnings.n, 0));
+}
+
+#define PCI(d, b, s, f)                                                        \
+    "<hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/>"  \
+    "<source><address domain='" d "' bus='" b "' slot='" s "' function='" f    \
+    "'/></source></hostdev>"
+
+Test(guests_xml, pci_hostdevs_read_as_the_kernel_spells_their_address)
+{
+    parse_ok(DOMAIN(RESCUED, PCI("0x0000", "0x41", "0x00", "0x5")
+                                 PCI("0x0001", "0x4", "0x0", "0x2")
+                                     PCI("0", "65", "1", "6")
+                                         PCI("0x0000", "0x41", "0x00", "0x5")));
+    cr_assert(eq(sz, guest.pcidevs.n, 3));
+    cr_assert(eq(str, guest.pcidevs.v[0], "0000:41:00.5"));
+    cr_assert(eq(str, guest.pcidevs.v[1], "0000:41:01.6"));
+    cr_assert(eq(str, guest.pcidevs.v[2], "0001:04:00.2"));
+    cr_assert(eq(sz, guest.mdevs.n, 0));
+}
+
+Test(guests_xml, a_pci_hostdev_without_a_valid_address_is_skipped_quietly)
+{
+    parse_ok(DOMAIN(
+        RESCUED,
+        PCI("0x0000", "0x41", "0x20", "0x0")
+            PCI("0x0000", "0x41", "0x00", "0x8")
+                PCI("0x0000", "0x141", "0x00", "0x0") PCI("0x0000", "-1",
+                                                          "0x00", "0x0")
+                    PCI("x", "0x41", "0x00",
+                        "0x0") "<hostdev mode='subsystem' type='pci'><source/>"
+                               "</hostdev>"));
+    cr_assert(eq(sz, guest.pcidevs.n, 0));
     cr_assert(eq(sz, warnings.n, 0));
 }
 
