@@ -57,6 +57,16 @@ void sync_owner_wants(const struct sync_pass *ps, const struct sync_job *j,
  * that carries another host's owner trait: never written, never deleted. */
 void sync_check_owner(struct sync_pass *ps);
 
+/* sync-reshape.c */
+/* Find nova-compute's per-VF providers among the stale jobs (named like a
+ * VF of a GPU of the tree): mark them and their GPU, whose inventory the
+ * reshape then writes instead of a PUT.  No requests. */
+void sync_reshape_mark(struct sync_pass *ps);
+/* One POST /reshaper: the marked GPUs' inventories, the VF providers'
+ * emptied, the claims on them moved onto the GPUs (their consumers read
+ * first).  After it the VF providers are free, for retire to delete. */
+void sync_round_reshape(struct sync_pass *ps);
+
 /* syncround.c */
 /* Create the providers Placement lacks. */
 void sync_round_create(struct sync_pass *ps);

@@ -162,11 +162,13 @@ rounds(struct sync_pass *ps)
 {
     jobs_for_tree(ps);
     jobs_for_stale(ps);
+    sync_reshape_mark(ps);
     use_cache(ps);
     sync_round_create(ps);
     sync_round_clash(ps);
     converge(ps);
     sync_round_stale(ps);
+    sync_round_reshape(ps);
     sync_round_retire(ps);
     finish(ps);
 }

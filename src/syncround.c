@@ -184,8 +184,9 @@ plan_job(const struct sync_pass *ps, struct sync_job *j)
         strv_clear(&want);
         strv_clear(&managed);
     }
-    j->put_invs = !syncdiff_invs_equal(j->invs.invs, j->invs.n, j->new_invs,
-                                       j->n_new_invs);
+    j->put_invs =
+        !j->reshape && !syncdiff_invs_equal(j->invs.invs, j->invs.n,
+                                            j->new_invs, j->n_new_invs);
     j->put_traits = !strv_equal(&j->traits, &j->new_traits);
     j->check_capacity = j->put_invs && shrinks(j);
 }
