@@ -14,7 +14,7 @@
 
 static const struct cmd *const commands[] = {
     &cmd_dump,  &cmd_sync,         &cmd_run,    &cmd_reconcile,
-    &cmd_mdevs, &cmd_check_config, &cmd_status,
+    &cmd_mdevs, &cmd_check_config, &cmd_status, &cmd_import_nova_conf,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))
