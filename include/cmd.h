@@ -42,4 +42,4 @@ struct cmd {
 };
 
 extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_devices,
-    cmd_mdevs, cmd_restore, cmd_check_config, cmd_status;
+    cmd_mdevs, cmd_restore, cmd_check_config, cmd_status, cmd_import_nova_conf;

@@ -37,6 +37,11 @@ struct sync_job {
     bool check_capacity; /* put_invs shrinks it: read who holds what */
     struct strv new_traits;
     struct placement_allocs allocs; /* stale: who holds it */
+    /* Nova's per-VF providers (sync-reshape.c): on a stale one, the GPU of
+     * the tree it is a VF of; on that GPU's job, that its inventory is
+     * written by the reshape that empties them, not by a PUT */
+    const struct tree_provider *vf_of;
+    bool reshape;
 };
 
 /* Give up on j for this pass (a job fails once); msg is copied. */

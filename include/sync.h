@@ -44,6 +44,10 @@ enum sync_result {
                          * was written, the cache is forgotten, the next
                          * pass finds or recreates the root; errors holds
                          * the line that says so */
+    SYNC_ROOT_WAITING,  /* the root is nova-compute's to create and is not
+                         * in Placement yet (tree.h, owner.adopt_root):
+                         * nothing was written; the first such pass says so
+                         * in warnings, the ones after it in notes */
 };
 
 struct sync_report {

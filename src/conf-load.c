@@ -227,6 +227,9 @@ conf_free(struct conf *c)
     free(c->path);
     free(c->node_name);
     free(c->node_uuid);
+    free(c->machine_id_file);
+    free(c->nova_compute_id_file);
+    free(c->root_provider);
     free(c->sysfs_root);
     free(c->provider_config_dir);
     strv_clear(&c->enabled_mdev_types);

@@ -249,6 +249,45 @@ walk_list(struct confwalk *w, yaml_node_t *seq, const struct confwalk_key *k,
     }
 }
 
+/* Nova's form of a list: one string, items separated by commas, spaces
+ * around them ignored ("nvidia-35, nvidia-36").  Every item is reported at
+ * the string's position. */
+static void
+walk_comma_list(struct confwalk *w, yaml_node_t *n,
+                const struct confwalk_key *k, struct strv *sv, const char *path)
+{
+    _cleanup_free_ char *text =
+        walk_scalar(w, n, path, "a string", false, NULL);
+    char *item = text;
+
+    if (text && !text[strspn(text, " \t")])
+        return; /* "" is the empty list, as Nova's "enabled_mdev_types =" */
+    while (item) {
+        char *next = strchr(item, ',');
+        char *end = next ? next : item + strlen(item);
+        _cleanup_free_ char *complaint = NULL;
+        char *s;
+
+        while (end > item && isspace((unsigned char)end[-1]))
+            end--;
+        while (item < end && isspace((unsigned char)*item))
+            item++;
+        s = xstrndup(item, (size_t)(end - item));
+        if (!*s)
+            complaint = xstrdup("an empty item in the comma-separated list");
+        else if (k->check)
+            complaint = k->check(&s);
+        if (complaint)
+            confwalk_error(w, n, path, "%s", complaint);
+        else if (!k->unique ||
+                 walk_claim(w, k->name, k->unique == CONFWALK_UNIQUE_IN_FILE, n,
+                            path, s, path))
+            strv_take(sv, TAKE_PTR(s));
+        free(s);
+        item = next ? next + 1 : NULL;
+    }
+}
+
 static void
 walk_map(struct confwalk *w, yaml_node_t *map, const struct confwalk_key *k,
          void *target, const char *path)
@@ -385,6 +424,10 @@ walk_value(struct confwalk *w, yaml_node_t *n, const struct confwalk_key *k,
 
     if (k->kind >= CONFWALK_LIST && yamldoc_is_null(n))
         return; /* `key:` with no value: an empty list or mapping */
+    if (k->kind == CONFWALK_LIST && k->comma && n->type == YAML_SCALAR_NODE) {
+        walk_comma_list(w, n, k, field, path);
+        return;
+    }
     if ((k->kind == CONFWALK_LIST &&
          !confwalk_expect(w, n, path, YAML_SEQUENCE_NODE)) ||
         (k->kind >= CONFWALK_SECTION &&

@@ -13,8 +13,11 @@
 #include "log.h"
 
 static const struct cmd *const commands[] = {
-    &cmd_dump,  &cmd_sync,    &cmd_run,          &cmd_reconcile, &cmd_devices,
-    &cmd_mdevs, &cmd_restore, &cmd_check_config, &cmd_status,
+    &cmd_dump,    &cmd_sync,
+    &cmd_run,     &cmd_reconcile,
+    &cmd_devices, &cmd_mdevs,
+    &cmd_restore, &cmd_check_config,
+    &cmd_status,  &cmd_import_nova_conf,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))

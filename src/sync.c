@@ -127,6 +127,7 @@ converge(struct sync_pass *ps)
         bool last = round + 1 >= SYNC_MAX_CONFLICTS;
 
         sync_round_read(ps);
+        sync_check_owner(ps);
         sync_plan(ps);
         sync_round_capacity(ps);
         sync_round_names(ps);
@@ -161,11 +162,13 @@ rounds(struct sync_pass *ps)
 {
     jobs_for_tree(ps);
     jobs_for_stale(ps);
+    sync_reshape_mark(ps);
     use_cache(ps);
     sync_round_create(ps);
     sync_round_clash(ps);
     converge(ps);
     sync_round_stale(ps);
+    sync_round_reshape(ps);
     sync_round_retire(ps);
     finish(ps);
 }
@@ -193,11 +196,13 @@ sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
                             .report = report };
     int r = sync_root(&ps, eb);
 
-    if (r >= 0)
+    if (r >= 0 && !ps.waiting)
         r = placement_list_providers(pl, "in_tree", ps.root_uuid, &ps.rps,
                                      &ps.n_rps, eb);
     if (r < 0)
         report->result = SYNC_INCOMPLETE;
+    else if (ps.waiting)
+        report->result = SYNC_ROOT_WAITING;
     else if (!sync_tree_find(ps.rps, ps.n_rps, ps.root_uuid, NULL))
         root_vanished(&ps);
     else

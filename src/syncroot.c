@@ -1,7 +1,8 @@
 /*
  * syncroot.c - the two ends of the tree a pass looks after besides the
- * GPUs: the root provider (adopted when nova-compute made it) and stale
- * GPU providers (deleted when free, drained while guests hold them).
+ * GPUs: the root provider (adopted when nova-compute made it, waited for
+ * when it is nova-compute's to make) and stale GPU providers (deleted when
+ * free, drained while guests hold them).
  */
 #include "config.h"
 
@@ -42,6 +43,66 @@ create_root(struct sync_pass *ps, struct errbuf *eb)
     return r;
 }
 
+/* nova-compute's root is the one with its compute node's UUID: a root of
+ * the node's name under another UUID (an older agent's, made before
+ * nova-compute ran) keeps nova-compute from creating its own. */
+static int
+adopt_root(struct sync_pass *ps, const struct placement_rp *rp,
+           struct errbuf *eb)
+{
+    const struct tree_provider *want = &ps->tree->providers[0];
+    const struct tree_owner *o = &ps->tree->owner;
+    bool same = strcmp(rp->uuid, want->uuid) == 0;
+
+    if (o->nova_file && !same)
+        return errbuf_set(eb, -EEXIST,
+                          "root provider %s is %s in Placement, not "
+                          "nova-compute's compute node %s (%s): nova-compute "
+                          "cannot adopt it; delete it once nothing is "
+                          "allocated under it (its children first) and "
+                          "nova-compute creates its own",
+                          want->name, rp->uuid, want->uuid, o->nova_file);
+    sync_cache_set_root(ps->cache, rp->uuid, same && !o->adopt_root);
+    if (sync_cache_set_waiting(ps->cache, false))
+        strv_pushf(&ps->report->notes,
+                   "root provider %s (uuid %s) is in Placement now; adopted",
+                   want->name, rp->uuid);
+    return 0;
+}
+
+/* The root is nova-compute's to create: wait for it, unless its UUID is in
+ * Placement under another name (then node_name is not nova-compute's). */
+static int
+wait_root(struct sync_pass *ps, struct errbuf *eb)
+{
+    const struct tree_provider *want = &ps->tree->providers[0];
+    const struct tree_owner *o = &ps->tree->owner;
+    struct placement_rp *rps = NULL;
+    size_t n = 0;
+    int r = o->nova_file ? placement_list_providers(ps->pl, "uuid", want->uuid,
+                                                    &rps, &n, eb)
+                         : 0;
+
+    if (r == 0 && n > 0)
+        r = errbuf_set(eb, -EEXIST,
+                       "nova-compute's root provider %s (%s) is named %s, "
+                       "not %s: set node_name: %s",
+                       want->uuid, o->nova_file, rps[0].name, want->name,
+                       rps[0].name);
+    placement_rps_free(rps, n);
+    if (r < 0)
+        return r;
+    ps->waiting = true;
+    strv_pushf(sync_cache_set_waiting(ps->cache, true) ? &ps->report->warnings
+                                                       : &ps->report->notes,
+               "root provider %s (uuid %s) is not in Placement: waiting for "
+               "nova-compute to create it (root_provider: %s)",
+               want->name, want->uuid,
+               o->nova_file ? "auto, and nova-compute's compute_id exists"
+                            : "adopt");
+    return 0;
+}
+
 int
 sync_root(struct sync_pass *ps, struct errbuf *eb)
 {
@@ -52,14 +113,14 @@ sync_root(struct sync_pass *ps, struct errbuf *eb)
     if (!sync_cache_root(ps->cache, NULL)) {
         r = sync_tree_find_root(ps->pl, ps->tree, &rp, eb);
         if (r == 0)
-            sync_cache_set_root(ps->cache, rp.uuid,
-                                strcmp(rp.uuid, ps->tree->providers[0].uuid) ==
-                                    0);
+            r = adopt_root(ps, &rp, eb);
+        else if (r == -ENOENT && ps->tree->owner.adopt_root)
+            r = wait_root(ps, eb);
         else if (r == -ENOENT)
             r = create_root(ps, eb);
         placement_rp_clear(&rp);
     }
-    if (r < 0)
+    if (r < 0 || ps->waiting)
         return r;
     uuid = sync_cache_root(ps->cache, &ps->root_owned);
     snprintf(ps->root_uuid, sizeof(ps->root_uuid), "%s", uuid);

@@ -160,7 +160,7 @@ shrinks(const struct sync_job *j)
 }
 
 static void
-plan_job(struct sync_job *j)
+plan_job(const struct sync_pass *ps, struct sync_job *j)
 {
     const struct tree_provider *w = j->want;
 
@@ -175,12 +175,18 @@ plan_job(struct sync_job *j)
         strv_copy(&j->new_traits, &w->traits);
         strv_sort_uniq(&j->new_traits);
     } else {
+        struct strv want = { 0 }, managed = { 0 };
+
         syncdiff_merge_invs(NULL, 0, w->invs, w->n_invs, &j->new_invs,
                             &j->n_new_invs);
-        syncdiff_traits(&j->traits, &w->traits, &w->managed, &j->new_traits);
+        sync_owner_wants(ps, j, &want, &managed);
+        syncdiff_traits(&j->traits, &want, &managed, &j->new_traits);
+        strv_clear(&want);
+        strv_clear(&managed);
     }
-    j->put_invs = !syncdiff_invs_equal(j->invs.invs, j->invs.n, j->new_invs,
-                                       j->n_new_invs);
+    j->put_invs =
+        !j->reshape && !syncdiff_invs_equal(j->invs.invs, j->invs.n,
+                                            j->new_invs, j->n_new_invs);
     j->put_traits = !strv_equal(&j->traits, &j->new_traits);
     j->check_capacity = j->put_invs && shrinks(j);
 }
@@ -193,7 +199,7 @@ sync_plan(struct sync_pass *ps)
 
         j->put_invs = j->put_traits = j->check_capacity = false;
         if (j->want && j->exists && !j->failed && !j->need_read)
-            plan_job(j);
+            plan_job(ps, j);
     }
 }
 

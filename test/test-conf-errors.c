@@ -47,13 +47,26 @@ static struct bad bad_inputs[] = {
     { "enabled_vgpu_types: [a]\nenabled_mdev_types: [a]\n",
       "agent.yaml:2:1: enabled_mdev_types: the same setting as "
       "enabled_vgpu_types, given at agent.yaml:1:1" },
+    { "root_provider: never\n",
+      "agent.yaml:1:16: root_provider: must be auto, create or adopt" },
+    { "machine_id_file: etc/machine-id\n",
+      "agent.yaml:1:18: machine_id_file: \"etc/machine-id\" is not an "
+      "absolute path" },
     /* scalar, list or mapping */
     { "node_name: [a]\n",
       "agent.yaml:1:12: node_name: expected a string, got a list" },
     { "node_name:\n",
       "agent.yaml:1:11: node_name: expected a string, got nothing" },
-    { "enabled_mdev_types: nvidia-35\n",
-      "agent.yaml:1:21: enabled_mdev_types: expected a list, got a scalar" },
+    /* a string is Nova's comma-separated form of a list */
+    { "enabled_mdev_types: nvidia-35,,nvidia-36\n",
+      "agent.yaml:1:21: enabled_mdev_types: an empty item in the "
+      "comma-separated list" },
+    { "enabled_mdev_types: \"nvidia-35, a/b\"\n",
+      "agent.yaml:1:21: enabled_mdev_types: \"a/b\" is not an mdev type "
+      "name" },
+    { "enabled_mdev_types: nvidia-35, nvidia-35\n",
+      "agent.yaml:1:21: enabled_mdev_types: nvidia-35 is listed twice (first "
+      "at agent.yaml:1:21)" },
     { "enabled_mdev_types: {a: b}\n",
       "agent.yaml:1:21: enabled_mdev_types: expected a list, got a mapping" },
     { "enabled_mdev_types: [[a]]\n",

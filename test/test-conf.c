@@ -343,6 +343,42 @@ Test(conf, non_pci_parents_are_kept_verbatim_and_are_no_addresses)
     cr_assert(eq(sz, conf->types[1].n_addresses, 0));
 }
 
+Test(conf, a_list_may_be_written_as_nova_writes_one)
+{
+    load_ok("enabled_mdev_types: nvidia-35 , nvidia-36\n"
+            "mdev_types:\n"
+            "  nvidia-35:\n"
+            "    device_addresses: 0000:84:00.0,0000:85:00.0\n"
+            "    traits: CUSTOM_A\n"
+            "  nvidia-36:\n"
+            "    device_addresses: \"\"\n");
+    cr_assert(eq(sz, conf->n_types, 2));
+    cr_assert(eq(str, conf->types[0].id, "nvidia-35"));
+    cr_assert(eq(str, conf->types[1].id, "nvidia-36"));
+    cr_assert(eq(sz, conf->types[0].parents.n, 2));
+    cr_assert(eq(str, conf->types[0].parents.v[1], "0000:85:00.0"));
+    cr_assert(eq(sz, conf->types[0].n_addresses, 2));
+    cr_assert(eq(str, conf->types[0].traits.v[0], "CUSTOM_A"));
+    cr_assert(eq(sz, conf->types[1].parents.n, 0));
+}
+
+Test(conf, the_node_identity_keys_default_and_are_read)
+{
+    load_ok("");
+    cr_assert(not(conf->node_name_set));
+    cr_assert(eq(str, conf->root_provider, "auto"));
+    cr_assert(eq(str, conf->nova_compute_id_file, "/var/lib/nova/compute_id"));
+    cr_assert(eq(str, conf->machine_id_file, "/etc/machine-id"));
+    conf_free(conf);
+    conf = NULL;
+    load_ok("node_name: n\nroot_provider: adopt\n"
+            "nova_compute_id_file: /x/compute_id\nmachine_id_file: /x/m\n");
+    cr_assert(conf->node_name_set);
+    cr_assert(eq(str, conf->root_provider, "adopt"));
+    cr_assert(eq(str, conf->nova_compute_id_file, "/x/compute_id"));
+    cr_assert(eq(str, conf->machine_id_file, "/x/m"));
+}
+
 Test(conf, null_list_and_mapping_values_are_empty)
 {
     load_ok("mdev_types:\n  nvidia-35:\n    traits:\n    device_addresses:\n");
