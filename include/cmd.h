@@ -8,6 +8,7 @@
 #pragma once
 
 #include <errno.h>
+#include <getopt.h>
 
 #include "hostload.h"
 
@@ -41,5 +42,27 @@ struct cmd {
     int (*exec)(const struct ctx *ctx, int argc, char **argv);
 };
 
+/* getopt_long() over a command's own arguments (argv[0] its name) with
+ * the agent's own messages: an unknown option, or one without its value,
+ * is logged as "vgpu-agent: error: CMD: unknown option '--conect' (did you
+ * mean '--connect'?; see vgpu-agent CMD --help)" and returned as '?'.
+ * Otherwise as getopt_long(); the caller resets nothing (main.c did). */
+int cmd_getopt(int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
+
+/* Log "CMD: <what> (see vgpu-agent CMD --help)" as an error; returns
+ * CMD_EXIT_USAGE. */
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Arguments left after the options: none expected.  Returns CMD_EXIT_OK,
+ * or CMD_EXIT_USAGE after naming the first. */
+int cmd_no_more_args(int argc, char **argv);
+
+/* A value of --format that is not one of choices (NULL-terminated):
+ * "CMD: --format: 'yaml' is not one of text, json". */
+int cmd_bad_choice(const char *cmd, const char *opt, const char *value,
+                   const char *const *choices);
+
 extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_mdevs,
-    cmd_check_config, cmd_status;
+    cmd_check_config, cmd_status, cmd_show;

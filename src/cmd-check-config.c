@@ -139,17 +139,24 @@ cmd_check_config_exec(const struct ctx *ctx, int argc, char **argv)
     bool connect = false;
     int r;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    static const struct option opts[] = {
+        { "connect", no_argument, NULL, 'C' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int c;
+
+    while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
+        if (c == 'h') {
             check_usage(stdout);
             return CMD_EXIT_OK;
         }
-        if (strcmp(argv[i], "--connect") != 0) {
-            check_usage(stderr);
+        if (c != 'C')
             return CMD_EXIT_USAGE;
-        }
         connect = true;
     }
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
+        return CMD_EXIT_USAGE;
     r = hostload_conf(&ctx->host, &host);
     if (r < 0)
         return cmd_exit_status(r);

@@ -138,6 +138,21 @@ print_reconcile(const struct metrics_file *f)
                unaccounted);
 }
 
+static void
+status_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vgpu-agent [-c FILE] status\n"
+            "\n"
+            "How the service is doing, from the metrics file it writes after\n"
+            "every pass (metrics_file): the last pass, ok or failing since\n"
+            "when and why, whether it is stale (no pass for 3 intervals of\n"
+            "the service's own interval), and each GPU's use.\n"
+            "\n"
+            "Exit status: 0 ok, 1 failing or stale, 2 no metrics file\n"
+            "configured or readable.\n");
+}
+
 static int
 cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
 {
@@ -146,10 +161,20 @@ cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
     struct errbuf eb = { 0 };
     int r;
 
-    if (argc > 1) {
-        log_error("status: unexpected argument '%s'", argv[1]);
-        return CMD_EXIT_USAGE;
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int c;
+
+    while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
+        if (c != 'h')
+            return CMD_EXIT_USAGE;
+        status_usage(stdout);
+        return CMD_EXIT_OK;
     }
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
+        return CMD_EXIT_USAGE;
     r = hostload_conf(&ctx->host, &host);
     if (r < 0)
         return cmd_exit_status(r);

@@ -35,15 +35,26 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
     struct hostload host = { 0 };
     int r;
 
-    if (argc == 2 &&
-        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        sync_usage(stdout);
-        return CMD_EXIT_OK;
+    static const struct option opts[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    bool dry_run = false;
+    int c;
+
+    while ((c = cmd_getopt(argc, argv, "nh", opts)) != -1) {
+        if (c == 'h') {
+            sync_usage(stdout);
+            return CMD_EXIT_OK;
+        }
+        if (c != 'n')
+            return CMD_EXIT_USAGE;
+        dry_run = true;
     }
-    if (argc > 1) {
-        sync_usage(stderr);
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
         return CMD_EXIT_USAGE;
-    }
+    (void)dry_run;
     r = hostload_open(&ctx->host, &host);
     if (r == 0)
         r = session_open(s, &host);
