@@ -22,6 +22,7 @@ enum {
     CMD_EXIT_OK = 0,
     CMD_EXIT_FAILED = 1,
     CMD_EXIT_USAGE = 2,
+    CMD_EXIT_PENDING = 3, /* sync --dry-run: there are writes to make */
 };
 
 /* The exit status a service-layer result means: 0 ok, -EINVAL the
