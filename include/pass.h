@@ -29,9 +29,13 @@ DEFINE_CLEANUP(struct pass, pass_free)
 /* Drop the cache at the next pass: re-read everything (a new config). */
 void pass_refresh_next(struct pass *p);
 
-/* One pass: rescan h, open s if it is closed, sync (the cache dropped
- * first when due), reconcile when reconcile.enabled and the sync went
- * through, then record the pass in the metrics and write metrics_file.
+/* The caller has just scanned the host (hostload_scan() succeeded): the
+ * next pass uses that scan instead of scanning again. */
+void pass_scanned(struct pass *p);
+
+/* One pass: rescan h (unless pass_scanned()), open s if it is closed, sync (the
+ * cache dropped first when due), reconcile when reconcile.enabled and the sync
+ * went through, then record the pass in the metrics and write metrics_file.
  * After a failure short of the report, s is closed (Placement may have been
  * replaced) and everything is re-read next time.  Returns whether
  * Placement now holds the tree: reconcile's problems are logged, they are

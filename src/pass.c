@@ -21,6 +21,7 @@ struct pass {
     double last_full;        /* when the cache was last dropped */
     double down_since;       /* Placement unreachable since; 0: it is not */
     bool refresh_now;        /* drop it at the next pass anyway */
+    bool scanned;            /* the host was just scanned: use that scan */
 };
 
 static double
@@ -53,6 +54,12 @@ pass_free(struct pass *p)
     pass_reconcile_free(p->reconcile);
     metrics_free(p->metrics);
     free(p);
+}
+
+void
+pass_scanned(struct pass *p)
+{
+    p->scanned = true;
 }
 
 void
@@ -178,8 +185,9 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     bool full;
     int r;
 
-    if (hostload_scan(h) < 0)
+    if (!p->scanned && hostload_scan(h) < 0)
         return false;
+    p->scanned = false;
     if (session_open(s, h) < 0) {
         track_placement(p, false);
         return false;
