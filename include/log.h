@@ -59,6 +59,11 @@ struct log_fields {
 #define LOG_EVENT_REQUEST_FAILED "request_failed"
 
 void log_setup(enum log_format format, enum log_level max_level);
+/* The last error-level message logged since log_last_error_reset()
+ * (printed or not); NULL if none.  Valid until the next log call.  The
+ * service shows it in its metrics, for `status`. */
+const char *log_last_error(void);
+void log_last_error_reset(void);
 /* Whether a line at level would be printed. */
 int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)

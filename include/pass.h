@@ -26,6 +26,10 @@ struct pass *pass_new(void);    /* the metrics' start time is now */
 void pass_free(struct pass *p); /* NULL is a no-op */
 DEFINE_CLEANUP(struct pass, pass_free)
 
+/* The interval the service runs with, published in the metrics (status
+ * judges staleness by it). */
+void pass_set_interval(struct pass *p, double seconds);
+
 /* Drop the cache at the next pass: re-read everything (a new config). */
 void pass_refresh_next(struct pass *p);
 

@@ -17,6 +17,7 @@
 
 static enum log_format log_format = LOG_FORMAT_TEXT;
 static enum log_level log_max = LOG_LEVEL_DEFAULT;
+static char *log_last; /* the last error message */
 
 static const char *const log_names[] = {
     [LOG_ERROR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
@@ -28,6 +29,19 @@ log_setup(enum log_format format, enum log_level max_level)
 {
     log_format = format;
     log_max = max_level;
+}
+
+const char *
+log_last_error(void)
+{
+    return log_last;
+}
+
+void
+log_last_error_reset(void)
+{
+    free(log_last);
+    log_last = NULL;
 }
 
 int
@@ -96,9 +110,15 @@ log_vemit(enum log_level level, const struct log_fields *f, const char *fmt,
 {
     _cleanup_free_ char *msg = NULL;
 
-    if (level > log_max)
+    if (level > log_max && level != LOG_ERROR)
         return;
     msg = xvasprintf(fmt, ap);
+    if (level == LOG_ERROR) {
+        free(log_last);
+        log_last = xstrdup(msg);
+    }
+    if (level > log_max)
+        return;
     if (log_format == LOG_FORMAT_JSON)
         log_json(level, f, msg);
     else

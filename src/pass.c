@@ -206,11 +206,22 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     return r == 0;
 }
 
+void
+pass_set_interval(struct pass *p, double seconds)
+{
+    metrics_set_interval(p->metrics, seconds);
+}
+
 bool
 pass_run(struct pass *p, struct hostload *h, struct session *s)
 {
     double start = now_s();
-    bool ok = steps(p, h, s);
+    bool ok;
+
+    log_last_error_reset();
+    ok = steps(p, h, s);
+    if (!ok)
+        metrics_set_last_error(p->metrics, log_last_error());
 
     pass_metrics_record(p->metrics, h, p->cache, p->reconcile,
                         session_counts(s), ok, now_s() - start);

@@ -109,7 +109,11 @@ service_start(const struct hostload_opts *o, double interval,
 bool
 service_pass(struct service *s)
 {
-    bool ok = pass_run(s->pass, &s->host, s->session);
+    bool ok;
+
+    pass_set_interval(s->pass,
+                      s->interval > 0 ? s->interval : s->host.conf->interval_s);
+    ok = pass_run(s->pass, &s->host, s->session);
 
     s->failures = ok ? 0 : s->failures + 1;
     return ok;
