@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clouds.h"
@@ -183,6 +184,7 @@ check_dir(const char *what, const char *file, bool is_dir)
     _cleanup_free_ char *dir = xstrdup(file);
     char *slash;
     bool made = false;
+    struct stat st;
 
     if (!is_dir && (slash = strrchr(dir, '/')))
         *(slash == dir ? slash + 1 : slash) = 0;
@@ -190,7 +192,9 @@ check_dir(const char *what, const char *file, bool is_dir)
         *(slash == dir ? slash + 1 : slash) = 0; /* made at need */
         made = true;
     }
-    if (access(dir, W_OK) == 0) {
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        errno = ENOTDIR;
+    else if (access(dir, W_OK) == 0) {
         printf("%s: %s: %s writable\n", what, file,
                made ? "to be made; its parent is" : "directory");
         return true;

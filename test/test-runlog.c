@@ -1,0 +1,8 @@
+/*
+ * test-runlog.c - placeholder
+ */
+#include <criterion/criterion.h>
+
+Test(runlog, placeholder)
+{
+}
