@@ -536,3 +536,48 @@ Test(operator, mdevs_for_a_consumer_holding_nothing_here_fails)
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     assert_has(run.out, " 0000:3d:00.0 nvidia-18\n");
 }
+
+/* --- 2. show: the live picture ----------------------------------------- */
+
+Test(operator, show_draws_the_gpus_the_claims_and_their_devices)
+{
+    _cleanup_free_ char *c = NULL;
+    cJSON *o, *g, *d;
+
+    srv = placement_server_start();
+    c = conf(NULL, NULL);
+    AGENT(c, "sync");
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    AGENT(c, "show");
+    cr_assert(eq(int, run.status, 0), "%s\n%s", run.out, run.err);
+    assert_has(run.out, "node op-host\n");
+    assert_has(run.out, "0000:3d:00.0   nvidia-18         4     0        0  "
+                        "op-host_pci_0000_3d_00_0\n");
+    assert_has(run.out, "problems: none\n");
+
+    /* a guest's claim whose mdev does not exist (yet) */
+    claim(provider_uuid("op-host_pci_0000_3e_00_0"), 1);
+    AGENT(c, "show");
+    cr_assert(eq(int, run.status, 1), "%s\n%s", run.out, run.err);
+    assert_has(run.out, "0000:3e:00.0   nvidia-13         4     1        0");
+    assert_has(run.out, "  consumer " CONSUMER ": 1 unit(s)\n");
+    assert_has(run.out, " missing, to be made on 0000:3e:00.0\n");
+    assert_has(run.out, "problems:\n  - consumer " CONSUMER ": device ");
+    AGENT(c, "show", "--format", "json");
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    o = cJSON_Parse(run.out);
+    cr_assert(o != NULL, "%s", run.out);
+    g = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "gpus"), 1);
+    assert_str(field(g, "gpu"), "0000:3e:00.0");
+    cr_assert(eq(int, cJSON_GetObjectItem(g, "used")->valueint, 1));
+    cr_assert(eq(int, cJSON_GetObjectItem(g, "total")->valueint, 4));
+    d = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(g, "claims"), 0), "devices"),
+        0);
+    assert_str(field(d, "state"), "missing");
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(d, "exists")));
+    cr_assert(
+        eq(int, cJSON_GetArraySize(cJSON_GetObjectItem(o, "problems")), 1));
+    cJSON_Delete(o);
+}
