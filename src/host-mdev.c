@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -126,8 +127,17 @@ remove_with_timeout(const struct sysfs *fs, const char *rel, struct errbuf *eb)
 
     if (pid < 0)
         return errbuf_set(eb, -errno, "%s: fork: %s", rel, strerror(errno));
-    if (pid == 0)
+    if (pid == 0) {
+        /* it prints nothing; a child the kernel keeps must not keep the
+         * service's stdout and stderr (the journal's stream) open */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null >= 0) {
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+        }
         _exit(-sysfs_write(fs, rel, "1", NULL) & 0xff);
+    }
     for (int tenth = 0; tenth < REMOVE_TIMEOUT_S * 10; tenth++) {
         struct timespec ts = { 0, 100000000L };
 
