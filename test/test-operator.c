@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,4 +581,79 @@ Test(operator, show_draws_the_gpus_the_claims_and_their_devices)
     cr_assert(
         eq(int, cJSON_GetArraySize(cJSON_GetObjectItem(o, "problems")), 1));
     cJSON_Delete(o);
+}
+
+/* --- 4. bash completion knows every command and option ------------------ */
+
+/* Whether word occurs in text as a whole word (not inside a longer one). */
+static bool
+has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+        bool start = p == text || !(isalnum((unsigned char)p[-1]) ||
+                                    p[-1] == '-' || p[-1] == '_');
+        bool end =
+            !(isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '_');
+
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+/* Every "--long-option" a help text names is in the completion. */
+static void
+assert_options_completed(const char *help, const char *completion,
+                         const char *what)
+{
+    for (const char *p = strstr(help, "--"); p; p = strstr(p + 2, "--")) {
+        size_t n = 2;
+        _cleanup_free_ char *opt = NULL;
+
+        while (isalnum((unsigned char)p[n]) || p[n] == '-')
+            n++;
+        if (n == 2)
+            continue;
+        opt = xstrndup(p, n);
+        cr_assert(has_word(completion, opt), "%s: %s is not completed", what,
+                  opt);
+    }
+}
+
+Test(operator, bash_completion_knows_every_command_and_option)
+{
+    _cleanup_free_ char *path = fixture_data_path("vgpu-agent.bash-completion");
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    _cleanup_free_ char *c = conf(NULL, NULL);
+    static char text[16384];
+    size_t n;
+
+    cr_assert(f != NULL, "%s", path);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = 0;
+    agentrun_clear(&run);
+    agentrun(&run, (const char *const[]){ "--help", NULL });
+    cr_assert(eq(int, run.status, 0));
+    assert_options_completed(run.out, text, "vgpu-agent");
+    /* the commands: the lines "  NAME ..." after "Commands" */
+    for (const char *l = strstr(run.out, "Commands"); l && *l;
+         l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        _cleanup_free_ char *cmd = NULL;
+        size_t k = 0;
+
+        if (strncmp(l, "  ", 2) != 0 || l[2] == ' ')
+            continue;
+        while (isalnum((unsigned char)l[2 + k]) || l[2 + k] == '-')
+            k++;
+        cmd = xstrndup(l + 2, k);
+        cr_assert(has_word(text, cmd), "command %s is not completed", cmd);
+        AGENT(c, cmd, "--help");
+        cr_assert(eq(int, run.status, 0), "%s --help", cmd);
+        assert_options_completed(run.out, text, cmd);
+        agentrun_clear(&run);
+        agentrun(&run, (const char *const[]){ "--help", NULL });
+        l = strstr(run.out, cmd); /* continue after it in the fresh text */
+    }
 }
