@@ -149,6 +149,7 @@ struct conf {
     unsigned full_refresh_s; /* run: full re-read period; 0: every pass */
     char *libvirt_uri;       /* guests are read through it (read-only) */
     struct conf_reconcile reconcile;
+    struct strv warnings; /* "FILE:LINE:COL: ..." of what loading ignored */
 };
 
 /* The built-in defaults, the key table's (conf.c); node_name from

@@ -24,11 +24,14 @@ struct sync_job {
     bool exists;    /* in Placement */
     bool need_read; /* its inventories and traits must be (re)read */
     bool deleted;
-    bool failed;                /* given up on for this pass */
-    char *why;                  /* when failed: the message */
-    char *clash;                /* its create met a provider of its name:
-                                 * that 409's message until resolved */
-    long generation;            /* the last one read or written */
+    bool created;    /* by this pass (or, dry, to be) */
+    bool planned;    /* dry run: exists only in the plan */
+    bool written;    /* its inventories or traits were (or would be) written */
+    bool failed;     /* given up on for this pass */
+    char *why;       /* when failed: the message */
+    char *clash;     /* its create met a provider of its name:
+                      * that 409's message until resolved */
+    long generation; /* the last one read or written */
     struct placement_invs invs; /* what Placement holds */
     struct strv traits;
     struct inventory *new_invs; /* planned write, when put_invs */

@@ -25,6 +25,8 @@ struct sync_pass {
     const struct tree *tree;
     struct sync_cache *cache;
     size_t max_parallel;
+    bool dry_run;      /* SYNC_DRY_RUN */
+    bool root_planned; /* dry run: the root is only to be created */
     struct sync_report *report;
     char root_uuid[UUIDSTR_LEN]; /* once sync_root() found it */
     bool root_owned;             /* the agent made it */
@@ -33,6 +35,20 @@ struct sync_pass {
     struct placement_rp *rps; /* GET /resource_providers?in_tree=root */
     size_t n_rps;
 };
+
+/* syncchange.c */
+/* Record a change (what: owned, may be NULL; provider may be NULL). */
+void sync_change_add(struct sync_report *r, enum sync_change_kind kind,
+                     const char *provider, const char *method, char *path,
+                     char *what);
+void sync_changes_clear(struct sync_changes *c);
+/* "VGPU total 0 -> 4, max_unit 0 -> 4" between two inventory lists (sorted
+ * by resource class); "VGPU added (total 4)", "VGPU removed"; caller frees. */
+char *sync_change_describe_invs(const struct inventory *old, size_t n_old,
+                                const struct inventory *new, size_t n_new);
+/* "+CUSTOM_A -CUSTOM_B" (both sorted); caller frees. */
+char *sync_change_describe_traits(const struct strv *old,
+                                  const struct strv *new);
 
 /* syncroot.c */
 /* Find the root by name (adopting nova-compute's), else create it with the

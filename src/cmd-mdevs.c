@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,20 +104,28 @@ parse_args(int argc, char **argv, char consumer[UUIDSTR_LEN], bool *xml)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+    static const char *const formats[] = { "text", "xml", NULL };
+
+    while ((c = cmd_getopt(argc, argv, "f:h", opts)) != -1) {
         if (c == 'f' &&
             (strcmp(optarg, "xml") == 0 || strcmp(optarg, "text") == 0)) {
             *xml = strcmp(optarg, "xml") == 0;
+        } else if (c == 'f') {
+            return cmd_bad_choice(argv[0], "--format", optarg, formats);
+        } else if (c == 'h') {
+            mdevs_usage(stdout);
+            return -1;
         } else {
-            mdevs_usage(c == 'h' ? stdout : stderr);
-            return c == 'h' ? -1 : CMD_EXIT_USAGE;
+            return CMD_EXIT_USAGE;
         }
     }
-    if (optind + 1 != argc || uuidstr_lower(argv[optind], consumer) < 0) {
-        log_error("%s: give one consumer UUID", argv[0]);
-        return CMD_EXIT_USAGE;
-    }
-    return CMD_EXIT_OK;
+    if (optind >= argc)
+        return cmd_usage_error(argv[0], "which consumer? give its UUID");
+    if (uuidstr_lower(argv[optind], consumer) < 0)
+        return cmd_usage_error(argv[0], "'%s' is not a consumer UUID",
+                               argv[optind]);
+    optind++;
+    return cmd_no_more_args(argc, argv);
 }
 
 static int
@@ -141,8 +149,13 @@ cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
         print_owned(p->create, p->n_create, consumer, xml, &count);
         print_owned(p->misplaced, p->n_misplaced, consumer, xml, &count);
         print_owned(p->errors, p->n_errors, consumer, xml, &count);
-        if (count == 0)
-            log_warn("consumer %s holds no VGPU on this host's GPUs", consumer);
+        if (count == 0) {
+            /* a hook must not start the guest without its vGPU */
+            log_error("mdevs: consumer %s holds no VGPU on this host's GPUs "
+                      "(vgpu-agent show lists who holds what)",
+                      consumer);
+            r = -ENOENT;
+        }
     }
     hostplan_clear(&hp);
     return cmd_exit_status(r);

@@ -18,6 +18,7 @@
 #include "confwalk.h"
 #include "parse.h"
 #include "secret.h"
+#include "suggest.h"
 #include "xalloc.h"
 
 /* Report at node n under key path, into errors or (warning) warnings. */
@@ -316,15 +317,31 @@ walk_map(struct confwalk *w, yaml_node_t *map, const struct confwalk_key *k,
  * after reporting an unknown key or a setting given twice. */
 static bool
 walk_known(struct confwalk *w, yaml_node_t *key, const char *prefix,
-           const char *path, const char *claim)
+           const char *path, const char *claim, const char *near)
 {
     if (claim)
         return walk_claim(w, "", false, key, prefix ? prefix : "", claim, path);
     if (w->unknown_warns)
-        confwalk_warn(w, key, path, "unknown key, ignored");
+        confwalk_warn(w, key, path, "unknown key, ignored%s%s%s",
+                      near ? " (did you mean " : "", near ? near : "",
+                      near ? "?)" : "");
     else
-        confwalk_error(w, key, path, "unknown key");
+        confwalk_error(w, key, path, "unknown key%s%s%s",
+                       near ? "; did you mean " : "", near ? near : "",
+                       near ? "?" : "");
     return false;
+}
+
+/* The name in keys (a table) closest to a mistyped name, or NULL. */
+static const char *
+walk_near_key(const struct confwalk_key *keys, const char *name)
+{
+    const char *names[64];
+    size_t n = 0;
+
+    for (const struct confwalk_key *k = keys; k->name && n < 64; k++)
+        names[n++] = k->name;
+    return suggest_closest(name, names, n);
 }
 
 /* The name of a mapping key node ("?" if it is no scalar), and its path
@@ -356,7 +373,8 @@ walk_section(struct confwalk *w, yaml_node_t *map,
         if (!walk_known(w, key, prefix, path,
                         !k->name      ? NULL
                         : k->alias_of ? k->alias_of
-                                      : k->name))
+                                      : k->name,
+                        k->name ? NULL : walk_near_key(keys, name)))
             continue;
         if (k->set_flag)
             *(bool *)((char *)target + k->set_flag - 1) = true;
@@ -379,7 +397,8 @@ confwalk_keys(struct confwalk *w, yaml_node_t *map, const char *path,
 
         while (names[i] && strcmp(names[i], name) != 0)
             i++;
-        if (walk_known(w, key, path, kpath, names[i]))
+        if (walk_known(w, key, path, kpath, names[i],
+                       names[i] ? NULL : suggest_closest(name, names, i)))
             vals[i] = yamldoc_node(w->doc, pr->value);
     }
     return true;

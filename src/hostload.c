@@ -32,6 +32,7 @@ hostload_conf(const struct hostload_opts *o, struct hostload *ret)
     int r = conf_load(o->conf_path, o->conf_explicit, &c, &errors);
 
     if (r >= 0) {
+        log_all(LOG_WARNING, &c->warnings);
         conf_apply_env(c);
         r = nodeid_resolve(c, &id, &warnings, &notes, &eb);
         if (r < 0)

@@ -182,20 +182,36 @@ count_step(struct metrics_reconcile *st, const struct reconcile_plan *p,
     }
 }
 
+/* One line per vGPU made or removed (a notice), or that failed (an
+ * error); a definition kept in step is detail (info). */
+static void
+log_action(const struct reconcile_action *a)
+{
+    _cleanup_free_ char *result = reconcile_result_text(a);
+    bool failed = a->result == RECONCILE_FAILED;
+    bool vgpu = a->action == RECONCILE_CREATE || a->action == RECONCILE_REMOVE;
+    struct log_fields f = { .device = a->uuid,
+                            .gpu = a->parent,
+                            .consumer = a->consumer };
+
+    f.event = failed                          ? LOG_EVENT_MDEV_FAILED
+              : a->action == RECONCILE_CREATE ? LOG_EVENT_MDEV_CREATED
+              : a->action == RECONCILE_REMOVE ? LOG_EVENT_MDEV_REMOVED
+                                              : "mdev_definition";
+    log_event(failed ? LOG_ERROR
+              : vgpu ? LOG_NOTICE
+                     : LOG_INFO,
+              &f, "reconcile: %s %s on %s (%s)%s%s: %s",
+              reconcile_verb_name(a->action), a->uuid, a->parent, a->mdev_type,
+              *a->consumer ? " for consumer " : "", a->consumer, result);
+}
+
 static void
 log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
          const struct reconcile_report *rep)
 {
-    for (size_t i = 0; i < rep->n; i++) {
-        const struct reconcile_action *a = &rep->v[i];
-        _cleanup_free_ char *result = reconcile_result_text(a);
-
-        log_msg(a->result == RECONCILE_FAILED ? LOG_ERROR : LOG_INFO,
-                "reconcile: %s %s on %s (%s)%s%s: %s",
-                reconcile_verb_name(a->action), a->uuid, a->parent,
-                a->mdev_type, a->consumer[0] ? " for consumer " : "",
-                a->consumer, result);
-    }
+    for (size_t i = 0; i < rep->n; i++)
+        log_action(&rep->v[i]);
     for (size_t i = 0; i < p->n_misplaced; i++)
         notes_say(rc->notes, LOG_WARNING, "reconcile: %s %s %s",
                   reconcile_noun(&p->misplaced[i]), p->misplaced[i].uuid,
@@ -209,11 +225,18 @@ log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
                                            : "no GPU of this host",
                   p->unaccounted[i].why);
     for (size_t i = 0; i < p->n_errors; i++)
-        log_error("reconcile: %s %s for consumer %s: %s",
-                  reconcile_noun(&p->errors[i]),
-                  p->errors[i].uuid[0] ? p->errors[i].uuid
-                                       : p->errors[i].parent,
-                  p->errors[i].consumer, p->errors[i].why);
+        notes_event(rc->notes, LOG_ERROR,
+                    &(struct log_fields){ .event = LOG_EVENT_CLAIM_UNSATISFIED,
+                                          .consumer = p->errors[i].consumer,
+                                          .device = p->errors[i].uuid,
+                                          .gpu = p->errors[i].parent },
+                    LOG_EVENT_CLAIM_SATISFIED,
+                    "reconcile: the claim of consumer %s cannot be met: %s "
+                    "%s: %s",
+                    p->errors[i].consumer, reconcile_noun(&p->errors[i]),
+                    p->errors[i].uuid[0] ? p->errors[i].uuid
+                                         : p->errors[i].parent,
+                    p->errors[i].why);
 }
 
 bool

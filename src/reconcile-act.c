@@ -146,8 +146,9 @@ unpersist(struct reconcile_report *r, const struct host_gpu *gpu,
 }
 
 /* An orphan goes only when asked, when older than the grace time, and the
- * plan already proved no guest references it. */
-static void
+ * plan already proved no guest references it.  Returns the remove's
+ * result (-ECANCELED: the service is stopping), 0 when none was tried. */
+static int
 remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
               const struct host *h, const struct reconcile_mdev *m,
               const struct reconcile_opts *o)
@@ -159,22 +160,23 @@ remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
     int rc;
 
     if (!o->remove_orphans)
-        return;
+        return 0;
     if (check_names(gpu, m, &eb) < 0) {
         result(r, record(r, RECONCILE_REMOVE, m), eb.code, &eb, false);
-        return;
+        return 0;
     }
     if (!fn)
-        return;
+        return 0;
     /* without a kernel birth time: the planner's first sight of it */
     born = m->since ? m->since : time(NULL);
     if ((gpu->ops->born && gpu->ops->born(fs, fn, m->uuid, &born, &eb) < 0) ||
         time(NULL) - born < (time_t)o->grace_s)
-        return;
+        return 0;
     rc = o->dry_run ? 0 : gpu->ops->remove(fs, fn, m->uuid, &eb);
     result(r, record(r, RECONCILE_REMOVE, m), rc, &eb, o->dry_run);
     if (rc == 0)
         unpersist(r, gpu, fn, m, o);
+    return rc;
 }
 
 void
@@ -193,8 +195,11 @@ reconcile_act(const struct reconcile_plan *p, const struct sysfs *fs,
     }
     for (size_t i = 0; i < p->n_keep; i++)
         persist(ret, h, &p->keep[i], o);
+    /* a stop asked for: the other orphans wait for a later run (touching
+     * them could block on a sysfs busy with the abandoned remove) */
     for (size_t i = 0; i < p->n_orphans; i++)
-        remove_orphan(ret, fs, h, &p->orphans[i], o);
+        if (remove_orphan(ret, fs, h, &p->orphans[i], o) == -ECANCELED)
+            break;
 }
 
 void

@@ -26,6 +26,7 @@ sync_report_clear(struct sync_report *r)
     strv_clear(&r->warnings);
     strv_clear(&r->errors);
     strv_clear(&r->notes);
+    sync_changes_clear(&r->changes);
     r->created = r->updated = r->deleted = 0;
     r->result = SYNC_DONE;
 }
@@ -148,6 +149,8 @@ finish(struct sync_pass *ps)
 
         if (j->failed)
             strv_pushf(&ps->report->errors, "%s: %s", j->name, j->why);
+        if (j->written && !j->created)
+            ps->report->updated++; /* once per provider, not per write */
         if (j->deleted || j->failed)
             sync_cache_drop(ps->cache, j->uuid);
         else
@@ -187,23 +190,27 @@ root_vanished(struct sync_pass *ps)
 
 int
 sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
-          size_t max_parallel, struct sync_report *report, struct errbuf *eb)
+          size_t max_parallel, unsigned flags, struct sync_report *report,
+          struct errbuf *eb)
 {
     struct sync_pass ps = { .pl = pl,
                             .tree = t,
                             .cache = cache,
                             .max_parallel = max_parallel,
+                            .dry_run = flags & SYNC_DRY_RUN,
                             .report = report };
     int r = sync_root(&ps, eb);
 
-    if (r >= 0 && !ps.waiting)
+    if (r >= 0 && !ps.waiting &&
+        !ps.root_planned) /* a root to be created holds nothing */
         r = placement_list_providers(pl, "in_tree", ps.root_uuid, &ps.rps,
                                      &ps.n_rps, eb);
     if (r < 0)
         report->result = SYNC_INCOMPLETE;
     else if (ps.waiting)
         report->result = SYNC_ROOT_WAITING;
-    else if (!sync_tree_find(ps.rps, ps.n_rps, ps.root_uuid, NULL))
+    else if (!ps.root_planned &&
+             !sync_tree_find(ps.rps, ps.n_rps, ps.root_uuid, NULL))
         root_vanished(&ps);
     else
         rounds(&ps);

@@ -25,6 +25,15 @@ create_root(struct sync_pass *ps, struct errbuf *eb)
     struct sync_batch b = { 0 };
     int r;
 
+    if (ps->dry_run) {
+        sync_cache_set_root(ps->cache, want->uuid, true);
+        ps->root_planned = true;
+        ps->report->created++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_CREATED, want->name,
+                        "POST", xstrdup("/resource_providers"),
+                        xasprintf("root, uuid %s", want->uuid));
+        return 0;
+    }
     placement_prep_create_provider(ps->pl, sync_batch_add(&b, NULL), want->uuid,
                                    want->name, NULL);
     sync_batch_run(&b, ps->pl, 1);
@@ -37,6 +46,9 @@ create_root(struct sync_pass *ps, struct errbuf *eb)
     if (r == 0) {
         sync_cache_set_root(ps->cache, rp.uuid, true);
         ps->report->created++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_CREATED, want->name,
+                        "POST", xstrdup("/resource_providers"),
+                        xasprintf("root, uuid %s", rp.uuid));
     }
     placement_rp_clear(&rp);
     sync_batch_clear(&b);
@@ -176,6 +188,18 @@ consumers_list(const struct placement_allocs *a)
     return s;
 }
 
+/* The drain of j to invs, done or planned: an update. */
+static void
+drain_record(struct sync_pass *ps, const struct sync_job *j,
+             const struct inventory *invs, size_t n)
+{
+    ps->report->updated++;
+    sync_change_add(
+        ps->report, SYNC_CHANGE_PROVIDER_DRAINED, j->name, "PUT",
+        xasprintf("/resource_providers/%s/inventories", j->uuid),
+        sync_change_describe_invs(j->invs.invs, j->invs.n, invs, n));
+}
+
 /* Keep an allocated stale provider but let nothing new land on it: the
  * PUT that sets reserved = total, unless it is so already. */
 static void
@@ -195,7 +219,9 @@ prep_drain(struct sync_pass *ps, struct sync_batch *b, struct sync_job *j)
                "%s: GPU no longer offered, but %zu guest(s) hold it (%s); "
                "reserved = total until they are gone, then it is deleted",
                j->name, j->allocs.n, who);
-    if (!drained)
+    if (!drained && ps->dry_run)
+        drain_record(ps, j, invs, j->invs.n);
+    else if (!drained)
         placement_prep_put_inventories(ps->pl, sync_batch_add(b, j), j->uuid,
                                        j->generation, invs, j->invs.n);
     free(invs); /* the body is made */
@@ -211,6 +237,7 @@ drain_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
         sync_job_fail(j, eb.msg);
         return;
     }
+    drain_record(ps, j, got.invs, got.n);
     placement_invs_clear(&j->invs);
     j->invs = got;
     j->generation = got.generation;
@@ -225,6 +252,9 @@ delete_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
     if (r == 0 || r == -ENOENT) {
         j->deleted = true;
         ps->report->deleted++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_DELETED, j->name,
+                        "DELETE", xasprintf("/resource_providers/%s", j->uuid),
+                        xstrdup("no longer offered, no guest holds it"));
     } else if (r == -EBUSY) { /* a claim landed meanwhile */
         strv_pushf(&ps->report->warnings, "%s: %s; kept", j->name, eb.msg);
     } else {
@@ -248,9 +278,19 @@ sync_round_retire(struct sync_pass *ps)
     for (size_t i = 0; i < ps->jobs.n; i++) {
         struct sync_job *j = &ps->jobs.v[i];
 
-        if (j->stale && !j->failed && j->allocs.n == 0)
+        if (!j->stale || j->failed || j->allocs.n > 0)
+            continue;
+        if (ps->dry_run) {
+            j->deleted = true;
+            ps->report->deleted++;
+            sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_DELETED, j->name,
+                            "DELETE",
+                            xasprintf("/resource_providers/%s", j->uuid),
+                            xstrdup("no longer offered, no guest holds it"));
+        } else {
             placement_prep_delete_provider(ps->pl, sync_batch_add(&b, j),
                                            j->uuid);
+        }
     }
     sync_batch_run(&b, ps->pl, ps->max_parallel);
     for (size_t i = 0; i < b.n; i++) {

@@ -131,7 +131,12 @@ struct fakesys_mdev {
     char uuid[37]; /* lower case */
     size_t parent; /* index into host->parents */
     size_t type;   /* index into that parent's types */
+    bool busy;     /* a process holds it open: the live fake's remove
+                    * blocks (FAKESYS_BUSY_S, or until interrupted), then
+                    * fails with EBUSY, as the kernel's waits for the
+                    * release */
 };
+#define FAKESYS_BUSY_S 30
 
 struct fakevfio_gpu; /* fakevfio.h: NVIDIA vendor-specific VFIO GPUs */
 

@@ -31,9 +31,11 @@ static struct bad bad_inputs[] = {
     { "- a\n", "agent.yaml:1:1: expected a mapping, got a list" },
     { "just text\n", "agent.yaml:1:1: expected a mapping, got a scalar" },
     /* unknown and duplicate keys, at any level */
-    { "nodename: x\n", "agent.yaml:1:1: nodename: unknown key" },
+    { "nodename: x\n",
+      "agent.yaml:1:1: nodename: unknown key; did you mean node_name?" },
     { "mdev_types:\n  nvidia-35:\n    max_instance: 2\n",
-      "agent.yaml:3:5: mdev_types.nvidia-35.max_instance: unknown key" },
+      "agent.yaml:3:5: mdev_types.nvidia-35.max_instance: unknown key; did "
+      "you mean max_instances?" },
     { "node_name: a\nnode_name: b\n",
       "agent.yaml:2:1: node_name: duplicate key (first at agent.yaml:1:1)" },
     { "mdev_types:\n  t:\n    max_instances: 1\n    max_instances: 2\n",
@@ -133,9 +135,6 @@ static struct bad bad_inputs[] = {
       "agent.yaml:3:24: mdev_types.t.traits: CUSTOM_A is listed twice (first "
       "at agent.yaml:3:14)" },
     /* enabled types */
-    { "enabled_mdev_types: [a]\nmdev_types:\n  b: {}\n",
-      "agent.yaml:3:3: mdev_types.b: type is not enabled (not in "
-      "enabled_mdev_types)" },
     { "enabled_mdev_types: [a, a]\n",
       "agent.yaml:1:25: enabled_mdev_types: a is listed twice (first at "
       "agent.yaml:1:22)" },
@@ -282,8 +281,10 @@ Test(conf, every_problem_is_reported_not_only_the_first)
                       "    traits: [HW_X]\n"
                       "    max_instances: 0\n"),
                  -EINVAL));
-    cr_assert(eq(sz, errors.n, 5));
-    cr_assert(eq(str, errors.v[0], "agent.yaml:1:1: nodename: unknown key"));
+    cr_assert(eq(sz, errors.n, 4));
+    cr_assert(eq(str, errors.v[0],
+                 "agent.yaml:1:1: nodename: unknown key; did you mean "
+                 "node_name?"));
     cr_assert(eq(str, errors.v[1],
                  "agent.yaml:2:13: sysfs_root: \"sys\" is not an absolute "
                  "path"));
@@ -293,9 +294,51 @@ Test(conf, every_problem_is_reported_not_only_the_first)
     cr_assert(eq(str, errors.v[3],
                  "agent.yaml:7:20: mdev_types.b.max_instances: must be an "
                  "integer in [1, 4294967295], not \"0\""));
-    cr_assert(eq(str, errors.v[4],
-                 "agent.yaml:5:3: mdev_types.b: type is not enabled (not in "
-                 "enabled_mdev_types)"));
+}
+
+Test(conf, an_entry_for_a_type_not_enabled_is_a_warning_and_ignored)
+{
+    cr_assert(eq(int,
+                 load("enabled_mdev_types: [a]\n"
+                      "mdev_types:\n"
+                      "  b:\n"
+                      "    max_instances: 2\n"),
+                 0));
+    cr_assert(eq(sz, errors.n, 0));
+    cr_assert(eq(sz, conf->n_types, 1));
+    cr_assert(eq(str, conf->types[0].id, "a"));
+    cr_assert(eq(sz, conf->warnings.n, 1));
+    cr_assert(eq(str, conf->warnings.v[0],
+                 "agent.yaml:3:3: mdev_types.b: type is not enabled (not in "
+                 "enabled_mdev_types); its entry is ignored"));
+}
+
+Test(conf, a_tab_is_named_as_such)
+{
+    cr_assert(
+        eq(int, load("node_name: x\nplacement:\n\tendpoint: a\n"), -EINVAL));
+    cr_assert(eq(sz, errors.n, 1));
+    cr_assert(ne(ptr, strstr(errors.v[0], "agent.yaml:3:1: "), NULL), "%s",
+              errors.v[0]);
+    cr_assert(ne(ptr,
+                 strstr(errors.v[0], "(a tab: YAML indents with spaces only)"),
+                 NULL),
+              "%s", errors.v[0]);
+}
+
+Test(conf, a_nova_style_ini_file_is_named_as_such)
+{
+    cr_assert(eq(int,
+                 load("# nova.conf\n[DEFAULT]\nenabled_vgpu_types = "
+                      "nvidia-35\n\n[placement]\nauth_url = http://k\n"),
+                 -EINVAL));
+    cr_assert(eq(sz, errors.n, 1));
+    cr_assert(ne(ptr,
+                 strstr(errors.v[0],
+                        "this looks like nova.conf, an INI file, not YAML; "
+                        "see vgpu-agent import-nova-conf"),
+                 NULL),
+              "%s", errors.v[0]);
 }
 
 Test(conf, a_yaml_syntax_error_names_the_position)

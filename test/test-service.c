@@ -398,7 +398,7 @@ Test(session, a_sync_counts_every_request_and_a_reconnect_adds_to_them)
     o = opts();
     cr_assert(eq(int, hostload_open(&o, &h), 0));
     cr_assert(eq(int, session_open(s, &h), 0));
-    cr_assert(eq(int, pass_sync(s, &h, cache, 0), 0));
+    cr_assert(eq(int, pass_sync(s, &h, cache, 0, LOG_INFO), 0));
     assert_placement_holds_the_host();
     first = counted(session_counts(s));
     cr_assert(eq(ulong, first, placement_requests(session_placement(s))),
@@ -406,7 +406,7 @@ Test(session, a_sync_counts_every_request_and_a_reconnect_adds_to_them)
     session_close(s);
     cr_assert(session_placement(s) == NULL);
     cr_assert(eq(int, session_open(s, &h), 0));
-    cr_assert(eq(int, pass_sync(s, &h, cache, 0), 0));
+    cr_assert(eq(int, pass_sync(s, &h, cache, 0, LOG_INFO), 0));
     cr_assert(eq(ulong, counted(session_counts(s)),
                  first + placement_requests(session_placement(s))),
               "the counts outlive the first connection");
