@@ -159,8 +159,9 @@ Test(vfio_e2e, a_vf_the_driver_refuses_is_logged_with_vf_type_and_consumer)
     cr_assert(eq(int, vfioe2e_poke(&e, "0000:41:02.2", "594"), 0));
     vfioe2e_agent(&e, (const char *const[]){ "run", "--passes", "1", NULL });
     cr_assert(has(e.run.err,
-                  "error: reconcile: VF 0000:41:01.3 for consumer " C4
-                  ": VF 0000:41:01.3 cannot take nvidia-594 now"),
+                  "error: reconcile: the claim of consumer " C4
+                  " cannot be met: VF 0000:41:01.3: VF 0000:41:01.3 cannot "
+                  "take nvidia-594 now"),
               "%s", e.run.err);
     cr_assert(eq(u32, vfioe2e_current(&e, "0000:41:01.3"), 0));
 }
