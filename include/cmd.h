@@ -8,6 +8,7 @@
 #pragma once
 
 #include <errno.h>
+#include <getopt.h>
 
 #include "hostload.h"
 
@@ -21,6 +22,7 @@ enum {
     CMD_EXIT_OK = 0,
     CMD_EXIT_FAILED = 1,
     CMD_EXIT_USAGE = 2,
+    CMD_EXIT_PENDING = 3, /* sync --dry-run: there are writes to make */
 };
 
 /* The exit status a service-layer result means: 0 ok, -EINVAL the
@@ -41,5 +43,28 @@ struct cmd {
     int (*exec)(const struct ctx *ctx, int argc, char **argv);
 };
 
-extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_mdevs,
-    cmd_check_config, cmd_status;
+/* getopt_long() over a command's own arguments (argv[0] its name) with
+ * the agent's own messages: an unknown option, or one without its value,
+ * is logged as "vgpu-agent: error: CMD: unknown option '--conect' (did you
+ * mean '--connect'?; see vgpu-agent CMD --help)" and returned as '?'.
+ * Otherwise as getopt_long(); the caller resets nothing (main.c did). */
+int cmd_getopt(int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
+
+/* Log "CMD: <what> (see vgpu-agent CMD --help)" as an error; returns
+ * CMD_EXIT_USAGE. */
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Arguments left after the options: none expected.  Returns CMD_EXIT_OK,
+ * or CMD_EXIT_USAGE after naming the first. */
+int cmd_no_more_args(int argc, char **argv);
+
+/* A value of --format that is not one of choices (NULL-terminated):
+ * "CMD: --format: 'yaml' is not one of text, json". */
+int cmd_bad_choice(const char *cmd, const char *opt, const char *value,
+                   const char *const *choices);
+
+extern const struct cmd cmd_dump, cmd_sync, cmd_run, cmd_reconcile, cmd_devices,
+    cmd_mdevs, cmd_restore, cmd_check_config, cmd_status, cmd_show,
+    cmd_import_nova_conf;

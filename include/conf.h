@@ -120,14 +120,25 @@ struct conf_reconcile {
 };
 
 #define CONF_DEFAULT_LIBVIRT_URI "qemu:///system"
+#define CONF_DEFAULT_MACHINE_ID_FILE "/etc/machine-id"
+#define CONF_DEFAULT_NOVA_COMPUTE_ID_FILE "/var/lib/nova/compute_id"
 #define CONF_DEFAULT_LOCK_FILE "/run/vgpu-agent/lock"
+#define CONF_DEFAULT_STATE_DIR "/var/lib/vgpu-agent"
 #define CONF_DEFAULT_MDEVCTL_DIR "/etc/mdevctl.d"
 #define CONF_DEFAULT_ORPHAN_GRACE_S 300
 
 struct conf {
-    char *path;              /* file read, or NULL for built-in defaults */
-    char *node_name;         /* the root provider's name */
-    char *node_uuid;         /* lower-case, or NULL: derive from node_name */
+    char *path;         /* file read, or NULL for built-in defaults */
+    char *node_name;    /* the root provider's name */
+    bool node_name_set; /* given in the file (else the host's name) */
+    char *node_uuid;    /* lower-case, or NULL: derive from node_name */
+    /* who this host is (nodeid.h): its machine ID, nova-compute's compute
+     * node UUID, and whether the agent may create the root provider:
+     * "auto" (not when nova-compute's file exists), "create", "adopt" */
+    char *machine_id_file;
+    bool machine_id_file_set; /* given in the file */
+    char *nova_compute_id_file;
+    char *root_provider;
     char *sysfs_root;        /* where sysfs is mounted */
     struct conf_type *types; /* enabled types, enabled_mdev_types order */
     size_t n_types;
@@ -143,13 +154,18 @@ struct conf {
     /* run writes Prometheus metrics there after every pass, status reads
      * them; absolute; NULL (the default): no metrics. */
     char *metrics_file;
+    /* the agent's own records: which VF belongs to which claim
+     * (vfstate.h); absolute */
+    char *state_dir;
     unsigned full_refresh_s; /* run: full re-read period; 0: every pass */
     char *libvirt_uri;       /* guests are read through it (read-only) */
     struct conf_reconcile reconcile;
+    struct strv warnings; /* "FILE:LINE:COL: ..." of what loading ignored */
 };
 
 /* The built-in defaults, the key table's (conf.c); node_name from
- * gethostname(), no types. */
+ * gethostname() (hostload makes it the fully qualified name nova-compute
+ * uses, see nodeid.h), no types. */
 struct conf *conf_new(void);
 
 /* Load path.  When explicit is false and path does not exist, the built-in

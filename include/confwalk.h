@@ -48,9 +48,10 @@ enum confwalk_unique {
 struct confwalk_key {
     const char *name; /* NULL ends a table */
     enum confwalk_kind kind;
-    size_t offset;                  /* of the field in the target struct */
-    confwalk_check_fn *check;       /* string, list item, map key */
-    enum confwalk_unique unique;    /* list */
+    size_t offset;               /* of the field in the target struct */
+    confwalk_check_fn *check;    /* string, list item, map key */
+    enum confwalk_unique unique; /* list */
+    bool comma; /* list: "a, b" is read as [a, b] too (Nova's list form) */
     unsigned min, max;              /* uint */
     size_t set_flag;                /* CONFWALK_FLAG(): bool set when given */
     const char *alias_of;           /* the same setting; both given: error */

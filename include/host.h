@@ -9,8 +9,8 @@
  *
  * A producer reads one kernel interface into the model and brings its
  * operations table: host-mdev.c reads mediated devices (through mdev.c).
- * NVIDIA's vendor-specific VFIO (typed SR-IOV VFs, no mdev) is a second
- * producer: every VF a host_fn of its PF's GPU, listing the types its
+ * NVIDIA's vendor-specific VFIO (typed SR-IOV VFs, no mdev; host-vfio.c) is
+ * the second: every VF a host_fn of its PF's GPU, listing the types its
  * creatable_vgpu_types lists (available 1) and the type it holds
  * (available 0); each typed VF a host_vgpu whose id is the VF's address;
  * its ops write a type number or 0 to the VF's nvidia/current_vgpu_type.
@@ -34,8 +34,11 @@
 /* The kernel interface a GPU's vGPUs are made through. */
 enum host_mode {
     HOST_MODE_MDEV,        /* mediated devices: mdev_supported_types */
-    HOST_MODE_VENDOR_VFIO, /* NVIDIA vendor VFIO: typed VFs (no producer yet) */
+    HOST_MODE_VENDOR_VFIO, /* NVIDIA vendor VFIO: typed VFs (host-vfio.c) */
 };
+
+/* "mdev", "vendor-vfio": how dump and messages name a mode. */
+const char *host_mode_name(enum host_mode m);
 
 /* A type one function offers, with its capacity facts. */
 struct host_type {
@@ -44,8 +47,8 @@ struct host_type {
     char *device_api;      /* "vfio-pci", "vfio-ccw", ...; NULL: unknown */
     unsigned available;    /* instances this function can still take */
     struct type_desc desc; /* max_instance per GPU, heads, resolution: mdev
-                            * parses the description; vendor VFIO would
-                            * ask NVML or derive them */
+                            * parses the description; vendor VFIO asks
+                            * NVML or derives max_instance (host-vfio.c) */
 };
 
 /* One function of a GPU: a PCI function (a VF of an SR-IOV GPU) or a
@@ -139,6 +142,8 @@ const struct host_type *host_fn_find_type(const struct host_fn *fn,
                                           const char *type_id);
 /* Whether h has a GPU (its address) or a function called name. */
 bool host_knows(const struct host *h, const char *name);
+/* The GPU whose address is address ("0000:41:00.0"); NULL if none. */
+const struct host_gpu *host_find_gpu(const struct host *h, const char *address);
 /* Address order: PCI GPUs by address, then the others by name. */
 int host_gpu_cmp(const struct host_gpu *a, const struct host_gpu *b);
 /* The vGPU whose id is id, compared case-insensitively; NULL if none. */
@@ -162,5 +167,22 @@ void host_sort(struct host *h);
 /* The producers host_scan() runs, in order. */
 int host_mdev_read(const struct sysfs *fs, struct host *h, struct errbuf *eb)
     __attribute__((warn_unused_result));
-/* int host_vfio_read(...): NVIDIA vendor-specific VFIO, to come. */
 extern const struct host_ops host_mdev_ops;
+
+struct nvml;
+/* Where the vendor-VFIO producer gets max instances, heads and resolution;
+ * NULL options: load NVML_LIBRARY (nvml-load.h), and without it use the
+ * framebuffer rule (host-vfio.h). */
+struct host_vfio_opts {
+    struct nvml *nvml;     /* ask this one (the caller's); NULL: load one */
+    const char *nvml_path; /* what to load; NULL: NVML_LIBRARY */
+    bool no_nvml;          /* load none: the framebuffer rule */
+};
+/* NVIDIA vendor-specific VFIO: every VF under bus/pci/devices with
+ * nvidia/creatable_vgpu_types; and a warning for each NVIDIA GPU on the
+ * nvidia driver whose SR-IOV is not enabled.  Odd content is a warning;
+ * returns 0. */
+int host_vfio_read(const struct sysfs *fs, struct host *h,
+                   const struct host_vfio_opts *o, struct errbuf *eb)
+    __attribute__((warn_unused_result));
+extern const struct host_ops host_vfio_ops;

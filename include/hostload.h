@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "host.h"
 #include "log.h"
+#include "nodeid.h"
 #include "provconf.h"
 #include "tree.h"
 
@@ -33,12 +34,14 @@ struct hostload {
     struct conf *conf;
     struct clouds_auth *auth; /* how to authenticate: conf + OS_* + clouds */
     struct provconf *provconf;
+    struct nodeid id;  /* who this host is (node name, owner, nova-compute) */
     struct host *hw;   /* what the kernel offers; NULL until a scan succeeded */
     struct tree *tree; /* NULL until a scan succeeded */
 };
 
-/* Load the configuration (the environment and clouds.yaml applied) and the
- * provider config files, logging every problem.  Returns 0, or -EINVAL
+/* Load the configuration (the environment and clouds.yaml applied), the
+ * host's identity (nodeid.h: node_name and node_uuid defaults applied) and
+ * the provider config files, logging every problem.  Returns 0, or -EINVAL
  * with *ret untouched. */
 int hostload_conf(const struct hostload_opts *o, struct hostload *ret)
     __attribute__((warn_unused_result));

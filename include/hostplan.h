@@ -21,6 +21,7 @@
 #include "reconcile-act.h"
 #include "reconcile.h"
 #include "session.h"
+#include "vfstate.h"
 
 /* What a plan loses when libvirt cannot be reached, said after why. */
 enum hostplan_need {
@@ -40,7 +41,14 @@ enum hostplan_need {
 struct guests *hostplan_guests(const struct conf *c, enum hostplan_need need,
                                struct notes *n);
 
-/* The plan for h's tree and mdevs; guests may be NULL. */
+/* "<state_dir>/vfio-state.json".  Caller frees. */
+char *hostplan_state_path(const struct conf *c);
+/* Which VF belongs to which claim (vfstate.h), from c's state_dir; empty
+ * when there is no such file, and when it cannot be read (logged). */
+struct vfstate *hostplan_state(const struct conf *c);
+
+/* The plan for h's tree and vGPUs, with the VF ownership state_dir
+ * records; guests may be NULL. */
 struct reconcile_plan *hostplan_plan(const struct hostload *h,
                                      const struct guests *g,
                                      const struct reconcile_claim *claims,
@@ -52,9 +60,10 @@ struct reconcile_plan *hostplan_plan(const struct hostload *h,
  * went, the host read again (h->hw) and *p planned anew from it, so the
  * room they left serves the claims in the same run; then the creates
  * (definitions kept in reconcile.mdevctl_dir when reconcile.persist says
- * mdevctl).  Returns what is left wrong (failed actions, misplaced mdevs,
- * errors), or a negative errno when the sysfs root cannot be opened
- * (logged). */
+ * mdevctl); unless dry_run, then record which VF belongs to which claim
+ * in state_dir when that changed.  Returns what is left wrong (failed
+ * actions, misplaced mdevs, errors, an unwritten record), or a negative
+ * errno when the sysfs root cannot be opened (logged). */
 int hostplan_act(struct hostload *h, const struct guests *g,
                  const struct reconcile_claim *claims, size_t n_claims,
                  bool dry_run, bool remove_orphans, struct reconcile_plan **p,

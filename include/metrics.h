@@ -21,7 +21,8 @@
  *   vgpu_agent_gpu_capacity / _reserved / _used{provider,uuid,address,
  *   mdev_type,resource_class}, vgpu_agent_mdevs_created_total,
  *   vgpu_agent_mdevs_removed_total, vgpu_agent_orphan_mdevs,
- *   vgpu_agent_unaccounted_guests, vgpu_agent_unsatisfied_claims,
+ *   vgpu_agent_unaccounted_guests, vgpu_agent_interval_seconds,
+ *   vgpu_agent_last_error_info{message}, vgpu_agent_unsatisfied_claims,
  *   vgpu_agent_unsatisfied_claim{consumer,provider,address,reason}.
  */
 #pragma once
@@ -87,6 +88,11 @@ void metrics_set_reconcile(struct metrics *m,
 /* Replace the unmet claims with a copy of v[0..n). */
 void metrics_set_unmet(struct metrics *m, const struct metrics_claim *v,
                        size_t n);
+/* The interval the service runs with (vgpu_agent_interval_seconds). */
+void metrics_set_interval(struct metrics *m, double seconds);
+/* The last error of a failed pass (vgpu_agent_last_error_info{message},
+ * valued with the time it was set); NULL keeps the one there is. */
+void metrics_set_last_error(struct metrics *m, const char *msg);
 
 /* Write the exposition text to out.  Returns 0 or -EIO. */
 int metrics_render(const struct metrics *m, FILE *out);

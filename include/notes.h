@@ -25,6 +25,12 @@ DEFINE_CLEANUP(struct notes, notes_free)
  * it too (or this one did already).  n NULL: logged. */
 void notes_say(struct notes *n, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same, with the event's fields (f: event, consumer, device, gpu,
+ * provider are kept) and the event logged with them, as a notice, when
+ * the problem clears (cleared_event NULL: a warning, as notes_say()). */
+void notes_event(struct notes *n, enum log_level level,
+                 const struct log_fields *f, const char *cleared_event,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* End of a round: log "cleared: <problem>" at warning level (whoever saw
  * the problem sees it end) for each of the last round's problems this one
  * did not see. */

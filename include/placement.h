@@ -193,6 +193,46 @@ int placement_done_get_allocations(struct placement *p,
                                    struct placement_allocs *ret,
                                    struct errbuf *eb);
 
+/* GET /allocations/{consumer}: everything one consumer holds, and what
+ * writing its allocations back needs. */
+struct placement_consumer {
+    char uuid[UUIDSTR_LEN];
+    /* what it holds, by provider: holds.allocs[i].consumer is a provider's
+     * UUID here (a provider's allocations turned around); generation 0 */
+    struct placement_allocs holds;
+    char *project_id, *user_id; /* NULL when it holds nothing */
+    long generation;            /* consumer_generation */
+    char *consumer_type;        /* NULL below microversion 1.38 */
+};
+void placement_consumer_clear(struct placement_consumer *c);
+void placement_prep_get_consumer(struct placement *p, struct placement_call *c,
+                                 const char *uuid);
+/* uuid: the consumer's, as prepared (it is no part of the answer). */
+int placement_done_get_consumer(struct placement *p, struct placement_call *c,
+                                const char *uuid,
+                                struct placement_consumer *ret,
+                                struct errbuf *eb);
+
+/* POST /reshaper (microversion 1.30 and later): set the inventories of
+ * n_invs providers (n 0: none left) and replace the allocations of n_cons
+ * consumers (each with its generation) in one transaction.  A 409 is
+ * -EAGAIN (a generation moved) or -EBUSY (inventory in use), anything
+ * else as placement.h's first comment says. */
+struct placement_reshape_inv {
+    char uuid[UUIDSTR_LEN];
+    long generation;
+    const struct inventory *invs;
+    size_t n;
+};
+bool placement_has_reshaper(const struct placement *p);
+void placement_prep_reshape(struct placement *p, struct placement_call *c,
+                            const struct placement_reshape_inv *invs,
+                            size_t n_invs,
+                            const struct placement_consumer *cons,
+                            size_t n_cons);
+int placement_done_reshape(struct placement *p, struct placement_call *c,
+                           struct errbuf *eb);
+
 /* Run the prepared calls concurrently (at most max_parallel in flight).
  * Returns 0; each call's own result is read with its done half. */
 void placement_run(struct placement *p, struct placement_call *calls, size_t n,

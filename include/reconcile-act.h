@@ -13,6 +13,7 @@
 #include "host.h"
 #include "reconcile.h"
 #include "sysfs.h"
+#include "vfstate.h"
 
 enum reconcile_verb {
     RECONCILE_CREATE,
@@ -29,7 +30,8 @@ enum reconcile_result {
 
 struct reconcile_action {
     enum reconcile_verb action;
-    char uuid[UUIDSTR_LEN];
+    char uuid[UUIDSTR_LEN]; /* an mdev's UUID, a VF's address */
+    enum host_mode mode;
     char *parent;
     char *mdev_type;
     char consumer[UUIDSTR_LEN];
@@ -59,7 +61,9 @@ struct reconcile_opts {
 
 /* Act on plan p for host h under fs: reconcile_act_orphans(), then
  * reconcile_act_creates().  Never fails as a whole: each action carries
- * its own result. */
+ * its own result.  An orphan VF's age is its plan item's since (a VF has
+ * no creation time the kernel keeps): one first seen in this plan is
+ * younger than any grace but 0. */
 void reconcile_act(const struct reconcile_plan *p, const struct sysfs *fs,
                    const struct host *h, const struct reconcile_opts *o,
                    struct reconcile_report *ret);
@@ -77,3 +81,11 @@ void reconcile_act_creates(const struct reconcile_plan *p,
                            const struct reconcile_opts *o,
                            struct reconcile_report *ret);
 void reconcile_report_clear(struct reconcile_report *r);
+
+/* The VF ownership plan p and its report r leave (vfstate.h) into *ret
+ * (emptied first): every VF a claim owns (kept, created or planned to be,
+ * misplaced or failed at its address), and every orphan VF not removed,
+ * first seen at its item's since or else now. */
+void reconcile_next_state(const struct reconcile_plan *p,
+                          const struct reconcile_report *r, time_t now,
+                          struct vfstate *ret);

@@ -9,11 +9,18 @@
  * the same one.  reconcile_plan() is pure: it decides, reconcile_act()
  * acts.  It reads the host through the host model (host.h); in a plan,
  * "parent" is the function (host_fn) a vGPU sits on and "uuid" its id.
+ *
+ * On a vendor-specific VFIO GPU (host.h) a vGPU is a VF with a type set,
+ * its id the VF's address: a claim of n units owns n VFs.  Which ones: the
+ * VFs of the GPU its consumer's domain references (PCI hostdevs), then
+ * those the state file (vfstate.h) gives it, then the lowest-addressed free
+ * VFs that list the type and no domain or other claim holds.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "cleanup.h"
 #include "guests.h"
@@ -21,6 +28,7 @@
 #include "strv.h"
 #include "tree.h"
 #include "uuidstr.h"
+#include "vfstate.h"
 
 /* consumer holds n units on provider (a GPU provider of the tree), which
  * Placement knows as uuid (the tree's UUID, or the one of an adopted
@@ -35,12 +43,16 @@ struct reconcile_claim {
 };
 
 struct reconcile_mdev {
-    char uuid[UUIDSTR_LEN];
-    char *parent; /* the function it sits on ("0000:84:00.0", a VF) */
+    char uuid[UUIDSTR_LEN]; /* an mdev's UUID, a VF's address; "" for a
+                             * VF claim that found no VF */
+    enum host_mode mode;    /* the interface it is made through */
+    char *parent;           /* the function it sits on ("0000:84:00.0", a VF) */
     char *mdev_type;
     char consumer[UUIDSTR_LEN]; /* "" for orphans */
     char provider[UUIDSTR_LEN]; /* "" for orphans */
     char *why;                  /* misplaced/unaccounted/error: what is wrong */
+    time_t since; /* an orphan VF: when the state file first saw it
+                   * unowned; 0: now (first seen in this plan) */
 };
 
 struct reconcile_plan {
@@ -59,13 +71,17 @@ struct reconcile_plan {
 };
 
 /* guests may be NULL (libvirt unreachable): then no mdev is an orphan,
- * since without the guest list none can be proven unused. */
-struct reconcile_plan *reconcile_plan(const struct tree *t,
-                                      const struct host *h,
-                                      const struct guests *guests,
-                                      const struct reconcile_claim *claims,
-                                      size_t n_claims);
+ * since without the guest list none can be proven unused.  state (which VF
+ * belongs to which claim; NULL: none recorded) matters only to vendor-VFIO
+ * GPUs. */
+struct reconcile_plan *
+reconcile_plan(const struct tree *t, const struct host *h,
+               const struct guests *guests, const struct vfstate *state,
+               const struct reconcile_claim *claims, size_t n_claims);
 void reconcile_plan_free(struct reconcile_plan *p);
+/* What messages call m: "mdev", "VF" (of a vendor-VFIO GPU; "GPU" for a
+ * VF claim that found no VF). */
+const char *reconcile_noun(const struct reconcile_mdev *m);
 DEFINE_CLEANUP(struct reconcile_plan, reconcile_plan_free)
 
 /* UUIDv5(namespace = consumer, name = "<provider uuid>/<i>"), lower case.

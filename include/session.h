@@ -52,10 +52,11 @@ const struct keystone *session_keystone(const struct session *s);
 /* Requests by method and status over every connection of the session. */
 const struct placement_counts *session_counts(const struct session *s);
 
-/* sync_pass() of h's tree with the token looked after: renewed first when
- * about to expire, and on a 401 (-EACCES) renewed at once and the pass
- * retried once.  s must be open.  Returns sync_pass()'s result, or the
- * renewal's error (eb set). */
+/* sync_pass() of h's tree (flags: enum sync_flags) with the token looked after:
+ * renewed first when about to expire, and on a 401 (-EACCES) renewed at once
+ * and the pass retried once.  s must be open.  Returns sync_pass()'s result, or
+ * the renewal's error (eb set). */
 int session_sync(struct session *s, const struct hostload *h,
-                 struct sync_cache *cache, struct sync_report *rep,
-                 struct errbuf *eb) __attribute__((warn_unused_result));
+                 struct sync_cache *cache, unsigned flags,
+                 struct sync_report *rep, struct errbuf *eb)
+    __attribute__((warn_unused_result));

@@ -19,6 +19,10 @@
  * agent made it, and so may add inventories and traits to it. */
 const char *sync_cache_root(const struct sync_cache *c, bool *ret_owned);
 void sync_cache_set_root(struct sync_cache *c, const char *uuid, bool owned);
+/* Whether the pass waits for nova-compute's root provider; returns whether
+ * that changed since the last pass (so it is said once).  Forgetting the
+ * cache does not forget it. */
+bool sync_cache_set_waiting(struct sync_cache *c, bool waiting);
 
 /* What the last pass left provider uuid holding, if its generation is
  * still generation: *ret_invs and *ret_traits (cleared first) get copies

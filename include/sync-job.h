@@ -24,11 +24,14 @@ struct sync_job {
     bool exists;    /* in Placement */
     bool need_read; /* its inventories and traits must be (re)read */
     bool deleted;
-    bool failed;                /* given up on for this pass */
-    char *why;                  /* when failed: the message */
-    char *clash;                /* its create met a provider of its name:
-                                 * that 409's message until resolved */
-    long generation;            /* the last one read or written */
+    bool created;    /* by this pass (or, dry, to be) */
+    bool planned;    /* dry run: exists only in the plan */
+    bool written;    /* its inventories or traits were (or would be) written */
+    bool failed;     /* given up on for this pass */
+    char *why;       /* when failed: the message */
+    char *clash;     /* its create met a provider of its name:
+                      * that 409's message until resolved */
+    long generation; /* the last one read or written */
     struct placement_invs invs; /* what Placement holds */
     struct strv traits;
     struct inventory *new_invs; /* planned write, when put_invs */
@@ -37,6 +40,11 @@ struct sync_job {
     bool check_capacity; /* put_invs shrinks it: read who holds what */
     struct strv new_traits;
     struct placement_allocs allocs; /* stale: who holds it */
+    /* Nova's per-VF providers (sync-reshape.c): on a stale one, the GPU of
+     * the tree it is a VF of; on that GPU's job, that its inventory is
+     * written by the reshape that empties them, not by a PUT */
+    const struct tree_provider *vf_of;
+    bool reshape;
 };
 
 /* Give up on j for this pass (a job fails once); msg is copied. */

@@ -44,16 +44,44 @@ enum sync_result {
                          * was written, the cache is forgotten, the next
                          * pass finds or recreates the root; errors holds
                          * the line that says so */
+    SYNC_ROOT_WAITING,  /* the root is nova-compute's to create and is not
+                         * in Placement yet (tree.h, owner.adopt_root):
+                         * nothing was written; the first such pass says so
+                         * in warnings, the ones after it in notes */
+};
+
+/* What a pass wrote, or with SYNC_DRY_RUN would write: one entry per
+ * request that changes Placement, in the order it was (or would be)
+ * sent. */
+enum sync_change_kind {
+    SYNC_CHANGE_PROVIDER_CREATED,
+    SYNC_CHANGE_PROVIDER_DELETED,
+    SYNC_CHANGE_PROVIDER_DRAINED, /* reserved = total: guests still hold it */
+    SYNC_CHANGE_INVENTORY,
+    SYNC_CHANGE_TRAITS,
+    SYNC_CHANGE_NAME, /* a custom trait or resource class created */
+};
+struct sync_change {
+    enum sync_change_kind kind;
+    char *provider; /* its name; NULL for SYNC_CHANGE_NAME */
+    const char *method;
+    char *path; /* "/resource_providers/<uuid>/inventories" */
+    char *what; /* "VGPU total 0 -> 4", "+CUSTOM_NVIDIA_35 -CUSTOM_X" */
+};
+struct sync_changes {
+    struct sync_change *v;
+    size_t n, cap;
 };
 
 struct sync_report {
     enum sync_result result;
-    struct strv warnings; /* drained providers, capacity below usage */
-    struct strv errors;   /* why the pass is not SYNC_DONE, one line each:
-                           * a provider that failed, a custom name that
-                           * could not be created, the root that vanished */
-    struct strv notes;    /* worth a line at -v: 409s retried, still drained */
-    unsigned created, updated, deleted;
+    struct sync_changes changes; /* done (or planned, SYNC_DRY_RUN) */
+    struct strv warnings;        /* drained providers, capacity below usage */
+    struct strv errors; /* why the pass is not SYNC_DONE, one line each:
+                         * a provider that failed, a custom name that
+                         * could not be created, the root that vanished */
+    struct strv notes;  /* worth a line at -v: 409s retried, still drained */
+    unsigned created, updated, deleted; /* providers; a drain is an update */
 };
 /* Empty r for the next pass (result SYNC_DONE). */
 void sync_report_clear(struct sync_report *r);
@@ -64,7 +92,17 @@ void sync_report_clear(struct sync_report *r);
  * finding or creating the root provider, or listing its tree, failed
  * (-EACCES: Placement refused the token); report->result is then
  * SYNC_INCOMPLETE.  report is added to, not cleared, first. */
+enum sync_flags {
+    /* Read Placement as a pass does, but write nothing: report->changes
+     * and the counts are what a pass would do (and the cache is left as
+     * if it had: give a pass of its own). */
+    SYNC_DRY_RUN = 1 << 0,
+};
+
+/* The event name of a change, as logged: "provider_created", ... */
+const char *sync_change_event(enum sync_change_kind kind);
+
 int sync_pass(struct placement *pl, const struct tree *t,
-              struct sync_cache *cache, size_t max_parallel,
+              struct sync_cache *cache, size_t max_parallel, unsigned flags,
               struct sync_report *report, struct errbuf *eb)
     __attribute__((warn_unused_result));

@@ -25,24 +25,63 @@ struct sync_pass {
     const struct tree *tree;
     struct sync_cache *cache;
     size_t max_parallel;
+    bool dry_run;      /* SYNC_DRY_RUN */
+    bool root_planned; /* dry run: the root is only to be created */
     struct sync_report *report;
     char root_uuid[UUIDSTR_LEN]; /* once sync_root() found it */
     bool root_owned;             /* the agent made it */
+    bool waiting;                /* for nova-compute's root: no root yet */
     struct sync_jobs jobs;
     struct placement_rp *rps; /* GET /resource_providers?in_tree=root */
     size_t n_rps;
 };
 
+/* syncchange.c */
+/* Record a change (what: owned, may be NULL; provider may be NULL). */
+void sync_change_add(struct sync_report *r, enum sync_change_kind kind,
+                     const char *provider, const char *method, char *path,
+                     char *what);
+void sync_changes_clear(struct sync_changes *c);
+/* "VGPU total 0 -> 4, max_unit 0 -> 4" between two inventory lists (sorted
+ * by resource class); "VGPU added (total 4)", "VGPU removed"; caller frees. */
+char *sync_change_describe_invs(const struct inventory *old, size_t n_old,
+                                const struct inventory *new, size_t n_new);
+/* "+CUSTOM_A -CUSTOM_B" (both sorted); caller frees. */
+char *sync_change_describe_traits(const struct strv *old,
+                                  const struct strv *new);
+
 /* syncroot.c */
 /* Find the root by name (adopting nova-compute's), else create it with the
- * tree's UUID: a round of one each, as each needs the answer before.  The
- * cache's root, when it has one, costs nothing.  0 or a negative errno. */
+ * tree's UUID, or, when it is nova-compute's to create (owner.adopt_root),
+ * set ps->waiting: a round of one each, as each needs the answer before.
+ * The cache's root, when it has one, costs nothing.  0 or a negative errno
+ * (-EEXIST: a root of the node's name that nova-compute cannot use). */
 int sync_root(struct sync_pass *ps, struct errbuf *eb);
 /* Read who holds each stale provider. */
 void sync_round_stale(struct sync_pass *ps);
 /* Delete the stale providers nobody holds; drain (reserved = total) the
  * others. */
 void sync_round_retire(struct sync_pass *ps);
+
+/* sync-owner.c */
+/* The traits GPU job j must carry (the tree's and the owner trait) and the
+ * ones the agent may remove from it (the tree's managed ones and this
+ * host's owner trait under an older host name), appended. */
+void sync_owner_wants(const struct sync_pass *ps, const struct sync_job *j,
+                      struct strv *want, struct strv *managed);
+/* Fail every job just read (a GPU provider of the tree, or a stale one)
+ * that carries another host's owner trait: never written, never deleted. */
+void sync_check_owner(struct sync_pass *ps);
+
+/* sync-reshape.c */
+/* Find nova-compute's per-VF providers among the stale jobs (named like a
+ * VF of a GPU of the tree): mark them and their GPU, whose inventory the
+ * reshape then writes instead of a PUT.  No requests. */
+void sync_reshape_mark(struct sync_pass *ps);
+/* One POST /reshaper: the marked GPUs' inventories, the VF providers'
+ * emptied, the claims on them moved onto the GPUs (their consumers read
+ * first).  After it the VF providers are free, for retire to delete. */
+void sync_round_reshape(struct sync_pass *ps);
 
 /* syncround.c */
 /* Create the providers Placement lacks. */

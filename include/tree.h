@@ -58,6 +58,19 @@ struct tree_provider {
     struct tree_device *device; /* NULL on the root */
 };
 
+/* Who reports the tree (nodeid.h): set by the service layer after
+ * tree_build(), since it is no part of what the host offers (dump leaves
+ * it out); zeroed, the agent takes every GPU provider under the root for
+ * its own and creates the root when Placement lacks it. */
+struct tree_owner {
+    char *trait;     /* the owner trait each GPU provider gets; NULL: none */
+    char *host;      /* this host's name, for messages; NULL: unknown */
+    bool adopt_root; /* never create the root: wait for nova-compute's */
+    /* the root's UUID is nova-compute's compute node UUID, read from this
+     * file; NULL: it is not */
+    char *nova_file;
+};
+
 struct tree {
     struct tree_provider *providers; /* root first, then children by name */
     size_t n_providers;
@@ -65,6 +78,7 @@ struct tree {
     struct tree_gone *gone; /* the policy's drops */
     size_t n_gone;
     bool holds; /* GPU inventories hold back unowned vGPUs */
+    struct tree_owner owner;
 };
 
 /* Build the tree.  pc may be NULL.  Fails (-EINVAL, eb naming the provider
@@ -75,6 +89,10 @@ int tree_build(const struct conf *c, const struct policy *pol,
     __attribute__((warn_unused_result));
 void tree_free(struct tree *t);
 DEFINE_CLEANUP(struct tree, tree_free)
+
+/* Set t's owner (copies of the strings; any may be NULL). */
+void tree_set_owner(struct tree *t, const char *trait, const char *host,
+                    bool adopt_root, const char *nova_file);
 
 /* Whether a provider called name is one of ours that left the tree: named
  * like our GPU providers ("<node>_...") but not in t.  Sync deletes or

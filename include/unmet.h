@@ -22,6 +22,9 @@ struct unmet_claim {
     char provider[UUIDSTR_LEN]; /* as Placement knows it */
     char *gpu;                  /* "0000:3b:00.0"; "" when the provider has
                                  * no GPU on this host any more */
+    char *device;               /* the mdev's UUID, the VF's address; "" */
+    char *what;                 /* "mdev <uuid>", "VF <address>", "GPU
+                                 * <address>": what the problem is with */
     char *why;                  /* the first problem found */
 };
 

@@ -12,13 +12,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "clouds.h"
 #include "cmd.h"
 #include "hostload.h"
 #include "keystone.h"
+#include "log.h"
 #include "placement.h"
 #include "session.h"
 #include "strv.h"
@@ -33,7 +37,11 @@ check_usage(FILE *out)
             "\n"
             "Validate the configuration and show what the agent resolved\n"
             "from it, the OS_* environment and clouds.yaml (secrets masked).\n"
-            "--connect also authenticates and reads Placement's versions.\n"
+            "--connect also prints which type each GPU gets, checks that\n"
+            "the directories of lock_file, metrics_file and\n"
+            "reconcile.mdevctl_dir are writable, authenticates, reads\n"
+            "Placement's versions and looks the node up by name (an\n"
+            "authenticated read: a token Placement refuses fails here).\n"
             "\n"
             "With types enabled, the host under the sysfs root must have\n"
             "every configured device address and offer every enabled type.\n"
@@ -134,12 +142,48 @@ check_host(struct hostload *h)
     return n > 0 ? CMD_EXIT_FAILED : CMD_EXIT_OK;
 }
 
-/* Authenticate, find Placement, read its versions. */
+/* An authenticated read (GET / needs no token): the node's root provider
+ * by name.  Placement refusing the token fails here, not at the first
+ * sync. */
+static int
+find_node(struct placement *pl, const struct conf *c)
+{
+    struct placement_rp *rps = NULL;
+    struct errbuf eb = { 0 };
+    char uuid[UUIDSTR_LEN];
+    size_t n = 0;
+    int r = placement_list_providers(pl, "name", c->node_name, &rps, &n, &eb);
+
+    if (r < 0) {
+        fflush(stdout);
+        log_error("check-config: %s", eb.msg);
+        return CMD_EXIT_FAILED;
+    }
+    tree_root_uuid(c, uuid);
+    if (n == 0)
+        printf("node: %s is not in Placement yet (sync creates it, uuid %s)\n",
+               c->node_name, uuid);
+    else if (rps[0].parent_uuid[0])
+        printf("node: %s exists (uuid %s) but is not a root provider: its "
+               "parent is %s; the agent reports under a root of this name\n",
+               c->node_name, rps[0].uuid, rps[0].parent_uuid);
+    else
+        printf("node: %s exists (uuid %s, generation %ld), %s\n", c->node_name,
+               rps[0].uuid, rps[0].generation,
+               strcmp(rps[0].uuid, uuid) == 0
+                   ? "with the UUID the agent derives (its own)"
+                   : "with another UUID (made by another service, such as "
+                     "nova-compute: adopted, never changed)");
+    placement_rps_free(rps, n);
+    return CMD_EXIT_OK;
+}
+
+/* Authenticate, find Placement, read its versions and the node. */
 static int
 connect_placement(const struct hostload *h)
 {
     _cleanup_(session_freep) struct session *s = session_new();
-    const struct placement *pl;
+    struct placement *pl;
     int r;
 
     fflush(stdout); /* the log lines on stderr come after, in order */
@@ -152,6 +196,86 @@ connect_placement(const struct hostload *h)
                keystone_endpoint(session_keystone(s)));
     printf("placement: microversions %s, using %s\n",
            placement_server_range(pl), placement_version(pl));
+    return find_node(pl, h->conf);
+}
+
+/* Whether the directory a file of the agent's goes into exists and is
+ * writable, or can be made (its nearest existing ancestor is writable). */
+static bool
+check_dir(const char *what, const char *file, bool is_dir)
+{
+    _cleanup_free_ char *dir = xstrdup(file);
+    char *slash;
+    bool made = false;
+    struct stat st;
+
+    if (!is_dir && (slash = strrchr(dir, '/')))
+        *(slash == dir ? slash + 1 : slash) = 0;
+    while (access(dir, F_OK) < 0 && (slash = strrchr(dir, '/'))) {
+        *(slash == dir ? slash + 1 : slash) = 0; /* made at need */
+        made = true;
+    }
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        errno = ENOTDIR;
+    else if (access(dir, W_OK) == 0) {
+        printf("%s: %s: %s writable\n", what, file,
+               made ? "to be made; its parent is" : "directory");
+        return true;
+    }
+    fflush(stdout);
+    log_error("check-config: %s %s: %s %s is not writable: %s", what, file,
+              made ? "the nearest existing directory" : "directory", dir,
+              strerror(errno));
+    return false;
+}
+
+/* The files the agent writes. */
+static int
+check_dirs(const struct conf *c)
+{
+    bool ok = check_dir("lock_file", c->lock_file, false);
+
+    if (c->metrics_file)
+        ok &= check_dir("metrics_file", c->metrics_file, false);
+    if (c->reconcile.enabled && strcmp(c->reconcile.persist, "mdevctl") == 0)
+        ok &=
+            check_dir("reconcile.mdevctl_dir", c->reconcile.mdevctl_dir, true);
+    return ok ? CMD_EXIT_OK : CMD_EXIT_FAILED;
+}
+
+/* Which type each GPU of the host gets, as `dump` decides it. */
+static int
+print_gpus(struct hostload *h)
+{
+    size_t n = 0;
+
+    fflush(stdout);
+    if (!h->tree && hostload_scan(h) < 0)
+        return CMD_EXIT_FAILED; /* logged */
+    for (size_t i = 1; i < h->tree->n_providers; i++) {
+        const struct tree_provider *p = &h->tree->providers[i];
+
+        if (!p->device)
+            continue;
+        printf("gpu %s: %s (%s), %ld vGPU(s) as %s\n", p->device->address,
+               p->device->mdev_type,
+               p->device->type_name ? p->device->type_name : "?",
+               p->n_invs ? p->invs[0].total : 0L, p->name);
+        n++;
+    }
+    for (size_t i = 0; h->hw && i < h->hw->n_gpus; i++) {
+        const char *addr = h->hw->gpus[i].address;
+        bool typed = false;
+
+        for (size_t k = 1; k < h->tree->n_providers && !typed; k++)
+            typed = h->tree->providers[k].device &&
+                    strcmp(h->tree->providers[k].device->address, addr) == 0;
+        if (!typed)
+            printf("gpu %s: no type (vgpu-agent -v dump says why)\n", addr);
+    }
+    if (n == 0)
+        printf("gpus: none offers an enabled type under %s\n",
+               hostload_sysfs_root(h));
     return CMD_EXIT_OK;
 }
 
@@ -162,17 +286,24 @@ cmd_check_config_exec(const struct ctx *ctx, int argc, char **argv)
     bool connect = false;
     int r;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    static const struct option opts[] = {
+        { "connect", no_argument, NULL, 'C' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int c;
+
+    while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
+        if (c == 'h') {
             check_usage(stdout);
             return CMD_EXIT_OK;
         }
-        if (strcmp(argv[i], "--connect") != 0) {
-            check_usage(stderr);
+        if (c != 'C')
             return CMD_EXIT_USAGE;
-        }
         connect = true;
     }
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
+        return CMD_EXIT_USAGE;
     r = hostload_conf(&ctx->host, &host);
     if (r < 0)
         return cmd_exit_status(r);
@@ -180,9 +311,11 @@ cmd_check_config_exec(const struct ctx *ctx, int argc, char **argv)
     print_auth(host.conf, host.auth);
     r = check_host(&host);
     if (connect) {
-        int c = connect_placement(&host);
+        int g = print_gpus(&host), d = check_dirs(host.conf);
+        int k = connect_placement(&host);
 
-        r = c != CMD_EXIT_OK ? c : r;
+        k = k != CMD_EXIT_OK ? k : g != CMD_EXIT_OK ? g : d;
+        r = k != CMD_EXIT_OK ? k : r;
     }
     fflush(stdout);
     hostload_clear(&host);

@@ -1,10 +1,11 @@
 /*
- * cmd-mdevs.c - `vgpu-agent mdevs CONSUMER`: the mdevs a consumer's claim
- * owns on this host, so whatever builds the guest uses exactly those.
+ * cmd-mdevs.c - `vgpu-agent devices CONSUMER` (also `mdevs`): the vGPUs a
+ * consumer's claim owns on this host, so whatever builds the guest uses
+ * exactly those: mdevs by UUID, vendor-specific VFIO VFs by address.
  */
 #include "config.h"
 
-#include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "cmd.h"
 #include "hostplan.h"
 #include "log.h"
+#include "pciaddr.h"
 #include "uuidstr.h"
 
 #define XC(s) ((const xmlChar *)(s)) /* libxml2 takes const names */
@@ -22,14 +24,16 @@ static void
 mdevs_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] mdevs CONSUMER "
+            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] devices CONSUMER "
             "[--format text|xml]\n"
             "\n"
-            "Print the mdevs the consumer's VGPU allocations on this host "
-            "own: the\nUUIDs its libvirt domain references, or the "
+            "Print the vGPUs the consumer's VGPU allocations on this host "
+            "own.  Mdevs:\nthe UUIDs its libvirt domain references, or the "
             "deterministic ones\nUUIDv5(consumer, \"<provider uuid>/<i>\").  "
-            "--format xml prints <hostdev>\nelements ready for a domain's "
-            "<devices>.\n");
+            "VFs of a vendor-specific VFIO\nGPU: the addresses its domain "
+            "references, the state file records, or\nthe lowest free ones.  "
+            "--format xml prints <hostdev> elements ready for\na domain's "
+            "<devices>.  `mdevs` is another name for `devices`.\n");
 }
 
 /* <hostdev mode='subsystem' type='mdev' model='vfio-pci'>, by libxml2. */
@@ -51,6 +55,23 @@ print_hostdev(const char *uuid)
     xmlFreeNode(hd);
 }
 
+/* A VF as NVIDIA's guide wants it: PCI, unmanaged (libvirt must not
+ * rebind it from the nvidia driver), exactly as the reference shows. */
+static void
+print_pci_hostdev(const char *vf)
+{
+    struct pci_addr a;
+
+    if (pci_addr_parse(vf, &a) < 0)
+        return;
+    printf("<hostdev mode='subsystem' type='pci' managed='no'>\n"
+           "  <driver name='vfio'/>\n"
+           "  <source><address domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+           "function='0x%x'/></source>\n"
+           "</hostdev>\n",
+           a.domain, a.bus, a.slot, a.func);
+}
+
 static void
 print_owned(const struct reconcile_mdev *v, size_t n, const char *consumer,
             bool xml, size_t *count)
@@ -58,7 +79,14 @@ print_owned(const struct reconcile_mdev *v, size_t n, const char *consumer,
     for (size_t i = 0; i < n; i++) {
         if (strcmp(v[i].consumer, consumer) != 0)
             continue;
-        if (xml)
+        if (!v[i].uuid[0]) { /* a VF claim that found no VF */
+            log_warn("consumer %s: a unit on %s has no VF: %s", consumer,
+                     v[i].parent, v[i].why ? v[i].why : "?");
+            continue;
+        }
+        if (xml && v[i].mode == HOST_MODE_VENDOR_VFIO)
+            print_pci_hostdev(v[i].uuid);
+        else if (xml)
             print_hostdev(v[i].uuid);
         else
             printf("%s %s %s\n", v[i].uuid, v[i].parent, v[i].mdev_type);
@@ -76,20 +104,28 @@ parse_args(int argc, char **argv, char consumer[UUIDSTR_LEN], bool *xml)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+    static const char *const formats[] = { "text", "xml", NULL };
+
+    while ((c = cmd_getopt(argc, argv, "f:h", opts)) != -1) {
         if (c == 'f' &&
             (strcmp(optarg, "xml") == 0 || strcmp(optarg, "text") == 0)) {
             *xml = strcmp(optarg, "xml") == 0;
+        } else if (c == 'f') {
+            return cmd_bad_choice(argv[0], "--format", optarg, formats);
+        } else if (c == 'h') {
+            mdevs_usage(stdout);
+            return -1;
         } else {
-            mdevs_usage(c == 'h' ? stdout : stderr);
-            return c == 'h' ? -1 : CMD_EXIT_USAGE;
+            return CMD_EXIT_USAGE;
         }
     }
-    if (optind + 1 != argc || uuidstr_lower(argv[optind], consumer) < 0) {
-        log_error("mdevs: give one consumer UUID");
-        return CMD_EXIT_USAGE;
-    }
-    return CMD_EXIT_OK;
+    if (optind >= argc)
+        return cmd_usage_error(argv[0], "which consumer? give its UUID");
+    if (uuidstr_lower(argv[optind], consumer) < 0)
+        return cmd_usage_error(argv[0], "'%s' is not a consumer UUID",
+                               argv[optind]);
+    optind++;
+    return cmd_no_more_args(argc, argv);
 }
 
 static int
@@ -113,16 +149,29 @@ cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
         print_owned(p->create, p->n_create, consumer, xml, &count);
         print_owned(p->misplaced, p->n_misplaced, consumer, xml, &count);
         print_owned(p->errors, p->n_errors, consumer, xml, &count);
-        if (count == 0)
-            log_warn("consumer %s holds no VGPU on this host's GPUs", consumer);
+        if (count == 0) {
+            /* a hook must not start the guest without its vGPU */
+            log_error("mdevs: consumer %s holds no VGPU on this host's GPUs "
+                      "(vgpu-agent show lists who holds what)",
+                      consumer);
+            r = -ENOENT;
+        }
     }
     hostplan_clear(&hp);
     return cmd_exit_status(r);
 }
 
+const struct cmd cmd_devices = {
+    .name = "devices",
+    .args = "CONSUMER [--format text|xml]",
+    .summary = "print the vGPUs a consumer's claim owns (mdev UUIDs, VF "
+               "addresses, or <hostdev>)",
+    .exec = cmd_mdevs_exec,
+};
+
 const struct cmd cmd_mdevs = {
     .name = "mdevs",
     .args = "CONSUMER [--format text|xml]",
-    .summary = "print the mdevs a consumer's claim owns (UUIDs or <hostdev>)",
+    .summary = "another name for devices",
     .exec = cmd_mdevs_exec,
 };

@@ -53,7 +53,9 @@ parse_args(int argc, char **argv, struct reconcile_args *ret)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "nf:h", opts, NULL)) != -1) {
+    static const char *const formats[] = { "text", "json", NULL };
+
+    while ((c = cmd_getopt(argc, argv, "nf:h", opts)) != -1) {
         if (c == 'n')
             ret->dry_run = true;
         else if (c == 'R')
@@ -61,15 +63,16 @@ parse_args(int argc, char **argv, struct reconcile_args *ret)
         else if (c == 'f' &&
                  (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0))
             ret->json = strcmp(optarg, "json") == 0;
+        else if (c == 'f')
+            return cmd_bad_choice("reconcile", "--format", optarg, formats);
         else if (c == 'h') {
             reconcile_usage(stdout);
             return -1;
         } else {
-            reconcile_usage(stderr);
             return CMD_EXIT_USAGE;
         }
     }
-    return optind < argc ? CMD_EXIT_USAGE : CMD_EXIT_OK;
+    return cmd_no_more_args(argc, argv);
 }
 
 static cJSON *

@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -113,7 +112,7 @@ parse_args(int argc, char **argv, struct run_args *a)
     int c;
 
     /* no short options: reconcile's -n is --dry-run */
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 'i') {
             if (parse_interval(optarg, &a->interval) != CMD_EXIT_OK)
                 return CMD_EXIT_USAGE;
@@ -128,15 +127,10 @@ parse_args(int argc, char **argv, struct run_args *a)
             run_usage(stdout);
             return -1;
         } else {
-            run_usage(stderr);
             return CMD_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        log_error("run: unexpected argument '%s'", argv[optind]);
-        return CMD_EXIT_USAGE;
-    }
-    return CMD_EXIT_OK;
+    return cmd_no_more_args(argc, argv);
 }
 
 static int

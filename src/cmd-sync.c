@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "hostload.h"
 #include "hostplan.h"
+#include "log.h"
 #include "pass.h"
 #include "session.h"
 #include "sync.h"
@@ -18,14 +19,60 @@ static void
 sync_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] sync\n"
+            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] sync "
+            "[--dry-run]\n"
             "\n"
             "Make Placement hold the provider tree `dump` prints: one pass,\n"
-            "then exit.  Only what differs is written.\n"
+            "then exit.  Only what differs is written; each write is logged\n"
+            "and a last line counts them.\n"
             "\n"
-            "Exit status: 0 Placement holds the tree, 1 it could not be\n"
-            "brought there (the failed requests are logged), 2 usage or\n"
-            "configuration error.\n");
+            "  -n, --dry-run  read Placement, print the writes a sync would\n"
+            "                 make (method, path, what changes), write "
+            "nothing\n"
+            "\n"
+            "Exit status: 0 Placement holds the tree (--dry-run: nothing to\n"
+            "do), 1 it could not be brought there (the failed requests are\n"
+            "logged), 2 usage or configuration error, 3 (--dry-run) writes\n"
+            "pending.\n");
+}
+
+/* --dry-run: the writes a pass would make, on stdout, one a line; exit 0
+ * when there are none, CMD_EXIT_PENDING when there are. */
+static int
+dry_run_sync(struct session *s, const struct hostload *h)
+{
+    _cleanup_(sync_cache_freep) struct sync_cache *cache = sync_cache_new();
+    struct sync_report rep = { 0 };
+    struct errbuf eb = { 0 };
+    int r = session_sync(s, h, cache, SYNC_DRY_RUN, &rep, &eb);
+
+    if (r < 0) {
+        log_error("sync --dry-run: %s", eb.msg);
+        sync_report_clear(&rep);
+        return CMD_EXIT_FAILED;
+    }
+    for (size_t i = 0; i < rep.changes.n; i++) {
+        const struct sync_change *c = &rep.changes.v[i];
+
+        printf("%-6s %s  %s%s%s\n", c->method, c->path,
+               c->provider ? c->provider : "", c->provider ? ": " : "",
+               c->what);
+    }
+    for (size_t i = 0; i < rep.warnings.n; i++)
+        log_warn("%s", rep.warnings.v[i]);
+    for (size_t i = 0; i < rep.errors.n; i++)
+        log_error("%s", rep.errors.v[i]);
+    if (rep.changes.n == 0)
+        printf("nothing to do: Placement holds the tree\n");
+    else
+        printf("%zu write(s) pending: %u provider(s) to create, %u to "
+               "update, %u to delete\n",
+               rep.changes.n, rep.created, rep.updated, rep.deleted);
+    r = rep.errors.n > 0     ? CMD_EXIT_FAILED
+        : rep.changes.n == 0 ? CMD_EXIT_OK
+                             : CMD_EXIT_PENDING;
+    sync_report_clear(&rep);
+    return r;
 }
 
 static int
@@ -36,15 +83,25 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
     struct hostload host = { 0 };
     int r;
 
-    if (argc == 2 &&
-        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        sync_usage(stdout);
-        return CMD_EXIT_OK;
+    static const struct option opts[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    bool dry_run = false;
+    int c;
+
+    while ((c = cmd_getopt(argc, argv, "nh", opts)) != -1) {
+        if (c == 'h') {
+            sync_usage(stdout);
+            return CMD_EXIT_OK;
+        }
+        if (c != 'n')
+            return CMD_EXIT_USAGE;
+        dry_run = true;
     }
-    if (argc > 1) {
-        sync_usage(stderr);
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
         return CMD_EXIT_USAGE;
-    }
     r = hostload_open(&ctx->host, &host);
     if (r == 0) {
         hostload_check(&host, LOG_WARNING);
@@ -52,9 +109,14 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
     }
     if (r == 0) /* hold back only the vGPUs no claim owns */
         r = hostplan_hold_back(&host, s);
+    if (r == 0 && dry_run) {
+        r = dry_run_sync(s, &host);
+        hostload_clear(&host);
+        return r;
+    }
     /* The cost is counted from the connection's first request (0), and a
      * tree Placement does not hold is a failure, whatever the cause. */
-    if (r == 0 && pass_sync(s, &host, cache, 0) != 0)
+    if (r == 0 && pass_sync(s, &host, cache, 0, LOG_NOTICE) != 0)
         r = -EIO;
     hostload_clear(&host);
     return cmd_exit_status(r);
@@ -62,7 +124,7 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
 
 const struct cmd cmd_sync = {
     .name = "sync",
-    .args = "",
+    .args = "[--dry-run]",
     .summary = "report the provider tree to Placement once",
     .exec = cmd_sync_exec,
 };

@@ -41,8 +41,8 @@ conf_type_clear(struct conf_type *t)
 }
 
 /* Order the types as enabled_mdev_types lists them (defaults for those
- * without an mdev_types entry); an entry for a type not enabled is an
- * error. */
+ * without an mdev_types entry); an entry for a type not enabled is a
+ * warning (disabling a type is one edit: take it out of the list). */
 static void
 conf_order_types(struct confwalk *w, struct conf *c)
 {
@@ -68,8 +68,9 @@ conf_order_types(struct confwalk *w, struct conf *c)
         _cleanup_free_ char *path = xasprintf("mdev_types.%s", cl->name);
 
         if (strcmp(cl->path, "mdev_types") == 0 && !strv_contains(en, cl->name))
-            confwalk_error(w, cl->node, path,
-                           "type is not enabled (not in enabled_mdev_types)");
+            confwalk_warn(w, cl->node, path,
+                          "type is not enabled (not in enabled_mdev_types); "
+                          "its entry is ignored");
     }
 }
 
@@ -237,6 +238,7 @@ conf_load_doc(const char *path, const char *buf, size_t len, bool explicit,
     }
     c->path = xstrdup(path);
     confwalk_init(&w, d, errors);
+    w.warnings = &c->warnings;
     confwalk_run(&w, yamldoc_root(d), conf_keys, c);
     conf_finish(&w, c);
     conf_finish_token(&w, c, buf ? NULL : path);
@@ -291,9 +293,13 @@ conf_free(struct conf *c)
     free(c->path);
     free(c->node_name);
     free(c->node_uuid);
+    free(c->machine_id_file);
+    free(c->nova_compute_id_file);
+    free(c->root_provider);
     free(c->sysfs_root);
     free(c->provider_config_dir);
     strv_clear(&c->enabled_mdev_types);
+    strv_clear(&c->warnings);
     conf_auth_clear(&c->placement.auth);
     free(c->placement.region_name);
     free(c->placement.interface);
@@ -305,6 +311,7 @@ conf_free(struct conf *c)
     free(c->libvirt_uri);
     free(c->lock_file);
     free(c->metrics_file);
+    free(c->state_dir);
     free(c->reconcile.persist);
     free(c->reconcile.mdevctl_dir);
     free(c);

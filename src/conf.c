@@ -149,7 +149,7 @@ check_token(char **value)
 
 static const struct confwalk_key type_keys[] = {
     { "device_addresses", CONFWALK_LIST, FIELD(conf_type, parents),
-      .check = check_parent, .unique = CONFWALK_UNIQUE_IN_FILE,
+      .check = check_parent, .unique = CONFWALK_UNIQUE_IN_FILE, .comma = true,
       .help = "The mdev parents (GPUs) that offer this type" },
     { "mdev_class", CONFWALK_STRING, FIELD(conf_type, mdev_class),
       .check = check_resource_class, .def = "VGPU",
@@ -162,7 +162,7 @@ static const struct confwalk_key type_keys[] = {
       .def_text = "1 for NVIDIA types (nvidia-*), else the GPU's total",
       .help = "The most vGPUs one guest may take from one GPU" },
     { "traits", CONFWALK_LIST, FIELD(conf_type, traits), .check = check_trait,
-      .unique = CONFWALK_UNIQUE_IN_LIST,
+      .unique = CONFWALK_UNIQUE_IN_LIST, .comma = true,
       .help = "Extra traits for the GPUs offering this type" },
     { NULL },
 };
@@ -280,6 +280,15 @@ check_persist(char **value)
                : xstrdup("must be mdevctl or none");
 }
 
+static char *
+check_root_provider(char **value)
+{
+    return strcmp(*value, "auto") == 0 || strcmp(*value, "create") == 0 ||
+                   strcmp(*value, "adopt") == 0
+               ? NULL
+               : xstrdup("must be auto, create or adopt");
+}
+
 static const struct confwalk_key reconcile_keys[] = {
     { "enabled", CONFWALK_BOOL, FIELD(conf_reconcile, enabled), .def = "true",
       .help = "Whether run reconciles after every pass" },
@@ -300,19 +309,34 @@ static const struct confwalk_key reconcile_keys[] = {
 
 const struct confwalk_key conf_keys[] = {
     { "node_name", CONFWALK_STRING, FIELD(conf, node_name),
-      .check = check_node_name, .def_text = "the host name",
+      .check = check_node_name, FLAG(conf, node_name_set),
+      .def_text = "the host's fully qualified name",
       .help = "Name of the root resource provider (the compute node)" },
     { "node_uuid", CONFWALK_STRING, FIELD(conf, node_uuid), .check = check_uuid,
-      .def_text = "UUIDv5 of node_name", .help = "UUID of the root provider" },
+      .def_text = "nova-compute's compute node UUID, else UUIDv5 of node_name",
+      .help = "UUID of the root provider" },
+    { "root_provider", CONFWALK_STRING, FIELD(conf, root_provider),
+      .check = check_root_provider, .def = "auto",
+      .help = "Whether the agent may create the root provider: create, "
+              "adopt (wait for nova-compute's) or auto" },
+    { "nova_compute_id_file", CONFWALK_STRING,
+      FIELD(conf, nova_compute_id_file), .check = confwalk_check_absolute,
+      .def = CONF_DEFAULT_NOVA_COMPUTE_ID_FILE,
+      .help = "nova-compute's compute node UUID (Nova 2023.1 and later)" },
+    { "machine_id_file", CONFWALK_STRING, FIELD(conf, machine_id_file),
+      .check = confwalk_check_absolute, FLAG(conf, machine_id_file_set),
+      .def = CONF_DEFAULT_MACHINE_ID_FILE,
+      .help = "This host's machine ID, which marks its GPU providers as its "
+              "own" },
     { "sysfs_root", CONFWALK_STRING, FIELD(conf, sysfs_root),
       .check = confwalk_check_absolute, .def = CONF_DEFAULT_SYSFS_ROOT,
       .help = "Where sysfs is mounted" },
     { "enabled_mdev_types", CONFWALK_LIST, FIELD(conf, enabled_mdev_types),
-      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST,
+      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST, .comma = true,
       FLAG(conf, enabled_mdev_types_set), .def_text = "the keys of mdev_types",
       .help = "The mdev types the agent may offer" },
     { "enabled_vgpu_types", CONFWALK_LIST, FIELD(conf, enabled_mdev_types),
-      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST,
+      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST, .comma = true,
       FLAG(conf, enabled_mdev_types_set), .alias_of = "enabled_mdev_types",
       .help = "Nova's name for enabled_mdev_types" },
     { "mdev_types", CONFWALK_MAP, .check = check_type_id, .sub = type_keys,
@@ -330,6 +354,9 @@ const struct confwalk_key conf_keys[] = {
     { "metrics_file", CONFWALK_STRING, FIELD(conf, metrics_file),
       .check = confwalk_check_absolute,
       .help = "Where run writes Prometheus metrics after every pass" },
+    { "state_dir", CONFWALK_STRING, FIELD(conf, state_dir),
+      .check = confwalk_check_absolute, .def = CONF_DEFAULT_STATE_DIR,
+      .help = "The agent's records: which VF belongs to which claim" },
     { "interval_s", CONFWALK_UINT, FIELD(conf, interval_s), .min = 1,
       .max = 86400, .def = CONF_STR(CONF_DEFAULT_INTERVAL_S),
       .help = "Seconds between two passes of run" },

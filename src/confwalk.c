@@ -18,6 +18,7 @@
 #include "confwalk.h"
 #include "parse.h"
 #include "secret.h"
+#include "suggest.h"
 #include "xalloc.h"
 
 /* Report at node n under key path, into errors or (warning) warnings. */
@@ -249,6 +250,45 @@ walk_list(struct confwalk *w, yaml_node_t *seq, const struct confwalk_key *k,
     }
 }
 
+/* Nova's form of a list: one string, items separated by commas, spaces
+ * around them ignored ("nvidia-35, nvidia-36").  Every item is reported at
+ * the string's position. */
+static void
+walk_comma_list(struct confwalk *w, yaml_node_t *n,
+                const struct confwalk_key *k, struct strv *sv, const char *path)
+{
+    _cleanup_free_ char *text =
+        walk_scalar(w, n, path, "a string", false, NULL);
+    char *item = text;
+
+    if (text && !text[strspn(text, " \t")])
+        return; /* "" is the empty list, as Nova's "enabled_mdev_types =" */
+    while (item) {
+        char *next = strchr(item, ',');
+        char *end = next ? next : item + strlen(item);
+        _cleanup_free_ char *complaint = NULL;
+        char *s;
+
+        while (end > item && isspace((unsigned char)end[-1]))
+            end--;
+        while (item < end && isspace((unsigned char)*item))
+            item++;
+        s = xstrndup(item, (size_t)(end - item));
+        if (!*s)
+            complaint = xstrdup("an empty item in the comma-separated list");
+        else if (k->check)
+            complaint = k->check(&s);
+        if (complaint)
+            confwalk_error(w, n, path, "%s", complaint);
+        else if (!k->unique ||
+                 walk_claim(w, k->name, k->unique == CONFWALK_UNIQUE_IN_FILE, n,
+                            path, s, path))
+            strv_take(sv, TAKE_PTR(s));
+        free(s);
+        item = next ? next + 1 : NULL;
+    }
+}
+
 static void
 walk_map(struct confwalk *w, yaml_node_t *map, const struct confwalk_key *k,
          void *target, const char *path)
@@ -277,15 +317,31 @@ walk_map(struct confwalk *w, yaml_node_t *map, const struct confwalk_key *k,
  * after reporting an unknown key or a setting given twice. */
 static bool
 walk_known(struct confwalk *w, yaml_node_t *key, const char *prefix,
-           const char *path, const char *claim)
+           const char *path, const char *claim, const char *near)
 {
     if (claim)
         return walk_claim(w, "", false, key, prefix ? prefix : "", claim, path);
     if (w->unknown_warns)
-        confwalk_warn(w, key, path, "unknown key, ignored");
+        confwalk_warn(w, key, path, "unknown key, ignored%s%s%s",
+                      near ? " (did you mean " : "", near ? near : "",
+                      near ? "?)" : "");
     else
-        confwalk_error(w, key, path, "unknown key");
+        confwalk_error(w, key, path, "unknown key%s%s%s",
+                       near ? "; did you mean " : "", near ? near : "",
+                       near ? "?" : "");
     return false;
+}
+
+/* The name in keys (a table) closest to a mistyped name, or NULL. */
+static const char *
+walk_near_key(const struct confwalk_key *keys, const char *name)
+{
+    const char *names[64];
+    size_t n = 0;
+
+    for (const struct confwalk_key *k = keys; k->name && n < 64; k++)
+        names[n++] = k->name;
+    return suggest_closest(name, names, n);
 }
 
 /* The name of a mapping key node ("?" if it is no scalar), and its path
@@ -317,7 +373,8 @@ walk_section(struct confwalk *w, yaml_node_t *map,
         if (!walk_known(w, key, prefix, path,
                         !k->name      ? NULL
                         : k->alias_of ? k->alias_of
-                                      : k->name))
+                                      : k->name,
+                        k->name ? NULL : walk_near_key(keys, name)))
             continue;
         if (k->set_flag)
             *(bool *)((char *)target + k->set_flag - 1) = true;
@@ -340,7 +397,8 @@ confwalk_keys(struct confwalk *w, yaml_node_t *map, const char *path,
 
         while (names[i] && strcmp(names[i], name) != 0)
             i++;
-        if (walk_known(w, key, path, kpath, names[i]))
+        if (walk_known(w, key, path, kpath, names[i],
+                       names[i] ? NULL : suggest_closest(name, names, i)))
             vals[i] = yamldoc_node(w->doc, pr->value);
     }
     return true;
@@ -385,6 +443,10 @@ walk_value(struct confwalk *w, yaml_node_t *n, const struct confwalk_key *k,
 
     if (k->kind >= CONFWALK_LIST && yamldoc_is_null(n))
         return; /* `key:` with no value: an empty list or mapping */
+    if (k->kind == CONFWALK_LIST && k->comma && n->type == YAML_SCALAR_NODE) {
+        walk_comma_list(w, n, k, field, path);
+        return;
+    }
     if ((k->kind == CONFWALK_LIST &&
          !confwalk_expect(w, n, path, YAML_SEQUENCE_NODE)) ||
         (k->kind >= CONFWALK_SECTION &&

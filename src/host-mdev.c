@@ -9,7 +9,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -104,6 +106,19 @@ create_mdev(const struct sysfs *fs, const struct host_fn *fn,
  * soon as the write returns.) */
 #define REMOVE_TIMEOUT_S 10
 
+/* `run` blocks SIGTERM/SIGINT and takes them between passes; one pending
+ * means "stop now": abandon the remove (the orphan stays and is removed by
+ * a later run), so the service stops within a second (as http.c does with
+ * a transfer). */
+static bool
+stop_pending(void)
+{
+    sigset_t pending;
+
+    return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) == 1 ||
+                                         sigismember(&pending, SIGINT) == 1);
+}
+
 static int
 remove_with_timeout(const struct sysfs *fs, const char *rel, struct errbuf *eb)
 {
@@ -112,11 +127,28 @@ remove_with_timeout(const struct sysfs *fs, const char *rel, struct errbuf *eb)
 
     if (pid < 0)
         return errbuf_set(eb, -errno, "%s: fork: %s", rel, strerror(errno));
-    if (pid == 0)
+    if (pid == 0) {
+        /* it prints nothing; a child the kernel keeps must not keep the
+         * service's stdout and stderr (the journal's stream) open */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null >= 0) {
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+        }
         _exit(-sysfs_write(fs, rel, "1", NULL) & 0xff);
+    }
     for (int tenth = 0; tenth < REMOVE_TIMEOUT_S * 10; tenth++) {
         struct timespec ts = { 0, 100000000L };
 
+        if (stop_pending()) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, WNOHANG);
+            return errbuf_set(eb, -ECANCELED,
+                              "%s: remove abandoned: stopping (the orphan "
+                              "stays for a later pass)",
+                              rel);
+        }
         if (waitpid(pid, &status, WNOHANG) == pid)
             return WIFEXITED(status) && WEXITSTATUS(status) == 0
                        ? 0

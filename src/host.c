@@ -16,11 +16,19 @@ host_scan(const struct sysfs *fs, struct host **ret, struct errbuf *eb)
     _cleanup_(host_freep) struct host *h = host_new();
     int r = host_mdev_read(fs, h, eb);
 
+    if (r == 0)
+        r = host_vfio_read(fs, h, NULL, eb);
     if (r < 0)
         return r;
     host_sort(h);
     *ret = TAKE_PTR(h);
     return 0;
+}
+
+const char *
+host_mode_name(enum host_mode m)
+{
+    return m == HOST_MODE_VENDOR_VFIO ? "vendor-vfio" : "mdev";
 }
 
 struct host *
@@ -100,6 +108,15 @@ host_fn_find_type(const struct host_fn *fn, const char *type_id)
     for (size_t i = 0; i < fn->n_types; i++)
         if (strcmp(fn->types[i].id, type_id) == 0)
             return &fn->types[i];
+    return NULL;
+}
+
+const struct host_gpu *
+host_find_gpu(const struct host *h, const char *address)
+{
+    for (size_t i = 0; i < h->n_gpus; i++)
+        if (strcmp(h->gpus[i].address, address) == 0)
+            return &h->gpus[i];
     return NULL;
 }
 

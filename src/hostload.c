@@ -26,10 +26,20 @@ hostload_conf(const struct hostload_opts *o, struct hostload *ret)
     struct conf *c = NULL;
     struct provconf *pc = NULL;
     struct clouds_auth *auth = NULL;
+    struct strv warnings = { 0 }, notes = { 0 };
+    struct nodeid id = { 0 };
+    struct errbuf eb = { 0 };
     int r = conf_load(o->conf_path, o->conf_explicit, &c, &errors);
 
     if (r >= 0) {
+        log_all(LOG_WARNING, &c->warnings);
         conf_apply_env(c);
+        r = nodeid_resolve(c, &id, &warnings, &notes, &eb);
+        if (r < 0)
+            strv_push(&errors, eb.msg);
+    }
+    if (r >= 0) {
+        nodeid_apply(&id, c, &warnings);
         r = clouds_resolve(c, &auth, &errors);
     }
     if (r >= 0)
@@ -37,15 +47,20 @@ hostload_conf(const struct hostload_opts *o, struct hostload *ret)
                               c->provider_config_dir_set, &pc, &errors);
     if (r >= 0)
         log_all(LOG_WARNING, &pc->warnings);
+    log_all(LOG_INFO, &notes);
+    log_all(LOG_WARNING, &warnings);
     log_all(LOG_ERROR, &errors);
+    strv_clear(&notes);
+    strv_clear(&warnings);
     strv_clear(&errors);
     if (r < 0) {
         clouds_auth_free(auth);
+        nodeid_clear(&id);
         conf_free(c);
         return -EINVAL;
     }
     *ret = (struct hostload){
-        .opts = *o, .conf = c, .auth = auth, .provconf = pc
+        .opts = *o, .conf = c, .auth = auth, .provconf = pc, .id = id
     };
     return 0;
 }
@@ -76,7 +91,8 @@ scan(const struct hostload *h, struct host **ret)
     log_all(LOG_WARNING, &(*ret)->warnings);
     if (!(*ret)->has_vgpu_info)
         log_warn("%s: no mediated-device information (neither class/mdev_bus "
-                 "nor bus/mdev exists); is a vGPU driver loaded?",
+                 "nor bus/mdev exists) and no VF with "
+                 "nvidia/creatable_vgpu_types; is a vGPU driver loaded?",
                  root);
     return 0;
 }
@@ -102,6 +118,11 @@ hostload_scan(struct hostload *h)
         return -EINVAL;
     }
     log_all(LOG_WARNING, &h->tree->warnings);
+    tree_set_owner(h->tree, h->id.owner_trait, h->id.hostname, h->id.adopt_root,
+                   h->id.nova_uuid[0] &&
+                           strcmp(h->conf->node_uuid, h->id.nova_uuid) == 0
+                       ? h->conf->nova_compute_id_file
+                       : NULL);
     return 0;
 }
 
@@ -140,6 +161,7 @@ hostload_clear(struct hostload *h)
     host_free(h->hw);
     provconf_free(h->provconf);
     clouds_auth_free(h->auth);
+    nodeid_clear(&h->id);
     conf_free(h->conf);
     memset(h, 0, sizeof(*h));
 }

@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "claims.h"
 #include "hostplan.h"
 #include "log.h"
 #include "sysfs.h"
+#include "xalloc.h"
 
 struct guests *
 hostplan_guests(const struct conf *c, enum hostplan_need need, struct notes *n)
@@ -38,11 +40,57 @@ hostplan_guests(const struct conf *c, enum hostplan_need need, struct notes *n)
     return g;
 }
 
+char *
+hostplan_state_path(const struct conf *c)
+{
+    return xasprintf("%s/%s", c->state_dir, VFSTATE_FILE);
+}
+
+struct vfstate *
+hostplan_state(const struct conf *c)
+{
+    _cleanup_free_ char *path = hostplan_state_path(c);
+    struct vfstate *s = NULL;
+    struct errbuf eb = { 0 };
+
+    if (vfstate_load(path, &s, &eb) < 0) {
+        log_error("%s; VF ownership from the guests alone, and the file "
+                  "rewritten after the next reconcile",
+                  eb.msg);
+        return vfstate_new();
+    }
+    return s;
+}
+
 struct reconcile_plan *
 hostplan_plan(const struct hostload *h, const struct guests *g,
               const struct reconcile_claim *claims, size_t n_claims)
 {
-    return reconcile_plan(h->tree, h->hw, g, claims, n_claims);
+    _cleanup_(vfstate_freep) struct vfstate *st = hostplan_state(h->conf);
+
+    return reconcile_plan(h->tree, h->hw, g, st, claims, n_claims);
+}
+
+/* Record the VFs the plan's claims own, when that changed.  Returns 0 or
+ * 1 (not recorded, logged). */
+static int
+save_state(const struct hostload *h, const struct reconcile_plan *p,
+           const struct reconcile_report *rep)
+{
+    _cleanup_free_ char *path = hostplan_state_path(h->conf);
+    _cleanup_(vfstate_freep) struct vfstate *old = hostplan_state(h->conf);
+    _cleanup_(vfstate_freep) struct vfstate *next = vfstate_new();
+    struct errbuf eb = { 0 };
+
+    reconcile_next_state(p, rep, time(NULL), next);
+    if (vfstate_equal(old, next))
+        return 0;
+    if (vfstate_save(next, path, &eb) < 0) {
+        log_error("%s; which VF belongs to which claim is not recorded",
+                  eb.msg);
+        return 1;
+    }
+    return 0;
 }
 
 /* After orphans went: the host as it is now, and the plan made anew. */
@@ -91,7 +139,8 @@ hostplan_act(struct hostload *h, const struct guests *g,
     if (reconcile_act_orphans(*p, fs, h->hw, &o, rep) > 0)
         reread(h, fs, g, claims, n_claims, p);
     reconcile_act_creates(*p, fs, h->hw, &o, rep);
-    return (int)(rep->failed + (*p)->n_misplaced + (*p)->n_errors);
+    return (int)(rep->failed + (*p)->n_misplaced + (*p)->n_errors) +
+           (dry_run ? 0 : save_state(h, *p, rep));
 }
 
 void

@@ -259,7 +259,8 @@ xfer_headers(const struct http *h, struct xfer *x)
     } while (0)
 
 /* Method and body.  A bodiless PUT/POST sends an empty body (Content-Length:
- * 0), which Placement wants for PUT /traits/{name} (placement.md 2). */
+ * 0), which Placement wants for PUT /traits/{name}: a non-empty body
+ * without a Content-Type gets 400 or 415. */
 static CURLcode
 xfer_set_method(CURL *e, const struct http_req *r)
 {

@@ -37,6 +37,9 @@ struct metrics {
     size_t n_unmet;
     struct placement_count *requests; /* a copy: by method and status */
     size_t n_requests;
+    double interval;        /* seconds between passes; 0: not set */
+    char *last_error;       /* of the last failed pass; NULL: none */
+    double last_error_time; /* unix seconds */
 };
 
 static double
@@ -94,6 +97,7 @@ metrics_free(struct metrics *m)
     gpus_clear(m);
     unmet_clear(m);
     free(m->requests);
+    free(m->last_error);
     free(m);
 }
 
@@ -168,6 +172,22 @@ metrics_set_unmet(struct metrics *m, const struct metrics_claim *v, size_t n)
     m->n_unmet = n;
 }
 
+void
+metrics_set_interval(struct metrics *m, double seconds)
+{
+    m->interval = seconds;
+}
+
+void
+metrics_set_last_error(struct metrics *m, const char *msg)
+{
+    if (!msg)
+        return;
+    free(m->last_error);
+    m->last_error = xstrdup(msg);
+    m->last_error_time = wall_now();
+}
+
 /* --- rendering --------------------------------------------------------- */
 
 static void
@@ -222,6 +242,19 @@ render_passes(const struct metrics *m, FILE *out)
     scalar(out, "pass_failures_total", "counter",
            "Passes that did not leave Placement holding the host's tree.",
            (double)m->failures);
+    if (m->interval > 0)
+        scalar(out, "interval_seconds", "gauge",
+               "Seconds between passes the service runs with (status "
+               "judges staleness by it).",
+               m->interval);
+    if (m->last_error) {
+        family(out, "last_error_info", "gauge",
+               "The last error a failed pass logged (label message); the "
+               "value is when, in unix seconds.");
+        fputs(METRICS_PREFIX "last_error_info{", out);
+        label(out, true, "message", m->last_error);
+        fprintf(out, "} %.17g\n", m->last_error_time);
+    }
     if (m->passes == 0)
         return;
     scalar(out, "last_pass_success", "gauge",

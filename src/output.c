@@ -48,6 +48,7 @@ device_json(const struct tree_device *d)
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "address", d->address);
+    cJSON_AddStringToObject(o, "mode", host_mode_name(d->mode));
     cJSON_AddStringToObject(o, "mdev_type", d->mdev_type);
     cJSON_AddStringToObject(o, "type_name", d->type_name);
     cJSON_AddItemToObject(o, "parents", strv_json(&d->parents));
@@ -234,15 +235,16 @@ write_yaml(const struct tree *t, FILE *out)
 enum {
     COL_PROVIDER,
     COL_GPU,
+    COL_MODE,
     COL_TYPE,
     COL_INVENTORY,
-    COL_MDEVS,
+    COL_VGPUS,
     COL_UUID,
     N_COLS
 };
 
 static const char *const col_titles[N_COLS] = {
-    "PROVIDER", "GPU", "TYPE", "INVENTORY", "MDEVS", "UUID",
+    "PROVIDER", "GPU", "MODE", "TYPE", "INVENTORY", "VGPUS", "UUID",
 };
 
 /* "VGPU 4", "VGPU 4 (reserved 2, max_unit 1)": what differs from a plain
@@ -284,10 +286,11 @@ row_cells(const struct tree_provider *p, char *cells[N_COLS])
 
     cells[COL_PROVIDER] = xstrdup(p->name);
     cells[COL_GPU] = xstrdup(d ? d->address : "-");
+    cells[COL_MODE] = xstrdup(d ? host_mode_name(d->mode) : "-");
     cells[COL_TYPE] =
         d ? xasprintf("%s (%s)", d->mdev_type, d->type_name) : xstrdup("-");
     cells[COL_INVENTORY] = inventory_cell(p);
-    cells[COL_MDEVS] = d ? xasprintf("%zu", d->mdevs.n) : xstrdup("-");
+    cells[COL_VGPUS] = d ? xasprintf("%zu", d->mdevs.n) : xstrdup("-");
     cells[COL_UUID] = xstrdup(p->uuid);
 }
 
@@ -375,6 +378,8 @@ dot_node(FILE *out, const struct tree_provider *p)
         fputs(" (", out);
         dot_escaped(out, p->device->type_name);
         fputc(')', out);
+        if (p->device->mode != HOST_MODE_MDEV)
+            fprintf(out, "\\n%s", host_mode_name(p->device->mode));
     }
     for (size_t i = 0; i < p->n_invs; i++)
         fprintf(out, "\\n%s: %ld", p->invs[i].rc, p->invs[i].total);

@@ -201,41 +201,67 @@ count_step(struct metrics_reconcile *st, const struct reconcile_plan *p,
     }
 }
 
+/* One line per vGPU made or removed (a notice), or that failed (an
+ * error, said through n: a failure is tried again every pass, and said
+ * once); a definition kept in step is detail (info). */
+static void
+log_action(struct notes *n, const struct reconcile_action *a)
+{
+    _cleanup_free_ char *result = reconcile_result_text(a);
+    bool failed = a->result == RECONCILE_FAILED;
+    bool vgpu = a->action == RECONCILE_CREATE || a->action == RECONCILE_REMOVE;
+    struct log_fields f = { .device = a->uuid,
+                            .gpu = a->parent,
+                            .consumer = a->consumer };
+
+    f.event = failed                          ? LOG_EVENT_MDEV_FAILED
+              : a->action == RECONCILE_CREATE ? LOG_EVENT_MDEV_CREATED
+              : a->action == RECONCILE_REMOVE ? LOG_EVENT_MDEV_REMOVED
+                                              : "mdev_definition";
+    if (failed) {
+        notes_event(
+            n, LOG_ERROR, &f, NULL, "reconcile: %s %s on %s (%s)%s%s: %s",
+            reconcile_verb_name(a->action), a->uuid, a->parent, a->mdev_type,
+            *a->consumer ? " for consumer " : "", a->consumer, result);
+        return;
+    }
+    log_event(vgpu ? LOG_NOTICE : LOG_INFO, &f,
+              "reconcile: %s %s on %s (%s)%s%s: %s",
+              reconcile_verb_name(a->action), a->uuid, a->parent, a->mdev_type,
+              *a->consumer ? " for consumer " : "", a->consumer, result);
+}
+
 static void
 log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
          const struct reconcile_report *rep)
 {
-    for (size_t i = 0; i < rep->n; i++) {
-        _cleanup_free_ char *result = reconcile_result_text(&rep->v[i]);
-
-        /* a failure is tried again every pass: said once, as a problem */
-        if (rep->v[i].result == RECONCILE_FAILED)
-            notes_say(rc->notes, LOG_ERROR, "reconcile: %s %s on %s (%s): %s",
-                      reconcile_verb_name(rep->v[i].action), rep->v[i].uuid,
-                      rep->v[i].parent, rep->v[i].mdev_type, result);
-        else
-            log_info("reconcile: %s %s on %s (%s): %s",
-                     reconcile_verb_name(rep->v[i].action), rep->v[i].uuid,
-                     rep->v[i].parent, rep->v[i].mdev_type, result);
-    }
+    for (size_t i = 0; i < rep->n; i++)
+        log_action(rc->notes, &rep->v[i]);
     for (size_t i = 0; i < p->n_misplaced; i++)
-        notes_say(rc->notes, LOG_WARNING, "reconcile: mdev %s %s",
-                  p->misplaced[i].uuid, p->misplaced[i].why);
+        notes_say(rc->notes, LOG_WARNING, "reconcile: %s %s %s",
+                  reconcile_noun(&p->misplaced[i]), p->misplaced[i].uuid,
+                  p->misplaced[i].why);
     for (size_t i = 0; i < p->n_unaccounted; i++)
         notes_say(rc->notes, LOG_WARNING,
-                  "reconcile: mdev %s of guest %s on %s: %s",
-                  p->unaccounted[i].uuid, p->unaccounted[i].consumer,
+                  "reconcile: %s %s of guest %s on %s: %s",
+                  reconcile_noun(&p->unaccounted[i]), p->unaccounted[i].uuid,
+                  p->unaccounted[i].consumer,
                   p->unaccounted[i].parent ? p->unaccounted[i].parent
                                            : "no GPU of this host",
                   p->unaccounted[i].why);
-    for (size_t i = 0; i < rc->unmet.n; i++)
-        notes_say(rc->notes, LOG_ERROR,
-                  "reconcile: the claim of consumer %s on %s (provider %s) "
-                  "cannot be met: %s",
-                  rc->unmet.v[i].consumer,
-                  rc->unmet.v[i].gpu[0] ? rc->unmet.v[i].gpu
-                                        : "no GPU of this host",
-                  rc->unmet.v[i].provider, rc->unmet.v[i].why);
+    for (size_t i = 0; i < rc->unmet.n; i++) {
+        const struct unmet_claim *u = &rc->unmet.v[i];
+
+        notes_event(rc->notes, LOG_ERROR,
+                    &(struct log_fields){ .event = LOG_EVENT_CLAIM_UNSATISFIED,
+                                          .consumer = u->consumer,
+                                          .device = u->device,
+                                          .gpu = u->gpu },
+                    LOG_EVENT_CLAIM_SATISFIED,
+                    "reconcile: the claim of consumer %s cannot be met: %s: "
+                    "%s",
+                    u->consumer, u->what, u->why);
+    }
 }
 
 bool

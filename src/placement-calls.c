@@ -164,7 +164,8 @@ placement_done_put_traits(struct placement *p, struct placement_call *c,
     return placement_done_get_traits(p, c, ret, eb); /* same shape */
 }
 
-/* PUT <prefix><name> with no body (placement.md 2: Content-Length 0). */
+/* PUT <prefix><name> with no body: Content-Length 0, as Placement wants
+ * for PUT /traits/{name} and /resource_classes/{name}. */
 static void
 prep_ensure(struct placement *p, struct placement_call *c, const char *prefix,
             const char *name)

@@ -422,15 +422,28 @@ int
 placement_json_allocs(const cJSON *doc, struct placement_allocs *ret,
                       struct errbuf *eb)
 {
+    long generation;
+    int r = placement_json_alloc_map(doc, ret, eb);
+
+    if (r == 0 && (r = get_generation(doc, &generation, eb)) < 0)
+        placement_allocs_clear(ret);
+    if (r == 0)
+        ret->generation = generation;
+    return r;
+}
+
+int
+placement_json_alloc_map(const cJSON *doc, struct placement_allocs *ret,
+                         struct errbuf *eb)
+{
     const cJSON *map = get_container(doc, "allocations", false, eb);
     struct placement_allocs a = { .generation = 0 };
     size_t cap = (size_t)cJSON_GetArraySize(map);
     const cJSON *o;
-    int r;
+    int r = 0;
 
     if (!map)
         return -EPROTO;
-    r = get_generation(doc, &a.generation, eb);
     a.allocs = xcalloc(cap ? cap : 1, sizeof(*a.allocs));
     cJSON_ArrayForEach(o, map) {
         if (r == 0)

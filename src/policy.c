@@ -28,7 +28,8 @@
 
 #define PCI_CLASS_DISPLAY 0x03
 
-/* Standard traits (os-traits 2.9.0, placement.md section 17). */
+/* Standard traits: the display heads and resolutions os-traits 2.9.0
+ * defines (HW_GPU_MAX_DISPLAY_HEADS_*, HW_GPU_RESOLUTION_*). */
 static const unsigned display_heads[] = { 1, 2, 4, 6, 8 };
 static const struct {
     unsigned w, h;
@@ -190,6 +191,10 @@ group_gpus(const struct conf *c, const struct host *h, size_t *ret_n,
         for (size_t j = 0; j < gpu->n_fns; j++) {
             const struct host_fn *p = &gpu->fns[j];
 
+            /* a VF that can take no type now (the GPU is full, or holds
+             * another size): nothing to say about each of 32 */
+            if (gpu->mode == HOST_MODE_VENDOR_VFIO && p->n_types == 0)
+                continue;
             if (!policy_fn_is_gpu(c, p)) {
                 strv_pushf(notes, "%s: not a vfio-pci GPU; ignored", p->name);
                 continue;
@@ -200,9 +205,13 @@ group_gpus(const struct conf *c, const struct host *h, size_t *ret_n,
             n++;
             continue;
         }
-        drop(pol, gpu,
-             "not a vfio-pci GPU (no vfio-pci type, or no display device) "
-             "and no device_addresses name it");
+        if (gpu->mode == HOST_MODE_VENDOR_VFIO) {
+            strv_pushf(notes, "%s: no VF can take a vGPU now", gpu->address);
+            drop(pol, gpu, "no VF can take a vGPU now");
+        } else
+            drop(pol, gpu,
+                 "not a vfio-pci GPU (no vfio-pci type, or no display "
+                 "device) and no device_addresses name it");
         free(g->members);
     }
     *ret_n = n;
@@ -414,12 +423,18 @@ gpu_decide(struct policy_gpu *gpu, const struct conf *c, const struct host *h,
     gpu_count(gpu, h, g);
     if (!gpu->type) {
         _cleanup_free_ char *w = at(naming_where(gpu->conf, g));
+        _cleanup_free_ char *what =
+            gpu->mode == HOST_MODE_VENDOR_VFIO
+                ? xasprintf("no VF lists %s now (the GPU holds vGPUs of "
+                            "another size, or no more fit)",
+                            gpu->conf->id)
+                : xasprintf("does not support %s", gpu->conf->id);
 
-        strv_pushf(explicit ? &pol->warnings : &pol->notes,
-                   "%s: does not support %s%s%s", address, gpu->conf->id,
+        strv_pushf(explicit ? &pol->warnings : &pol->notes, "%s: %s%s%s",
+                   address, what,
                    explicit ? ", which device_addresses assign to it" : "",
                    explicit ? w : "");
-        drop(pol, g->gpu, "does not support %s%s%s", gpu->conf->id,
+        drop(pol, g->gpu, "%s%s%s", what,
              explicit ? ", which device_addresses assign to it" : "",
              explicit ? w : "");
         gpu_clear(gpu);

@@ -2,7 +2,9 @@
  * provconf.c - read Nova's provider config files (schema 1.x).
  *
  * Nova's checks (provider_config.py) plus the inventory ranges Placement
- * has or the agent must add (placement.md 6.1).  One difference on purpose:
+ * has (total >= 1, each field at most 2147483647) or the agent must add
+ * because Placement does not check them (min_unit <= max_unit <= total,
+ * allocation_ratio > 0).  One difference on purpose:
  * an unknown key is an error in a 1.0 file (a misspelt key would silently
  * do nothing) and a warning in a newer 1.x one, which Nova ignores too.
  */

@@ -52,6 +52,7 @@ record(struct reconcile_report *r, enum reconcile_verb action,
     r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
     a = &r->v[r->n++];
     *a = (struct reconcile_action){ .action = action,
+                                    .mode = m->mode,
                                     .parent = xstrdup(m->parent),
                                     .mdev_type = xstrdup(m->mdev_type) };
     memcpy(a->uuid, m->uuid, sizeof(a->uuid));
@@ -145,8 +146,10 @@ unpersist(struct reconcile_report *r, const struct host_gpu *gpu,
 }
 
 /* An orphan goes only when asked, when older than the grace time, and the
- * plan already proved no guest references it.  Returns whether it went. */
-static bool
+ * plan already proved no guest references it.  Returns 1 when it went, 0
+ * when none was tried (or in a dry run), or the remove's negative errno
+ * (-ECANCELED: the service is stopping). */
+static int
 remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
               const struct host *h, const struct reconcile_mdev *m,
               const struct reconcile_opts *o)
@@ -154,23 +157,27 @@ remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
     const struct host_gpu *gpu = NULL;
     const struct host_fn *fn = host_find_fn(h, m->parent, &gpu);
     struct errbuf eb = { 0 };
-    time_t born;
+    time_t born = 0;
     int rc;
 
     if (!o->remove_orphans)
-        return false;
+        return 0;
     if (check_names(gpu, m, &eb) < 0) {
         result(r, record(r, RECONCILE_REMOVE, m), eb.code, &eb, false);
-        return false;
+        return 0;
     }
-    if (!fn || gpu->ops->born(fs, fn, m->uuid, &born, &eb) < 0 ||
+    if (!fn)
+        return 0;
+    /* without a kernel birth time: the planner's first sight of it */
+    born = m->since ? m->since : time(NULL);
+    if ((gpu->ops->born && gpu->ops->born(fs, fn, m->uuid, &born, &eb) < 0) ||
         time(NULL) - born < (time_t)o->grace_s)
-        return false;
+        return 0;
     rc = o->dry_run ? 0 : gpu->ops->remove(fs, fn, m->uuid, &eb);
     result(r, record(r, RECONCILE_REMOVE, m), rc, &eb, o->dry_run);
     if (rc == 0)
         unpersist(r, gpu, fn, m, o);
-    return rc == 0 && !o->dry_run;
+    return rc < 0 ? rc : !o->dry_run;
 }
 
 unsigned
@@ -180,8 +187,15 @@ reconcile_act_orphans(const struct reconcile_plan *p, const struct sysfs *fs,
 {
     unsigned removed = 0;
 
-    for (size_t i = 0; i < p->n_orphans; i++)
-        removed += remove_orphan(ret, fs, h, &p->orphans[i], o);
+    /* a stop asked for: the other orphans wait for a later run (touching
+     * them could block on a sysfs busy with the abandoned remove) */
+    for (size_t i = 0; i < p->n_orphans; i++) {
+        int r = remove_orphan(ret, fs, h, &p->orphans[i], o);
+
+        if (r == -ECANCELED)
+            break;
+        removed += r > 0;
+    }
     return removed;
 }
 
@@ -222,4 +236,47 @@ reconcile_report_clear(struct reconcile_report *r)
     }
     free(r->v);
     *r = (struct reconcile_report){ 0 };
+}
+
+/* --- the VF ownership record ---------------------------------------------- */
+
+static void
+own_all(struct vfstate *s, const struct reconcile_mdev *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].mode == HOST_MODE_VENDOR_VFIO && v[i].uuid[0] &&
+            v[i].consumer[0])
+            vfstate_set(s, v[i].uuid, v[i].mdev_type, v[i].consumer,
+                        v[i].provider, 0);
+}
+
+static bool
+was_removed(const struct reconcile_report *r, const char *id)
+{
+    for (size_t i = 0; r && i < r->n; i++)
+        if (r->v[i].action == RECONCILE_REMOVE &&
+            r->v[i].result == RECONCILE_OK && strcmp(r->v[i].uuid, id) == 0)
+            return true;
+    return false;
+}
+
+void
+reconcile_next_state(const struct reconcile_plan *p,
+                     const struct reconcile_report *r, time_t now,
+                     struct vfstate *ret)
+{
+    for (size_t i = 0; i < ret->n; i++)
+        free(ret->v[i].type_id);
+    ret->n = 0;
+    own_all(ret, p->keep, p->n_keep);
+    own_all(ret, p->create, p->n_create);
+    own_all(ret, p->misplaced, p->n_misplaced);
+    own_all(ret, p->errors, p->n_errors);
+    for (size_t i = 0; i < p->n_orphans; i++) {
+        const struct reconcile_mdev *m = &p->orphans[i];
+
+        if (m->mode == HOST_MODE_VENDOR_VFIO && !was_removed(r, m->uuid))
+            vfstate_set(ret, m->uuid, m->mdev_type, NULL, NULL,
+                        m->since ? m->since : now);
+    }
 }

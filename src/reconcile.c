@@ -10,6 +10,7 @@
 
 #include <uuid/uuid.h>
 
+#include "reconcile-internal.h"
 #include "reconcile.h"
 #include "xalloc.h"
 
@@ -27,51 +28,41 @@ reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
     return 0;
 }
 
-/* Units still free per (function, type) while creates are planned. */
-struct room {
-    const char *parent, *type;
-    unsigned left;
-};
-
-struct planner {
-    const struct tree *tree;
-    const struct host *host;
-    const struct guests *guests;
-    struct reconcile_plan *plan;
-    struct strv assigned; /* UUIDs some claim expects */
-    struct room *rooms;
-    size_t n_rooms, cap_rooms;
-    const struct tree_device **full; /* errors[i]: no room on full[i] */
-    size_t cap_full;
-};
-
-static struct reconcile_mdev *
-add(struct reconcile_mdev **v, size_t *n, const char *uuid, const char *parent,
-    const char *type)
+struct reconcile_mdev *
+reconcile_add(struct reconcile_mdev **v, size_t *n, const char *id,
+              const char *parent, const char *type, enum host_mode mode)
 {
     struct reconcile_mdev *m;
 
     *v = xrealloc(*v, (*n + 1) * sizeof(**v));
     m = &(*v)[(*n)++];
-    *m = (struct reconcile_mdev){ .parent = xstrdup(parent ? parent : ""),
+    *m = (struct reconcile_mdev){ .mode = mode,
+                                  .parent = xstrdup(parent ? parent : ""),
                                   .mdev_type = xstrdup(type ? type : "") };
-    snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+    snprintf(m->uuid, sizeof(m->uuid), "%s", id);
     return m;
 }
 
-static void
-tag(struct reconcile_mdev *m, const struct reconcile_claim *c)
+static struct reconcile_mdev *
+add(struct reconcile_mdev **v, size_t *n, const char *uuid, const char *parent,
+    const char *type)
+{
+    return reconcile_add(v, n, uuid, parent, type, HOST_MODE_MDEV);
+}
+
+void
+reconcile_tag(struct reconcile_mdev *m, const struct reconcile_claim *c)
 {
     snprintf(m->consumer, sizeof(m->consumer), "%s", c->consumer);
     snprintf(m->provider, sizeof(m->provider), "%s", c->uuid);
 }
 
-static struct room *
-room_of(struct planner *pl, const char *parent, const char *type)
+static struct reconcile_room *
+room_of(struct reconcile_planner *pl, const char *parent, const char *type)
 {
     const struct host_fn *fn = host_find_fn(pl->host, parent, NULL);
     const struct host_type *t = fn ? host_fn_find_type(fn, type) : NULL;
-    struct room *r;
+    struct reconcile_room *r;
 
     for (size_t i = 0; i < pl->n_rooms; i++)
         if (strcmp(pl->rooms[i].parent, parent) == 0 &&
@@ -79,14 +70,14 @@ room_of(struct planner *pl, const char *parent, const char *type)
             return &pl->rooms[i];
     xgrow(&pl->rooms, &pl->cap_rooms, pl->n_rooms, sizeof(*pl->rooms));
     r = &pl->rooms[pl->n_rooms++];
-    *r = (struct room){ parent, type, t ? t->available : 0 };
+    *r = (struct reconcile_room){ parent, type, t ? t->available : 0 };
     return r;
 }
 
 /* An expected UUID of a claim on a stale provider: no GPU here can hold
  * it, so it is an error (or misplaced, if it exists elsewhere). */
 static void
-expect_stale(struct planner *pl, const struct reconcile_claim *c,
+expect_stale(struct reconcile_planner *pl, const struct reconcile_claim *c,
              const char *uuid)
 {
     const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
@@ -105,13 +96,14 @@ expect_stale(struct planner *pl, const struct reconcile_claim *c,
                            "room left for its type)",
                            c->uuid);
     }
-    tag(x, c);
+    reconcile_tag(x, c);
 }
 
 /* One expected UUID: keep it, call it misplaced, or plan its create on the
  * first parent (VF, in address order) with room. */
 static void
-expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
+expect(struct reconcile_planner *pl, const struct reconcile_claim *c,
+       const char *uuid)
 {
     const struct tree_device *d = NULL;
     const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
@@ -126,66 +118,38 @@ expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
     d = c->provider->device;
     if (m && strv_contains(&d->parents, m->fn) &&
         strcmp(m->type_id, d->mdev_type) == 0) {
-        tag(add(&p->keep, &p->n_keep, uuid, m->fn, m->type_id), c);
+        reconcile_tag(add(&p->keep, &p->n_keep, uuid, m->fn, m->type_id), c);
         return;
     }
     if (m) {
         x = add(&p->misplaced, &p->n_misplaced, uuid, m->fn, m->type_id);
-        tag(x, c);
+        reconcile_tag(x, c);
         x->why = xasprintf("is on %s as %s; the claim is for %s on %s", m->fn,
                            m->type_id, d->mdev_type, d->address);
         return;
     }
     for (size_t i = 0; i < d->parents.n; i++) {
-        struct room *r = room_of(pl, d->parents.v[i], d->mdev_type);
+        struct reconcile_room *r = room_of(pl, d->parents.v[i], d->mdev_type);
 
         if (r->left > 0) {
             r->left--;
-            tag(add(&p->create, &p->n_create, uuid, d->parents.v[i],
-                    d->mdev_type),
-                c);
+            reconcile_tag(add(&p->create, &p->n_create, uuid, d->parents.v[i],
+                              d->mdev_type),
+                          c);
             return;
         }
     }
     x = add(&p->errors, &p->n_errors, uuid, d->address, d->mdev_type);
-    tag(x, c);
+    reconcile_tag(x, c);
     x->why =
         xasprintf("no capacity left for %s on %s", d->mdev_type, d->address);
-    /* xgrow zeroes: errors of other kinds have no entry */
-    xgrow(&pl->full, &pl->cap_full, p->n_errors - 1, sizeof(*pl->full));
-    pl->full[p->n_errors - 1] = d;
-}
-
-/* A GPU without room for a claim may hold orphans: say so, and how they
- * go (never to a claim: removed, the room they leave is then the
- * claim's). */
-static void
-blame_orphans(struct planner *pl)
-{
-    struct reconcile_plan *p = pl->plan;
-
-    for (size_t i = 0; i < p->n_errors && i < pl->cap_full; i++) {
-        const struct tree_device *d = pl->full[i];
-        size_t n = 0;
-        char *why;
-
-        for (size_t j = 0; d && j < p->n_orphans; j++)
-            n += strv_contains(&d->parents, p->orphans[j].parent) &&
-                 strcmp(p->orphans[j].mdev_type, d->mdev_type) == 0;
-        if (n == 0)
-            continue;
-        why = xasprintf("%s: %zu orphan(s) hold its room (reconcile "
-                        "--remove-orphans removes them)",
-                        p->errors[i].why, n);
-        free(p->errors[i].why);
-        p->errors[i].why = why;
-    }
 }
 
 /* Rank of a guest's mdev for this claim: on this GPU first, then missing
  * (a reboot), then elsewhere (will show as misplaced). */
 static int
-rank(const struct planner *pl, const struct tree_device *d, const char *uuid)
+rank(const struct reconcile_planner *pl, const struct tree_device *d,
+     const char *uuid)
 {
     const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
 
@@ -195,11 +159,11 @@ rank(const struct planner *pl, const struct tree_device *d, const char *uuid)
 }
 
 static void
-plan_claim(struct planner *pl, const struct reconcile_claim *c)
+plan_claim(struct reconcile_planner *pl, const struct reconcile_claim *c)
 {
     const struct guest *g =
         pl->guests ? guests_find(pl->guests, c->consumer) : NULL;
-    long done = 0;
+    long done = c->provider ? 0 : reconcile_vf_stale(pl, c);
 
     for (int want = 0; g && want <= 2; want++)
         for (size_t i = 0; i < g->mdevs.n && done < c->n; i++)
@@ -241,7 +205,7 @@ max_unit_of(const struct reconcile_claim *c)
  * of one NVIDIA GPU.  Its vGPUs are still made (they are the claim's);
  * the claim is reported as one that cannot be met. */
 static void
-check_max_unit(struct planner *pl, const struct reconcile_claim *c)
+check_max_unit(struct reconcile_planner *pl, const struct reconcile_claim *c)
 {
     const struct tree_device *d = c->provider ? c->provider->device : NULL;
     long max = max_unit_of(c);
@@ -249,9 +213,10 @@ check_max_unit(struct planner *pl, const struct reconcile_claim *c)
 
     if (!d || max <= 0 || c->n <= max)
         return;
-    x = add(&pl->plan->errors, &pl->plan->n_errors, "", d->address,
-            d->mdev_type);
-    tag(x, c);
+    x = reconcile_add(
+        &pl->plan->errors, &pl->plan->n_errors, "", d->address, d->mdev_type,
+        reconcile_vf_is_claim(c) ? HOST_MODE_VENDOR_VFIO : HOST_MODE_MDEV);
+    reconcile_tag(x, c);
     x->why = xasprintf("holds %ld units of %s on %s, more than its max_unit "
                        "%ld: one guest cannot use more vGPUs of one GPU "
                        "(ask for one per GPU: granular groups, "
@@ -259,19 +224,61 @@ check_max_unit(struct planner *pl, const struct reconcile_claim *c)
                        c->n, d->mdev_type, d->address, max);
 }
 
-static bool
-has_claim(const struct reconcile_claim *claims, size_t n, const char *consumer)
+/* The GPU device of t an error's parent (a GPU's address, or one of its
+ * functions) is on; NULL if none. */
+static const struct tree_device *
+device_of(const struct tree *t, const char *parent)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcasecmp(claims[i].consumer, consumer) == 0)
+    for (size_t i = 1; parent && parent[0] && i < t->n_providers; i++) {
+        const struct tree_device *d = t->providers[i].device;
+
+        if (d && (strcmp(d->address, parent) == 0 ||
+                  strv_contains(&d->parents, parent)))
+            return d;
+    }
+    return NULL;
+}
+
+/* A GPU without room for a claim may hold orphans: say so, and how they
+ * go (never to a claim: removed, the room they leave is then the
+ * claim's). */
+static void
+blame_orphans(struct reconcile_planner *pl)
+{
+    struct reconcile_plan *p = pl->plan;
+
+    for (size_t i = 0; i < p->n_errors; i++) {
+        const struct tree_device *d = device_of(pl->tree, p->errors[i].parent);
+        size_t n = 0;
+        char *why;
+
+        if (!d || !p->errors[i].why || !strstr(p->errors[i].why, "capacity"))
+            continue;
+        for (size_t j = 0; j < p->n_orphans; j++)
+            n += strv_contains(&d->parents, p->orphans[j].parent) &&
+                 strcmp(p->orphans[j].mdev_type, d->mdev_type) == 0;
+        if (n == 0)
+            continue;
+        why = xasprintf("%s: %zu orphan(s) hold its room (reconcile "
+                        "--remove-orphans removes them)",
+                        p->errors[i].why, n);
+        free(p->errors[i].why);
+        p->errors[i].why = why;
+    }
+}
+
+bool
+reconcile_has_claim(const struct reconcile_planner *pl, const char *consumer)
+{
+    for (size_t i = 0; i < pl->n_claims; i++)
+        if (strcasecmp(pl->claims[i].consumer, consumer) == 0)
             return true;
     return false;
 }
 
 /* A guest's mdevs that no claim expects: Placement does not know them. */
 static void
-find_unaccounted(struct planner *pl, const struct reconcile_claim *claims,
-                 size_t n_claims)
+find_unaccounted(struct reconcile_planner *pl)
 {
     struct reconcile_plan *p = pl->plan;
 
@@ -287,7 +294,7 @@ find_unaccounted(struct planner *pl, const struct reconcile_claim *claims,
             x = add(&p->unaccounted, &p->n_unaccounted, g->mdevs.v[j],
                     m ? m->fn : NULL, m ? m->type_id : NULL);
             snprintf(x->consumer, sizeof(x->consumer), "%s", g->uuid);
-            x->why = xstrdup(has_claim(claims, n_claims, g->uuid)
+            x->why = xstrdup(reconcile_has_claim(pl, g->uuid)
                                  ? "guest references more mdevs than its "
                                    "claim holds"
                                  : "guest holds no VGPU allocation on this "
@@ -311,7 +318,7 @@ managed(const struct tree *t, const struct host_vgpu *m)
 }
 
 static void
-find_orphans(struct planner *pl)
+find_orphans(struct reconcile_planner *pl)
 {
     struct reconcile_plan *p = pl->plan;
 
@@ -319,35 +326,50 @@ find_orphans(struct planner *pl)
         return;
     for (size_t i = 0; i < pl->host->n_vgpus; i++) {
         const struct host_vgpu *m = &pl->host->vgpus[i];
+        const struct host_gpu *gpu = NULL;
+        bool vf = host_find_fn(pl->host, m->fn, &gpu) &&
+                  gpu->mode == HOST_MODE_VENDOR_VFIO;
+        struct reconcile_mdev *x;
 
-        if (managed(pl->tree, m) && !strv_contains(&pl->assigned, m->id) &&
-            !guests_find_mdev(pl->guests, m->id))
-            add(&p->orphans, &p->n_orphans, m->id, m->fn, m->type_id);
+        if (!managed(pl->tree, m) || strv_contains(&pl->assigned, m->id) ||
+            (vf ? guests_find_pci(pl->guests, m->id)
+                : guests_find_mdev(pl->guests, m->id)))
+            continue;
+        x = reconcile_add(&p->orphans, &p->n_orphans, m->id, m->fn, m->type_id,
+                          vf ? HOST_MODE_VENDOR_VFIO : HOST_MODE_MDEV);
+        if (vf)
+            x->since = reconcile_vf_orphan_since(pl, m->id, m->type_id);
     }
 }
 
 struct reconcile_plan *
 reconcile_plan(const struct tree *t, const struct host *h,
-               const struct guests *guests,
+               const struct guests *guests, const struct vfstate *state,
                const struct reconcile_claim *claims, size_t n_claims)
 {
-    struct planner pl = { .tree = t,
-                          .host = h,
-                          .guests = guests,
-                          .plan = xcalloc(1, sizeof(struct reconcile_plan)) };
+    struct reconcile_planner pl = {
+        .tree = t,
+        .host = h,
+        .guests = guests,
+        .state = state,
+        .claims = claims,
+        .n_claims = n_claims,
+        .plan = xcalloc(1, sizeof(struct reconcile_plan)),
+    };
 
     for (size_t i = 0; i < n_claims; i++)
+        check_max_unit(&pl, &claims[i]);
+    reconcile_vf_claims(&pl);
+    for (size_t i = 0; i < n_claims; i++)
         if ((!claims[i].provider || claims[i].provider->device) &&
-            claims[i].n > 0) {
-            check_max_unit(&pl, &claims[i]);
+            claims[i].n > 0 && !reconcile_vf_is_claim(&claims[i]))
             plan_claim(&pl, &claims[i]);
-        }
-    find_unaccounted(&pl, claims, n_claims);
+    find_unaccounted(&pl);
+    reconcile_vf_unaccounted(&pl);
     find_orphans(&pl);
     blame_orphans(&pl);
     strv_clear(&pl.assigned);
     free(pl.rooms);
-    free(pl.full);
     return pl.plan;
 }
 
@@ -374,4 +396,12 @@ reconcile_plan_free(struct reconcile_plan *p)
     mdevs_free(p->orphans, p->n_orphans);
     mdevs_free(p->errors, p->n_errors);
     free(p);
+}
+
+const char *
+reconcile_noun(const struct reconcile_mdev *m)
+{
+    if (m->mode != HOST_MODE_VENDOR_VFIO)
+        return "mdev";
+    return m->uuid[0] ? "VF" : "GPU";
 }

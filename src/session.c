@@ -166,7 +166,7 @@ session_open(struct session *s, const struct hostload *h)
 
 int
 session_sync(struct session *s, const struct hostload *h,
-             struct sync_cache *cache, struct sync_report *rep,
+             struct sync_cache *cache, unsigned flags, struct sync_report *rep,
              struct errbuf *eb)
 {
     size_t max = h->conf->placement.max_parallel;
@@ -176,7 +176,7 @@ session_sync(struct session *s, const struct hostload *h,
         return eb->code;
     /* At most twice: once more after a 401 and a new token. */
     for (bool retried = false;; retried = true) {
-        r = sync_pass(s->pl, h->tree, cache, max, rep, eb);
+        r = sync_pass(s->pl, h->tree, cache, max, flags, rep, eb);
         if (r != -EACCES || !s->ks || retried)
             return r;
         log_info("%s; renewing the Keystone token and retrying", eb->msg);

@@ -24,6 +24,7 @@ struct cached {
 struct sync_cache {
     char root_uuid[UUIDSTR_LEN]; /* "" until the root is ensured */
     bool root_owned;   /* the agent created the root: it may add to it */
+    bool waiting;      /* the last pass waited for nova-compute's root */
     struct strv known; /* CUSTOM_ traits and classes known to exist */
     struct cached *rps;
     size_t n, cap;
@@ -90,6 +91,15 @@ sync_cache_set_root(struct sync_cache *c, const char *uuid, bool owned)
 {
     snprintf(c->root_uuid, sizeof(c->root_uuid), "%s", uuid);
     c->root_owned = owned;
+}
+
+bool
+sync_cache_set_waiting(struct sync_cache *c, bool waiting)
+{
+    bool changed = c->waiting != waiting;
+
+    c->waiting = waiting;
+    return changed;
 }
 
 static struct cached *

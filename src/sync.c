@@ -26,6 +26,7 @@ sync_report_clear(struct sync_report *r)
     strv_clear(&r->warnings);
     strv_clear(&r->errors);
     strv_clear(&r->notes);
+    sync_changes_clear(&r->changes);
     r->created = r->updated = r->deleted = 0;
     r->result = SYNC_DONE;
 }
@@ -127,6 +128,7 @@ converge(struct sync_pass *ps)
         bool last = round + 1 >= SYNC_MAX_CONFLICTS;
 
         sync_round_read(ps);
+        sync_check_owner(ps);
         sync_plan(ps);
         sync_round_capacity(ps);
         sync_round_names(ps);
@@ -147,6 +149,8 @@ finish(struct sync_pass *ps)
 
         if (j->failed)
             strv_pushf(&ps->report->errors, "%s: %s", j->name, j->why);
+        if (j->written && !j->created)
+            ps->report->updated++; /* once per provider, not per write */
         if (j->deleted || j->failed)
             sync_cache_drop(ps->cache, j->uuid);
         else
@@ -161,11 +165,13 @@ rounds(struct sync_pass *ps)
 {
     jobs_for_tree(ps);
     jobs_for_stale(ps);
+    sync_reshape_mark(ps);
     use_cache(ps);
     sync_round_create(ps);
     sync_round_clash(ps);
     converge(ps);
     sync_round_stale(ps);
+    sync_round_reshape(ps);
     sync_round_retire(ps);
     finish(ps);
 }
@@ -184,21 +190,27 @@ root_vanished(struct sync_pass *ps)
 
 int
 sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
-          size_t max_parallel, struct sync_report *report, struct errbuf *eb)
+          size_t max_parallel, unsigned flags, struct sync_report *report,
+          struct errbuf *eb)
 {
     struct sync_pass ps = { .pl = pl,
                             .tree = t,
                             .cache = cache,
                             .max_parallel = max_parallel,
+                            .dry_run = flags & SYNC_DRY_RUN,
                             .report = report };
     int r = sync_root(&ps, eb);
 
-    if (r >= 0)
+    if (r >= 0 && !ps.waiting &&
+        !ps.root_planned) /* a root to be created holds nothing */
         r = placement_list_providers(pl, "in_tree", ps.root_uuid, &ps.rps,
                                      &ps.n_rps, eb);
     if (r < 0)
         report->result = SYNC_INCOMPLETE;
-    else if (!sync_tree_find(ps.rps, ps.n_rps, ps.root_uuid, NULL))
+    else if (ps.waiting)
+        report->result = SYNC_ROOT_WAITING;
+    else if (!ps.root_planned &&
+             !sync_tree_find(ps.rps, ps.n_rps, ps.root_uuid, NULL))
         root_vanished(&ps);
     else
         rounds(&ps);

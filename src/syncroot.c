@@ -1,7 +1,8 @@
 /*
  * syncroot.c - the two ends of the tree a pass looks after besides the
- * GPUs: the root provider (adopted when nova-compute made it) and stale
- * GPU providers (deleted when free, drained while guests hold them).
+ * GPUs: the root provider (adopted when nova-compute made it, waited for
+ * when it is nova-compute's to make) and stale GPU providers (deleted when
+ * free, drained while guests hold them).
  */
 #include "config.h"
 
@@ -24,6 +25,15 @@ create_root(struct sync_pass *ps, struct errbuf *eb)
     struct sync_batch b = { 0 };
     int r;
 
+    if (ps->dry_run) {
+        sync_cache_set_root(ps->cache, want->uuid, true);
+        ps->root_planned = true;
+        ps->report->created++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_CREATED, want->name,
+                        "POST", xstrdup("/resource_providers"),
+                        xasprintf("root, uuid %s", want->uuid));
+        return 0;
+    }
     placement_prep_create_provider(ps->pl, sync_batch_add(&b, NULL), want->uuid,
                                    want->name, NULL);
     sync_batch_run(&b, ps->pl, 1);
@@ -36,10 +46,73 @@ create_root(struct sync_pass *ps, struct errbuf *eb)
     if (r == 0) {
         sync_cache_set_root(ps->cache, rp.uuid, true);
         ps->report->created++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_CREATED, want->name,
+                        "POST", xstrdup("/resource_providers"),
+                        xasprintf("root, uuid %s", rp.uuid));
     }
     placement_rp_clear(&rp);
     sync_batch_clear(&b);
     return r;
+}
+
+/* nova-compute's root is the one with its compute node's UUID: a root of
+ * the node's name under another UUID (an older agent's, made before
+ * nova-compute ran) keeps nova-compute from creating its own. */
+static int
+adopt_root(struct sync_pass *ps, const struct placement_rp *rp,
+           struct errbuf *eb)
+{
+    const struct tree_provider *want = &ps->tree->providers[0];
+    const struct tree_owner *o = &ps->tree->owner;
+    bool same = strcmp(rp->uuid, want->uuid) == 0;
+
+    if (o->nova_file && !same)
+        return errbuf_set(eb, -EEXIST,
+                          "root provider %s is %s in Placement, not "
+                          "nova-compute's compute node %s (%s): nova-compute "
+                          "cannot adopt it; delete it once nothing is "
+                          "allocated under it (its children first) and "
+                          "nova-compute creates its own",
+                          want->name, rp->uuid, want->uuid, o->nova_file);
+    sync_cache_set_root(ps->cache, rp->uuid, same && !o->adopt_root);
+    if (sync_cache_set_waiting(ps->cache, false))
+        strv_pushf(&ps->report->notes,
+                   "root provider %s (uuid %s) is in Placement now; adopted",
+                   want->name, rp->uuid);
+    return 0;
+}
+
+/* The root is nova-compute's to create: wait for it, unless its UUID is in
+ * Placement under another name (then node_name is not nova-compute's). */
+static int
+wait_root(struct sync_pass *ps, struct errbuf *eb)
+{
+    const struct tree_provider *want = &ps->tree->providers[0];
+    const struct tree_owner *o = &ps->tree->owner;
+    struct placement_rp *rps = NULL;
+    size_t n = 0;
+    int r = o->nova_file ? placement_list_providers(ps->pl, "uuid", want->uuid,
+                                                    &rps, &n, eb)
+                         : 0;
+
+    if (r == 0 && n > 0)
+        r = errbuf_set(eb, -EEXIST,
+                       "nova-compute's root provider %s (%s) is named %s, "
+                       "not %s: set node_name: %s",
+                       want->uuid, o->nova_file, rps[0].name, want->name,
+                       rps[0].name);
+    placement_rps_free(rps, n);
+    if (r < 0)
+        return r;
+    ps->waiting = true;
+    strv_pushf(sync_cache_set_waiting(ps->cache, true) ? &ps->report->warnings
+                                                       : &ps->report->notes,
+               "root provider %s (uuid %s) is not in Placement: waiting for "
+               "nova-compute to create it (root_provider: %s)",
+               want->name, want->uuid,
+               o->nova_file ? "auto, and nova-compute's compute_id exists"
+                            : "adopt");
+    return 0;
 }
 
 int
@@ -52,14 +125,14 @@ sync_root(struct sync_pass *ps, struct errbuf *eb)
     if (!sync_cache_root(ps->cache, NULL)) {
         r = sync_tree_find_root(ps->pl, ps->tree, &rp, eb);
         if (r == 0)
-            sync_cache_set_root(ps->cache, rp.uuid,
-                                strcmp(rp.uuid, ps->tree->providers[0].uuid) ==
-                                    0);
+            r = adopt_root(ps, &rp, eb);
+        else if (r == -ENOENT && ps->tree->owner.adopt_root)
+            r = wait_root(ps, eb);
         else if (r == -ENOENT)
             r = create_root(ps, eb);
         placement_rp_clear(&rp);
     }
-    if (r < 0)
+    if (r < 0 || ps->waiting)
         return r;
     uuid = sync_cache_root(ps->cache, &ps->root_owned);
     snprintf(ps->root_uuid, sizeof(ps->root_uuid), "%s", uuid);
@@ -115,6 +188,18 @@ consumers_list(const struct placement_allocs *a)
     return s;
 }
 
+/* The drain of j to invs, done or planned: an update. */
+static void
+drain_record(struct sync_pass *ps, const struct sync_job *j,
+             const struct inventory *invs, size_t n)
+{
+    ps->report->updated++;
+    sync_change_add(
+        ps->report, SYNC_CHANGE_PROVIDER_DRAINED, j->name, "PUT",
+        xasprintf("/resource_providers/%s/inventories", j->uuid),
+        sync_change_describe_invs(j->invs.invs, j->invs.n, invs, n));
+}
+
 /* Keep an allocated stale provider but let nothing new land on it: the
  * PUT that sets reserved = total, unless it is so already. */
 static void
@@ -136,7 +221,9 @@ prep_drain(struct sync_pass *ps, struct sync_batch *b, struct sync_job *j)
                "(%s); reserved = total until they are gone, then it is "
                "deleted",
                j->name, why, j->allocs.n, who);
-    if (!drained)
+    if (!drained && ps->dry_run)
+        drain_record(ps, j, invs, j->invs.n);
+    else if (!drained)
         placement_prep_put_inventories(ps->pl, sync_batch_add(b, j), j->uuid,
                                        j->generation, invs, j->invs.n);
     free(invs); /* the body is made */
@@ -152,6 +239,7 @@ drain_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
         sync_job_fail(j, eb.msg);
         return;
     }
+    drain_record(ps, j, got.invs, got.n);
     placement_invs_clear(&j->invs);
     j->invs = got;
     j->generation = got.generation;
@@ -170,6 +258,9 @@ delete_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
                    j->name, why);
         j->deleted = true;
         ps->report->deleted++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_DELETED, j->name,
+                        "DELETE", xasprintf("/resource_providers/%s", j->uuid),
+                        xstrdup("no longer offered, no guest holds it"));
     } else if (r == -EBUSY) { /* a claim landed meanwhile */
         strv_pushf(&ps->report->warnings, "%s: %s; kept", j->name, eb.msg);
     } else {
@@ -193,9 +284,19 @@ sync_round_retire(struct sync_pass *ps)
     for (size_t i = 0; i < ps->jobs.n; i++) {
         struct sync_job *j = &ps->jobs.v[i];
 
-        if (j->stale && !j->failed && j->allocs.n == 0)
+        if (!j->stale || j->failed || j->allocs.n > 0)
+            continue;
+        if (ps->dry_run) {
+            j->deleted = true;
+            ps->report->deleted++;
+            sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_DELETED, j->name,
+                            "DELETE",
+                            xasprintf("/resource_providers/%s", j->uuid),
+                            xstrdup("no longer offered, no guest holds it"));
+        } else {
             placement_prep_delete_provider(ps->pl, sync_batch_add(&b, j),
                                            j->uuid);
+        }
     }
     sync_batch_run(&b, ps->pl, ps->max_parallel);
     for (size_t i = 0; i < b.n; i++) {

@@ -24,9 +24,21 @@ sync_round_create(struct sync_pass *ps)
     for (size_t i = 0; i < ps->jobs.n; i++) {
         struct sync_job *j = &ps->jobs.v[i];
 
-        if (!j->exists && !j->failed && j->want)
+        if (j->exists || j->failed || !j->want)
+            continue;
+        if (ps->dry_run) {
+            j->exists = j->created = true; /* as if: nothing on it */
+            j->planned = true;
+            j->need_read = false;
+            ps->report->created++;
+            sync_change_add(
+                ps->report, SYNC_CHANGE_PROVIDER_CREATED, j->name, "POST",
+                xstrdup("/resource_providers"),
+                xasprintf("uuid %s, parent %s", j->uuid, ps->root_uuid));
+        } else {
             placement_prep_create_provider(ps->pl, sync_batch_add(&b, j),
                                            j->uuid, j->name, ps->root_uuid);
+        }
     }
     sync_batch_run(&b, ps->pl, ps->max_parallel);
     for (size_t i = 0; i < b.n; i++) {
@@ -36,9 +48,13 @@ sync_round_create(struct sync_pass *ps)
         int r = placement_done_create_provider(ps->pl, &b.calls[i], &rp, &eb);
 
         if (r == 0) {
-            j->exists = true;
+            j->exists = j->created = true;
             j->generation = rp.generation;
             ps->report->created++;
+            sync_change_add(
+                ps->report, SYNC_CHANGE_PROVIDER_CREATED, j->name, "POST",
+                xstrdup("/resource_providers"),
+                xasprintf("uuid %s, parent %s", j->uuid, ps->root_uuid));
         } else if (r == -EEXIST) {
             j->clash = xstrdup(eb.msg); /* sync_round_clash() decides */
         } else {
@@ -160,7 +176,7 @@ shrinks(const struct sync_job *j)
 }
 
 static void
-plan_job(struct sync_job *j)
+plan_job(const struct sync_pass *ps, struct sync_job *j)
 {
     const struct tree_provider *w = j->want;
 
@@ -175,12 +191,18 @@ plan_job(struct sync_job *j)
         strv_copy(&j->new_traits, &w->traits);
         strv_sort_uniq(&j->new_traits);
     } else {
+        struct strv want = { 0 }, managed = { 0 };
+
         syncdiff_merge_invs(NULL, 0, w->invs, w->n_invs, &j->new_invs,
                             &j->n_new_invs);
-        syncdiff_traits(&j->traits, &w->traits, &w->managed, &j->new_traits);
+        sync_owner_wants(ps, j, &want, &managed);
+        syncdiff_traits(&j->traits, &want, &managed, &j->new_traits);
+        strv_clear(&want);
+        strv_clear(&managed);
     }
-    j->put_invs = !syncdiff_invs_equal(j->invs.invs, j->invs.n, j->new_invs,
-                                       j->n_new_invs);
+    j->put_invs =
+        !j->reshape && !syncdiff_invs_equal(j->invs.invs, j->invs.n,
+                                            j->new_invs, j->n_new_invs);
     j->put_traits = !strv_equal(&j->traits, &j->new_traits);
     j->check_capacity = j->put_invs && shrinks(j);
 }
@@ -193,7 +215,7 @@ sync_plan(struct sync_pass *ps)
 
         j->put_invs = j->put_traits = j->check_capacity = false;
         if (j->want && j->exists && !j->failed && !j->need_read)
-            plan_job(j);
+            plan_job(ps, j);
     }
 }
 
@@ -224,7 +246,7 @@ sync_round_capacity(struct sync_pass *ps)
     struct sync_batch b = { 0 };
 
     for (size_t i = 0; i < ps->jobs.n; i++)
-        if (ps->jobs.v[i].check_capacity)
+        if (ps->jobs.v[i].check_capacity && !ps->jobs.v[i].planned)
             placement_prep_get_allocations(
                 ps->pl, sync_batch_add(&b, &ps->jobs.v[i]), ps->jobs.v[i].uuid);
     sync_batch_run(&b, ps->pl, ps->max_parallel);
@@ -268,6 +290,19 @@ missing_names(struct sync_pass *ps, struct strv *traits, struct strv *rcs)
     strv_clear(&want_r);
 }
 
+/* Dry run: the names a pass would create, learnt as if it had. */
+static void
+names_planned(struct sync_pass *ps, const struct strv *names,
+              const char *prefix)
+{
+    for (size_t i = 0; i < names->n; i++) {
+        sync_cache_learn(ps->cache, names->v[i]);
+        sync_change_add(ps->report, SYNC_CHANGE_NAME, NULL, "PUT",
+                        xasprintf("%s%s", prefix, names->v[i]),
+                        xstrdup(names->v[i]));
+    }
+}
+
 void
 sync_round_names(struct sync_pass *ps)
 {
@@ -275,6 +310,12 @@ sync_round_names(struct sync_pass *ps)
     struct sync_batch b = { 0 };
 
     missing_names(ps, &traits, &rcs);
+    if (ps->dry_run) {
+        names_planned(ps, &traits, "/traits/");
+        names_planned(ps, &rcs, "/resource_classes/");
+        strv_clear(&traits); /* nothing to send */
+        strv_clear(&rcs);
+    }
     for (size_t i = 0; i < traits.n; i++)
         placement_prep_ensure_trait(ps->pl, sync_batch_add(&b, NULL),
                                     traits.v[i]);
@@ -286,9 +327,15 @@ sync_round_names(struct sync_pass *ps)
         const char *name = i < traits.n ? traits.v[i] : rcs.v[i - traits.n];
         struct errbuf eb = { 0 };
 
-        if (placement_done_ensure(ps->pl, &b.calls[i], &eb) == 0)
+        if (placement_done_ensure(ps->pl, &b.calls[i], &eb) == 0) {
             sync_cache_learn(ps->cache, name);
-        else
+            sync_change_add(
+                ps->report, SYNC_CHANGE_NAME, NULL, "PUT",
+                xasprintf("%s%s",
+                          i < traits.n ? "/traits/" : "/resource_classes/",
+                          name),
+                xstrdup(name));
+        } else
             strv_pushf(&ps->report->errors, "%s", eb.msg);
     }
     strv_clear(&traits);
@@ -308,7 +355,32 @@ write_done(struct sync_pass *ps, struct sync_job *j, int r,
     } else if (r < 0) {
         sync_job_fail(j, eb->msg);
     } else {
-        ps->report->updated++;
+        j->written = true; /* counted once, by the pass's end */
+    }
+}
+
+/* Dry run: the writes planned for each job, recorded as if done. */
+static void
+write_planned(struct sync_pass *ps)
+{
+    for (size_t i = 0; i < ps->jobs.n; i++) {
+        struct sync_job *j = &ps->jobs.v[i];
+
+        if (j->failed)
+            continue;
+        if (j->put_invs)
+            sync_change_add(
+                ps->report, SYNC_CHANGE_INVENTORY, j->name, "PUT",
+                xasprintf("/resource_providers/%s/inventories", j->uuid),
+                sync_change_describe_invs(j->invs.invs, j->invs.n, j->new_invs,
+                                          j->n_new_invs));
+        if (j->put_traits)
+            sync_change_add(
+                ps->report, SYNC_CHANGE_TRAITS, j->name, "PUT",
+                xasprintf("/resource_providers/%s/traits", j->uuid),
+                sync_change_describe_traits(&j->traits, &j->new_traits));
+        j->written |= j->put_invs || j->put_traits;
+        j->put_invs = j->put_traits = false;
     }
 }
 
@@ -366,6 +438,11 @@ write_invs(struct sync_pass *ps)
 
         if (r == 0) {
             say_changes(ps, j, &got);
+            sync_change_add(
+                ps->report, SYNC_CHANGE_INVENTORY, j->name, "PUT",
+                xasprintf("/resource_providers/%s/inventories", j->uuid),
+                sync_change_describe_invs(j->invs.invs, j->invs.n, got.invs,
+                                          got.n));
             placement_invs_clear(&j->invs);
             j->invs = got;
             j->generation = got.generation;
@@ -395,6 +472,10 @@ write_traits(struct sync_pass *ps)
         int r = placement_done_put_traits(ps->pl, &b.calls[i], &got, &eb);
 
         if (r == 0) {
+            sync_change_add(
+                ps->report, SYNC_CHANGE_TRAITS, j->name, "PUT",
+                xasprintf("/resource_providers/%s/traits", j->uuid),
+                sync_change_describe_traits(&j->traits, &got.traits));
             strv_clear(&j->traits);
             strv_copy(&j->traits, &got.traits);
             j->generation = got.generation;
@@ -408,6 +489,10 @@ write_traits(struct sync_pass *ps)
 void
 sync_round_write(struct sync_pass *ps)
 {
+    if (ps->dry_run) {
+        write_planned(ps);
+        return;
+    }
     write_invs(ps);
     write_traits(ps);
 }

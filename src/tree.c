@@ -297,10 +297,26 @@ device_free(struct tree_device *d)
 }
 
 void
+tree_set_owner(struct tree *t, const char *trait, const char *host,
+               bool adopt_root, const char *nova_file)
+{
+    free(t->owner.trait);
+    free(t->owner.host);
+    free(t->owner.nova_file);
+    t->owner = (struct tree_owner){
+        .trait = trait ? xstrdup(trait) : NULL,
+        .host = host ? xstrdup(host) : NULL,
+        .adopt_root = adopt_root,
+        .nova_file = nova_file ? xstrdup(nova_file) : NULL,
+    };
+}
+
+void
 tree_free(struct tree *t)
 {
     if (!t)
         return;
+    tree_set_owner(t, NULL, NULL, false, NULL);
     for (size_t i = 0; i < t->n_providers; i++) {
         struct tree_provider *p = &t->providers[i];
 

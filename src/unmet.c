@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,11 +22,12 @@ gpu_of(const struct reconcile_claim *claims, size_t n, const char *provider)
     return "";
 }
 
-/* Add consumer's claim on provider as unmet for why, unless it is so. */
+/* Add m's claim (consumer, provider) as unmet for why, unless it is so. */
 static void
-add(struct unmet *u, const char *consumer, const char *provider,
-    const char *why, const struct reconcile_claim *claims, size_t n_claims)
+add(struct unmet *u, const struct reconcile_mdev *m, const char *why,
+    const struct reconcile_claim *claims, size_t n_claims)
 {
+    const char *consumer = m->consumer, *provider = m->provider;
     struct unmet_claim *c;
 
     if (!consumer[0])
@@ -38,6 +40,11 @@ add(struct unmet *u, const char *consumer, const char *provider,
     c = &u->v[u->n++];
     *c = (struct unmet_claim){
         .gpu = xstrdup(gpu_of(claims, n_claims, provider)),
+        .device = xstrdup(m->uuid),
+        .what = m->uuid[0]
+                    ? xasprintf("%s %s", reconcile_noun(m), m->uuid)
+                    : xasprintf("GPU %s",
+                                m->parent && m->parent[0] ? m->parent : "?"),
         .why = xstrdup(why ? why : "?"),
     };
     snprintf(c->consumer, sizeof(c->consumer), "%s", consumer);
@@ -52,24 +59,22 @@ unmet_collect(const struct reconcile_plan *p,
 {
     unmet_clear(ret);
     for (size_t i = 0; i < p->n_errors; i++)
-        add(ret, p->errors[i].consumer, p->errors[i].provider, p->errors[i].why,
-            claims, n_claims);
-    for (size_t i = 0; i < p->n_misplaced; i++) {
-        _cleanup_free_ char *why = xasprintf(
-            "its mdev %s %s", p->misplaced[i].uuid, p->misplaced[i].why);
-
-        add(ret, p->misplaced[i].consumer, p->misplaced[i].provider, why,
-            claims, n_claims);
-    }
+        add(ret, &p->errors[i], p->errors[i].why, claims, n_claims);
+    for (size_t i = 0; i < p->n_misplaced; i++)
+        add(ret, &p->misplaced[i], p->misplaced[i].why, claims, n_claims);
     for (size_t i = 0; rep && i < rep->n; i++) {
         const struct reconcile_action *a = &rep->v[i];
+        struct reconcile_mdev m = { .mode = a->mode, .parent = a->parent };
         _cleanup_free_ char *why = NULL;
 
         if (a->action != RECONCILE_CREATE || a->result != RECONCILE_FAILED)
             continue;
-        why = xasprintf("creating %s on %s failed: %s", a->uuid, a->parent,
+        snprintf(m.uuid, sizeof(m.uuid), "%s", a->uuid);
+        snprintf(m.consumer, sizeof(m.consumer), "%s", a->consumer);
+        snprintf(m.provider, sizeof(m.provider), "%s", a->provider);
+        why = xasprintf("creating it on %s failed: %s", a->parent,
                         a->error ? a->error : "?");
-        add(ret, a->consumer, a->provider, why, claims, n_claims);
+        add(ret, &m, why, claims, n_claims);
     }
 }
 
@@ -78,6 +83,8 @@ unmet_clear(struct unmet *u)
 {
     for (size_t i = 0; i < u->n; i++) {
         free(u->v[i].gpu);
+        free(u->v[i].device);
+        free(u->v[i].what);
         free(u->v[i].why);
     }
     free(u->v);

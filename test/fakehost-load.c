@@ -348,8 +348,10 @@ static int
 load_mdev(const struct fakehost_loader *l, yaml_node_t *n,
           struct fakesys_mdev *m)
 {
-    static const char *const keys[] = { "uuid", "parent", "type", NULL };
+    static const char *const keys[] = { "uuid", "parent", "type", "busy",
+                                        NULL };
     _cleanup_free_ char *uuid = NULL, *parent = NULL, *type = NULL;
+    _cleanup_free_ char *busy = NULL;
     struct fakesys_host *h = l->h;
     int r = fakehost_check_keys(l, n, "mdev", keys);
 
@@ -359,8 +361,13 @@ load_mdev(const struct fakehost_loader *l, yaml_node_t *n,
         r = fakehost_get_str(l, n, "parent", true, &parent);
     if (r == 0)
         r = fakehost_get_str(l, n, "type", true, &type);
+    if (r == 0)
+        r = fakehost_get_str(l, n, "busy", false, &busy);
     if (r < 0)
         return r;
+    if (busy && strcmp(busy, "true") != 0 && strcmp(busy, "false") != 0)
+        return fakehost_fail(l, n, "busy: true or false, not '%s'", busy);
+    m->busy = busy && strcmp(busy, "true") == 0;
     if (fakesys_uuid_normalize(uuid, m->uuid) < 0)
         return fakehost_fail(l, n, "'%s' is not a UUID", uuid);
     for (size_t i = 0; i < h->n_mdevs; i++)

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fuse.h>
@@ -287,6 +288,13 @@ mdev_remove(struct fakesys *fs, size_t i, const char *buf, size_t size)
         return -EINVAL;
     if (v == 0)
         return (int)size;
+    if (h->mdevs[i].busy) { /* the kernel waits for the holder's release */
+        struct timespec tenth = { 0, 100000000L };
+
+        for (int k = 0; k < FAKESYS_BUSY_S * 10 && !fuse_interrupted(); k++)
+            nanosleep(&tenth, NULL);
+        return -EBUSY;
+    }
     mdev_unlink(fs, &h->mdevs[i]);
     h->mdevs[i] = h->mdevs[--h->n_mdevs];
     if (fakesys_refresh_available(h, fs->root, p, &eb) < 0) {

@@ -3,9 +3,9 @@
  * kernel: GPUs whose SR-IOV virtual functions carry one vGPU each, typed
  * through <VF>/nvidia/current_vgpu_type, with no mdev anywhere.
  *
- * The rules are the driver's, as ../shared/reference/vendor-vfio.md and RM's
- * kernel_vgpu_mgr.c (kvgpumgrGetCreatableVgpuTypes, CreateRequestVgpu) give
- * them: a VF that carries a vGPU lists nothing; on an empty GPU a free VF
+ * The rules are the driver's, as NVIDIA's vGPU VFIO driver and RM's
+ * kernel_vgpu_mgr.c (kvgpumgrGetCreatableVgpuTypes, CreateRequestVgpu)
+ * apply them: a VF that carries a vGPU lists nothing; on an empty GPU a free VF
  * lists every time-sliced type; after the first vGPU only the types of the
  * same framebuffer size stay listed, and only while the GPU holds fewer vGPUs
  * than the type's max instances.  With MIG mode on only MIG-backed types are

@@ -2,7 +2,7 @@
  * test-fakesys-vfio.c - the fake kernel in NVIDIA's vendor-specific VFIO
  * mode: the sample hosts are laid out as the captures show, and the live
  * tree answers plain open/write/read on nvidia/current_vgpu_type with the
- * driver's rules and errnos (reference/vendor-vfio.md).
+ * driver's rules and errnos (test/fakehost-vfio.c says which and why).
  */
 #include "config.h"
 

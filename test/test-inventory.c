@@ -11,9 +11,8 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 
+#include "fixture.h"
 #include "inventory.h"
-
-#define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 Test(inventory, init_fills_the_record_the_agent_reports)
 {

@@ -118,7 +118,8 @@ claim(int provider, const char *consumer, long n)
 static void
 run(const struct reconcile_claim *claims, size_t n, bool with_guests)
 {
-    plan = reconcile_plan(&tree, host, with_guests ? &guests : NULL, claims, n);
+    plan = reconcile_plan(&tree, host, with_guests ? &guests : NULL, NULL,
+                          claims, n);
 }
 
 Test(reconcile, deterministic_uuids_are_uuid5_of_consumer_and_provider)

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agentenv.h"
 #include "cleanup.h"
 #include "fixture.h"
 #include "hostplan.h"
@@ -37,17 +38,15 @@
 #define REQUESTS METRICS_PREFIX "placement_requests_total"
 
 static struct placement_server *srv;
-static struct fakesys_live *live; /* the m60 host as a live fake kernel */
 static struct service *svc;
-static char *tmp;  /* agent.yaml, the lock, the metrics file */
-static char *root; /* the materialized m60 host */
+static struct agentenv env; /* agent.yaml, the lock, the metrics file; m60 */
 
 static void
 setup(void)
 {
     srv = placement_server_start();
-    tmp = fixture_tmpdir();
-    root = fixture_host("m60");
+    agentenv_init(&env);
+    agentenv_host(&env, "m60");
 }
 
 static void
@@ -57,47 +56,36 @@ teardown(void)
     svc = NULL;
     placement_server_stop(srv);
     srv = NULL;
-    fakesys_live_stop(live);
-    live = NULL;
-    if (root)
-        fixture_rm_rf(root);
-    if (tmp)
-        fixture_rm_rf(tmp);
-    free(root);
-    free(tmp);
-    root = tmp = NULL;
+    agentenv_clear(&env);
 }
 
 TestSuite(service, .init = setup, .fini = teardown);
 
 /* agent.yaml: the m60 sample host's settings (nvidia-18 on GPU 3e with
- * traits), a lock and a metrics file in tmp, libvirt_uri, extra lines,
- * and a placement section (none when endpoint is NULL); mode 0600. */
+ * traits), a metrics file in env's directory, extra lines, libvirt_uri, a
+ * lock, and a placement section (none when endpoint is NULL). */
 static void
 write_conf(const char *traits, const char *uri, const char *extra,
            const char *endpoint)
 {
-    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", tmp);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *out = fdopen(fd, "w");
+    _cleanup_free_ char *metrics = agentenv_path(&env, "agent.prom");
+    _cleanup_free_ char *settings =
+        xasprintf("node_name: compute-m60\n"
+                  "enabled_mdev_types: [nvidia-18, nvidia-11]\n"
+                  "mdev_types:\n"
+                  "  nvidia-18:\n"
+                  "    device_addresses: [\"" GPU_3E "\"]\n"
+                  "    traits: [%s]\n"
+                  "  nvidia-11:\n"
+                  "    max_instances: 10\n"
+                  "interval_s: 60\nmetrics_file: %s\n%s",
+                  traits, metrics, extra ? extra : "");
 
-    cr_assert(out != NULL, "%s", path);
-    fprintf(out,
-            "node_name: compute-m60\n"
-            "enabled_mdev_types: [nvidia-18, nvidia-11]\n"
-            "mdev_types:\n"
-            "  nvidia-18:\n"
-            "    device_addresses: [\"" GPU_3E "\"]\n"
-            "    traits: [%s]\n"
-            "  nvidia-11:\n"
-            "    max_instances: 10\n"
-            "interval_s: 60\nlock_file: %s/lock\nmetrics_file: %s/agent.prom\n"
-            "libvirt_uri: %s\n%s",
-            traits, tmp, tmp, uri, extra ? extra : "");
-    if (endpoint)
-        fprintf(out, "placement:\n  endpoint: %s\n  token: %s\n", endpoint,
-                TEST_TOKEN);
-    cr_assert(eq(int, fclose(out), 0));
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings = settings,
+                                  .libvirt_uri = uri,
+                                  .endpoint = endpoint,
+                              });
 }
 
 /* write_conf() with no guests in libvirt and the test's Placement. */
@@ -113,13 +101,9 @@ write_m60_conf(const char *traits)
 static struct hostload_opts
 opts(void)
 {
-    static char path[4096];
-
-    snprintf(path, sizeof(path), "%s/agent.yaml", tmp);
-    return (struct hostload_opts){ .conf_path = path,
+    return (struct hostload_opts){ .conf_path = env.conf,
                                    .conf_explicit = true,
-                                   .sysfs_root =
-                                       live ? fakesys_live_root(live) : root };
+                                   .sysfs_root = env.root };
 }
 
 static void
@@ -164,7 +148,7 @@ assert_placement_holds_the_host(void)
 static void
 load_metrics(struct metrics_file *ret)
 {
-    _cleanup_free_ char *path = xasprintf("%s/agent.prom", tmp);
+    _cleanup_free_ char *path = agentenv_path(&env, "agent.prom");
     struct errbuf eb = { 0 };
 
     cr_assert(eq(int, metrics_load(path, ret, &eb), 0), "%s", eb.msg);
@@ -350,7 +334,7 @@ Test(service, without_placement_in_the_config_the_service_does_not_start)
     o = opts();
     cr_assert(eq(int, service_start(&o, 0, &svc), -EINVAL));
     cr_assert(svc == NULL);
-    lock = xasprintf("%s/lock", tmp);
+    lock = agentenv_path(&env, "lock");
     cr_assert(ne(int, stat(lock, &st), 0), "the lock was never taken");
 }
 
@@ -359,15 +343,13 @@ Test(service, without_placement_in_the_config_the_service_does_not_start)
  * metrics say so. */
 Test(service, a_pass_creates_the_mdev_a_new_claim_needs)
 {
-    _cleanup_free_ char *yaml = fixture_data_path("hosts/m60.yaml");
     _cleanup_free_ char *rp = NULL, *link = NULL;
     char mdev[UUIDSTR_LEN];
     struct hostload_opts o;
     struct hostload h = { 0 };
-    struct errbuf eb = { 0 };
     struct stat st;
 
-    cr_assert(eq(int, fakesys_live_start(yaml, &live, &eb), 0), "%s", eb.msg);
+    agentenv_live(&env, "hosts/m60.yaml");
     write_m60_conf("CUSTOM_CAD");
     start_service();
     cr_assert(service_pass(svc));
@@ -377,7 +359,7 @@ Test(service, a_pass_creates_the_mdev_a_new_claim_needs)
     hostload_clear(&h);
     claim_one(CONSUMER, rp);
     cr_assert(eq(int, reconcile_uuid(CONSUMER, rp, 0, mdev), 0));
-    link = xasprintf("%s/bus/mdev/devices/%s", fakesys_live_root(live), mdev);
+    link = xasprintf("%s/bus/mdev/devices/%s", env.root, mdev);
     cr_assert(ne(int, lstat(link, &st), 0), "no mdev before the pass");
     cr_assert(service_pass(svc));
     cr_assert(eq(int, lstat(link, &st), 0), "the claim's mdev %s", mdev);
@@ -416,7 +398,7 @@ Test(session, a_sync_counts_every_request_and_a_reconnect_adds_to_them)
     o = opts();
     cr_assert(eq(int, hostload_open(&o, &h), 0));
     cr_assert(eq(int, session_open(s, &h), 0));
-    cr_assert(eq(int, pass_sync(s, &h, cache, 0), 0));
+    cr_assert(eq(int, pass_sync(s, &h, cache, 0, LOG_INFO), 0));
     assert_placement_holds_the_host();
     first = counted(session_counts(s));
     cr_assert(eq(ulong, first, placement_requests(session_placement(s))),
@@ -424,7 +406,7 @@ Test(session, a_sync_counts_every_request_and_a_reconnect_adds_to_them)
     session_close(s);
     cr_assert(session_placement(s) == NULL);
     cr_assert(eq(int, session_open(s, &h), 0));
-    cr_assert(eq(int, pass_sync(s, &h, cache, 0), 0));
+    cr_assert(eq(int, pass_sync(s, &h, cache, 0, LOG_INFO), 0));
     cr_assert(eq(ulong, counted(session_counts(s)),
                  first + placement_requests(session_placement(s))),
               "the counts outlive the first connection");
