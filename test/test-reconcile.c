@@ -409,8 +409,8 @@ Test(reconcile, a_failed_create_leaves_its_claim_unmet)
     run(&c, 1, true);
     unmet_collect(plan, &rep, &c, 1, &u);
     cr_assert(eq(sz, u.n, 1));
+    cr_assert(eq(str, u.v[0].what, "mdev " M1));
     cr_assert(eq(str, u.v[0].why,
-                 "creating " M1 " on 0000:84:00.0 failed: Input/output "
-                 "error"));
+                 "creating it on 0000:84:00.0 failed: Input/output error"));
     unmet_clear(&u);
 }
