@@ -117,6 +117,7 @@ add_unmet(cJSON *root, const struct unmet *u)
         cJSON_AddStringToObject(o, "consumer", u->v[i].consumer);
         cJSON_AddStringToObject(o, "provider", u->v[i].provider);
         cJSON_AddStringToObject(o, "gpu", u->v[i].gpu);
+        cJSON_AddStringToObject(o, "what", u->v[i].what);
         cJSON_AddStringToObject(o, "why", u->v[i].why);
         cJSON_AddItemToArray(a, o);
     }
@@ -178,10 +179,10 @@ print_text(const struct reconcile_plan *p, const struct reconcile_report *r,
     print_list("orphan", p->orphans, p->n_orphans);
     print_list("error", p->errors, p->n_errors);
     for (size_t i = 0; i < u->n; i++)
-        printf("%-11s claim of consumer %s on %s (provider %s): %s\n", "unmet",
-               u->v[i].consumer,
+        printf("%-11s claim of consumer %s on %s (provider %s): %s: %s\n",
+               "unmet", u->v[i].consumer,
                u->v[i].gpu[0] ? u->v[i].gpu : "no GPU of this host",
-               u->v[i].provider, u->v[i].why);
+               u->v[i].provider, u->v[i].what, u->v[i].why);
     if (r->n + p->n_misplaced + p->n_unaccounted + p->n_orphans + p->n_errors ==
         0)
         printf("nothing to do: %zu mdev(s) match the allocations\n", p->n_keep);

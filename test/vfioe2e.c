@@ -29,6 +29,9 @@ write_conf(struct vfioe2e *e, const char *extra)
     fprintf(out,
             "node_name: compute-a10\n"
             "enabled_mdev_types: [nvidia-594]\n"
+            /* lifts NVIDIA's one vGPU per guest per GPU: the tests give
+             * one guest several VFs of the one A10 */
+            "mdev_types:\n  nvidia-594:\n    max_unit: 8\n"
             "libvirt_uri: %s\nlock_file: %s/lock\nstate_dir: %s/state\n"
             "%s"
             "placement:\n  endpoint: %s\n  token: %s\n",
