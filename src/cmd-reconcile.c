@@ -156,9 +156,10 @@ static void
 print_list(const char *what, const struct reconcile_mdev *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        printf("%-11s %s on %s (%s)%s%s%s%s\n", what, v[i].uuid, v[i].parent,
-               v[i].mdev_type, *v[i].consumer ? " consumer " : "",
-               v[i].consumer, v[i].why ? ": " : "", v[i].why ? v[i].why : "");
+        printf("%-11s %s on %s (%s)%s%s%s%s\n", what,
+               v[i].uuid[0] ? v[i].uuid : "-", v[i].parent, v[i].mdev_type,
+               *v[i].consumer ? " consumer " : "", v[i].consumer,
+               v[i].why ? ": " : "", v[i].why ? v[i].why : "");
 }
 
 static void
