@@ -341,7 +341,6 @@ Test(operator, sync_dry_run_prints_the_writes_and_makes_none)
     c = conf_cap(2, "nvidia-18, nvidia-13", NULL, NULL);
     AGENT(c, "sync", "--dry-run");
     cr_assert(eq(int, run.status, 3), "%s", run.err);
-    /* (max_unit stays NVIDIA's 1: one vGPU per guest per GPU) */
     assert_has(run.out, "/inventories  op-host_pci_0000_3e_00_0: VGPU total "
                         "4 -> 2\n");
     assert_has(run.out, "1 write(s) pending: 0 provider(s) to create, 1 to "
