@@ -42,7 +42,8 @@ struct tree_device {
 
 /* A GPU the host has, or had, that gets no provider, and why. */
 struct tree_gone {
-    char *name; /* the provider it would have: "<node>_pci_0000_84_00_0" */
+    char *name;    /* the provider it would have: "<node>_pci_0000_84_00_0" */
+    char *address; /* the GPU's: "0000:84:00.0" */
     char *why;
 };
 
@@ -102,6 +103,10 @@ bool tree_is_stale_name(const struct tree *t, const char *name);
 /* Why the provider called name is not in t: the policy's reason for its
  * GPU, or that no such GPU is on the host.  Never NULL; caller frees. */
 char *tree_gone_why(const struct tree *t, const char *name);
+/* The GPU the provider called name stood for: the dropped GPU's address,
+ * else the PCI address its name spells ("<node>_pci_0000_84_00_0" ->
+ * "0000:84:00.0"), else the name.  Caller frees. */
+char *tree_gone_gpu(const struct tree *t, const char *name);
 
 /* Set each GPU provider's reserved to the number of its existing vGPUs
  * (device->mdevs) whose ids are not in not_held: the ones claims own, and

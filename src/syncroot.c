@@ -207,6 +207,7 @@ prep_drain(struct sync_pass *ps, struct sync_batch *b, struct sync_job *j)
 {
     _cleanup_free_ char *who = consumers_list(&j->allocs);
     _cleanup_free_ char *why = tree_gone_why(ps->tree, j->name);
+    _cleanup_free_ char *gpu = tree_gone_gpu(ps->tree, j->name);
     struct inventory *invs = xcalloc(j->invs.n + 1, sizeof(*invs));
     bool drained = true;
 
@@ -217,10 +218,10 @@ prep_drain(struct sync_pass *ps, struct sync_batch *b, struct sync_job *j)
     }
     /* a warning when it is drained, a note (-v) on every pass after */
     strv_pushf(drained ? &ps->report->notes : &ps->report->warnings,
-               "%s: GPU no longer offered (%s), but %zu guest(s) hold it "
-               "(%s); reserved = total until they are gone, then it is "
-               "deleted",
-               j->name, why, j->allocs.n, who);
+               "%s (GPU %s): GPU no longer offered (%s), but %zu guest(s) "
+               "hold it (%s); reserved = total until they are gone, then it "
+               "is deleted",
+               j->name, gpu, why, j->allocs.n, who);
     if (!drained && ps->dry_run)
         drain_record(ps, j, invs, j->invs.n);
     else if (!drained)
@@ -253,9 +254,10 @@ delete_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
 
     if (r == 0 || r == -ENOENT) {
         _cleanup_free_ char *why = tree_gone_why(ps->tree, j->name);
+        _cleanup_free_ char *gpu = tree_gone_gpu(ps->tree, j->name);
 
-        strv_pushf(&ps->report->warnings, "%s: GPU provider deleted: %s",
-                   j->name, why);
+        strv_pushf(&ps->report->warnings,
+                   "%s (GPU %s): GPU provider deleted: %s", j->name, gpu, why);
         j->deleted = true;
         ps->report->deleted++;
         sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_DELETED, j->name,

@@ -199,6 +199,24 @@ tree_gone_why(const struct tree *t, const char *name)
     return xstrdup("its GPU is not on this host");
 }
 
+char *
+tree_gone_gpu(const struct tree *t, const char *name)
+{
+    const char *pci = strstr(name, "_pci_");
+    char *a;
+
+    for (size_t i = 0; i < t->n_gone; i++)
+        if (strcmp(t->gone[i].name, name) == 0)
+            return xstrdup(t->gone[i].address);
+    if (!pci || strlen(pci + 5) != 12) /* dddd_bb_ss_f */
+        return xstrdup(name);
+    a = xstrdup(pci + 5);
+    a[4] = ':';
+    a[7] = ':';
+    a[10] = '.';
+    return a;
+}
+
 /* The drops of pol, under the names their providers had. */
 static void
 add_gone(struct tree *t, const struct conf *c, const struct policy *pol)
@@ -212,6 +230,7 @@ add_gone(struct tree *t, const struct conf *c, const struct policy *pol)
 
         t->gone[t->n_gone++] =
             (struct tree_gone){ .name = tree_child_name(c->node_name, &as_gpu),
+                                .address = xstrdup(d->address),
                                 .why = xstrdup(d->why) };
     }
 }
@@ -331,6 +350,7 @@ tree_free(struct tree *t)
     free(t->providers);
     for (size_t i = 0; i < t->n_gone; i++) {
         free(t->gone[i].name);
+        free(t->gone[i].address);
         free(t->gone[i].why);
     }
     free(t->gone);

@@ -261,8 +261,8 @@ Test(capacity_e2e, an_address_not_on_the_host_is_an_error_and_a_warned_delete)
                                   "device_addresses: 0000:99:00.0 is not on "
                                   "this host"),
               "said at start: %s", rh.run.err);
-    cr_assert(has(rh.run.err, "warning: rabbit_pci_0000_3b_00_0: GPU provider "
-                              "deleted: "),
+    cr_assert(has(rh.run.err, "warning: rabbit_pci_0000_3b_00_0 (GPU "
+                              "0000:3b:00.0): GPU provider deleted: "),
               "%s", rh.run.err);
     cr_assert(has(rh.run.err, "agent.yaml:8:24 name 0000:99:00.0, which is "
                               "not on this host"),
