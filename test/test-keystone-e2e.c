@@ -422,8 +422,9 @@ Test(keystone, check_config_connect_shows_what_it_resolved)
     section = password_section(AGENT_PASSWORD, "internal");
     write_conf(section);
     agentrun_env(&r,
-                 (const char *const[]){ "-c", env.conf, "check-config",
-                                        "--connect", NULL },
+                 (const char *const[]){ "-c", env.conf, "--sysfs-root",
+                                        env.root, "check-config", "--connect",
+                                        NULL },
                  (const char *const[]){ home, KEYSTONE_CLOUD_CLEAN_ENV, NULL });
     assert_run_clean(&r);
     cr_assert(eq(int, r.status, 0), "check-config --connect:\n%s\n%s", r.out,
