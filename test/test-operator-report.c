@@ -278,6 +278,10 @@ Test(operator, mdevs_for_a_consumer_holding_nothing_here_fails)
     cr_assert(eq(str, run.out, ""));
     assert_has(run.err, "vgpu-agent: error: mdevs: consumer " CONSUMER
                         " holds no VGPU on this host's GPUs");
+    AGENT(c, "devices", CONSUMER); /* the error names the command given */
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    assert_has(run.err, "vgpu-agent: error: devices: consumer " CONSUMER
+                        " holds no VGPU on this host's GPUs");
     claim(provider_uuid("op-host_pci_0000_3d_00_0"), 1);
     AGENT(c, "mdevs", CONSUMER);
     cr_assert(eq(int, run.status, 0), "%s", run.err);

@@ -185,6 +185,21 @@ Test(operator, usage_errors_name_what_was_wrong)
         { { "snyc" },
           "vgpu-agent: error: unknown command 'snyc' (did you mean 'sync'? "
           "see --help)\n" },
+        { { "restore", "extra" },
+          "vgpu-agent: error: restore: unexpected argument 'extra' (see "
+          "vgpu-agent restore --help)\n" },
+        { { "restore", "--state-onyl" },
+          "vgpu-agent: error: restore: unknown option '--state-onyl'; did "
+          "you mean '--state-only'? (see vgpu-agent restore --help)\n" },
+        { { "import-nova-conf" },
+          "vgpu-agent: error: import-nova-conf: which file? give "
+          "nova.conf's path (see vgpu-agent import-nova-conf --help)\n" },
+        { { "import-nova-conf", "nova.conf", "extra" },
+          "vgpu-agent: error: import-nova-conf: unexpected argument 'extra' "
+          "(see vgpu-agent import-nova-conf --help)\n" },
+        { { "devices", "not-a-uuid" },
+          "vgpu-agent: error: devices: 'not-a-uuid' is not a consumer UUID "
+          "(see vgpu-agent devices --help)\n" },
     };
     _cleanup_free_ char *c = conf(NULL, NULL);
 
@@ -220,9 +235,19 @@ Test(operator, global_options_work_after_the_command_too)
 
 Test(operator, every_command_has_help)
 {
-    static const char *const cmds[] = { "dump",      "sync",  "run",
-                                        "reconcile", "mdevs", "check-config",
-                                        "status",    "show" };
+    static const char *const cmds[] = {
+        "dump",
+        "sync",
+        "run",
+        "reconcile",
+        "mdevs",
+        "devices",
+        "restore",
+        "check-config",
+        "status",
+        "show",
+        "import-nova-conf",
+    };
     _cleanup_free_ char *c = conf(NULL, NULL);
 
     for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
