@@ -82,7 +82,8 @@ usage(FILE *out)
         fprintf(out, "%s\n", commands[i]->summary);
     }
     fprintf(out, "\nExit status: 0 ok, 1 failed, 2 usage or configuration "
-                 "error.\nSee vgpu-agent(8).\n");
+                 "error, 3 sync --dry-run:\nwrites pending.  "
+                 "See vgpu-agent(8).\n");
 }
 
 /* One global option; returns -1 to go on, else the exit status. */

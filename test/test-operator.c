@@ -326,8 +326,7 @@ assert_options_completed(const char *help, const char *completion,
         if (n == 2)
             continue;
         opt = xstrndup(p, n);
-        cr_assert(has_word(completion, opt), "%s: %s is not completed", what,
-                  opt);
+        cr_assert(has_word(completion, opt), "%s: %s is missing", what, opt);
     }
 }
 
@@ -363,5 +362,65 @@ Test(operator, bash_completion_knows_every_command_and_option)
         AGENT(c, cmd, "--help");
         cr_assert(eq(int, run.status, 0), "%s --help", cmd);
         assert_options_completed(run.out, text, cmd);
+    }
+}
+
+/* The manual as it reads: roff's "\-" is "-", font changes ("\fB") are
+ * left out. */
+static void
+read_manual(char *text, size_t size)
+{
+    _cleanup_free_ char *path = fixture_data_path("vgpu-agent.8");
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    size_t n = 0;
+    int ch;
+
+    cr_assert(f != NULL, "%s", path);
+    while ((ch = fgetc(f)) != EOF) {
+        cr_assert(lt(sz, n, size - 1), "%s is larger than the buffer", path);
+        if (n > 0 && text[n - 1] == '\\' && ch == 'f') {
+            n--;
+            (void)fgetc(f); /* the font */
+            continue;
+        }
+        if (ch == '-' && n > 0 && text[n - 1] == '\\')
+            n--;
+        text[n++] = (char)ch;
+    }
+    text[n] = 0;
+}
+
+Test(operator, the_manual_has_every_command_and_option)
+{
+    _cleanup_free_ char *c = conf(NULL, NULL);
+    _cleanup_free_ char *help = NULL;
+    static char man[131072];
+
+    read_manual(man, sizeof(man));
+    agentrun_clear(&run);
+    agentrun(&run, (const char *const[]){ "--help", NULL });
+    cr_assert(eq(int, run.status, 0));
+    assert_options_completed(run.out, man, "vgpu-agent(8)");
+    /* every exit status, sync --dry-run's 3 included, in both */
+    assert_has(run.out, ", 3 sync --dry-run:\nwrites pending.");
+    assert_has(man, "; 3\n.B sync --dry-run\nwith writes pending.");
+    help = xstrdup(run.out);
+    for (const char *l = strstr(help, "Commands"); l && *l;
+         l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        _cleanup_free_ char *cmd = NULL, *synopsis = NULL, *alias = NULL;
+        size_t k = 0;
+
+        if (strncmp(l, "  ", 2) != 0 || l[2] == ' ')
+            continue;
+        while (isalnum((unsigned char)l[2 + k]) || l[2 + k] == '-')
+            k++;
+        cmd = xstrndup(l + 2, k);
+        synopsis = xasprintf(".B vgpu-agent %s\n", cmd);
+        alias = xasprintf(".RB ( %s\nis another name", cmd);
+        cr_assert(strstr(man, synopsis) || strstr(man, alias),
+                  "vgpu-agent(8): no '%s' in the synopsis", cmd);
+        AGENT(c, cmd, "--help");
+        cr_assert(eq(int, run.status, 0), "%s --help", cmd);
+        assert_options_completed(run.out, man, cmd);
     }
 }
