@@ -57,8 +57,9 @@ usage(FILE *out)
     fprintf(out,
             "Usage: vgpu-agent [OPTIONS] COMMAND [ARGS]\n"
             "\n"
-            "Report a host's mediated-device GPUs (vGPUs) to OpenStack "
-            "Placement.\n"
+            "Report a host's vGPUs (mdev, and NVIDIA's vendor-specific "
+            "VFIO) to OpenStack\nPlacement, and make the vGPUs its "
+            "claims need.\n"
             "\n"
             "Options (before or after the command):\n"
             "  -c, --config FILE    configuration file (default %s;\n"
