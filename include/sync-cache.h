@@ -42,6 +42,26 @@ void sync_cache_remember(struct sync_cache *c, const char *uuid,
 /* Forget provider uuid (deleted, or failed: re-read next pass). */
 void sync_cache_drop(struct sync_cache *c, const char *uuid);
 
+/* The providers the cache knows, for the state file (sync-statefile.h):
+ * entry i < sync_cache_size(c) (sync.h), its fields valid until the next change
+ * of c. */
+struct sync_cache_entry {
+    const char *uuid, *name;
+    long generation;
+    const struct placement_invs *invs;
+    const struct strv *traits;
+};
+void sync_cache_entry(const struct sync_cache *c, size_t i,
+                      struct sync_cache_entry *ret);
+
+/* Whether what the cache holds came from the state file and no pass has
+ * confirmed it against Placement yet: a root that is not there then means
+ * another (or a rebuilt) Placement, not a deleted root. */
+bool sync_cache_unconfirmed(const struct sync_cache *c);
+void sync_cache_set_unconfirmed(struct sync_cache *c, bool unconfirmed);
+/* sync_cache_forget(), and the known names too: nothing is known. */
+void sync_cache_reset(struct sync_cache *c);
+
 /* The custom traits and resource classes known to exist in Placement,
  * sorted.  Valid until the next change of c. */
 const struct strv *sync_cache_known(const struct sync_cache *c);

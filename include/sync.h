@@ -28,6 +28,9 @@ DEFINE_CLEANUP(struct sync_cache, sync_cache_free)
 /* Forget what was read: the next pass re-reads everything it manages. */
 void sync_cache_forget(struct sync_cache *c);
 
+/* How many providers the cache knows. */
+size_t sync_cache_size(const struct sync_cache *c);
+
 /* The UUID and generation the last pass left the provider called name
  * with; -ENOENT when the cache does not know it.  Lets run re-read a
  * provider's allocations only when its generation moved. */

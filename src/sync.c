@@ -188,6 +188,43 @@ root_vanished(struct sync_pass *ps)
     ps->report->result = SYNC_ROOT_VANISHED;
 }
 
+/* The root (found, made, or the cache's) and its tree's listing. */
+static int
+find_tree(struct sync_pass *ps, struct errbuf *eb)
+{
+    int r = sync_root(ps, eb);
+
+    if (r >= 0 && !ps->waiting &&
+        !ps->root_planned) /* a root to be created holds nothing */
+        r = placement_list_providers(ps->pl, "in_tree", ps->root_uuid, &ps->rps,
+                                     &ps->n_rps, eb);
+    return r;
+}
+
+/* Whether the root is missing from Placement's listing. */
+static bool
+root_missing(const struct sync_pass *ps)
+{
+    return !ps->waiting && !ps->root_planned &&
+           !sync_tree_find(ps->rps, ps->n_rps, ps->root_uuid, NULL);
+}
+
+/* The state file's root is not in Placement: not a root deleted under a
+ * running agent but another (or a rebuilt) Placement: start afresh. */
+static int
+refind_tree(struct sync_pass *ps, struct errbuf *eb)
+{
+    strv_pushf(&ps->report->notes,
+               "root provider %s (uuid %s) from the state file is not in "
+               "Placement; reading Placement in full",
+               ps->tree->providers[0].name, ps->root_uuid);
+    sync_cache_reset(ps->cache);
+    placement_rps_free(ps->rps, ps->n_rps);
+    ps->rps = NULL;
+    ps->n_rps = 0;
+    return find_tree(ps, eb);
+}
+
 int
 sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
           size_t max_parallel, unsigned flags, struct sync_report *report,
@@ -199,18 +236,17 @@ sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
                             .max_parallel = max_parallel,
                             .dry_run = flags & SYNC_DRY_RUN,
                             .report = report };
-    int r = sync_root(&ps, eb);
+    int r = find_tree(&ps, eb);
 
-    if (r >= 0 && !ps.waiting &&
-        !ps.root_planned) /* a root to be created holds nothing */
-        r = placement_list_providers(pl, "in_tree", ps.root_uuid, &ps.rps,
-                                     &ps.n_rps, eb);
+    if (r >= 0 && sync_cache_unconfirmed(cache) && root_missing(&ps))
+        r = refind_tree(&ps, eb);
+    if (r >= 0)
+        sync_cache_set_unconfirmed(cache, false);
     if (r < 0)
         report->result = SYNC_INCOMPLETE;
     else if (ps.waiting)
         report->result = SYNC_ROOT_WAITING;
-    else if (!ps.root_planned &&
-             !sync_tree_find(ps.rps, ps.n_rps, ps.root_uuid, NULL))
+    else if (root_missing(&ps))
         root_vanished(&ps);
     else
         rounds(&ps);
