@@ -54,11 +54,6 @@ struct sync_cache_entry {
 void sync_cache_entry(const struct sync_cache *c, size_t i,
                       struct sync_cache_entry *ret);
 
-/* Whether what the cache holds came from the state file and no pass has
- * confirmed it against Placement yet: a root that is not there then means
- * another (or a rebuilt) Placement, not a deleted root. */
-bool sync_cache_unconfirmed(const struct sync_cache *c);
-void sync_cache_set_unconfirmed(struct sync_cache *c, bool unconfirmed);
 /* sync_cache_forget(), and the known names too: nothing is known. */
 void sync_cache_reset(struct sync_cache *c);
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "jitter.h"
 #include "placement.h"
 #include "sync-job.h"
 #include "sync.h"
@@ -34,6 +35,7 @@ struct sync_pass {
     struct sync_jobs jobs;
     struct placement_rp *rps; /* GET /resource_providers?in_tree=root */
     size_t n_rps;
+    struct jitter jitter; /* the 409 pauses', seeded per host and pass */
 };
 
 /* syncchange.c */

@@ -255,6 +255,7 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     p->scanned = false;
     if (session_open(s, h) < 0) {
         track_placement(p, false);
+        sync_cache_set_unconfirmed(p->cache, true);
         return false;
     }
     state_load(p, h);
@@ -267,9 +268,11 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     if (r == 0 && h->conf->reconcile.enabled)
         pass_reconcile_step(p->reconcile, h, session_placement(s), p->cache,
                             full);
-    if (r < 0) {
-        session_close(s);      /* renegotiate: Placement may be another */
-        p->refresh_now = true; /* and re-read everything */
+    if (r < 0) {          /* Placement may be another when it answers again */
+        session_close(s); /* renegotiate */
+        /* and confirm the cache with one read, not re-read it all: a
+         * fleet's first passes after an outage cost 2 requests a host */
+        sync_cache_set_unconfirmed(p->cache, true);
     }
     return r == 0;
 }

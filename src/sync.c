@@ -89,12 +89,13 @@ use_cache(struct sync_pass *ps)
     }
 }
 
-/* Conflicting providers are re-read after a pause that grows, with jitter,
- * so two writers do not meet again at once; never a busy loop. */
+/* Conflicting providers are re-read after a pause that grows, with jitter
+ * that differs from host to host (jitter.h), so two writers do not meet
+ * again at once; never a busy loop. */
 static void
-conflict_pause(unsigned round)
+conflict_pause(struct sync_pass *ps, unsigned round)
 {
-    long ms = (50L << round) + rand() % 50;
+    long ms = (50L << round) + (long)(50 * jitter_next(&ps->jitter));
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
     nanosleep(&ts, NULL);
@@ -135,7 +136,7 @@ converge(struct sync_pass *ps)
         sync_round_write(ps);
         if (!conflicts(ps, last) || last)
             return;
-        conflict_pause(round);
+        conflict_pause(ps, round);
     }
 }
 
@@ -236,8 +237,10 @@ sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
                             .max_parallel = max_parallel,
                             .dry_run = flags & SYNC_DRY_RUN,
                             .report = report };
-    int r = find_tree(&ps, eb);
+    int r;
 
+    jitter_seed(&ps.jitter, t->providers[0].uuid);
+    r = find_tree(&ps, eb);
     if (r >= 0 && sync_cache_unconfirmed(cache) && root_missing(&ps))
         r = refind_tree(&ps, eb);
     if (r >= 0)
