@@ -195,7 +195,7 @@ find_tree(struct sync_pass *ps, struct errbuf *eb)
 {
     int r = sync_root(ps, eb);
 
-    if (r >= 0 && !ps->waiting &&
+    if (r >= 0 && !ps->waiting && !ps->root_created &&
         !ps->root_planned) /* a root to be created holds nothing */
         r = placement_list_providers(ps->pl, "in_tree", ps->root_uuid, &ps->rps,
                                      &ps->n_rps, eb);
@@ -210,14 +210,16 @@ root_missing(const struct sync_pass *ps)
            !sync_tree_find(ps->rps, ps->n_rps, ps->root_uuid, NULL);
 }
 
-/* The state file's root is not in Placement: not a root deleted under a
- * running agent but another (or a rebuilt) Placement: start afresh. */
+/* The unconfirmed cache's root (the state file's, or from before an
+ * outage) is not in Placement: not a root deleted under a running agent
+ * but another (or a rebuilt) Placement: start afresh. */
 static int
 refind_tree(struct sync_pass *ps, struct errbuf *eb)
 {
     strv_pushf(&ps->report->notes,
-               "root provider %s (uuid %s) from the state file is not in "
-               "Placement; reading Placement in full",
+               "root provider %s (uuid %s), which the agent knew, is not "
+               "in Placement (another or a rebuilt one?); reading "
+               "Placement in full",
                ps->tree->providers[0].name, ps->root_uuid);
     sync_cache_reset(ps->cache);
     placement_rps_free(ps->rps, ps->n_rps);

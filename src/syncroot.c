@@ -49,6 +49,13 @@ create_root(struct sync_pass *ps, struct errbuf *eb)
         sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_CREATED, want->name,
                         "POST", xstrdup("/resource_providers"),
                         xasprintf("root, uuid %s", rp.uuid));
+        /* nothing is under a root made a moment ago: its tree is itself,
+         * without a GET */
+        ps->rps = xcalloc(1, sizeof(*ps->rps));
+        ps->rps[0] = rp;
+        ps->n_rps = 1;
+        rp = (struct placement_rp){ 0 };
+        ps->root_created = true;
     }
     placement_rp_clear(&rp);
     sync_batch_clear(&b);
