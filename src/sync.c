@@ -84,8 +84,10 @@ use_cache(struct sync_pass *ps)
         struct sync_job *j = &ps->jobs.v[i];
 
         if (j->exists && sync_cache_recall(ps->cache, j->uuid, j->generation,
-                                           &j->invs, &j->traits) == 0)
+                                           &j->invs, &j->traits) == 0) {
             j->need_read = false;
+            j->recalled = true;
+        }
     }
 }
 

@@ -140,6 +140,7 @@ read_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *ci,
         strv_copy(&j->traits, &traits.traits);
         j->generation = traits.generation;
         j->need_read = false;
+        j->recalled = false;
     }
     placement_invs_clear(&invs);
     placement_traits_clear(&traits);

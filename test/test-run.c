@@ -228,7 +228,14 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
     _cleanup_free_ char *alloc = xasprintf("/allocations/%s", CONSUMER);
     cJSON *d;
 
-    write_conf(1, TEST_TOKEN, NULL);
+    /* a guest that leaves with DELETE /allocations moves no generation:
+     * seen at the next full re-read */
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings_file = "dump/m60.conf.yaml",
+                                  .settings = "interval_s: 1\n"
+                                              "full_refresh_s: 4\n",
+                                  .endpoint = fault_proxy_url(proxy),
+                              });
     d = agentenv_dump(&env);
     gpu = gpu_3e_uuid(d);
     cJSON_Delete(d);
@@ -246,6 +253,10 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
     agentenv_expect_more(&env, PASS_DONE, 1);
     agentenv_expect_more(&env, PASS_DONE, 1); /* drained passes: still there */
     cr_assert(eq(long, call("GET", gpu_path, NULL), 200));
+    agentenv_expect_more(&env, "1 requests", 1);
+    cr_assert(eq(ulong, last_pass_requests(), 1),
+              "a drained provider adds no request to an unchanged pass\n%s",
+              agentproc_err(env.agent));
     cr_assert(eq(long, call("DELETE", alloc, NULL), 204));
     agentenv_expect(&env, "1 deleted", 1);
     cr_assert(eq(long, call("GET", gpu_path, NULL), 404));
