@@ -6,7 +6,8 @@
  * What passes carry from one to the next lives in struct pass: the sync
  * cache (so an unchanged host costs one request), the claims the reconcile
  * step read, the metrics, and when the cache was last dropped (it is every
- * full_refresh_s, and after a pass that failed short of the report).
+ * full_refresh_s), and the state file that keeps the cache across
+ * restarts (sync-statefile.h).
  *
  * Part of the service layer (see hostload.h): it logs what it meets.
  */
@@ -42,7 +43,9 @@ void pass_scanned(struct pass *p);
  * cache dropped first when due), reconcile when reconcile.enabled and the sync
  * went through, then record the pass in the metrics and write metrics_file.
  * After a failure short of the report, s is closed (Placement may have been
- * replaced) and everything is re-read next time.  Returns whether
+ * replaced) and the cache is kept but unconfirmed (sync-cache.h): the next
+ * pass confirms it with one read, and reads everything afresh only when
+ * the root it knew is gone.  Returns whether
  * Placement now holds the tree: reconcile's problems are logged, they are
  * no reason to back off from Placement. */
 bool pass_run(struct pass *p, struct hostload *h, struct session *s);

@@ -42,6 +42,21 @@ void sync_cache_remember(struct sync_cache *c, const char *uuid,
 /* Forget provider uuid (deleted, or failed: re-read next pass). */
 void sync_cache_drop(struct sync_cache *c, const char *uuid);
 
+/* The providers the cache knows, for the state file (sync-statefile.h):
+ * entry i < sync_cache_size(c) (sync.h), its fields valid until the next change
+ * of c. */
+struct sync_cache_entry {
+    const char *uuid, *name;
+    long generation;
+    const struct placement_invs *invs;
+    const struct strv *traits;
+};
+void sync_cache_entry(const struct sync_cache *c, size_t i,
+                      struct sync_cache_entry *ret);
+
+/* sync_cache_forget(), and the known names too: nothing is known. */
+void sync_cache_reset(struct sync_cache *c);
+
 /* The custom traits and resource classes known to exist in Placement,
  * sorted.  Valid until the next change of c. */
 const struct strv *sync_cache_known(const struct sync_cache *c);

@@ -40,6 +40,9 @@ struct sync_job {
     bool check_capacity; /* put_invs shrinks it: read who holds what */
     struct strv new_traits;
     struct placement_allocs allocs; /* stale: who holds it */
+    bool recalled; /* what it holds came from the cache, not a read */
+    bool held;     /* stale, drained, and its generation did not move since:
+                    * still held, its allocations not read again (syncroot.c) */
     /* Nova's per-VF providers (sync-reshape.c): on a stale one, the GPU of
      * the tree it is a VF of; on that GPU's job, that its inventory is
      * written by the reshape that empties them, not by a PUT */

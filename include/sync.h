@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cleanup.h"
@@ -27,6 +28,17 @@ void sync_cache_free(struct sync_cache *c);
 DEFINE_CLEANUP(struct sync_cache, sync_cache_free)
 /* Forget what was read: the next pass re-reads everything it manages. */
 void sync_cache_forget(struct sync_cache *c);
+
+/* How many providers the cache knows. */
+size_t sync_cache_size(const struct sync_cache *c);
+
+/* Whether no pass has confirmed what the cache holds against Placement
+ * yet: it came from the state file, or Placement was unreachable since.
+ * A root that is not in Placement then means another (or a rebuilt)
+ * Placement, and the pass reads everything afresh, instead of a root
+ * deleted under a running agent (SYNC_ROOT_VANISHED). */
+bool sync_cache_unconfirmed(const struct sync_cache *c);
+void sync_cache_set_unconfirmed(struct sync_cache *c, bool unconfirmed);
 
 /* The UUID and generation the last pass left the provider called name
  * with; -ENOENT when the cache does not know it.  Lets run re-read a

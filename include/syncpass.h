@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "jitter.h"
 #include "placement.h"
+#include "sync-batch.h"
 #include "sync-job.h"
 #include "sync.h"
 #include "tree.h"
@@ -30,10 +32,12 @@ struct sync_pass {
     struct sync_report *report;
     char root_uuid[UUIDSTR_LEN]; /* once sync_root() found it */
     bool root_owned;             /* the agent made it */
+    bool root_created;           /* just now: rps is it alone, not read */
     bool waiting;                /* for nova-compute's root: no root yet */
     struct sync_jobs jobs;
     struct placement_rp *rps; /* GET /resource_providers?in_tree=root */
     size_t n_rps;
+    struct jitter jitter; /* the 409 pauses', seeded per host and pass */
 };
 
 /* syncchange.c */
@@ -83,6 +87,36 @@ void sync_reshape_mark(struct sync_pass *ps);
  * first).  After it the VF providers are free, for retire to delete. */
 void sync_round_reshape(struct sync_pass *ps);
 
+/* sync-first.c */
+/* The jobs created by this pass whose first inventories go in one POST
+ * /reshaper (when Placement has it and there are 2 or more): *ret (the
+ * caller frees) and their number; 0 (and *ret untouched) when none. */
+size_t sync_first_collect(const struct sync_pass *ps, struct sync_job ***ret);
+/* The reshape of jobs[0..n) into b, for no job. */
+void sync_first_prep(struct sync_pass *ps, struct sync_batch *b,
+                     struct sync_job *const *jobs, size_t n);
+/* Its answer: each job written (or conflicting, or failed), as a PUT's. */
+void sync_first_done(struct sync_pass *ps, struct placement_call *c,
+                     struct sync_job *const *jobs, size_t n);
+/* Dry run: the reshape recorded as if done; those jobs' PUTs dropped. */
+void sync_first_planned(struct sync_pass *ps);
+/* The custom traits and resource classes the providers still to create
+ * will carry that are not known to exist (appended, sorted): created in
+ * the round that creates the providers. */
+void sync_first_names(const struct sync_pass *ps, struct strv *traits,
+                      struct strv *rcs);
+
+/* sync-names.c */
+/* The requests that create traits and rcs into b, for no job. */
+void sync_names_prep(struct sync_pass *ps, struct sync_batch *b,
+                     const struct strv *traits, const struct strv *rcs);
+/* Their answers, b's calls from first on: learnt, or the pass's errors. */
+void sync_names_done(struct sync_pass *ps, struct sync_batch *b, size_t first,
+                     const struct strv *traits, const struct strv *rcs);
+
+/* Create the custom traits and resource classes the writes use. */
+void sync_round_names(struct sync_pass *ps);
+
 /* syncround.c */
 /* Create the providers Placement lacks. */
 void sync_round_create(struct sync_pass *ps);
@@ -94,8 +128,9 @@ void sync_round_read(struct sync_pass *ps);
 void sync_plan(struct sync_pass *ps);
 /* Warn when a planned write leaves less than guests hold. */
 void sync_round_capacity(struct sync_pass *ps);
-/* Create the custom traits and resource classes the writes use. */
-void sync_round_names(struct sync_pass *ps);
 /* Write inventories, then traits (two rounds: the first bumps the
  * generation the second needs). */
 void sync_round_write(struct sync_pass *ps);
+/* A write of j ended with r (0, -EAGAIN: re-read and retry, or failed). */
+void sync_write_done(struct sync_pass *ps, struct sync_job *j, int r,
+                     const struct errbuf *eb);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "hostplan.h"
@@ -13,6 +14,7 @@
 #include "pass-metrics.h"
 #include "pass-reconcile.h"
 #include "pass.h"
+#include "sync-statefile.h"
 #include "xalloc.h"
 
 struct pass {
@@ -24,6 +26,9 @@ struct pass {
     bool refresh_now;        /* drop it at the next pass anyway */
     bool check_conf;         /* say the configuration's slips (a new one) */
     bool scanned;            /* the host was just scanned: use that scan */
+    bool state_read;         /* the state file was tried (first pass) */
+    bool state_warned;       /* a failed write of it was logged */
+    char *state_saved;       /* its text as last read or written */
 };
 
 static double
@@ -56,6 +61,7 @@ pass_free(struct pass *p)
     sync_cache_free(p->cache);
     pass_reconcile_free(p->reconcile);
     metrics_free(p->metrics);
+    free(p->state_saved);
     free(p);
 }
 
@@ -169,6 +175,65 @@ track_placement(struct pass *p, bool reached)
     }
 }
 
+/* At the first pass, the cache from the state file when it holds one for
+ * this node: the pass then only confirms it.  Anything else is a full
+ * read, said once. */
+static void
+state_load(struct pass *p, const struct hostload *h)
+{
+    const char *node = h->tree->providers[0].name;
+    _cleanup_free_ char *path = NULL;
+    struct errbuf eb = { 0 };
+    int r;
+
+    if (p->state_read || !h->conf->state_dir)
+        return;
+    p->state_read = true;
+    path = sync_statefile_path(h->conf->state_dir);
+    r = sync_statefile_load(path, node, p->cache, &eb);
+    if (r == -ENOENT) {
+        log_info("%s: no sync state yet; reading Placement in full", path);
+    } else if (r < 0) {
+        log_warn("sync state %s; ignored, reading Placement in full", eb.msg);
+    } else {
+        log_info("%s: sync state of %zu provider(s) loaded; confirming it "
+                 "with one read",
+                 path, sync_cache_size(p->cache));
+        p->state_saved = sync_statefile_format(p->cache, node);
+        p->refresh_now = false;
+        p->last_full = now_s();
+    }
+}
+
+/* After a pass that ran: the cache to the state file, when it changed.  A
+ * failed write costs the next restart a full read, no more: a warning the
+ * first time, then at debug level. */
+static void
+state_save(struct pass *p, const struct hostload *h)
+{
+    _cleanup_free_ char *text = NULL, *path = NULL;
+    struct errbuf eb = { 0 };
+
+    if (!h->conf->state_dir)
+        return;
+    text = sync_statefile_format(p->cache, h->tree->providers[0].name);
+    if (p->state_saved && strcmp(text, p->state_saved) == 0)
+        return;
+    path = sync_statefile_path(h->conf->state_dir);
+    if (sync_statefile_save(path, text, &eb) < 0) {
+        if (p->state_warned)
+            log_debug("sync state not saved: %s", eb.msg);
+        else
+            log_warn("sync state not saved (the next start reads Placement "
+                     "in full): %s",
+                     eb.msg);
+        p->state_warned = true;
+        return;
+    }
+    free(p->state_saved);
+    p->state_saved = TAKE_PTR(text);
+}
+
 /* Whether this pass re-reads everything; if so the cache is dropped. */
 static bool
 full_refresh(struct pass *p, const struct conf *c)
@@ -227,19 +292,25 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     p->check_conf = false;
     if (session_open(s, h) < 0) {
         track_placement(p, false);
+        sync_cache_set_unconfirmed(p->cache, true);
         return false;
     }
+    state_load(p, h);
     full = full_refresh(p, h->conf);
     r = hold_back(p, h, s);
     if (r == 0)
         r = pass_sync(s, h, p->cache, placement_requests(session_placement(s)),
                       LOG_INFO);
+    if (r >= 0)
+        state_save(p, h);
     track_placement(p, r >= 0);
     if (r == 0 && h->conf->reconcile.enabled)
         r = reconcile(p, h, s, full);
-    if (r < 0) {
-        session_close(s);      /* renegotiate: Placement may be another */
-        p->refresh_now = true; /* and re-read everything */
+    if (r < 0) {          /* Placement may be another when it answers again */
+        session_close(s); /* renegotiate */
+        /* and confirm the cache with one read, not re-read it all: a
+         * fleet's first passes after an outage cost 2 requests a host */
+        sync_cache_set_unconfirmed(p->cache, true);
     }
     return r == 0;
 }

@@ -12,6 +12,7 @@
 
 #include "agentlock.h"
 #include "cleanup.h"
+#include "jitter.h"
 #include "log.h"
 #include "pass.h"
 #include "service.h"
@@ -24,9 +25,10 @@ struct service {
     struct hostload host;
     struct session *session;
     struct pass *pass;
-    int lock;          /* the agent's lock, or -1 */
-    unsigned failures; /* passes failed in a row, for the backoff */
-    double interval;   /* 0: the config's interval_s */
+    int lock;             /* the agent's lock, or -1 */
+    unsigned failures;    /* passes failed in a row, for the backoff */
+    double interval;      /* 0: the config's interval_s */
+    struct jitter jitter; /* seeded per host: no two hosts wait in step */
 };
 
 void
@@ -79,6 +81,7 @@ service_start(const struct hostload_opts *o, double interval,
               struct service **ret)
 {
     _cleanup_(service_freep) struct service *s = xcalloc(1, sizeof(*s));
+    char uuid[UUIDSTR_LEN];
     int r;
 
     s->opts = *o;
@@ -86,10 +89,11 @@ service_start(const struct hostload_opts *o, double interval,
     s->lock = -1;
     s->session = session_new();
     s->pass = pass_new();
-    srand((unsigned)getpid() ^ (unsigned)time(NULL));
     r = hostload_conf(o, &s->host);
     if (r < 0)
         return r;
+    tree_root_uuid(s->host.conf, uuid);
+    jitter_seed(&s->jitter, uuid);
     if (!session_configured(&s->host)) {
         log_error("placement.endpoint is not set and there are no Keystone "
                   "credentials; run needs one of them");
@@ -126,16 +130,26 @@ service_failures(const struct service *s)
 }
 
 double
-service_next_wait(const struct service *s)
+service_backoff(double interval, unsigned failures, double u)
+{
+    double span = interval;
+
+    if (failures == 0)
+        return interval * (0.9 + 0.2 * u);
+    for (unsigned i = 1; i < failures && span < interval * SERVICE_BACKOFF_CAP;
+         i++)
+        span *= 2;
+    if (span > interval * SERVICE_BACKOFF_CAP)
+        span = interval * SERVICE_BACKOFF_CAP;
+    return span * u;
+}
+
+double
+service_next_wait(struct service *s)
 {
     double interval = s->interval > 0 ? s->interval : s->host.conf->interval_s;
-    double jitter = interval * 0.1 * (2.0 * rand() / RAND_MAX - 1.0);
-    double backoff;
 
-    if (s->failures == 0)
-        return interval + jitter;
-    backoff = (double)(1u << (s->failures < 16 ? s->failures - 1 : 15));
-    return backoff < interval ? backoff : interval + jitter;
+    return service_backoff(interval, s->failures, jitter_next(&s->jitter));
 }
 
 int

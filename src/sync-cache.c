@@ -25,6 +25,7 @@ struct sync_cache {
     char root_uuid[UUIDSTR_LEN]; /* "" until the root is ensured */
     bool root_owned;   /* the agent created the root: it may add to it */
     bool waiting;      /* the last pass waited for nova-compute's root */
+    bool unconfirmed;  /* loaded from the state file, not yet confirmed */
     struct strv known; /* CUSTOM_ traits and classes known to exist */
     struct cached *rps;
     size_t n, cap;
@@ -52,6 +53,45 @@ sync_cache_forget(struct sync_cache *c)
         cached_clear(&c->rps[i]);
     c->n = 0;
     c->root_uuid[0] = '\0';
+    c->unconfirmed = false;
+}
+
+void
+sync_cache_reset(struct sync_cache *c)
+{
+    sync_cache_forget(c);
+    strv_clear(&c->known);
+}
+
+size_t
+sync_cache_size(const struct sync_cache *c)
+{
+    return c->n;
+}
+
+void
+sync_cache_entry(const struct sync_cache *c, size_t i,
+                 struct sync_cache_entry *ret)
+{
+    const struct cached *e = &c->rps[i];
+
+    *ret = (struct sync_cache_entry){ .uuid = e->uuid,
+                                      .name = e->name,
+                                      .generation = e->generation,
+                                      .invs = &e->invs,
+                                      .traits = &e->traits };
+}
+
+bool
+sync_cache_unconfirmed(const struct sync_cache *c)
+{
+    return c->unconfirmed;
+}
+
+void
+sync_cache_set_unconfirmed(struct sync_cache *c, bool unconfirmed)
+{
+    c->unconfirmed = unconfirmed;
 }
 
 void

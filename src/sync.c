@@ -84,17 +84,20 @@ use_cache(struct sync_pass *ps)
         struct sync_job *j = &ps->jobs.v[i];
 
         if (j->exists && sync_cache_recall(ps->cache, j->uuid, j->generation,
-                                           &j->invs, &j->traits) == 0)
+                                           &j->invs, &j->traits) == 0) {
             j->need_read = false;
+            j->recalled = true;
+        }
     }
 }
 
-/* Conflicting providers are re-read after a pause that grows, with jitter,
- * so two writers do not meet again at once; never a busy loop. */
+/* Conflicting providers are re-read after a pause that grows, with jitter
+ * that differs from host to host (jitter.h), so two writers do not meet
+ * again at once; never a busy loop. */
 static void
-conflict_pause(unsigned round)
+conflict_pause(struct sync_pass *ps, unsigned round)
 {
-    long ms = (50L << round) + rand() % 50;
+    long ms = (50L << round) + (long)(50 * jitter_next(&ps->jitter));
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
     nanosleep(&ts, NULL);
@@ -135,7 +138,7 @@ converge(struct sync_pass *ps)
         sync_round_write(ps);
         if (!conflicts(ps, last) || last)
             return;
-        conflict_pause(round);
+        conflict_pause(ps, round);
     }
 }
 
@@ -188,6 +191,45 @@ root_vanished(struct sync_pass *ps)
     ps->report->result = SYNC_ROOT_VANISHED;
 }
 
+/* The root (found, made, or the cache's) and its tree's listing. */
+static int
+find_tree(struct sync_pass *ps, struct errbuf *eb)
+{
+    int r = sync_root(ps, eb);
+
+    if (r >= 0 && !ps->waiting && !ps->root_created &&
+        !ps->root_planned) /* a root to be created holds nothing */
+        r = placement_list_providers(ps->pl, "in_tree", ps->root_uuid, &ps->rps,
+                                     &ps->n_rps, eb);
+    return r;
+}
+
+/* Whether the root is missing from Placement's listing. */
+static bool
+root_missing(const struct sync_pass *ps)
+{
+    return !ps->waiting && !ps->root_planned &&
+           !sync_tree_find(ps->rps, ps->n_rps, ps->root_uuid, NULL);
+}
+
+/* The unconfirmed cache's root (the state file's, or from before an
+ * outage) is not in Placement: not a root deleted under a running agent
+ * but another (or a rebuilt) Placement: start afresh. */
+static int
+refind_tree(struct sync_pass *ps, struct errbuf *eb)
+{
+    strv_pushf(&ps->report->notes,
+               "root provider %s (uuid %s), which the agent knew, is not "
+               "in Placement (another or a rebuilt one?); reading "
+               "Placement in full",
+               ps->tree->providers[0].name, ps->root_uuid);
+    sync_cache_reset(ps->cache);
+    placement_rps_free(ps->rps, ps->n_rps);
+    ps->rps = NULL;
+    ps->n_rps = 0;
+    return find_tree(ps, eb);
+}
+
 int
 sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
           size_t max_parallel, unsigned flags, struct sync_report *report,
@@ -199,18 +241,19 @@ sync_pass(struct placement *pl, const struct tree *t, struct sync_cache *cache,
                             .max_parallel = max_parallel,
                             .dry_run = flags & SYNC_DRY_RUN,
                             .report = report };
-    int r = sync_root(&ps, eb);
+    int r;
 
-    if (r >= 0 && !ps.waiting &&
-        !ps.root_planned) /* a root to be created holds nothing */
-        r = placement_list_providers(pl, "in_tree", ps.root_uuid, &ps.rps,
-                                     &ps.n_rps, eb);
+    jitter_seed(&ps.jitter, t->providers[0].uuid);
+    r = find_tree(&ps, eb);
+    if (r >= 0 && sync_cache_unconfirmed(cache) && root_missing(&ps))
+        r = refind_tree(&ps, eb);
+    if (r >= 0)
+        sync_cache_set_unconfirmed(cache, false);
     if (r < 0)
         report->result = SYNC_INCOMPLETE;
     else if (ps.waiting)
         report->result = SYNC_ROOT_WAITING;
-    else if (!ps.root_planned &&
-             !sync_tree_find(ps.rps, ps.n_rps, ps.root_uuid, NULL))
+    else if (root_missing(&ps))
         root_vanished(&ps);
     else
         rounds(&ps);

@@ -49,6 +49,13 @@ create_root(struct sync_pass *ps, struct errbuf *eb)
         sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_CREATED, want->name,
                         "POST", xstrdup("/resource_providers"),
                         xasprintf("root, uuid %s", rp.uuid));
+        /* nothing is under a root made a moment ago: its tree is itself,
+         * without a GET */
+        ps->rps = xcalloc(1, sizeof(*ps->rps));
+        ps->rps[0] = rp;
+        ps->n_rps = 1;
+        rp = (struct placement_rp){ 0 };
+        ps->root_created = true;
     }
     placement_rp_clear(&rp);
     sync_batch_clear(&b);
@@ -139,11 +146,23 @@ sync_root(struct sync_pass *ps, struct errbuf *eb)
     return 0;
 }
 
-/* Every pass reads the allocations of every stale provider, cached or not:
- * DELETE /allocations/{consumer} does not bump the provider generation, so
- * an unchanged generation does not mean the guests are still there.  This
- * costs one GET per drained provider per pass, and only until it is
- * deleted. */
+/* Whether every inventory of j is reserved whole (and it has one). */
+static bool
+is_drained(const struct sync_job *j)
+{
+    for (size_t i = 0; i < j->invs.n; i++)
+        if (j->invs.invs[i].reserved != j->invs.invs[i].total)
+            return false;
+    return j->invs.n > 0;
+}
+
+/* A stale provider's allocations are read to decide: delete it (free) or
+ * drain it (held).  One already drained whose generation did not move
+ * since the cache saw it is taken as still held: an allocation written or
+ * cleared with PUT (as Nova does) bumps the generation, and the next pass
+ * reads it then.  DELETE /allocations/{consumer} does not, so such a
+ * provider is read again at the next full re-read of Placement
+ * (full_refresh_s) at the latest: never a request every pass. */
 void
 sync_round_stale(struct sync_pass *ps)
 {
@@ -152,7 +171,15 @@ sync_round_stale(struct sync_pass *ps)
     for (size_t i = 0; i < ps->jobs.n; i++) {
         struct sync_job *j = &ps->jobs.v[i];
 
-        if (j->stale && !j->failed)
+        j->held = j->stale && !j->failed && j->recalled && is_drained(j);
+        if (j->held)
+            strv_pushf(&ps->report->notes,
+                       "%s: GPU no longer offered, drained while guests "
+                       "hold it; its generation did not move, so they still "
+                       "do (re-read when it moves, or at the next full "
+                       "refresh)",
+                       j->name);
+        if (j->stale && !j->failed && !j->held)
             placement_prep_get_allocations(ps->pl, sync_batch_add(&b, j),
                                            j->uuid);
     }
@@ -286,7 +313,7 @@ sync_round_retire(struct sync_pass *ps)
     for (size_t i = 0; i < ps->jobs.n; i++) {
         struct sync_job *j = &ps->jobs.v[i];
 
-        if (!j->stale || j->failed || j->allocs.n > 0)
+        if (!j->stale || j->failed || j->held || j->allocs.n > 0)
             continue;
         if (ps->dry_run) {
             j->deleted = true;

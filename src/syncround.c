@@ -16,11 +16,19 @@
 #include "syncpass.h"
 #include "xalloc.h"
 
+/* The providers, and the custom names they need (sync-first.c), in one
+ * round. */
 void
 sync_round_create(struct sync_pass *ps)
 {
+    struct strv traits = { 0 }, rcs = { 0 };
     struct sync_batch b = { 0 };
+    size_t n_names;
 
+    if (!ps->dry_run)
+        sync_first_names(ps, &traits, &rcs);
+    sync_names_prep(ps, &b, &traits, &rcs);
+    n_names = b.n;
     for (size_t i = 0; i < ps->jobs.n; i++) {
         struct sync_job *j = &ps->jobs.v[i];
 
@@ -41,7 +49,10 @@ sync_round_create(struct sync_pass *ps)
         }
     }
     sync_batch_run(&b, ps->pl, ps->max_parallel);
-    for (size_t i = 0; i < b.n; i++) {
+    sync_names_done(ps, &b, 0, &traits, &rcs);
+    strv_clear(&traits);
+    strv_clear(&rcs);
+    for (size_t i = n_names; i < b.n; i++) {
         struct sync_job *j = b.jobs[i];
         struct placement_rp rp = { 0 };
         struct errbuf eb = { 0 };
@@ -129,6 +140,7 @@ read_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *ci,
         strv_copy(&j->traits, &traits.traits);
         j->generation = traits.generation;
         j->need_read = false;
+        j->recalled = false;
     }
     placement_invs_clear(&invs);
     placement_traits_clear(&traits);
@@ -261,91 +273,9 @@ sync_round_capacity(struct sync_pass *ps)
     sync_batch_clear(&b);
 }
 
-/* Custom names a planned write uses that are not known to exist. */
-static void
-missing_names(struct sync_pass *ps, struct strv *traits, struct strv *rcs)
-{
-    struct strv known = { 0 }, want_t = { 0 }, want_r = { 0 };
-
-    strv_copy(&known, sync_cache_known(ps->cache));
-    for (size_t i = 0; i < ps->jobs.n; i++) {
-        struct sync_job *j = &ps->jobs.v[i];
-
-        strv_copy(&known, &j->traits); /* seen on a provider: it exists */
-        for (size_t k = 0; k < j->invs.n; k++)
-            strv_push(&known, j->invs.invs[k].rc);
-        if (j->put_traits)
-            strv_copy(&want_t, &j->new_traits);
-        for (size_t k = 0; j->put_invs && k < j->n_new_invs; k++)
-            strv_push(&want_r, j->new_invs[k].rc);
-    }
-    /* every provider repeats the same names: dedupe before the lookups */
-    strv_sort_uniq(&known);
-    strv_sort_uniq(&want_t);
-    strv_sort_uniq(&want_r);
-    syncdiff_missing_custom(&want_t, &known, traits);
-    syncdiff_missing_custom(&want_r, &known, rcs);
-    strv_clear(&known);
-    strv_clear(&want_t);
-    strv_clear(&want_r);
-}
-
-/* Dry run: the names a pass would create, learnt as if it had. */
-static void
-names_planned(struct sync_pass *ps, const struct strv *names,
-              const char *prefix)
-{
-    for (size_t i = 0; i < names->n; i++) {
-        sync_cache_learn(ps->cache, names->v[i]);
-        sync_change_add(ps->report, SYNC_CHANGE_NAME, NULL, "PUT",
-                        xasprintf("%s%s", prefix, names->v[i]),
-                        xstrdup(names->v[i]));
-    }
-}
-
 void
-sync_round_names(struct sync_pass *ps)
-{
-    struct strv traits = { 0 }, rcs = { 0 };
-    struct sync_batch b = { 0 };
-
-    missing_names(ps, &traits, &rcs);
-    if (ps->dry_run) {
-        names_planned(ps, &traits, "/traits/");
-        names_planned(ps, &rcs, "/resource_classes/");
-        strv_clear(&traits); /* nothing to send */
-        strv_clear(&rcs);
-    }
-    for (size_t i = 0; i < traits.n; i++)
-        placement_prep_ensure_trait(ps->pl, sync_batch_add(&b, NULL),
-                                    traits.v[i]);
-    for (size_t i = 0; i < rcs.n; i++)
-        placement_prep_ensure_resource_class(ps->pl, sync_batch_add(&b, NULL),
-                                             rcs.v[i]);
-    sync_batch_run(&b, ps->pl, ps->max_parallel);
-    for (size_t i = 0; i < b.n; i++) {
-        const char *name = i < traits.n ? traits.v[i] : rcs.v[i - traits.n];
-        struct errbuf eb = { 0 };
-
-        if (placement_done_ensure(ps->pl, &b.calls[i], &eb) == 0) {
-            sync_cache_learn(ps->cache, name);
-            sync_change_add(
-                ps->report, SYNC_CHANGE_NAME, NULL, "PUT",
-                xasprintf("%s%s",
-                          i < traits.n ? "/traits/" : "/resource_classes/",
-                          name),
-                xstrdup(name));
-        } else
-            strv_pushf(&ps->report->errors, "%s", eb.msg);
-    }
-    strv_clear(&traits);
-    strv_clear(&rcs);
-    sync_batch_clear(&b);
-}
-
-static void
-write_done(struct sync_pass *ps, struct sync_job *j, int r,
-           const struct errbuf *eb)
+sync_write_done(struct sync_pass *ps, struct sync_job *j, int r,
+                const struct errbuf *eb)
 {
     if (r == -EAGAIN) { /* a claim or another writer moved the generation */
         strv_pushf(&ps->report->notes, "%s: %s; re-reading and retrying",
@@ -363,6 +293,7 @@ write_done(struct sync_pass *ps, struct sync_job *j, int r,
 static void
 write_planned(struct sync_pass *ps)
 {
+    sync_first_planned(ps);
     for (size_t i = 0; i < ps->jobs.n; i++) {
         struct sync_job *j = &ps->jobs.v[i];
 
@@ -416,11 +347,19 @@ say_changes(struct sync_pass *ps, const struct sync_job *j,
     }
 }
 
+/* A PUT each, but the providers this pass created: one reshape for all
+ * (sync-first.c), in the same batch. */
 static void
 write_invs(struct sync_pass *ps)
 {
+    _cleanup_free_ struct sync_job **first = NULL;
+    size_t n_first = sync_first_collect(ps, &first);
     struct sync_batch b = { 0 };
 
+    for (size_t i = 0; i < n_first; i++)
+        first[i]->put_invs = false;
+    if (n_first > 0)
+        sync_first_prep(ps, &b, first, n_first);
     for (size_t i = 0; i < ps->jobs.n; i++) {
         struct sync_job *j = &ps->jobs.v[i];
 
@@ -434,7 +373,13 @@ write_invs(struct sync_pass *ps)
         struct sync_job *j = b.jobs[i];
         struct placement_invs got = { 0 };
         struct errbuf eb = { 0 };
-        int r = placement_done_put_inventories(ps->pl, &b.calls[i], &got, &eb);
+        int r;
+
+        if (!j) {
+            sync_first_done(ps, &b.calls[i], first, n_first);
+            continue;
+        }
+        r = placement_done_put_inventories(ps->pl, &b.calls[i], &got, &eb);
 
         if (r == 0) {
             say_changes(ps, j, &got);
@@ -447,7 +392,7 @@ write_invs(struct sync_pass *ps)
             j->invs = got;
             j->generation = got.generation;
         }
-        write_done(ps, j, r, &eb);
+        sync_write_done(ps, j, r, &eb);
     }
     sync_batch_clear(&b);
 }
@@ -481,7 +426,7 @@ write_traits(struct sync_pass *ps)
             j->generation = got.generation;
         }
         placement_traits_clear(&got);
-        write_done(ps, j, r, &eb);
+        sync_write_done(ps, j, r, &eb);
     }
     sync_batch_clear(&b);
 }

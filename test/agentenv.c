@@ -161,7 +161,7 @@ agentenv_write_conf(const struct agentenv *e, const struct agentconf *c)
     fputs(c->settings ? c->settings : "", out);
     if (c->libvirt_uri)
         fprintf(out, "libvirt_uri: %s\n", c->libvirt_uri);
-    fprintf(out, "lock_file: %s/lock\n", e->dir);
+    fprintf(out, "lock_file: %s/lock\nstate_dir: %s/state\n", e->dir, e->dir);
     if (c->reconcile || c->reconcile_extra)
         fprintf(out, "reconcile:\n  mdevctl_dir: %s/mdevctl.d\n%s", e->dir,
                 c->reconcile_extra ? c->reconcile_extra : "");

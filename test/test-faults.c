@@ -110,11 +110,46 @@ assert_sync_converges(const char *what)
 
 /* --- the cases ----------------------------------------------------------- */
 
+/* Set a GPU provider's VGPU total in Placement behind the agent's back, so
+ * that the next sync PUTs its inventory (a first sync's new providers get
+ * theirs in one POST /reshaper instead). */
+static void
+shrink_a_gpu(void)
+{
+    cJSON *rps = placement_server_get_json(srv, "/resource_providers");
+    const cJSON *rp;
+    _cleanup_free_ char *path = NULL, *body = NULL;
+    long status = 0;
+
+    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(rps, "resource_providers")) {
+        const char *name =
+            cJSON_GetStringValue(cJSON_GetObjectItem(rp, "name"));
+
+        if (name && strstr(name, "_pci_")) {
+            path = xasprintf(
+                "/resource_providers/%s/inventories",
+                cJSON_GetStringValue(cJSON_GetObjectItem(rp, "uuid")));
+            body = xasprintf(
+                "{\"resource_provider_generation\": %d, \"inventories\": "
+                "{\"VGPU\": {\"total\": 1}}}",
+                (int)cJSON_GetNumberValue(
+                    cJSON_GetObjectItem(rp, "generation")));
+            break;
+        }
+    }
+    cJSON_Delete(rps);
+    cr_assert(path != NULL, "no GPU provider in Placement");
+    free(placement_server_call(srv, "PUT", path, body, &status));
+    cr_assert(eq(long, status, 200), "PUT %s", path);
+}
+
 Test(faults, a_409_from_a_concurrent_claim_is_retried_and_sync_converges)
 {
     _cleanup_free_ char *log = NULL;
 
     write_conf(NULL);
+    assert_sync_converges("a clean first sync");
+    shrink_a_gpu();
     fault_proxy_set(proxy, "bump409", NULL);
     assert_sync_converges("bump409");
     log = fault_proxy_log(proxy);

@@ -92,12 +92,13 @@ conf_cap(unsigned cap, const char *enabled, const char *extra,
         "  nvidia-13:\n"
         "    max_instances: %u\n"
         "lock_file: %s/lock\n"
+        "state_dir: %s/state\n"
         "metrics_file: %s\n"
         "libvirt_uri: test:///default\n"
         "reconcile:\n"
         "  mdevctl_dir: %s/mdevctl.d\n"
         "%s%s",
-        enabled, cap, dir, metrics, dir, extra ? extra : "", placement);
+        enabled, cap, dir, dir, metrics, dir, extra ? extra : "", placement);
 
     return put("agent.yaml", text);
 }

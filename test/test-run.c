@@ -228,7 +228,14 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
     _cleanup_free_ char *alloc = xasprintf("/allocations/%s", CONSUMER);
     cJSON *d;
 
-    write_conf(1, TEST_TOKEN, NULL);
+    /* a guest that leaves with DELETE /allocations moves no generation:
+     * seen at the next full re-read */
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings_file = "dump/m60.conf.yaml",
+                                  .settings = "interval_s: 1\n"
+                                              "full_refresh_s: 4\n",
+                                  .endpoint = fault_proxy_url(proxy),
+                              });
     d = agentenv_dump(&env);
     gpu = gpu_3e_uuid(d);
     cJSON_Delete(d);
@@ -246,6 +253,10 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
     agentenv_expect_more(&env, PASS_DONE, 1);
     agentenv_expect_more(&env, PASS_DONE, 1); /* drained passes: still there */
     cr_assert(eq(long, call("GET", gpu_path, NULL), 200));
+    agentenv_expect_more(&env, "1 requests", 1);
+    cr_assert(eq(ulong, last_pass_requests(), 1),
+              "a drained provider adds no request to an unchanged pass\n%s",
+              agentproc_err(env.agent));
     cr_assert(eq(long, call("DELETE", alloc, NULL), 204));
     agentenv_expect(&env, "1 deleted", 1);
     cr_assert(eq(long, call("GET", gpu_path, NULL), 404));
@@ -330,11 +341,12 @@ Test(run, placement_down_at_start_is_retried_with_backoff_then_converges)
     d = agentenv_dump(&env);
     fault_proxy_set(proxy, "down", NULL);
     agentenv_start(&env, NULL);
-    /* passes at 0, 1, 3 s (backoff 1, 2, 4 capped at interval_s 4) */
+    /* a pass at 0 s, the first retry within interval_s 4, then waits in
+     * [0, 8) s (full jitter): 9 attempts in 4.5 s has odds below 1e-6 */
     testproc_sleep_ms(4500);
     attempts = received();
     cr_assert(ge(ulong, attempts, 2), "%s", agentproc_err(env.agent));
-    cr_assert(le(ulong, attempts, 4), "%lu attempts in 4.5 s: no backoff\n%s",
+    cr_assert(le(ulong, attempts, 8), "%lu attempts in 4.5 s: no backoff\n%s",
               attempts, agentproc_err(env.agent));
     cr_assert(ge(int, agentproc_count(env.agent, "error: GET /: "), 2), "%s",
               agentproc_err(env.agent));

@@ -81,10 +81,11 @@ write_conf(const char *extra)
             "  nvidia-18:\n"
             "    device_addresses: [\"0000:3d:00.0\"]\n"
             "lock_file: %s/lock\n"
+            "state_dir: %s/state\n"
             "metrics_file: %s/vgpu-agent.prom\n"
             "%s"
             "placement:\n  endpoint: %s\n  token: admin\n",
-            dir, dir, extra ? extra : "", fault_proxy_url(proxy));
+            dir, dir, dir, extra ? extra : "", fault_proxy_url(proxy));
     cr_assert(eq(int, fclose(out), 0));
     cr_assert(eq(int, rename(tmp, path), 0));
     return path;

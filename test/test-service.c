@@ -254,9 +254,107 @@ Test(service, a_pass_makes_placement_hold_the_tree_and_an_unchanged_one_costs_1)
     cr_assert(eq(uint, service_failures(svc), 0));
 }
 
-Test(service, placement_down_backs_off_1_2_4_s_and_the_counts_outlive_it)
+/* The root's UUID of the current agent.yaml; caller frees. */
+static char *
+root_uuid_now(void)
 {
-    double wait, ok_200;
+    struct hostload_opts o = opts();
+    struct hostload h = { 0 };
+    char *uuid;
+
+    cr_assert(eq(int, hostload_open(&o, &h), 0));
+    uuid = xstrdup(h.tree->providers[0].uuid);
+    hostload_clear(&h);
+    return uuid;
+}
+
+/* Stop the service and start another, as a restart of the agent. */
+static void
+restart_service(void)
+{
+    service_free(svc);
+    svc = NULL;
+    start_service();
+}
+
+/* The sync's requests only: reconcile re-reads the claims after a restart
+ * (they are not in the state file). */
+Test(service, a_restart_on_an_unchanged_host_costs_at_most_2_requests)
+{
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
+    _cleanup_free_ char *root = NULL, *before = NULL, *after = NULL;
+    _cleanup_free_ char *state = agentenv_path(&env, "state/sync-state.json");
+    struct stat st;
+
+    write_conf("CUSTOM_CAD", uri, "reconcile:\n  enabled: false\n",
+               placement_server_url(srv));
+    start_service();
+    cr_assert(service_pass(svc), "the first pass");
+    cr_assert(eq(int, stat(state, &st), 0), "the state file is written");
+    root = root_uuid_now();
+    before = placement_server_generations(srv, root);
+    restart_service();
+    cr_assert(service_pass(svc), "the first pass after the restart");
+    after = placement_server_generations(srv, root);
+    cr_assert(eq(str, after, before), "an unchanged host: nothing written");
+    cr_assert(le(dbl, requests(NULL), 2),
+              "the first pass after a restart counted %g requests",
+              requests(NULL));
+    assert_placement_holds_the_host();
+}
+
+Test(service, a_restart_notices_what_moved_in_placement_meanwhile)
+{
+    _cleanup_free_ char *gpu = NULL, *path = NULL, *resp = NULL;
+    struct hostload_opts o;
+    struct hostload h = { 0 };
+    cJSON *invs;
+    long status = 0, gen;
+
+    write_m60_conf("CUSTOM_CAD");
+    start_service();
+    cr_assert(service_pass(svc), "the first pass");
+    service_free(svc);
+    svc = NULL;
+    o = opts();
+    cr_assert(eq(int, hostload_open(&o, &h), 0));
+    gpu = gpu_uuid(&h, GPU_3E);
+    hostload_clear(&h);
+    path = xasprintf("/resource_providers/%s/inventories", gpu);
+    invs = placement_server_get_json(srv, path);
+    gen = (long)cJSON_GetNumberValue(
+        cJSON_GetObjectItem(invs, "resource_provider_generation"));
+    cJSON_Delete(invs);
+    resp = xasprintf("{\"resource_provider_generation\": %ld, "
+                     "\"inventories\": {\"VGPU\": {\"total\": 1}}}",
+                     gen);
+    free(placement_server_call(srv, "PUT", path, resp, &status));
+    cr_assert(eq(long, status, 200), "the inventory changed behind the agent");
+    start_service();
+    cr_assert(service_pass(svc), "the first pass after the restart");
+    assert_placement_holds_the_host();
+}
+
+Test(service, a_restart_against_another_placement_reads_it_in_full)
+{
+    write_m60_conf("CUSTOM_CAD");
+    start_service();
+    cr_assert(service_pass(svc), "the first pass");
+    service_free(svc);
+    svc = NULL;
+    placement_server_stop(srv);
+    srv = placement_server_start(); /* empty: the state file's root is not
+                                     * there */
+    write_m60_conf("CUSTOM_CAD");
+    start_service();
+    cr_assert(service_pass(svc), "the first pass after the restart");
+    assert_placement_holds_the_host();
+}
+
+Test(service,
+     placement_down_backs_off_with_full_jitter_and_the_counts_outlive_it)
+{
+    double wait, ok_200, down;
 
     write_m60_conf("CUSTOM_CAD");
     start_service();
@@ -266,15 +364,19 @@ Test(service, placement_down_backs_off_1_2_4_s_and_the_counts_outlive_it)
     for (unsigned i = 1; i <= 3; i++) {
         cr_assert(service_pass(svc) == false, "pass %u with Placement down", i);
         cr_assert(eq(uint, service_failures(svc), i));
-        cr_assert(eq(dbl, service_next_wait(svc), (double)(1u << (i - 1))),
-                  "the backoff after %u failures", i);
+        wait = service_next_wait(svc);
+        cr_assert(wait >= 0 && wait < (i == 1 ? 60 : 120),
+                  "the backoff after %u failures: %g", i, wait);
     }
     cr_assert(ge(dbl, requests("error"), 3),
               "each failed pass counted its request without a response");
     cr_assert(
         eq(dbl, metric(METRICS_PREFIX "pass_failures_total", NULL, NULL), 3));
+    down = requests(NULL);
     placement_server_restart(srv);
     cr_assert(service_pass(svc), "Placement is back");
+    cr_assert(eq(dbl, requests(NULL), down + 2),
+              "the version and the tree's generations confirm the cache");
     cr_assert(eq(uint, service_failures(svc), 0));
     wait = service_next_wait(svc);
     cr_assert(wait >= 54 && wait <= 66, "the interval with +-10%% jitter: %g",

@@ -100,10 +100,11 @@ site_conf(const struct site *s, const char *settings)
                   "machine_id_file: %s/machine-id\n"
                   "nova_compute_id_file: %s/compute_id\n"
                   "lock_file: %s/lock\n"
+                  "state_dir: %s/state\n"
                   "libvirt_uri: %s\n"
                   "reconcile:\n  mdevctl_dir: %s/mdevctl.d\n"
                   "placement:\n  endpoint: %s\n  token: %s\n",
-                  settings, s->dir, s->dir, s->dir, uri, s->dir,
+                  settings, s->dir, s->dir, s->dir, s->dir, uri, s->dir,
                   placement_shared_url(), TEST_TOKEN);
     _cleanup_free_ char *path = site_path(s, "agent.yaml");
 

@@ -109,11 +109,12 @@ benchhost_write_conf(const char *path, const char *url)
             "node_name: %s\n"
             "enabled_mdev_types: [%s]\n"
             "interval_s: 1\n"
-            "lock_file: %s.lock\n" /* beside the config: never /run */
+            "lock_file: %s.lock\n"  /* beside the config: never /run */
+            "state_dir: %s.state\n" /* nor /var/lib */
             "reconcile: {enabled: false}\n"
             "placement:\n"
             "  endpoint: %s\n"
             "  token: %s\n",
-            BENCHHOST_NODE, BENCHHOST_TYPE, path, url, TEST_TOKEN);
+            BENCHHOST_NODE, BENCHHOST_TYPE, path, path, url, TEST_TOKEN);
     return close_checked(f);
 }

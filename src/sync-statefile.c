@@ -1,0 +1,293 @@
+/*
+ * sync-statefile.c - the sync cache kept across restarts (see
+ * sync-statefile.h).  Each provider entry has the shape of Placement's own
+ * inventories and traits answers, so Placement's parsers read it back.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "atomicfile.h"
+#include "cleanup.h"
+#include "inventory.h"
+#include "placement-internal.h"
+#include "sync-cache.h"
+#include "sync-statefile.h"
+#include "uuidstr.h"
+#include "xalloc.h"
+
+char *
+sync_statefile_path(const char *state_dir)
+{
+    return xasprintf("%s/%s", state_dir, SYNC_STATEFILE_NAME);
+}
+
+static cJSON *
+strv_to_json(const struct strv *sv)
+{
+    cJSON *a = cJSON_CreateArray();
+
+    for (size_t i = 0; i < sv->n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
+    return a;
+}
+
+static cJSON *
+entry_to_json(const struct sync_cache_entry *e)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "uuid", e->uuid);
+    cJSON_AddStringToObject(o, "name", e->name);
+    cJSON_AddNumberToObject(o, "resource_provider_generation",
+                            (double)e->generation);
+    cJSON_AddItemToObject(o, "inventories",
+                          inventory_to_json(e->invs->invs, e->invs->n));
+    cJSON_AddItemToObject(o, "traits", strv_to_json(e->traits));
+    return o;
+}
+
+char *
+sync_statefile_format(const struct sync_cache *c, const char *node)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *providers = cJSON_CreateArray();
+    bool owned = false;
+    const char *root = sync_cache_root(c, &owned);
+    char *text, *out;
+
+    cJSON_AddStringToObject(doc, "format", SYNC_STATEFILE_FORMAT);
+    cJSON_AddNumberToObject(doc, "version", SYNC_STATEFILE_VERSION);
+    cJSON_AddStringToObject(doc, "node", node);
+    if (root) {
+        cJSON *r = cJSON_AddObjectToObject(doc, "root");
+
+        cJSON_AddStringToObject(r, "uuid", root);
+        cJSON_AddBoolToObject(r, "owned", owned);
+    } else {
+        cJSON_AddNullToObject(doc, "root");
+    }
+    cJSON_AddItemToObject(doc, "known", strv_to_json(sync_cache_known(c)));
+    for (size_t i = 0; i < sync_cache_size(c); i++) {
+        struct sync_cache_entry e;
+
+        sync_cache_entry(c, i, &e);
+        cJSON_AddItemToArray(providers, entry_to_json(&e));
+    }
+    cJSON_AddItemToObject(doc, "providers", providers);
+    text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    out = xstrdup(text ? text : "{}"); /* NULL only without memory */
+    free(text);
+    return out;
+}
+
+/* A lower-case UUID string at key of o into ret. */
+static int
+get_uuid(const cJSON *o, const char *key, const char *what,
+         char ret[UUIDSTR_LEN], struct errbuf *eb)
+{
+    const char *s =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+
+    if (!s || uuidstr_lower(s, ret) < 0)
+        return errbuf_set(eb, -EPROTO, "%s: %s is not a UUID", what, key);
+    return 0;
+}
+
+/* The header: the format, its version and the node it was written for. */
+static int
+check_header(const cJSON *doc, const char *node, struct errbuf *eb)
+{
+    const char *format =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "format"));
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(doc, "version");
+    const char *was =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "node"));
+
+    if (!format || strcmp(format, SYNC_STATEFILE_FORMAT) != 0)
+        return errbuf_set(eb, -ESTALE, "not a %s file", SYNC_STATEFILE_FORMAT);
+    if (!cJSON_IsNumber(version) ||
+        version->valuedouble != SYNC_STATEFILE_VERSION)
+        return errbuf_set(eb, -ESTALE, "written in format version %g, not %d",
+                          cJSON_IsNumber(version) ? version->valuedouble : 0.0,
+                          SYNC_STATEFILE_VERSION);
+    if (!was)
+        return errbuf_set(eb, -EPROTO, "no node");
+    if (strcmp(was, node) != 0)
+        return errbuf_set(eb, -ESTALE, "written for node %s, not %s", was,
+                          node);
+    return 0;
+}
+
+static int
+parse_root(const cJSON *doc, struct sync_cache *c, struct errbuf *eb)
+{
+    const cJSON *root = cJSON_GetObjectItemCaseSensitive(doc, "root");
+    const cJSON *owned = cJSON_GetObjectItemCaseSensitive(root, "owned");
+    char uuid[UUIDSTR_LEN];
+    int r;
+
+    if (cJSON_IsNull(root))
+        return 0;
+    if (!cJSON_IsObject(root) || !cJSON_IsBool(owned))
+        return errbuf_set(eb, -EPROTO, "root: not {\"uuid\", \"owned\"}");
+    r = get_uuid(root, "uuid", "root", uuid, eb);
+    if (r == 0)
+        sync_cache_set_root(c, uuid, cJSON_IsTrue(owned));
+    return r;
+}
+
+static int
+parse_known(const cJSON *doc, struct sync_cache *c, struct errbuf *eb)
+{
+    const cJSON *known = cJSON_GetObjectItemCaseSensitive(doc, "known");
+    const cJSON *v;
+
+    if (!cJSON_IsArray(known))
+        return errbuf_set(eb, -EPROTO, "known: not an array");
+    cJSON_ArrayForEach(v, known) {
+        const char *s = cJSON_GetStringValue(v);
+
+        if (!s || !inventory_is_valid_name(s))
+            return errbuf_set(eb, -EPROTO, "known: not a trait or class name");
+        sync_cache_learn(c, s);
+    }
+    return 0;
+}
+
+static int
+parse_provider(const cJSON *o, size_t i, struct sync_cache *c,
+               struct errbuf *eb)
+{
+    const char *name =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "name"));
+    struct placement_invs invs = { 0 };
+    struct placement_traits traits = { 0 };
+    char uuid[UUIDSTR_LEN];
+    int r = cJSON_IsObject(o) ? 0 : -EPROTO;
+
+    if (r == 0 && !name)
+        r = errbuf_set(eb, -EPROTO, "no name");
+    if (r == 0)
+        r = get_uuid(o, "uuid", name, uuid, eb);
+    if (r == 0)
+        r = placement_json_invs(o, &invs, eb);
+    if (r == 0)
+        r = placement_json_traits(o, &traits, eb);
+    if (r == 0)
+        sync_cache_remember(c, uuid, name, invs.generation, &invs,
+                            &traits.traits);
+    placement_invs_clear(&invs);
+    placement_traits_clear(&traits);
+    if (r < 0 && eb && eb->code)
+        errbuf_prefix(eb, "providers[%zu]", i);
+    else if (r < 0)
+        errbuf_set(eb, -EPROTO, "providers[%zu]: not an object", i);
+    return r < 0 ? -EPROTO : 0;
+}
+
+static int
+parse_doc(const cJSON *doc, const char *node, struct sync_cache *c,
+          struct errbuf *eb)
+{
+    const cJSON *providers = cJSON_GetObjectItemCaseSensitive(doc, "providers");
+    const cJSON *o;
+    size_t i = 0;
+    int r = cJSON_IsObject(doc) ? check_header(doc, node, eb)
+                                : errbuf_set(eb, -EPROTO, "not a JSON object");
+
+    if (r == 0)
+        r = parse_root(doc, c, eb);
+    if (r == 0)
+        r = parse_known(doc, c, eb);
+    if (r == 0 && !cJSON_IsArray(providers))
+        r = errbuf_set(eb, -EPROTO, "providers: not an array");
+    cJSON_ArrayForEach(o, providers) {
+        if (r == 0)
+            r = parse_provider(o, i++, c, eb);
+    }
+    return r;
+}
+
+int
+sync_statefile_parse(const char *text, const char *node, struct sync_cache *c,
+                     struct errbuf *eb)
+{
+    cJSON *doc = cJSON_Parse(text);
+    int r;
+
+    sync_cache_reset(c);
+    if (!doc)
+        return errbuf_set(eb, -EPROTO, "not JSON");
+    r = parse_doc(doc, node, c, eb);
+    cJSON_Delete(doc);
+    if (r < 0)
+        sync_cache_reset(c);
+    else
+        sync_cache_set_unconfirmed(c, true);
+    return r;
+}
+
+/* The whole file, NUL-terminated, at most SYNC_STATEFILE_MAX bytes. */
+static int
+read_text(const char *path, char **ret, struct errbuf *eb)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    ssize_t n;
+
+    if (fd < 0)
+        return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
+    buf = xmalloc(SYNC_STATEFILE_MAX + 1);
+    while ((n = read(fd, buf + len, SYNC_STATEFILE_MAX + 1 - len)) > 0)
+        if ((len += (size_t)n) > SYNC_STATEFILE_MAX)
+            return errbuf_set(eb, -EFBIG, "%s: larger than %u bytes", path,
+                              SYNC_STATEFILE_MAX);
+    if (n < 0)
+        return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
+    buf[len] = '\0';
+    if (strlen(buf) != len)
+        return errbuf_set(eb, -EPROTO, "%s: a NUL byte", path);
+    *ret = TAKE_PTR(buf);
+    return 0;
+}
+
+int
+sync_statefile_load(const char *path, const char *node, struct sync_cache *c,
+                    struct errbuf *eb)
+{
+    _cleanup_free_ char *text = NULL;
+    int r = read_text(path, &text, eb);
+
+    if (r < 0) {
+        sync_cache_reset(c);
+        return r;
+    }
+    r = sync_statefile_parse(text, node, c, eb);
+    if (r < 0)
+        errbuf_prefix(eb, "%s", path);
+    return r;
+}
+
+int
+sync_statefile_save(const char *path, const char *text, struct errbuf *eb)
+{
+    _cleanup_free_ char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+            return errbuf_set(eb, -errno, "%s: %s", dir, strerror(errno));
+    }
+    return atomicfile_replace(path, text, strlen(text), 0600, eb);
+}
