@@ -23,9 +23,28 @@
 
 #define UWSGI_DEFAULT "/usr/bin/uwsgi"
 #define FD_FLOOR 10 /* our fds go above fd 3, which the child sets up */
+#define BIND_RETRY_MS 10000
+
+/* bind() 127.0.0.1:port.  A given port (a restart) may still be held by
+ * a killed server's workers while the kernel tears them down: retry for a
+ * while on EADDRINUSE. */
+static int
+bind_loopback(int fd, struct sockaddr_in *a, int port)
+{
+    long deadline = testproc_now_ms() + BIND_RETRY_MS;
+
+    for (;;) {
+        if (bind(fd, (struct sockaddr *)a, sizeof(*a)) == 0)
+            return 0;
+        if (errno != EADDRINUSE || port == 0 ||
+            testproc_now_ms() > deadline)
+            return -1;
+        testproc_sleep_ms(20);
+    }
+}
 
 /* A listening TCP socket on 127.0.0.1:port, close-on-exec, above FD_FLOOR;
- * SO_REUSEADDR so a restart rebinds its port at once. */
+ * SO_REUSEADDR so a restart rebinds its port despite TIME_WAIT. */
 static int
 listen_on(int port, int backlog, int *ret_port)
 {
@@ -38,8 +57,7 @@ listen_on(int port, int backlog, int *ret_port)
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     cr_assert(fd >= 0, "socket: %s", strerror(errno));
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        listen(fd, backlog) < 0 ||
+    if (bind_loopback(fd, &a, port) < 0 || listen(fd, backlog) < 0 ||
         getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
         int e = errno;
 
