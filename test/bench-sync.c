@@ -14,6 +14,10 @@
  * checked against Placement's request log, which also gives the writes.
  * Peak RSS is the agent child's ru_maxrss.
  *
+ * The server is the harness's default shape, production-shaped uwsgi over
+ * PostgreSQL; VGPU_PLACEMENT_SERVER=wsgiref measures against the single
+ * Python process on sqlite instead (placement-server.h).
+ *
  * It is a Criterion binary with one test because the Placement harness
  * (test/placement-server.c) reports failures with cr_assert.
  */
@@ -88,6 +92,7 @@ struct row {
 /* What .fini must undo if an assertion ends the benchmark early. */
 static struct placement_server *srv;
 static char *workdir;
+static const char *server_kind = "?"; /* placement_server_kind_name() */
 
 static double
 now_ms(void)
@@ -386,8 +391,10 @@ bench_host(unsigned n, struct row *row, char **ret_api)
 
     row->n = n;
     host_prepare(n, &conf, &sys);
-    if (ret_api)
+    if (ret_api) {
         *ret_api = placement_api_version();
+        server_kind = placement_server_kind_name(srv);
+    }
     measure(conf, sys, "sync", 0, &row->first);
     root = root_uuid();
     gen_before = generations(root, &providers);
@@ -417,16 +424,25 @@ run_pass_max(const struct phase *run)
     return max;
 }
 
+/* What the server is, in the words of the header. */
+static const char *
+server_shape(const char *kind)
+{
+    return strcmp(kind, "uwsgi") == 0
+               ? "uwsgi as Debian's placement-api runs it, 2 processes x 8 "
+                 "threads,\nConnection: close, PostgreSQL 15"
+               : "one Python process, wsgiref, sqlite, writes serialized";
+}
+
 static void
-print_header(const char *pkg, const char *api)
+print_header(const char *pkg, const char *api, const char *kind)
 {
     printf("vgpu-agent sync cost against the real Placement %s (API up to "
-           "%s; sqlite, 127.0.0.1)\n"
+           "%s; 127.0.0.1;\n%s)\n"
            "one enabled type, %s, on every GPU; requests as the agent counts "
            "them, writes as Placement\nlogged them; ms is wall time, mostly "
-           "Placement's (one Python process on sqlite,\nwrites serialized); "
-           "agent ms is the agent's own CPU time\n\n",
-           pkg, api, BENCHHOST_TYPE);
+           "Placement's; agent ms is the agent's own CPU time\n\n",
+           pkg, api, server_shape(kind), BENCHHOST_TYPE);
     printf("%5s | %-25s | %-24s | %-21s | %s\n", "", "first sync",
            "unchanged sync", "run (interval_s 1)", "peak RSS KiB");
     printf("%5s | %8s %7s %8s | %8s %6s %8s | %10s %10s | %7s %7s\n", "GPUs",
@@ -504,7 +520,7 @@ Test(bench, sync_cost, .fini = bench_fini, .timeout = 900)
         bench_host(sizes[i], &rows[i], api ? NULL : &api);
         fprintf(stderr, "bench: %u GPUs measured\n", sizes[i]);
     }
-    print_header(pkg, api);
+    print_header(pkg, api, server_kind);
     for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
         print_row(&rows[i]);
     print_notes(rows, sizeof(sizes) / sizeof(*sizes));

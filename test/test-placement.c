@@ -6,8 +6,8 @@
  * failing or crashing test (each runs in a process of its own) never leaks
  * it, and a killed runner takes it along (PR_SET_PDEATHSIG in the harness).
  * Tests find it through $VGPU_TEST_PLACEMENT_URL (set it to use a server of
- * your own) and never share a provider: every name and UUID is fresh.  They
- * run one at a time (see main()).
+ * your own) and never share a provider: every name and UUID is fresh.  On
+ * sqlite they run one at a time (see main()).
  *
  * What Placement holds is read back with an independent client (plain
  * libcurl, below): the harness's placement_server_call() needs the struct
@@ -92,9 +92,11 @@ main(int argc, char *argv[])
     if (criterion_handle_args(argc, argv, true)) {
         if (!getenv(URL_ENV))
             srv = start_shared_server();
-        /* One test at a time: two tests writing at once make the sqlite
-         * behind Placement answer 500 "database is locked". */
-        criterion_options.jobs = 1;
+        /* One test at a time on sqlite (wsgiref, or a server of your own):
+         * two tests writing at once make it answer 500 "database is
+         * locked".  The uwsgi shape's PostgreSQL takes them in parallel. */
+        if (!srv || strcmp(placement_server_kind_name(srv), "uwsgi") != 0)
+            criterion_options.jobs = 1;
         result = !criterion_run_all_tests(tests);
         placement_server_stop(srv);
     }
