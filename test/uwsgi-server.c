@@ -36,8 +36,7 @@ bind_loopback(int fd, struct sockaddr_in *a, int port)
     for (;;) {
         if (bind(fd, (struct sockaddr *)a, sizeof(*a)) == 0)
             return 0;
-        if (errno != EADDRINUSE || port == 0 ||
-            testproc_now_ms() > deadline)
+        if (errno != EADDRINUSE || port == 0 || testproc_now_ms() > deadline)
             return -1;
         testproc_sleep_ms(20);
     }
