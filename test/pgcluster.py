@@ -110,8 +110,9 @@ def as_user(user):
     return preexec
 
 
-def run_as(user, argv, **kw):
-    subprocess.run(argv, check=True, preexec_fn=as_user(user), **kw)
+def run_as(user, argv, cwd, **kw):
+    """argv as user, in cwd (the test's directory may be closed to it)."""
+    subprocess.run(argv, check=True, preexec_fn=as_user(user), cwd=cwd, **kw)
 
 
 def start_postgres(data, sockdir, user):
@@ -120,7 +121,8 @@ def start_postgres(data, sockdir, user):
         argv += ['-c', '%s=%s' % (k, v)]
     logf = open(os.path.join(sockdir, 'postgres.log'), 'ab')
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
-                            stderr=logf, preexec_fn=as_user(user))
+                            stderr=logf, preexec_fn=as_user(user),
+                            cwd=sockdir)
     logf.close()
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -176,7 +178,7 @@ def build(data, sockdir, user):
     chown_tree(data, user)
     run_as(user, [os.path.join(bindir(), 'initdb'), '-D', data, '-A', 'trust',
                   '-U', DB_USER, '-E', 'UTF8', '--locale=C', '--no-sync',
-                  '--wal-segsize=1'],
+                  '--wal-segsize=1'], sockdir,
            stdout=subprocess.DEVNULL, stderr=sys.stderr)
     proc = start_postgres(data, sockdir, user)
     try:
