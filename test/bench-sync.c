@@ -83,7 +83,7 @@ struct phase {
     struct pass_cost passes[RUN_PASSES];
     size_t n_passes;
     struct served served;
-    double ms, cpu_ms;
+    double ms, cpu_ms, server_cpu_ms;
     long rss;
 };
 
@@ -336,9 +336,11 @@ measure(const char *conf, const char *sys, const char *command,
     const char *const args[] = { "-v", "-c",    conf, "--sysfs-root",
                                  sys,  command, NULL };
     struct served before = served_so_far(), after;
+    double server_cpu = placement_server_cpu_ms(srv);
     struct agent_run run;
 
     agent_run(args, stop_after, &run);
+    ph->server_cpu_ms = placement_server_cpu_ms(srv) - server_cpu;
     after = served_so_far();
     ph->n_passes = passes_parse(run.err, ph->passes, RUN_PASSES);
     ph->served = (struct served){ after.requests - before.requests,
@@ -403,8 +405,11 @@ bench_nova(const char *conf, const char *sys, struct row *row)
     placement_server_stop(srv);
     srv = placement_server_start();
     before = served_so_far();
+    row->vs.nova_server_ms = placement_server_cpu_ms(srv);
     if (novasync_run(placement_server_url(srv), path, &row->vs.nova, &err) < 0)
         cr_assert_fail("test/bench/nova-sync.py:\n%s", err);
+    row->vs.nova_server_ms =
+        placement_server_cpu_ms(srv) - row->vs.nova_server_ms;
     row->vs.nova_logged = served_so_far().requests - before.requests;
     row->vs.nova_done = true;
     placement_server_assert_tree(srv, dump);
@@ -441,6 +446,8 @@ bench_host(unsigned n, struct row *row, char **ret_api)
     row->vs.gpus = n;
     row->vs.agent_requests = row->first.passes[0].requests;
     row->vs.agent_ms = row->first.ms;
+    row->vs.agent_cpu_ms = row->first.cpu_ms;
+    row->vs.agent_server_ms = row->first.server_cpu_ms;
     if (novasync_available())
         bench_nova(conf, sys, row);
     host_done();

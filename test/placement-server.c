@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -479,4 +480,55 @@ placement_server_log(const struct placement_server *s)
     _cleanup_free_ char *path = xasprintf("%s/server.log", s->dir);
 
     return testproc_read_file(path);
+}
+
+/* Fields 14 and 15 of /proc/PID/stat, utime + stime, in ms; with the
+ * process group (field 5) in *ret_pgrp. */
+static double
+proc_cpu_ms(const char *pid, long *ret_pgrp)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%s/stat", pid);
+    _cleanup_free_ char *stat = testproc_read_file(path);
+    const char *p = strrchr(stat, ')');
+    unsigned long long utime = 0, stime = 0;
+    long pgrp = -1;
+
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %ld %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+               &pgrp, &utime, &stime) != 3)
+        return 0;
+    *ret_pgrp = pgrp;
+    return (double)(utime + stime) * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
+
+double
+placement_server_cpu_ms(const struct placement_server *s)
+{
+    _cleanup_free_ char *backend = xasprintf("postgres: placement %s ", s->db);
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    double ms = 0;
+
+    cr_assert(d != NULL, "/proc: %s", strerror(errno));
+    while ((e = readdir(d))) {
+        _cleanup_free_ char *cmd = NULL, *path = NULL;
+        long pgrp = -1;
+        double cpu;
+
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        cpu = proc_cpu_ms(e->d_name, &pgrp);
+        if (s->pid > 0 && pgrp == s->pid) {
+            ms += cpu;
+            continue;
+        }
+        if (!s->db[0])
+            continue;
+        path = xasprintf("/proc/%s/cmdline", e->d_name);
+        cmd = testproc_read_file(path);
+        if (strncmp(cmd, backend, strlen(backend)) == 0)
+            ms += cpu;
+    }
+    closedir(d);
+    return ms;
 }

@@ -102,6 +102,11 @@ void placement_server_kill(struct placement_server *s);
  * appended to the old one. */
 void placement_server_restart(struct placement_server *s);
 
+/* CPU time (user + system, ms) the server has used so far: its process
+ * group's live processes and, for uwsgi, the PostgreSQL backends serving
+ * its database.  Differences between two calls measure a workload. */
+double placement_server_cpu_ms(const struct placement_server *s);
+
 /* The server's log so far (what the server process and Placement's
  * request log print); free() it. */
 char *placement_server_log(const struct placement_server *s);

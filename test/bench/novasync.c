@@ -68,11 +68,13 @@ parse(const char *out, struct novasync *ret)
     const char *line = strrchr(out, '{'); /* the last line; warnings before */
     cJSON *j = line ? cJSON_Parse(line) : NULL;
     const cJSON *ms = cJSON_GetObjectItem(j, "ms");
+    const cJSON *cpu = cJSON_GetObjectItem(j, "cpu_ms");
     const cJSON *requests = cJSON_GetObjectItem(j, "requests");
     int r = -1;
 
-    if (cJSON_IsNumber(ms) && cJSON_IsNumber(requests)) {
+    if (cJSON_IsNumber(ms) && cJSON_IsNumber(cpu) && cJSON_IsNumber(requests)) {
         ret->ms = ms->valuedouble;
+        ret->cpu_ms = cpu->valuedouble;
         ret->requests = (unsigned long)requests->valuedouble;
         r = 0;
     }
@@ -118,6 +120,13 @@ novasync_run(const char *url, const char *dump_path, struct novasync *ret,
     return -1;
 }
 
+/* a / b, for a table cell */
+static double
+ratio(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
 void
 novasync_print(const struct novasync_vs *rows, size_t n)
 {
@@ -129,17 +138,26 @@ novasync_print(const struct novasync_vs *rows, size_t n)
     printf("\nFirst sync, the agent against Nova's report client "
            "(python3-nova's SchedulerReportClient,\n"
            "get_provider_tree_and_ensure_root + update_from_provider_tree of "
-           "the same tree),\neach on a fresh Placement; Nova's ms leaves out "
-           "Python's start-up and imports\n\n");
-    printf("%5s | %8s %7s | %8s %7s | %s\n", "GPUs", "agent", "ms", "Nova",
-           "ms", "agent / Nova: requests, ms");
+           "the same tree),\neach on a fresh Placement.  ms: wall time "
+           "(Nova's leaves out Python's start-up and\nimports); client: the "
+           "client's CPU ms; server: Placement's CPU ms (uwsgi and its\n"
+           "PostgreSQL backends), which a busy machine distorts less than "
+           "wall time\n\n");
+    printf("%5s | %-30s | %-30s | %s\n", "", "agent", "Nova", "agent / Nova");
+    printf("%5s | %8s %7s %6s %6s | %8s %7s %6s %6s | %5s %5s %6s\n", "GPUs",
+           "requests", "ms", "client", "server", "requests", "ms", "client",
+           "server", "req", "ms", "server");
     for (size_t i = 0; i < n; i++) {
         const struct novasync_vs *r = &rows[i];
 
-        printf("%5u | %8lu %7.0f | %8lu %7.0f | %5.2f %5.2f\n", r->gpus,
-               r->agent_requests, r->agent_ms, r->nova.requests, r->nova.ms,
-               (double)r->agent_requests / (double)r->nova.requests,
-               r->agent_ms / r->nova.ms);
+        printf("%5u | %8lu %7.0f %6.0f %6.0f | %8lu %7.0f %6.0f %6.0f | "
+               "%5.2f %5.2f %6.2f\n",
+               r->gpus, r->agent_requests, r->agent_ms, r->agent_cpu_ms,
+               r->agent_server_ms, r->nova.requests, r->nova.ms, r->nova.cpu_ms,
+               r->nova_server_ms,
+               ratio((double)r->agent_requests, (double)r->nova.requests),
+               ratio(r->agent_ms, r->nova.ms),
+               ratio(r->agent_server_ms, r->nova_server_ms));
         if (r->nova_logged != r->nova.requests)
             printf("NOTE %u GPUs: Nova sent %lu requests, Placement logged "
                    "%lu\n",

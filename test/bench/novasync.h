@@ -11,6 +11,7 @@
 struct novasync {
     double ms;              /* the report client's calls, Python start-up
                                and imports not included */
+    double cpu_ms;          /* its own CPU time over those calls */
     unsigned long requests; /* requests it sent */
 };
 
@@ -27,8 +28,10 @@ int novasync_run(const char *url, const char *dump_path, struct novasync *ret,
 struct novasync_vs {
     unsigned gpus;
     unsigned long agent_requests;
-    double agent_ms;
+    double agent_ms, agent_cpu_ms; /* wall; the agent's own CPU */
+    double agent_server_ms;        /* Placement's CPU for the agent */
     struct novasync nova;
+    double nova_server_ms;     /* Placement's CPU for Nova */
     unsigned long nova_logged; /* what Placement's request log counted */
     bool nova_done;            /* false: python3-nova is missing */
 };
