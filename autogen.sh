@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 DEPS="autoconf automake make gcc clang pkg-config
       libcurl4-openssl-dev libcjson-dev libvirt-dev uuid-dev libyaml-dev
       libxml2-dev libcriterion-dev libfuse3-dev fuse3
-      python3-placement python3-keystone python3-keystonemiddleware
+      python3-placement python3-keystone python3-keystonemiddleware python3-nova
       python3-prometheus-client mdevctl libvirt-clients curl clang-format
       libclang-rt-14-dev stunnel4 openssl
       postgresql python3-psycopg2 uwsgi-core uwsgi-plugin-python3

@@ -26,8 +26,8 @@ int claims_load(struct placement *pl, const struct tree *t, size_t max_parallel,
 /* Read the allocations of n providers of the tree (Placement UUIDs
  * uuids[i]) and append their claims to *ret: run re-reads only the
  * providers whose generation moved.  Returns 0 or the first failure. */
-int
-claims_read(struct placement *pl, const struct tree_provider *const *providers,
-            char (*uuids)[PLACEMENT_UUID_LEN], size_t n, size_t max_parallel,
-            struct reconcile_claim **ret, size_t *ret_n, struct errbuf *eb)
+int claims_read(struct placement *pl,
+                const struct tree_provider *const *providers,
+                char (*uuids)[UUIDSTR_LEN], size_t n, size_t max_parallel,
+                struct reconcile_claim **ret, size_t *ret_n, struct errbuf *eb)
     __attribute__((warn_unused_result));

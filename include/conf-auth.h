@@ -1,16 +1,14 @@
 /*
  * conf-auth.h - conf.c's helpers for placement.auth and secrets (conf-auth.c).
  *
- * Internal to the configuration loader: conf.c's key table points at
- * conf_auth_keys, and its finishing step calls the checks.
+ * Internal to the configuration loader: the key table (conf.c) checks
+ * placement.interface here, and conf-load.c's finishing step calls the
+ * rest.
  */
 #pragma once
 
 #include "conf.h"
 #include "confwalk.h"
-
-/* The keys of placement.auth, into a struct conf_auth. */
-extern const struct confwalk_key conf_auth_keys[];
 
 /* placement.interface: internal, public or admin. */
 char *conf_check_interface(char **value);

@@ -3,11 +3,12 @@
  *
  * conf_load() reads and validates the whole file and reports every problem
  * it finds, each as "FILE:LINE:COLUMN: KEY.PATH: what is wrong".  Keys are
- * described by one table in conf.c, walked by confwalk.c; adding a key is
- * one line there plus a field here (a nested section: one line, a
- * sub-table and a struct).
+ * described by one table in conf.c (name, type, range, default, help),
+ * walked by confwalk.c; adding a key is one entry there plus a field here
+ * (a nested section: one entry, a sub-table and a struct), and its entries
+ * in the manual and the example config, which test-confkeys checks.
  *
- * Decisions the issue left open:
+ * Decisions:
  *  - device_addresses name mdev parents.  A name containing ':' must be a
  *    PCI address (dddd:bb:ss.f, any case; stored lower-case); any other
  *    name ("mtty", the s390 "0.0.0010") is kept verbatim if it is a valid
@@ -58,7 +59,7 @@ struct conf_type {
                                  * "0000:84:00.0" (lower case) or "mtty" */
     struct pci_addr *addresses; /* the PCI ones among parents, parsed */
     size_t n_addresses;
-    char *mdev_class;       /* "VGPU" (default) or "CUSTOM_..." */
+    char *mdev_class;       /* "VGPU" or "CUSTOM_..." */
     unsigned max_instances; /* 0: no host-wide cap */
     struct strv traits;     /* extra traits for GPUs of this type */
 };
@@ -94,50 +95,66 @@ struct conf_placement {
     bool token_from_env;   /* conf_apply_env() replaced it */
     char *cacert;          /* CA bundle (absolute path), or NULL: system's */
     bool insecure;         /* no TLS verification */
-    unsigned timeout_s;    /* per request; default 10, in [1, 3600] */
-    unsigned max_parallel; /* concurrent requests; default 8, in [1, 64] */
+    unsigned timeout_s;    /* seconds per request */
+    unsigned max_parallel; /* concurrent requests */
 };
 
-/* reconcile: how allocations become mdevs (issue 4). */
+/* reconcile: how allocations become mdevs. */
 struct conf_reconcile {
-    bool enabled;            /* run reconciles after each sync; default true */
-    bool remove_orphans;     /* default false: orphans are only reported */
-    unsigned orphan_grace_s; /* default 300 */
-    char *persist;           /* "mdevctl" (default) or "none" */
-    char *mdevctl_dir;       /* default CONF_DEFAULT_MDEVCTL_DIR */
+    bool enabled;            /* run reconciles after each sync */
+    bool remove_orphans;     /* false: orphans are only reported */
+    unsigned orphan_grace_s; /* an orphan younger than this stays */
+    char *persist;           /* "mdevctl" or "none" */
+    char *mdevctl_dir;       /* where mdevctl definitions go */
 };
 
 #define CONF_DEFAULT_LIBVIRT_URI "qemu:///system"
+#define CONF_DEFAULT_MACHINE_ID_FILE "/etc/machine-id"
+#define CONF_DEFAULT_NOVA_COMPUTE_ID_FILE "/var/lib/nova/compute_id"
 #define CONF_DEFAULT_LOCK_FILE "/run/vgpu-agent/lock"
+#define CONF_DEFAULT_STATE_DIR "/var/lib/vgpu-agent"
 #define CONF_DEFAULT_MDEVCTL_DIR "/etc/mdevctl.d"
 #define CONF_DEFAULT_ORPHAN_GRACE_S 300
 
 struct conf {
-    char *path;              /* file read, or NULL for built-in defaults */
-    char *node_name;         /* default: the host name */
-    char *node_uuid;         /* lower-case, or NULL: derive from node_name */
-    char *sysfs_root;        /* default "/sys" */
+    char *path;         /* file read, or NULL for built-in defaults */
+    char *node_name;    /* the root provider's name */
+    bool node_name_set; /* given in the file (else the host's name) */
+    char *node_uuid;    /* lower-case, or NULL: derive from node_name */
+    /* who this host is (nodeid.h): its machine ID, nova-compute's compute
+     * node UUID, and whether the agent may create the root provider:
+     * "auto" (not when nova-compute's file exists), "create", "adopt" */
+    char *machine_id_file;
+    bool machine_id_file_set; /* given in the file */
+    char *nova_compute_id_file;
+    char *root_provider;
+    char *sysfs_root;        /* where sysfs is mounted */
     struct conf_type *types; /* enabled types, enabled_mdev_types order */
     size_t n_types;
-    char *provider_config_dir;    /* default CONF_DEFAULT_PROVIDER_CONFIG_DIR */
+    char *provider_config_dir;    /* Nova-style provider.yaml files */
     bool provider_config_dir_set; /* given in the file: then it must exist */
     /* enabled_mdev_types (or its alias enabled_vgpu_types) as written; what
      * callers want is types.  Absent: the keys of mdev_types are enabled. */
     struct strv enabled_mdev_types;
     bool enabled_mdev_types_set;
     struct conf_placement placement;
-    unsigned interval_s; /* run: between passes; default 60, [1, 86400] */
-    char *lock_file;     /* run and reconcile hold it; CONF_DEFAULT_LOCK_FILE */
+    unsigned interval_s; /* run: seconds between passes */
+    char *lock_file;     /* run and reconcile hold it */
     /* run writes Prometheus metrics there after every pass, status reads
      * them; absolute; NULL (the default): no metrics. */
     char *metrics_file;
-    unsigned full_refresh_s;
-    char *libvirt_uri; /* guests are read through it (read-only) */
-    struct conf_reconcile reconcile; /* run: full re-read period; default 300,
-                                      * [0, 604800]; 0: every pass */
+    /* the agent's own records: which VF belongs to which claim
+     * (vfstate.h); absolute */
+    char *state_dir;
+    unsigned full_refresh_s; /* run: full re-read period; 0: every pass */
+    char *libvirt_uri;       /* guests are read through it (read-only) */
+    struct conf_reconcile reconcile;
+    struct strv warnings; /* "FILE:LINE:COL: ..." of what loading ignored */
 };
 
-/* The built-in defaults: node_name from gethostname(), no types. */
+/* The built-in defaults, the key table's (conf.c); node_name from
+ * gethostname() (hostload makes it the fully qualified name nova-compute
+ * uses, see nodeid.h), no types. */
 struct conf *conf_new(void);
 
 /* Load path.  When explicit is false and path does not exist, the built-in
@@ -161,6 +178,12 @@ void conf_free(struct conf *c);
 DEFINE_CLEANUP(struct conf, conf_free)
 /* Free a conf_auth's strings (secrets wiped) and zero it. */
 void conf_auth_clear(struct conf_auth *a);
+
+/* Append one "KEY: VALUE" line per key of the table to lines, with what c
+ * holds: map entries expanded ("mdev_types.nvidia-35.traits: [...]"),
+ * enabled_vgpu_types left out (it is enabled_mdev_types), secrets as
+ * ********, unset values as "(not set)". */
+void conf_show(const struct conf *c, struct strv *lines);
 
 /* The enabled type with this id, or NULL. */
 const struct conf_type *conf_find_type(const struct conf *c, const char *id);

@@ -1,10 +1,13 @@
 /*
- * guests.h - the libvirt domains on this host and the mdevs each references.
+ * guests.h - the libvirt domains on this host and the mdevs and PCI devices
+ * each references.
  *
  * Read once per pass over a read-only libvirt connection: every domain,
  * running or only defined, with the UUIDs of its
- * <hostdev mode='subsystem' type='mdev'> devices.  Reconcile uses this to
- * keep the mdevs a guest owns (after a reboot, during a rescue) and to never
+ * <hostdev mode='subsystem' type='mdev'> devices and the addresses of its
+ * <hostdev mode='subsystem' type='pci'> devices (a vendor-specific VFIO
+ * vGPU is a VF the guest gets as a PCI device).  Reconcile uses this to
+ * keep the vGPUs a guest owns (after a reboot, during a rescue) and to never
  * remove one a domain still references.  Nothing here writes to libvirt.
  */
 #pragma once
@@ -15,15 +18,18 @@
 #include "cleanup.h"
 #include "errbuf.h"
 #include "strv.h"
+#include "uuidstr.h"
 
 /* A domain XML larger than this is refused (-EFBIG). */
 #define GUESTS_XML_MAX (8u << 20)
 
 struct guest {
-    char uuid[37]; /* domain UUID, lower case */
+    char uuid[UUIDSTR_LEN]; /* domain UUID, lower case */
     char *name;
-    bool active;       /* has a live instance (running, paused, ...) */
-    struct strv mdevs; /* referenced mdev UUIDs, lower case, sorted, unique */
+    bool active;         /* has a live instance (running, paused, ...) */
+    struct strv mdevs;   /* referenced mdev UUIDs, lower case, sorted, unique */
+    struct strv pcidevs; /* referenced PCI devices, "0000:41:00.5" (as the
+                          * kernel spells it), sorted, unique */
 };
 
 struct guests {
@@ -45,7 +51,7 @@ int guests_load(const char *uri, struct guests **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
 
 /* Parse one domain XML of len bytes (no NUL needed) into *ret: uuid, name
- * and mdevs; active is false.  Malformed mdev references are skipped with a
+ * mdevs and pcidevs; active is false.  Malformed references are skipped with a
  * line appended to warnings (NULL: dropped).  A document with a DOCTYPE is
  * refused outright (domain XML never has one, and it is how entity tricks
  * arrive); the network is never touched.  Returns 0, -EPROTO for XML that
@@ -69,3 +75,6 @@ const struct guest *guests_find(const struct guests *g, const char *uuid);
  * domain UUID. */
 const struct guest *guests_find_mdev(const struct guests *g,
                                      const char *mdev_uuid);
+
+/* The same for the PCI device at addr ("0000:41:00.5"). */
+const struct guest *guests_find_pci(const struct guests *g, const char *addr);

@@ -87,6 +87,12 @@ int http_request(struct http *h, const char *method, const char *path,
 int http_request_many(struct http *h, struct http_req *reqs, size_t n,
                       size_t max_parallel, struct errbuf *eb);
 
+/* The one map from an HTTP status to what it means to the agent, a
+ * negative errno: 0 for 2xx, -EACCES for 401 and 403 (the token or the
+ * credentials), -ENOENT for 404, -EIO for any other status.  A caller that
+ * knows more (Placement's 409 error codes) refines -EIO, never the rest. */
+int http_status_errno(long status);
+
 /* Free body, request_id and subject_token (wiped) and reset the struct;
  * safe to call twice. */
 void http_response_clear(struct http_response *r);

@@ -31,7 +31,7 @@
 
 /* The request body of POST /v3/auth/tokens for a (password or application
  * credential; scoped to the project for a password).  A secret: the caller
- * wipes and frees it (confwalk_free_secret()). */
+ * wipes and frees it (secret_free()). */
 char *keystone_auth_body(const struct clouds_auth *a);
 
 /* token.expires_at (and issued_at, or expires_at when missing) of a

@@ -1,10 +1,11 @@
 /*
  * mdev.h - what sysfs says about mediated devices: parents, types, mdevs.
  *
- * mdev_scan() reads everything once into a plain model; later stages (type
- * policy, provider tree) never read sysfs themselves.  Anything odd in sysfs
- * skips that type or parent with a warning in host->warnings naming the path;
- * only an unusable root is an error.
+ * mdev_scan() reads everything once, as the kernel spells it; host-mdev.c
+ * turns that into the host model (host.h), which is all later stages (type
+ * policy, provider tree, reconcile) see.  Anything odd in sysfs skips that
+ * type or parent with a warning in host->warnings naming the path; only an
+ * unusable root is an error.
  */
 #pragma once
 
@@ -17,8 +18,7 @@
 #include "strv.h"
 #include "sysfs.h"
 #include "typedesc.h"
-
-#define MDEV_UUID_STR_LEN 37 /* 36 + NUL, always lower case */
+#include "uuidstr.h"
 
 struct mdev_type {
     char *id;          /* "nvidia-35": the directory name */
@@ -44,7 +44,7 @@ struct mdev_parent {
 };
 
 struct mdev_device {
-    char uuid[MDEV_UUID_STR_LEN];
+    char uuid[UUIDSTR_LEN];
     char *parent;  /* parent name, as mdev_parent.name */
     char *type_id; /* basename of the mdev_type link */
 };
@@ -68,11 +68,3 @@ int mdev_scan(const struct sysfs *fs, struct mdev_host **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
 void mdev_host_free(struct mdev_host *h);
 DEFINE_CLEANUP(struct mdev_host, mdev_host_free)
-
-const struct mdev_parent *mdev_host_find_parent(const struct mdev_host *h,
-                                                const char *name);
-const struct mdev_type *mdev_parent_find_type(const struct mdev_parent *p,
-                                              const char *type_id);
-/* Number of existing mdevs of type_id on the parent called parent. */
-unsigned mdev_host_count(const struct mdev_host *h, const char *parent,
-                         const char *type_id);

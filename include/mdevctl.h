@@ -10,26 +10,12 @@
  *
  * (no trailing newline), mode 0644 in a 0755 parent directory.  <dir> is a
  * setting ("/etc/mdevctl.d" on a host, a temporary directory in tests).
- * Every name is checked before it becomes a path component, and nothing
- * below <dir> is reached through a symlink.
+ * Every name is checked (pathcomp.h) before it becomes a path component,
+ * and nothing below <dir> is reached through a symlink.
  */
 #pragma once
 
-#include <stdbool.h>
-#include <stddef.h>
-
 #include "errbuf.h"
-#include "strv.h"
-
-#define MDEVCTL_NAME_MAX 255 /* parent and type names: one path component */
-
-struct mdevctl_def {
-    char uuid[37];   /* lower case, the file name */
-    char *parent;    /* the directory name: "0000:84:00.0" */
-    char *mdev_type; /* "nvidia-35" */
-    bool autostart;  /* "start": "auto" (else "manual") */
-    size_t n_attrs;  /* entries of "attrs"; the agent writes none */
-};
 
 /* Define mdev uuid of type mdev_type on parent: write <dir>/<parent>/<uuid>
  * atomically (temporary file, fsync, rename, fsync of the directory),
@@ -48,18 +34,3 @@ int mdevctl_write(const char *dir, const char *parent, const char *uuid,
  * -ELOOP when <dir>/<parent> is a symlink, or another negative errno. */
 int mdevctl_remove(const char *dir, const char *parent, const char *uuid,
                    struct errbuf *eb) __attribute__((warn_unused_result));
-
-/* Every definition below dir, sorted by parent, then uuid, into *ret (*n
- * entries; free with mdevctl_defs_free()).  A missing dir is no
- * definitions.  Anything odd (a name that is not a lower-case UUID, a
- * symlink, a file that is not mdevctl's JSON, ...) is skipped with one line
- * in warnings naming the path; hidden files (our temporaries) and
- * scripts.d are skipped silently.  Note that mdevctl 1.2.0 itself refuses to
- * list anything while one file is not valid JSON of the right shape.
- * Returns the number of definitions or a negative errno when dir cannot be
- * read. */
-int mdevctl_list(const char *dir, struct mdevctl_def **ret, size_t *n,
-                 struct strv *warnings, struct errbuf *eb)
-    __attribute__((warn_unused_result));
-
-void mdevctl_defs_free(struct mdevctl_def *d, size_t n); /* NULL ok */

@@ -2,7 +2,8 @@
  * metrics.h - what `run` has done, in Prometheus's text exposition format.
  *
  * The service keeps one struct metrics for its whole life and, after every
- * pass, records the pass and the latest figures in it, then writes it to
+ * pass, records the pass and the latest figures in it (through the
+ * setters: the struct is opaque), then writes it to
  * metrics_file for node_exporter's textfile collector: a temporary file in
  * the same directory, fsync'd, renamed over the old one (mode 0644), so a
  * scrape never reads half a file.  Counters (..._total) only grow while
@@ -20,7 +21,8 @@
  *   vgpu_agent_gpu_capacity / _reserved / _used{provider,uuid,address,
  *   mdev_type,resource_class}, vgpu_agent_mdevs_created_total,
  *   vgpu_agent_mdevs_removed_total, vgpu_agent_orphan_mdevs,
- *   vgpu_agent_unaccounted_guests.
+ *   vgpu_agent_unaccounted_guests, vgpu_agent_interval_seconds,
+ *   vgpu_agent_last_error_info{message}.
  */
 #pragma once
 
@@ -45,26 +47,14 @@ struct metrics_gpu {
     long total, reserved, used;
 };
 
-struct metrics {
-    double start_time; /* unix seconds */
-    unsigned long passes, failures;
-    bool last_ok;
-    double last_pass_time;    /* unix seconds when it ended; 0: no pass yet */
-    double last_duration;     /* seconds */
-    double last_success_time; /* 0: never */
-    double failing_since;     /* end of the first failed pass in a row; 0 */
-    struct metrics_gpu *gpus; /* from the last pass that built a tree */
-    size_t n_gpus;
-    /* The reconcile step: mdevs it created and removed so far, and what
-     * its last run found (reconciled: it ran at least once). */
-    bool reconciled;
-    unsigned long mdevs_created, mdevs_removed;
-    size_t orphans, unaccounted_guests;
-    /* Placement requests by method and status (placement_counts()); not
-     * owned. */
-    const struct placement_count *requests;
-    size_t n_requests;
+/* What the reconcile step did so far (metrics_set_reconcile()). */
+struct metrics_reconcile {
+    bool done; /* it got as far as planning at least once */
+    unsigned long created, removed;     /* mdevs, over every step: counters */
+    size_t orphans, unaccounted_guests; /* as the last plan found them */
 };
+
+struct metrics; /* opaque: the figures below go in through the setters */
 
 /* start_time is now. */
 struct metrics *metrics_new(void);
@@ -77,6 +67,19 @@ void metrics_record_pass(struct metrics *m, bool ok, double end,
 /* Replace the GPU list with a copy of gpus[0..n). */
 void metrics_set_gpus(struct metrics *m, const struct metrics_gpu *gpus,
                       size_t n);
+/* Replace the Placement request counts with a copy of v[0..n) (sorted by
+ * method then status, as struct placement_counts keeps them). */
+void metrics_set_requests(struct metrics *m, const struct placement_count *v,
+                          size_t n);
+/* The reconcile step's figures; the gauges appear once r->done. */
+void metrics_set_reconcile(struct metrics *m,
+                           const struct metrics_reconcile *r);
+
+/* The interval the service runs with (vgpu_agent_interval_seconds). */
+void metrics_set_interval(struct metrics *m, double seconds);
+/* The last error of a failed pass (vgpu_agent_last_error_info{message},
+ * valued with the time it was set); NULL keeps the one there is. */
+void metrics_set_last_error(struct metrics *m, const char *msg);
 
 /* Write the exposition text to out.  Returns 0 or -EIO. */
 int metrics_render(const struct metrics *m, FILE *out);

@@ -1,6 +1,5 @@
 /*
- * parse.h - strict, range-checked number parsing (no atoi, no silent junk),
- * and the one check of a UUID's spelling that paths depend on.
+ * parse.h - strict, range-checked number parsing (no atoi, no silent junk).
  */
 #pragma once
 
@@ -14,10 +13,6 @@ int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 /* Parse all of s as a finite double. Returns 0 or -EINVAL. */
 int parse_double(const char *s, double *ret)
     __attribute__((warn_unused_result));
-
-/* Whether s is a UUID spelled in lower case (36 characters), as the kernel
- * names an mdev's directory and mdevctl its definition files. */
-bool parse_is_lower_uuid(const char *s);
 
 /* Parse "true"/"false" (also yes/no, on/off). Returns 0 or -EINVAL. */
 int parse_bool(const char *s, bool *ret) __attribute__((warn_unused_result));

@@ -69,6 +69,12 @@ int placement_json_traits(const cJSON *doc, struct placement_traits *ret,
 int placement_json_allocs(const cJSON *doc, struct placement_allocs *ret,
                           struct errbuf *eb);
 
+/* {"allocations": {UUID: {"resources": {RC: n}}}}: the map alone, keyed
+ * by consumers (a provider's allocations) or by providers (a consumer's:
+ * allocs[i].consumer is then a provider's UUID); generation 0. */
+int placement_json_alloc_map(const cJSON *doc, struct placement_allocs *ret,
+                             struct errbuf *eb);
+
 /* Request bodies; the caller free()s the text. */
 char *placement_json_rp_body(const char *uuid, const char *name,
                              const char *parent_uuid);

@@ -29,10 +29,10 @@
 #include "http.h"
 #include "inventory.h"
 #include "strv.h"
+#include "uuidstr.h"
 
 #define PLACEMENT_VERSION_MAX "1.39" /* the newest the agent speaks */
 #define PLACEMENT_VERSION_MIN "1.26" /* reserved = total needs 1.26 */
-#define PLACEMENT_UUID_LEN 37
 
 struct placement; /* the http client, the negotiated version, counters */
 
@@ -41,6 +41,27 @@ struct placement; /* the http client, the negotiated version, counters */
  * server's range misses [MIN, MAX]; -EPROTO for a bad version document.
  * http must outlive *ret. */
 int placement_open(struct http *http, struct placement **ret, struct errbuf *eb)
+    __attribute__((warn_unused_result));
+
+/* Requests by method and status (0: no response came back), for the
+ * metrics of `run`.  The table belongs to whoever keeps the counts (the
+ * Placement session, which outlives its connections: run drops one after a
+ * failed pass); a connection only adds to it. */
+struct placement_count {
+    char method[8]; /* "GET", "PUT", ... */
+    long status;
+    unsigned long n;
+};
+struct placement_counts {
+    struct placement_count *v; /* sorted by method then status */
+    size_t n;
+};
+void placement_counts_clear(struct placement_counts *c); /* leaves it empty */
+/* placement_open() that counts every request of the connection in counts
+ * (GET / included, whether the open succeeds or not); counts must outlive
+ * *ret.  NULL: nothing is counted (placement_open()). */
+int placement_open_counted(struct http *http, struct placement_counts *counts,
+                           struct placement **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
 /* Skip GET /: use version as negotiated before (a cached result; tests that
  * feed done halves hand-made responses pass http NULL).  -ENOTSUP unless
@@ -72,10 +93,10 @@ placement_call_clearp(struct placement_call *c)
 }
 
 struct placement_rp {
-    char uuid[PLACEMENT_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
     char *name;
-    char parent_uuid[PLACEMENT_UUID_LEN]; /* "" for a root */
-    char root_uuid[PLACEMENT_UUID_LEN];
+    char parent_uuid[UUIDSTR_LEN]; /* "" for a root */
+    char root_uuid[UUIDSTR_LEN];
     long generation;
 };
 void placement_rp_clear(struct placement_rp *rp);
@@ -155,7 +176,7 @@ int placement_done_ensure(struct placement *p, struct placement_call *c,
 
 /* GET /resource_providers/{uuid}/allocations: who holds what there. */
 struct placement_alloc {
-    char consumer[PLACEMENT_UUID_LEN];
+    char consumer[UUIDSTR_LEN];
     struct inventory *used; /* rc and total (= amount) only, sorted by rc */
     size_t n_used;
 };
@@ -172,6 +193,46 @@ int placement_done_get_allocations(struct placement *p,
                                    struct placement_allocs *ret,
                                    struct errbuf *eb);
 
+/* GET /allocations/{consumer}: everything one consumer holds, and what
+ * writing its allocations back needs. */
+struct placement_consumer {
+    char uuid[UUIDSTR_LEN];
+    /* what it holds, by provider: holds.allocs[i].consumer is a provider's
+     * UUID here (a provider's allocations turned around); generation 0 */
+    struct placement_allocs holds;
+    char *project_id, *user_id; /* NULL when it holds nothing */
+    long generation;            /* consumer_generation */
+    char *consumer_type;        /* NULL below microversion 1.38 */
+};
+void placement_consumer_clear(struct placement_consumer *c);
+void placement_prep_get_consumer(struct placement *p, struct placement_call *c,
+                                 const char *uuid);
+/* uuid: the consumer's, as prepared (it is no part of the answer). */
+int placement_done_get_consumer(struct placement *p, struct placement_call *c,
+                                const char *uuid,
+                                struct placement_consumer *ret,
+                                struct errbuf *eb);
+
+/* POST /reshaper (microversion 1.30 and later): set the inventories of
+ * n_invs providers (n 0: none left) and replace the allocations of n_cons
+ * consumers (each with its generation) in one transaction.  A 409 is
+ * -EAGAIN (a generation moved) or -EBUSY (inventory in use), anything
+ * else as placement.h's first comment says. */
+struct placement_reshape_inv {
+    char uuid[UUIDSTR_LEN];
+    long generation;
+    const struct inventory *invs;
+    size_t n;
+};
+bool placement_has_reshaper(const struct placement *p);
+void placement_prep_reshape(struct placement *p, struct placement_call *c,
+                            const struct placement_reshape_inv *invs,
+                            size_t n_invs,
+                            const struct placement_consumer *cons,
+                            size_t n_cons);
+int placement_done_reshape(struct placement *p, struct placement_call *c,
+                           struct errbuf *eb);
+
 /* Run the prepared calls concurrently (at most max_parallel in flight).
  * Returns 0; each call's own result is read with its done half. */
 void placement_run(struct placement *p, struct placement_call *calls, size_t n,
@@ -179,20 +240,6 @@ void placement_run(struct placement *p, struct placement_call *calls, size_t n,
 /* Requests sent since placement_open() (GET / included): for the
  * cost figures in logs and benchmarks. */
 unsigned long placement_requests(const struct placement *p);
-unsigned long placement_writes(const struct placement *p); /* PUT/POST/DELETE */
-
-/* Requests this process sent, every connection included, by method and
- * status (0: no response came back): for the metrics of `run`.  The one
- * piece of process-wide state here, so that the counts outlive the
- * connections (run drops one after a failed pass); single-threaded use. */
-struct placement_count {
-    char method[8]; /* "GET", "PUT", ... */
-    long status;
-    unsigned long n;
-};
-/* The counts so far, sorted by method then status; *ret_n is their
- * number.  Valid until the next request. */
-const struct placement_count *placement_counts(size_t *ret_n);
 
 /* One-shot forms: prep, run alone, done. */
 int placement_list_providers(struct placement *p, const char *key,
@@ -200,7 +247,5 @@ int placement_list_providers(struct placement *p, const char *key,
                              size_t *ret_n, struct errbuf *eb);
 int placement_get_inventories(struct placement *p, const char *uuid,
                               struct placement_invs *ret, struct errbuf *eb);
-int placement_get_traits(struct placement *p, const char *uuid,
-                         struct placement_traits *ret, struct errbuf *eb);
 int placement_get_allocations(struct placement *p, const char *uuid,
                               struct placement_allocs *ret, struct errbuf *eb);

@@ -1,10 +1,11 @@
 /*
  * policy.h - which vGPU type each physical GPU offers, and how many.
  *
- * Input: the configuration and what sysfs holds (mdev.h).  Output: one
- * policy_gpu per physical GPU that gets a provider: a GPU (time-sliced) or
- * the virtual functions of one SR-IOV physical function, with its type, its
- * inventory total and its traits.  No I/O here; every decision is a rule
+ * Input: the configuration and the host model (host.h), whatever kernel
+ * interface it came from.  Output: one policy_gpu per physical GPU that
+ * gets a provider: a GPU (time-sliced) or the virtual functions of one
+ * SR-IOV physical function, with its type, its inventory total and its
+ * traits.  No I/O here; every decision is a rule
  * the tests pin down.
  */
 #pragma once
@@ -14,7 +15,7 @@
 
 #include "cleanup.h"
 #include "conf.h"
-#include "mdev.h"
+#include "host.h"
 #include "pciaddr.h"
 #include "strv.h"
 
@@ -23,15 +24,18 @@ struct policy_gpu {
                     * the name of an explicitly managed non-PCI parent */
     bool is_pci;
     struct pci_addr addr; /* valid when is_pci */
-    bool is_sriov;        /* parents are virtual functions */
-    struct strv parents;  /* mdev parents offering the type, address order */
+    bool is_sriov;        /* its functions are virtual functions */
+    enum host_mode mode;  /* the interface its vGPUs are made through */
+    struct strv parents;  /* its functions offering the type (mdev parents,
+                           * VFs), address order */
     const struct conf_type *conf; /* the type offered (points into conf) */
-    const struct mdev_type *type; /* its sysfs facts (points into host) */
-    struct strv mdevs;   /* UUIDs of existing mdevs of the type, sorted */
+    const struct host_type *type; /* its facts on the first of parents
+                                   * (points into host) */
+    struct strv mdevs;   /* ids of its existing vGPUs of the type, sorted */
     unsigned total;      /* inventory total, > 0 */
     struct strv traits;  /* sorted */
     struct strv managed; /* traits the agent may also remove from this
-                          * GPU: CUSTOM_<type> of every type its parents
+                          * GPU: CUSTOM_<type> of every type its functions
                           * offer and every enabled type's configured
                           * traits (a type switch drops the old ones) */
 };
@@ -43,8 +47,8 @@ struct policy {
     struct strv notes;    /* every decision not to offer a GPU, and why */
 };
 
-/* Decide for every parent in h.  Never fails; h and c must outlive *ret. */
-struct policy *policy_decide(const struct conf *c, const struct mdev_host *h);
+/* Decide for every GPU in h.  Never fails; h and c must outlive *ret. */
+struct policy *policy_decide(const struct conf *c, const struct host *h);
 void policy_free(struct policy *p);
 DEFINE_CLEANUP(struct policy, policy_free)
 

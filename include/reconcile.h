@@ -6,20 +6,29 @@
  * GPU.  Their UUIDs: the ones the consumer's libvirt domain references, or
  * else UUIDv5(consumer, "<provider uuid>/<i>"), so whatever builds the
  * guest uses exactly the mdevs its claim owns and no two consumers can pick
- * the same one.  reconcile_plan() is pure: it decides, the command acts.
+ * the same one.  reconcile_plan() is pure: it decides, reconcile_act()
+ * acts.  It reads the host through the host model (host.h); in a plan,
+ * "parent" is the function (host_fn) a vGPU sits on and "uuid" its id.
+ *
+ * On a vendor-specific VFIO GPU (host.h) a vGPU is a VF with a type set,
+ * its id the VF's address: a claim of n units owns n VFs.  Which ones: the
+ * VFs of the GPU its consumer's domain references (PCI hostdevs), then
+ * those the state file (vfstate.h) gives it, then the lowest-addressed free
+ * VFs that list the type and no domain or other claim holds.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "cleanup.h"
 #include "guests.h"
-#include "mdev.h"
+#include "host.h"
 #include "strv.h"
 #include "tree.h"
-
-#define RECONCILE_UUID_LEN 37
+#include "uuidstr.h"
+#include "vfstate.h"
 
 /* consumer holds n units on provider (a GPU provider of the tree), which
  * Placement knows as uuid (the tree's UUID, or the one of an adopted
@@ -28,18 +37,22 @@
  * its UUIDs are planned as errors (misplaced if they exist elsewhere). */
 struct reconcile_claim {
     const struct tree_provider *provider;
-    char uuid[RECONCILE_UUID_LEN];
-    char consumer[RECONCILE_UUID_LEN];
+    char uuid[UUIDSTR_LEN];
+    char consumer[UUIDSTR_LEN];
     long n;
 };
 
 struct reconcile_mdev {
-    char uuid[RECONCILE_UUID_LEN];
-    char *parent; /* mdev parent name ("0000:84:00.0", a VF) */
+    char uuid[UUIDSTR_LEN]; /* an mdev's UUID, a VF's address; "" for a
+                             * VF claim that found no VF */
+    enum host_mode mode;    /* the interface it is made through */
+    char *parent;           /* the function it sits on ("0000:84:00.0", a VF) */
     char *mdev_type;
-    char consumer[RECONCILE_UUID_LEN]; /* "" for orphans */
-    char provider[RECONCILE_UUID_LEN]; /* "" for orphans */
-    char *why; /* misplaced/unaccounted/error: what is wrong */
+    char consumer[UUIDSTR_LEN]; /* "" for orphans */
+    char provider[UUIDSTR_LEN]; /* "" for orphans */
+    char *why;                  /* misplaced/unaccounted/error: what is wrong */
+    time_t since; /* an orphan VF: when the state file first saw it
+                   * unowned; 0: now (first seen in this plan) */
 };
 
 struct reconcile_plan {
@@ -58,16 +71,20 @@ struct reconcile_plan {
 };
 
 /* guests may be NULL (libvirt unreachable): then no mdev is an orphan,
- * since without the guest list none can be proven unused. */
-struct reconcile_plan *reconcile_plan(const struct tree *t,
-                                      const struct mdev_host *h,
-                                      const struct guests *guests,
-                                      const struct reconcile_claim *claims,
-                                      size_t n_claims);
+ * since without the guest list none can be proven unused.  state (which VF
+ * belongs to which claim; NULL: none recorded) matters only to vendor-VFIO
+ * GPUs. */
+struct reconcile_plan *
+reconcile_plan(const struct tree *t, const struct host *h,
+               const struct guests *guests, const struct vfstate *state,
+               const struct reconcile_claim *claims, size_t n_claims);
 void reconcile_plan_free(struct reconcile_plan *p);
+/* What messages call m: "mdev", "VF" (of a vendor-VFIO GPU; "GPU" for a
+ * VF claim that found no VF). */
+const char *reconcile_noun(const struct reconcile_mdev *m);
 DEFINE_CLEANUP(struct reconcile_plan, reconcile_plan_free)
 
 /* UUIDv5(namespace = consumer, name = "<provider uuid>/<i>"), lower case.
  * Returns -EINVAL when consumer is no UUID. */
 int reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
-                   char ret[RECONCILE_UUID_LEN]);
+                   char ret[UUIDSTR_LEN]);

@@ -21,8 +21,6 @@ void strv_pushf(struct strv *sv, const char *fmt, ...)
 bool strv_contains(const struct strv *sv, const char *s);
 /* Sort bytewise and drop duplicates. */
 void strv_sort_uniq(struct strv *sv);
-/* Remove the element equal to s, if any; returns whether one was removed. */
-bool strv_remove(struct strv *sv, const char *s);
 void strv_copy(struct strv *dst, const struct strv *src); /* appends */
 /* Free the strings and the array; leaves an empty, reusable vector. */
 void strv_clear(struct strv *sv);

@@ -72,12 +72,13 @@ bool sysfs_lexists(const struct sysfs *fs, const char *rel);
 char *sysfs_escape(const char *s, size_t max);
 
 /* The one seam for kernel side effects: write value (no newline) to the
- * attribute rel ("create", "remove") with one write(2); the file is never
- * created.  Returns 0 or the negative errno the kernel (or the fake kernel)
- * answered with (-EINVAL, -EEXIST, -ENOSPC, ...); -EIO for a short write.
- * Nothing else is ever written: -EINVAL for a rel with a "." or ".."
- * component, -EPERM when it does not resolve to a file named "create" or
- * "remove".  The message names rel and the value: "<rel>: write
- * \"<value>\": ...". */
+ * attribute rel ("create", "remove", "nvidia/current_vgpu_type") with one
+ * write(2); the file is never created.  Returns 0 or the negative errno
+ * the kernel (or the fake kernel) answered with (-EINVAL, -EEXIST,
+ * -ENOSPC, -EPERM, -EIO, -EBUSY, ...); -EIO for a short write.  Nothing
+ * else is ever written: -EINVAL for a rel with a "." or ".." component,
+ * -EPERM when it does not resolve to a file named "create" or "remove", or
+ * "current_vgpu_type" in a directory "nvidia".  The message names rel and
+ * the value: "<rel>: write \"<value>\": ...". */
 int sysfs_write(const struct sysfs *fs, const char *rel, const char *value,
                 struct errbuf *eb) __attribute__((warn_unused_result));

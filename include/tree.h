@@ -18,24 +18,25 @@
 #include "policy.h"
 #include "provconf.h"
 #include "strv.h"
-
-#define TREE_UUID_STR_LEN 37
+#include "uuidstr.h"
 
 /* Where a child's capacity lives on the host (absent on the root). */
 struct tree_device {
     char *address;       /* "0000:84:00.0" */
+    enum host_mode mode; /* the interface its vGPUs are made through */
     char *mdev_type;     /* "nvidia-35" */
     char *type_name;     /* "GRID M60-0B" */
     char *rc;            /* the resource class the agent reports: "VGPU" */
-    struct strv parents; /* mdev parent names (the VFs of an SR-IOV group) */
-    struct strv mdevs;   /* existing mdevs of the type */
+    struct strv parents; /* the functions offering the type (host_fn names:
+                          * mdev parents, the VFs of an SR-IOV group) */
+    struct strv mdevs;   /* ids of the existing vGPUs of the type */
 };
 
 struct tree_provider {
-    char uuid[TREE_UUID_STR_LEN];
+    char uuid[UUIDSTR_LEN];
     char *name;
-    char parent_uuid[TREE_UUID_STR_LEN]; /* "" on the root */
-    struct inventory *invs;              /* sorted by resource class */
+    char parent_uuid[UUIDSTR_LEN]; /* "" on the root */
+    struct inventory *invs;        /* sorted by resource class */
     size_t n_invs;
     struct strv traits;         /* sorted */
     struct strv managed;        /* other traits the agent may remove (see
@@ -43,10 +44,24 @@ struct tree_provider {
     struct tree_device *device; /* NULL on the root */
 };
 
+/* Who reports the tree (nodeid.h): set by the service layer after
+ * tree_build(), since it is no part of what the host offers (dump leaves
+ * it out); zeroed, the agent takes every GPU provider under the root for
+ * its own and creates the root when Placement lacks it. */
+struct tree_owner {
+    char *trait;     /* the owner trait each GPU provider gets; NULL: none */
+    char *host;      /* this host's name, for messages; NULL: unknown */
+    bool adopt_root; /* never create the root: wait for nova-compute's */
+    /* the root's UUID is nova-compute's compute node UUID, read from this
+     * file; NULL: it is not */
+    char *nova_file;
+};
+
 struct tree {
     struct tree_provider *providers; /* root first, then children by name */
     size_t n_providers;
     struct strv warnings; /* provider config entries that matched nothing */
+    struct tree_owner owner;
 };
 
 /* Build the tree.  pc may be NULL.  Fails (-EINVAL, eb naming the provider
@@ -58,12 +73,16 @@ int tree_build(const struct conf *c, const struct policy *pol,
 void tree_free(struct tree *t);
 DEFINE_CLEANUP(struct tree, tree_free)
 
+/* Set t's owner (copies of the strings; any may be NULL). */
+void tree_set_owner(struct tree *t, const char *trait, const char *host,
+                    bool adopt_root, const char *nova_file);
+
 /* Whether a provider called name is one of ours that left the tree: named
  * like our GPU providers ("<node>_...") but not in t.  Sync deletes or
  * drains such providers; reconcile still reports their claims. */
 bool tree_is_stale_name(const struct tree *t, const char *name);
 
 /* The root's UUID: node_uuid, or UUIDv5(DNS namespace, node_name). */
-void tree_root_uuid(const struct conf *c, char ret[TREE_UUID_STR_LEN]);
+void tree_root_uuid(const struct conf *c, char ret[UUIDSTR_LEN]);
 /* A child's name: "<node>_pci_0000_84_00_0", Nova's naming. Caller frees. */
 char *tree_child_name(const char *node_name, const struct policy_gpu *gpu);

@@ -9,16 +9,8 @@
 #include <string.h>
 
 #include "claims.h"
+#include "sync-tree.h"
 #include "xalloc.h"
-
-static const struct placement_rp *
-find_by_name(const struct placement_rp *rps, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(rps[i].name, name) == 0)
-            return &rps[i];
-    return NULL;
-}
 
 /* Claims of one provider's allocations on its own resource class (on any
  * class for a stale provider, p NULL: sync drains all of its inventory). */
@@ -43,19 +35,10 @@ add_claims(const struct tree_provider *p, const char *uuid,
         }
 }
 
-/* A child of our root that left the tree: sync keeps (drains) it while
- * guests hold it, so its claims still stand and must be reported as unmet,
- * never dropped. */
-static bool
-stale(const struct tree *t, const struct placement_rp *rp,
-      const char *root_uuid)
-{
-    return strcmp(rp->parent_uuid, root_uuid) == 0 &&
-           tree_is_stale_name(t, rp->name);
-}
-
 /* Allocations of the tree's GPU providers (by name), then of the stale
- * ones; rps[i] is read for tree provider tp[i] (NULL: stale) when want[i]. */
+ * ones; rps[i] is read for tree provider tp[i] (NULL: stale) when want[i].
+ * A stale provider's claims still stand (sync keeps it, drained, while
+ * guests hold it): they are reported as unmet, never dropped. */
 static int
 read_allocations(struct placement *pl, const struct tree *t,
                  const struct placement_rp *rps, size_t n_rps,
@@ -71,7 +54,7 @@ read_allocations(struct placement *pl, const struct tree *t,
 
     for (size_t i = 1; i < t->n_providers; i++) {
         const struct placement_rp *rp =
-            find_by_name(rps, n_rps, t->providers[i].name);
+            sync_tree_find(rps, n_rps, NULL, t->providers[i].name);
 
         if (rp && !want[rp - rps] && t->providers[i].device) {
             tp[rp - rps] = &t->providers[i];
@@ -80,7 +63,7 @@ read_allocations(struct placement *pl, const struct tree *t,
         }
     }
     for (size_t i = 0; i < n_rps; i++)
-        if (!want[i] && stale(t, &rps[i], root_uuid)) {
+        if (!want[i] && sync_tree_is_stale(t, &rps[i], root_uuid)) {
             want[i] = true;
             order[n++] = i;
         }
@@ -110,21 +93,22 @@ int
 claims_load(struct placement *pl, const struct tree *t, size_t max_parallel,
             struct reconcile_claim **ret, size_t *ret_n, struct errbuf *eb)
 {
-    struct placement_rp *roots = NULL, *rps = NULL;
-    size_t n_roots = 0, n_rps = 0;
+    struct placement_rp root = { 0 }, *rps = NULL;
+    size_t n_rps = 0;
     int r;
 
     *ret = NULL;
     *ret_n = 0;
-    r = placement_list_providers(pl, "name", t->providers[0].name, &roots,
-                                 &n_roots, eb);
-    if (r == 0 && n_roots > 0)
-        r = placement_list_providers(pl, "in_tree", roots[0].uuid, &rps, &n_rps,
+    r = sync_tree_find_root(pl, t, &root, eb);
+    if (r == -ENOENT)
+        return 0; /* no tree in Placement yet: no claims */
+    if (r == 0)
+        r = placement_list_providers(pl, "in_tree", root.uuid, &rps, &n_rps,
                                      eb);
     if (r == 0 && n_rps > 0)
-        r = read_allocations(pl, t, rps, n_rps, roots[0].uuid, max_parallel,
-                             ret, ret_n, eb);
-    placement_rps_free(roots, n_roots);
+        r = read_allocations(pl, t, rps, n_rps, root.uuid, max_parallel, ret,
+                             ret_n, eb);
+    placement_rp_clear(&root);
     placement_rps_free(rps, n_rps);
     if (r < 0) {
         free(*ret);
@@ -136,7 +120,7 @@ claims_load(struct placement *pl, const struct tree *t, size_t max_parallel,
 
 int
 claims_read(struct placement *pl, const struct tree_provider *const *providers,
-            char (*uuids)[PLACEMENT_UUID_LEN], size_t n, size_t max_parallel,
+            char (*uuids)[UUIDSTR_LEN], size_t n, size_t max_parallel,
             struct reconcile_claim **ret, size_t *ret_n, struct errbuf *eb)
 {
     struct placement_call *calls = xcalloc(n ? n : 1, sizeof(*calls));

@@ -10,16 +10,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clouds.h"
+#include "conf-keys.h"
 #include "confwalk.h"
 #include "errbuf.h"
+#include "secret.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
@@ -38,52 +38,27 @@ layer_clear(struct layer *l)
     free(l->interface);
 }
 
-/* The credential keys, by name, for the loops over them. */
-static const struct {
-    const char *name;
-    const char *env;
-    size_t offset;
-    bool secret;
-} cred_keys[] = {
-#define K(f, env, secret)                                                      \
-    {                                                                          \
-#f, env, offsetof(struct conf_auth, f), secret                         \
-    }
-    K(auth_url, "OS_AUTH_URL", false),
-    K(username, "OS_USERNAME", false),
-    K(user_id, "OS_USER_ID", false),
-    K(password, "OS_PASSWORD", true),
-    K(password_file, NULL, false),
-    K(user_domain_name, "OS_USER_DOMAIN_NAME", false),
-    K(user_domain_id, "OS_USER_DOMAIN_ID", false),
-    K(project_name, "OS_PROJECT_NAME", false),
-    K(project_id, "OS_PROJECT_ID", false),
-    K(project_domain_name, "OS_PROJECT_DOMAIN_NAME", false),
-    K(project_domain_id, "OS_PROJECT_DOMAIN_ID", false),
-    K(application_credential_id, "OS_APPLICATION_CREDENTIAL_ID", false),
-    K(application_credential_secret, "OS_APPLICATION_CREDENTIAL_SECRET", true),
-    K(application_credential_secret_file, NULL, false),
-#undef K
-};
-#define N_CRED_KEYS (sizeof(cred_keys) / sizeof(*cred_keys))
+/* The credential keys are placement.auth's part of the key table
+ * (conf_auth_keys): name, field, secret, and the OS_* variable (.env; the
+ * *_file keys have none, and clouds.yaml does not give them either). */
 
 static char **
 cred_field(struct conf_auth *a, size_t i)
 {
-    return (char **)((char *)a + cred_keys[i].offset);
+    return (char **)((char *)a + conf_auth_keys[i].offset);
 }
 
 static const char *
 cred_value(const struct conf_auth *a, size_t i)
 {
-    return *(char *const *)((const char *)a + cred_keys[i].offset);
+    return *(char *const *)((const char *)a + conf_auth_keys[i].offset);
 }
 
 static void
 set_field(char **field, const char *value, bool secret)
 {
     if (secret)
-        confwalk_free_secret(*field);
+        secret_free(*field);
     else
         free(*field);
     *field = value ? xstrdup(value) : NULL;
@@ -92,7 +67,7 @@ set_field(char **field, const char *value, bool secret)
 static bool
 cred_any(struct conf_auth *a)
 {
-    for (size_t i = 0; i < N_CRED_KEYS; i++)
+    for (size_t i = 0; conf_auth_keys[i].name; i++)
         if (*cred_field(a, i))
             return true;
     return false;
@@ -111,10 +86,10 @@ env(const char *name)
 static void
 layer_from_env(struct layer *l)
 {
-    for (size_t i = 0; i < N_CRED_KEYS; i++)
-        if (cred_keys[i].env)
-            set_field(cred_field(&l->cred, i), env(cred_keys[i].env),
-                      cred_keys[i].secret);
+    for (size_t i = 0; conf_auth_keys[i].name; i++)
+        if (conf_auth_keys[i].env)
+            set_field(cred_field(&l->cred, i), env(conf_auth_keys[i].env),
+                      conf_auth_keys[i].secret);
     set_field(&l->region_name, env("OS_REGION_NAME"), false);
     set_field(&l->interface, env("OS_INTERFACE"), false);
 }
@@ -163,40 +138,38 @@ find_secure(const char *clouds)
 /* Copy the scalar under key of map into *field (a string key the agent
  * uses); a non-scalar is reported.  Returns whether a value was taken. */
 static bool
-take_scalar(struct yamldoc *d, yaml_node_t *map, const char *key, char **field,
-            bool secret, struct strv *errors)
+take_scalar(struct confwalk *w, yaml_node_t *map, const char *key, char **field,
+            bool secret)
 {
-    yaml_node_t *n = yamldoc_get(d, map, key);
-    char where[CONFWALK_WHERE_MAX];
+    yaml_node_t *n = yamldoc_get(w->doc, map, key);
 
     if (!n || yamldoc_is_null(n))
         return false;
     if (!yamldoc_scalar(n)) {
-        strv_pushf(errors, "%s: %s: expected a string",
-                   yamldoc_where(d, n, where, sizeof(where)), key);
+        confwalk_error(w, n, key, "expected a string");
         return false;
     }
     set_field(field, yamldoc_scalar(n), secret);
     return true;
 }
 
-/* Whether the file may hold a secret: mode & 077 == 0. */
+/* Read the mapping c, clouds.<cloud> of a clouds.yaml, into l; whether it
+ * holds a secret. */
 static bool
-check_private(const char *path, const char *what, struct strv *errors)
+layer_from_cloud(struct layer *l, struct confwalk *w, yaml_node_t *c)
 {
-    struct stat st;
+    yaml_node_t *auth = yamldoc_get(w->doc, c, "auth");
+    bool secret = false;
 
-    if (stat(path, &st) < 0) {
-        strv_pushf(errors, "%s: %s", path, strerror(errno));
-        return false;
-    }
-    if (!(st.st_mode & 077))
-        return true;
-    strv_pushf(errors,
-               "%s holds %s but is mode %04o: group or others may read or "
-               "write it; chmod 600 it",
-               path, what, (unsigned)(st.st_mode & 07777));
-    return false;
+    for (size_t i = 0; auth && conf_auth_keys[i].name; i++)
+        if (conf_auth_keys[i].env &&
+            take_scalar(w, auth, conf_auth_keys[i].name,
+                        cred_field(&l->cred, i), conf_auth_keys[i].secret))
+            secret = secret || conf_auth_keys[i].secret;
+    take_scalar(w, c, "region_name", &l->region_name, false);
+    if (!take_scalar(w, c, "interface", &l->interface, false))
+        take_scalar(w, c, "endpoint_type", &l->interface, false);
+    return secret;
 }
 
 /* Read clouds.<cloud> of path into l (over what l holds).  *found tells
@@ -206,11 +179,10 @@ layer_from_clouds(struct layer *l, const char *path, const char *cloud,
                   bool *found, struct strv *errors)
 {
     _cleanup_(yamldoc_freep) struct yamldoc *d = NULL;
+    _cleanup_(confwalk_done) struct confwalk w = { 0 };
+    _cleanup_free_ char *cpath = xasprintf("clouds.%s", cloud);
     struct errbuf eb = { 0 };
-    yaml_node_t *c, *auth;
-    char where[CONFWALK_WHERE_MAX];
-    bool secret = false;
-    size_t before = errors->n;
+    yaml_node_t *c;
     int r = yamldoc_load_file(path, &d, &eb);
 
     *found = false;
@@ -218,27 +190,20 @@ layer_from_clouds(struct layer *l, const char *path, const char *cloud,
         strv_push(errors, eb.msg);
         return r;
     }
+    confwalk_init(&w, d, errors);
     c = yamldoc_get(d, yamldoc_get(d, yamldoc_root(d), "clouds"), cloud);
     if (!c)
         return 0;
     *found = true;
     if (c->type != YAML_MAPPING_NODE) {
-        strv_pushf(errors, "%s: clouds.%s: expected a mapping",
-                   yamldoc_where(d, c, where, sizeof(where)), cloud);
+        confwalk_error(&w, c, cpath, "expected a mapping");
         return -EINVAL;
     }
-    auth = yamldoc_get(d, c, "auth");
-    for (size_t i = 0; auth && i < N_CRED_KEYS; i++)
-        if (cred_keys[i].env &&
-            take_scalar(d, auth, cred_keys[i].name, cred_field(&l->cred, i),
-                        cred_keys[i].secret, errors))
-            secret = secret || cred_keys[i].secret;
-    take_scalar(d, c, "region_name", &l->region_name, false, errors);
-    if (!take_scalar(d, c, "interface", &l->interface, false, errors))
-        take_scalar(d, c, "endpoint_type", &l->interface, false, errors);
-    if (secret && !check_private(path, "a secret", errors))
-        return -EACCES;
-    return errors->n > before ? -EINVAL : 0;
+    if (layer_from_cloud(l, &w, c) && secret_check_file(path, &eb) < 0) {
+        strv_push(errors, eb.msg);
+        return eb.code;
+    }
+    return w.n_errors > 0 ? -EINVAL : 0;
 }
 
 static int
@@ -290,7 +255,7 @@ layer_merge(struct layer *dst, struct layer *src)
     bool has_secret = d->application_credential_secret ||
                       d->application_credential_secret_file;
 
-    for (size_t i = 0; i < N_CRED_KEYS; i++) {
+    for (size_t i = 0; conf_auth_keys[i].name; i++) {
         char **df = cred_field(d, i), **sf = cred_field(s, i);
         bool pw = sf == &s->password || sf == &s->password_file;
         bool sec = sf == &s->application_credential_secret ||
@@ -310,35 +275,22 @@ layer_merge(struct layer *dst, struct layer *src)
 static void
 read_secret_file(const char *path, char **field, struct strv *errors)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    char buf[CLOUDS_SECRET_MAX + 2];
-    ssize_t n;
-    struct stat st;
+    _cleanup_(secret_freep) char *secret = NULL;
+    struct errbuf eb = { 0 };
+    size_t len;
 
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        strv_pushf(errors, "%s: %s", path, strerror(errno));
+    if (secret_read_file(path, CLOUDS_SECRET_MAX, &secret, &eb) < 0) {
+        strv_push(errors, eb.msg);
         return;
     }
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-        strv_pushf(errors,
-                   "%s is %s: the secret must be in a regular file only its "
-                   "owner may read or write; chmod 600 it",
-                   path,
-                   S_ISREG(st.st_mode) ? "readable or writable by others"
-                                       : "not a regular file");
-        return;
-    }
-    n = read(fd, buf, sizeof(buf) - 1);
-    buf[n > 0 ? n : 0] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    if (n < 0)
-        strv_pushf(errors, "%s: %s", path, strerror(errno));
-    else if (!buf[0] || strlen(buf) > CLOUDS_SECRET_MAX)
+    len = strcspn(secret, "\r"); /* a CRLF file: the line ends at \r */
+    if (len == 0 || len > CLOUDS_SECRET_MAX) {
         strv_pushf(errors, "%s: the secret is empty or longer than %d bytes",
                    path, CLOUDS_SECRET_MAX);
-    else
-        set_field(field, buf, true);
-    explicit_bzero(buf, sizeof(buf));
+        return;
+    }
+    secret_free(*field);
+    *field = xstrndup(secret, len);
 }
 
 /* Where the settings came from, for messages. */
@@ -438,9 +390,9 @@ settle(struct clouds_auth *a, struct layer *l, struct strv *errors)
 static void
 layer_from_conf(struct layer *l, const struct conf_placement *pc)
 {
-    for (size_t i = 0; i < N_CRED_KEYS; i++)
+    for (size_t i = 0; conf_auth_keys[i].name; i++)
         set_field(cred_field(&l->cred, i), cred_value(&pc->auth, i),
-                  cred_keys[i].secret);
+                  conf_auth_keys[i].secret);
     set_field(&l->region_name, pc->region_name, false);
     set_field(&l->interface, pc->interface, false);
 }

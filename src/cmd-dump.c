@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -38,43 +37,39 @@ parse_args(int argc, char **argv, enum output_format *ret)
     int c;
 
     *ret = isatty(STDOUT_FILENO) ? OUTPUT_TABLE : OUTPUT_JSON;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+    static const char *const formats[] = { "json", "yaml", "table", "dot",
+                                           NULL };
+
+    while ((c = cmd_getopt(argc, argv, "f:h", opts)) != -1) {
         if (c == 'h') {
             dump_usage(stdout);
             return -1;
         }
-        if (c != 'f' || output_parse_format(optarg, ret) < 0) {
-            if (c == 'f')
-                log_error("dump: unknown format '%s' (json, yaml, table, dot)",
-                          optarg);
-            dump_usage(stderr);
+        if (c == '?')
             return CMD_EXIT_USAGE;
-        }
+        if (output_parse_format(optarg, ret) < 0)
+            return cmd_bad_choice("dump", "--format", optarg, formats);
     }
-    if (optind < argc) {
-        log_error("dump: unexpected argument '%s'", argv[optind]);
-        return CMD_EXIT_USAGE;
-    }
-    return CMD_EXIT_OK;
+    return cmd_no_more_args(argc, argv);
 }
 
 static int
 cmd_dump_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct cmd_host host = { 0 };
+    struct hostload host = { 0 };
     enum output_format format;
     int r = parse_args(argc, argv, &format);
 
     if (r != CMD_EXIT_OK)
         return r < 0 ? CMD_EXIT_OK : r;
-    r = cmd_host_load(ctx, &host);
-    if (r != CMD_EXIT_OK)
-        return r;
+    r = hostload_open(&ctx->host, &host);
+    if (r < 0)
+        return cmd_exit_status(r);
     if (output_write(host.tree, format, stdout) < 0 || fflush(stdout) != 0) {
         log_error("dump: cannot write the output");
         r = CMD_EXIT_FAILED;
     }
-    cmd_host_clear(&host);
+    hostload_clear(&host);
     return r;
 }
 

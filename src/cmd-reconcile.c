@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "agentlock.h"
 #include "cmd.h"
-#include "guests.h"
-#include "log.h"
-#include "reconcile-act.h"
-#include "reconcile.h"
-#include "sysfs.h"
+#include "hostplan.h"
 
 struct reconcile_args {
     bool dry_run, remove_orphans, json;
@@ -54,7 +52,9 @@ parse_args(int argc, char **argv, struct reconcile_args *ret)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "nf:h", opts, NULL)) != -1) {
+    static const char *const formats[] = { "text", "json", NULL };
+
+    while ((c = cmd_getopt(argc, argv, "nf:h", opts)) != -1) {
         if (c == 'n')
             ret->dry_run = true;
         else if (c == 'R')
@@ -62,15 +62,16 @@ parse_args(int argc, char **argv, struct reconcile_args *ret)
         else if (c == 'f' &&
                  (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0))
             ret->json = strcmp(optarg, "json") == 0;
+        else if (c == 'f')
+            return cmd_bad_choice("reconcile", "--format", optarg, formats);
         else if (c == 'h') {
             reconcile_usage(stdout);
             return -1;
         } else {
-            reconcile_usage(stderr);
             return CMD_EXIT_USAGE;
         }
     }
-    return optind < argc ? CMD_EXIT_USAGE : CMD_EXIT_OK;
+    return cmd_no_more_args(argc, argv);
 }
 
 static cJSON *
@@ -115,9 +116,10 @@ print_json(const struct reconcile_plan *p, const struct reconcile_report *r)
         const struct reconcile_action *a = &r->v[i];
         cJSON *o = mdev_json(a->uuid, a->parent, a->mdev_type, a->consumer,
                              a->provider);
+        _cleanup_free_ char *result = reconcile_result_text(a);
 
-        cJSON_AddStringToObject(o, "action", a->action);
-        cJSON_AddStringToObject(o, "result", a->result);
+        cJSON_AddStringToObject(o, "action", reconcile_verb_name(a->action));
+        cJSON_AddStringToObject(o, "result", result);
         cJSON_AddItemToArray(actions, o);
     }
     add_list(root, "misplaced", p->misplaced, p->n_misplaced);
@@ -142,11 +144,15 @@ print_list(const char *what, const struct reconcile_mdev *v, size_t n)
 static void
 print_text(const struct reconcile_plan *p, const struct reconcile_report *r)
 {
-    for (size_t i = 0; i < r->n; i++)
-        printf("%-11s %s on %s (%s)%s%s: %s\n", r->v[i].action, r->v[i].uuid,
+    for (size_t i = 0; i < r->n; i++) {
+        _cleanup_free_ char *result = reconcile_result_text(&r->v[i]);
+
+        printf("%-11s %s on %s (%s)%s%s: %s\n",
+               reconcile_verb_name(r->v[i].action), r->v[i].uuid,
                r->v[i].parent, r->v[i].mdev_type,
                *r->v[i].consumer ? " for consumer " : "", r->v[i].consumer,
-               r->v[i].result);
+               result);
+    }
     print_list("misplaced", p->misplaced, p->n_misplaced);
     print_list("unaccounted", p->unaccounted, p->n_unaccounted);
     print_list("orphan", p->orphans, p->n_orphans);
@@ -156,95 +162,38 @@ print_text(const struct reconcile_plan *p, const struct reconcile_report *r)
         printf("nothing to do: %zu mdev(s) match the allocations\n", p->n_keep);
 }
 
-/* Guests through libvirt; NULL (logged) when it cannot be reached: then
- * nothing counts as an orphan. */
-struct guests *
-cmd_load_guests(const struct conf *c)
-{
-    struct guests *g = NULL;
-    struct errbuf eb = { 0 };
-
-    if (guests_load(c->libvirt_uri, &g, &eb) < 0) {
-        log_error("%s; orphans are not looked for", eb.msg);
-        return NULL;
-    }
-    for (size_t i = 0; i < g->warnings.n; i++)
-        log_warn("%s", g->warnings.v[i]);
-    return g;
-}
-
-int
-cmd_reconcile_act(const struct ctx *ctx, const struct cmd_host *host,
-                  bool dry_run, bool remove_orphans,
-                  const struct reconcile_plan *p, struct reconcile_report *rep)
-{
-    const struct conf *c = host->conf;
-    const char *root = ctx->sysfs_root ? ctx->sysfs_root : c->sysfs_root;
-    struct reconcile_opts o = {
-        .dry_run = dry_run,
-        .remove_orphans = remove_orphans || c->reconcile.remove_orphans,
-        .grace_s = c->reconcile.orphan_grace_s,
-        .mdevctl_dir = strcmp(c->reconcile.persist, "mdevctl") == 0
-                           ? c->reconcile.mdevctl_dir
-                           : NULL,
-    };
-    _cleanup_(sysfs_closep) struct sysfs *fs = NULL;
-    struct errbuf eb = { 0 };
-
-    if (sysfs_open(root, &fs, &eb) < 0) {
-        log_error("%s", eb.msg);
-        return CMD_EXIT_FAILED;
-    }
-    reconcile_act(p, fs, host->mdev, &o, rep);
-    return rep->failed || p->n_misplaced || p->n_errors ? CMD_EXIT_FAILED
-                                                        : CMD_EXIT_OK;
-}
-
-static int
-act(const struct ctx *ctx, const struct cmd_host *host,
-    const struct reconcile_args *a, const struct reconcile_plan *p,
-    struct reconcile_report *rep)
-{
-    int r = cmd_reconcile_act(ctx, host, a->dry_run, a->remove_orphans, p, rep);
-
-    if (a->json)
-        print_json(p, rep);
-    else
-        print_text(p, rep);
-    return r;
-}
-
 static int
 cmd_reconcile_exec(const struct ctx *ctx, int argc, char **argv)
 {
     struct reconcile_args args = { 0 };
     struct reconcile_report rep = { 0 };
-    struct cmd_claims cc = { 0 };
+    struct hostplan hp = { 0 };
     int lock = -1;
     int r = parse_args(argc, argv, &args);
 
     if (r != CMD_EXIT_OK)
         return r < 0 ? CMD_EXIT_OK : r;
-    r = cmd_claims_load(ctx, &cc);
-    if (r == CMD_EXIT_OK && !args.dry_run &&
-        (lock = cmd_lock(cc.host.conf)) < 0)
-        r = CMD_EXIT_FAILED;
-    if (r == CMD_EXIT_OK) {
-        _cleanup_(guests_freep) struct guests *g =
-            cmd_load_guests(cc.host.conf);
-        _cleanup_(reconcile_plan_freep) struct reconcile_plan *p =
-            reconcile_plan(cc.host.tree, cc.host.mdev, g, cc.claims,
-                           cc.n_claims);
-
-        r = act(ctx, &cc.host, &args, p, &rep);
-        if (!g) /* guests' UUIDs and orphans unknown: the pass is partial */
-            r = CMD_EXIT_FAILED;
+    r = hostplan_load(&ctx->host, &hp);
+    if (r == 0 && !args.dry_run &&
+        (lock = agentlock_take(hp.host.conf->lock_file)) < 0)
+        r = -EIO;
+    if (r == 0) {
+        hostplan_make(&hp, HOSTPLAN_NEED_ORPHANS);
+        if (hostplan_act(&hp.host, args.dry_run, args.remove_orphans, hp.plan,
+                         &rep) != 0)
+            r = -EIO;
+        if (args.json)
+            print_json(hp.plan, &rep);
+        else
+            print_text(hp.plan, &rep);
+        if (!hp.guests) /* guests' UUIDs, orphans unknown: a partial pass */
+            r = -EIO;
     }
     reconcile_report_clear(&rep);
-    cmd_claims_clear(&cc);
+    hostplan_clear(&hp);
     if (lock >= 0)
         close(lock);
-    return r;
+    return cmd_exit_status(r);
 }
 
 const struct cmd cmd_reconcile = {

@@ -53,10 +53,28 @@ ago(double t)
     return d < 0 ? 0 : d;
 }
 
+/* The last error a failed pass logged: while failing, and for a while
+ * after (an operator asks why it failed an hour ago, too). */
+static void
+print_last_error(const struct metrics_file *f, bool ok)
+{
+    const struct metrics_sample *e =
+        metrics_find(f, METRICS_PREFIX "last_error_info");
+    char when[64];
+
+    if (!e)
+        return;
+    format_time(e->value, when, sizeof(when));
+    printf("%s: %s (at %s, %.0f s ago)\n", ok ? "last error" : "error",
+           metrics_label(e, "message"), when, ago(e->value));
+}
+
 /* The lines about the last pass; returns the exit status they mean. */
 static int
-print_passes(const struct metrics_file *f, unsigned interval_s)
+print_passes(const struct metrics_file *f, unsigned conf_interval_s)
 {
+    /* the interval the service runs with (--interval), else the config's */
+    double interval_s = value_of(f, "interval_seconds", conf_interval_s);
     double last = value_of(f, "last_pass_timestamp_seconds", 0);
     double since = value_of(f, "failing_since_timestamp_seconds", 0);
     double success = value_of(f, "last_success_timestamp_seconds", 0);
@@ -80,10 +98,11 @@ print_passes(const struct metrics_file *f, unsigned interval_s)
         format_time(success, when, sizeof(when));
         printf("last success: %s\n", when);
     }
+    print_last_error(f, ok);
     if (ago(last) > stale_s) {
-        printf("stale: no pass for more than %u x interval_s (%.0f s); is "
-               "the service running?\n",
-               STALE_INTERVALS, stale_s);
+        printf("stale: no pass for %.0f s, more than %u x the service's "
+               "interval of %g s; is the service running?\n",
+               ago(last), STALE_INTERVALS, interval_s);
         return CMD_EXIT_FAILED;
     }
     format_time(value_of(f, "start_time_seconds", 0), when, sizeof(when));
@@ -138,25 +157,50 @@ print_reconcile(const struct metrics_file *f)
                unaccounted);
 }
 
+static void
+status_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vgpu-agent [-c FILE] status\n"
+            "\n"
+            "How the service is doing, from the metrics file it writes after\n"
+            "every pass (metrics_file): the last pass, ok or failing since\n"
+            "when and why, whether it is stale (no pass for 3 intervals of\n"
+            "the service's own interval), and each GPU's use.\n"
+            "\n"
+            "Exit status: 0 ok, 1 failing or stale, 2 no metrics file\n"
+            "configured or readable.\n");
+}
+
 static int
 cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
 {
-    struct cmd_host host = { 0 };
+    struct hostload host = { 0 };
     struct metrics_file f = { 0 };
     struct errbuf eb = { 0 };
     int r;
 
-    if (argc > 1) {
-        log_error("status: unexpected argument '%s'", argv[1]);
-        return CMD_EXIT_USAGE;
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int c;
+
+    while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
+        if (c != 'h')
+            return CMD_EXIT_USAGE;
+        status_usage(stdout);
+        return CMD_EXIT_OK;
     }
-    r = cmd_host_conf(ctx, &host);
-    if (r != CMD_EXIT_OK)
-        return r;
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
+        return CMD_EXIT_USAGE;
+    r = hostload_conf(&ctx->host, &host);
+    if (r < 0)
+        return cmd_exit_status(r);
     if (!host.conf->metrics_file) {
         log_error("%s: metrics_file is not set: run writes no metrics, so "
                   "there is no status to show",
-                  host.conf->path ? host.conf->path : "built-in defaults");
+                  hostload_conf_name(&host));
         r = CMD_EXIT_USAGE;
     } else if (metrics_load(host.conf->metrics_file, &f, &eb) < 0) {
         log_error("cannot read the metrics file: %s", eb.msg);
@@ -167,7 +211,7 @@ cmd_status_exec(const struct ctx *ctx, int argc, char **argv)
         print_reconcile(&f);
     }
     metrics_file_clear(&f);
-    cmd_host_clear(&host);
+    hostload_clear(&host);
     return r;
 }
 

@@ -8,81 +8,118 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "http.h"
-#include "keystone.h"
+#include "hostload.h"
 #include "log.h"
-#include "placement.h"
+#include "pass.h"
+#include "session.h"
 #include "sync.h"
 
 static void
 sync_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] sync\n"
+            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] sync "
+            "[--dry-run]\n"
             "\n"
             "Make Placement hold the provider tree `dump` prints: one pass,\n"
-            "then exit.  Only what differs is written.\n"
+            "then exit.  Only what differs is written; each write is logged\n"
+            "and a last line counts them.\n"
             "\n"
-            "Exit status: 0 Placement holds the tree, 1 it could not be\n"
-            "brought there (the failed requests are logged), 2 usage or\n"
-            "configuration error.\n");
+            "  -n, --dry-run  read Placement, print the writes a sync would\n"
+            "                 make (method, path, what changes), write "
+            "nothing\n"
+            "\n"
+            "Exit status: 0 Placement holds the tree (--dry-run: nothing to\n"
+            "do), 1 it could not be brought there (the failed requests are\n"
+            "logged), 2 usage or configuration error, 3 (--dry-run) writes\n"
+            "pending.\n");
 }
 
-/* Log what a pass did and found; returns its exit status. */
-int
-cmd_sync_report(const struct sync_report *rep, const struct placement *pl,
-                unsigned long requests_before, int r)
+/* --dry-run: the writes a pass would make, on stdout, one a line; exit 0
+ * when there are none, CMD_EXIT_PENDING when there are. */
+static int
+dry_run_sync(struct session *s, const struct hostload *h)
 {
-    for (size_t i = 0; i < rep->warnings.n; i++)
-        log_warn("%s", rep->warnings.v[i]);
-    for (size_t i = 0; i < rep->errors.n; i++)
-        log_error("%s", rep->errors.v[i]);
-    for (size_t i = 0; i < rep->notes.n; i++)
-        log_info("%s", rep->notes.v[i]);
-    log_info("pass %s: %u created, %u updated, %u deleted; %lu requests",
-             r == 0 ? "done" : "incomplete", rep->created, rep->updated,
-             rep->deleted, placement_requests(pl) - requests_before);
-    return r == 0 ? CMD_EXIT_OK : CMD_EXIT_FAILED;
+    _cleanup_(sync_cache_freep) struct sync_cache *cache = sync_cache_new();
+    struct sync_report rep = { 0 };
+    struct errbuf eb = { 0 };
+    int r = session_sync(s, h, cache, SYNC_DRY_RUN, &rep, &eb);
+
+    if (r < 0) {
+        log_error("sync --dry-run: %s", eb.msg);
+        sync_report_clear(&rep);
+        return CMD_EXIT_FAILED;
+    }
+    for (size_t i = 0; i < rep.changes.n; i++) {
+        const struct sync_change *c = &rep.changes.v[i];
+
+        printf("%-6s %s  %s%s%s\n", c->method, c->path,
+               c->provider ? c->provider : "", c->provider ? ": " : "",
+               c->what);
+    }
+    for (size_t i = 0; i < rep.warnings.n; i++)
+        log_warn("%s", rep.warnings.v[i]);
+    for (size_t i = 0; i < rep.errors.n; i++)
+        log_error("%s", rep.errors.v[i]);
+    if (rep.changes.n == 0)
+        printf("nothing to do: Placement holds the tree\n");
+    else
+        printf("%zu write(s) pending: %u provider(s) to create, %u to "
+               "update, %u to delete\n",
+               rep.changes.n, rep.created, rep.updated, rep.deleted);
+    r = rep.errors.n > 0     ? CMD_EXIT_FAILED
+        : rep.changes.n == 0 ? CMD_EXIT_OK
+                             : CMD_EXIT_PENDING;
+    sync_report_clear(&rep);
+    return r;
 }
 
 static int
 cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
 {
     _cleanup_(sync_cache_freep) struct sync_cache *cache = sync_cache_new();
-    _cleanup_(placement_freep) struct placement *pl = NULL;
-    _cleanup_(http_freep) struct http *http = NULL;
-    _cleanup_(keystone_freep) struct keystone *ks = NULL;
-    struct sync_report rep = { 0 };
-    struct cmd_host host = { 0 };
-    struct errbuf eb = { 0 };
+    _cleanup_(session_freep) struct session *s = session_new();
+    struct hostload host = { 0 };
     int r;
 
-    if (argc == 2 &&
-        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        sync_usage(stdout);
-        return CMD_EXIT_OK;
+    static const struct option opts[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    bool dry_run = false;
+    int c;
+
+    while ((c = cmd_getopt(argc, argv, "nh", opts)) != -1) {
+        if (c == 'h') {
+            sync_usage(stdout);
+            return CMD_EXIT_OK;
+        }
+        if (c != 'n')
+            return CMD_EXIT_USAGE;
+        dry_run = true;
     }
-    if (argc > 1) {
-        sync_usage(stderr);
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
         return CMD_EXIT_USAGE;
+    r = hostload_open(&ctx->host, &host);
+    if (r == 0)
+        r = session_open(s, &host);
+    if (r == 0 && dry_run) {
+        r = dry_run_sync(s, &host);
+        hostload_clear(&host);
+        return r;
     }
-    r = cmd_host_load(ctx, &host);
-    if (r == CMD_EXIT_OK)
-        r = cmd_placement_open(&host, &ks, &http, &pl);
-    if (r == CMD_EXIT_OK) {
-        r = cmd_sync_pass(&host, ks, http, pl, cache, &rep, &eb);
-        if (r < 0 && r != -EAGAIN)
-            log_error("%s", eb.msg);
-        r = cmd_sync_report(&rep, pl, 0, r);
-    }
-    sync_report_clear(&rep);
-    cmd_host_clear(&host);
-    return r;
+    /* The cost is counted from the connection's first request (0), and a
+     * tree Placement does not hold is a failure, whatever the cause. */
+    if (r == 0 && pass_sync(s, &host, cache, 0, LOG_NOTICE) != 0)
+        r = -EIO;
+    hostload_clear(&host);
+    return cmd_exit_status(r);
 }
 
 const struct cmd cmd_sync = {
     .name = "sync",
-    .args = "",
+    .args = "[--dry-run]",
     .summary = "report the provider tree to Placement once",
     .exec = cmd_sync_exec,
 };

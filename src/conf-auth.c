@@ -1,25 +1,23 @@
 /*
  * conf-auth.c - placement.auth and the rules around secrets in agent.yaml.
  *
- * The keys of placement.auth (Nova's [placement] names), the interface
- * check, and the cross-key rules: a file holding a secret must be private,
- * and Keystone credentials exclude a token.  What the credentials mean once
- * OS_* and clouds.yaml are merged in is clouds.c's business.
+ * The interface check, and the cross-key rules: a file holding a secret
+ * must be private, and Keystone credentials exclude a token.  What the
+ * credentials mean once OS_* and clouds.yaml are merged in is clouds.c's
+ * business.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "conf-auth.h"
 #include "conf.h"
 #include "confwalk.h"
+#include "errbuf.h"
+#include "secret.h"
 #include "xalloc.h"
 #include "yamldoc.h"
-
-#define FIELD(type, f) CONFWALK_FIELD(type, f)
 
 char *
 conf_check_interface(char **value)
@@ -30,50 +28,16 @@ conf_check_interface(char **value)
                : xasprintf("\"%s\" is not internal, public or admin", *value);
 }
 
-/* A *_file is the same setting as the secret it holds: not both. */
-const struct confwalk_key conf_auth_keys[] = {
-    { "auth_url", CONFWALK_STRING, FIELD(conf_auth, auth_url),
-      .check = confwalk_check_url },
-    { "username", CONFWALK_STRING, FIELD(conf_auth, username) },
-    { "user_id", CONFWALK_STRING, FIELD(conf_auth, user_id) },
-    { "password", CONFWALK_STRING, FIELD(conf_auth, password), .secret = true },
-    { "password_file", CONFWALK_STRING, FIELD(conf_auth, password_file),
-      .check = confwalk_check_absolute, .alias_of = "password" },
-    { "user_domain_name", CONFWALK_STRING, FIELD(conf_auth, user_domain_name) },
-    { "user_domain_id", CONFWALK_STRING, FIELD(conf_auth, user_domain_id) },
-    { "project_name", CONFWALK_STRING, FIELD(conf_auth, project_name) },
-    { "project_id", CONFWALK_STRING, FIELD(conf_auth, project_id) },
-    { "project_domain_name", CONFWALK_STRING,
-      FIELD(conf_auth, project_domain_name) },
-    { "project_domain_id", CONFWALK_STRING,
-      FIELD(conf_auth, project_domain_id) },
-    { "application_credential_id", CONFWALK_STRING,
-      FIELD(conf_auth, application_credential_id) },
-    { "application_credential_secret", CONFWALK_STRING,
-      FIELD(conf_auth, application_credential_secret), .secret = true },
-    { "application_credential_secret_file", CONFWALK_STRING,
-      FIELD(conf_auth, application_credential_secret_file),
-      .check = confwalk_check_absolute,
-      .alias_of = "application_credential_secret" },
-    { NULL },
-};
-
 /* A config file that holds the secret under key (at path) must be
  * private.  file is NULL for text from memory, which has no mode. */
 void
 conf_check_private(struct confwalk *w, const char *file, yaml_node_t *key,
                    const char *path)
 {
-    struct stat st = { 0 };
+    struct errbuf eb = { 0 };
 
-    if (!file || !key)
-        return;
-    if (stat(file, &st) < 0)
-        confwalk_error(w, key, path, "%s: %s", file, strerror(errno));
-    else if (st.st_mode & 077)
-        confwalk_error(w, key, path,
-                       "%s contains a secret but is mode %04o; chmod 600 it",
-                       file, (unsigned)(st.st_mode & 07777));
+    if (file && key && secret_check_file(file, &eb) < 0)
+        confwalk_error(w, key, path, "%s", eb.msg);
 }
 
 /* Keystone auth and a token are two answers to one question. */
@@ -117,7 +81,7 @@ conf_auth_clear(struct conf_auth *a)
 
     for (size_t i = 0; i < sizeof(strs) / sizeof(*strs); i++)
         free(*strs[i]);
-    confwalk_free_secret(a->password);
-    confwalk_free_secret(a->application_credential_secret);
+    secret_free(a->password);
+    secret_free(a->application_credential_secret);
     memset(a, 0, sizeof(*a));
 }

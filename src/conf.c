@@ -1,36 +1,34 @@
 /*
- * conf.c - what the keys of agent.yaml mean: their table, checks, defaults.
+ * conf.c - the keys of agent.yaml: their table and the checks of values.
  *
- * The walk itself (types, positions, repeats, "report and carry on") is
- * confwalk.c; this file says which keys exist, what a good value is, and
- * the rules that span keys: enabled types, and the Placement token, a
- * secret that no message ever quotes and that only a private file holds.
+ * One table says which keys exist, with each key's type, range, default
+ * and help; the checks say what a good value is.  The walk itself (types,
+ * positions, repeats, "report and carry on") is confwalk.c; loading a
+ * file and the rules that span keys are conf-load.c.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <uuid/uuid.h>
-
 #include "conf-auth.h"
+#include "conf-keys.h"
 #include "conf.h"
 #include "confwalk.h"
 #include "errbuf.h"
 #include "inventory.h"
 #include "parse.h"
+#include "pathcomp.h"
+#include "secret.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
 #define CONF_NODE_NAME_MAX 200 /* Placement's provider name limit */
-#define CONF_TOKEN_MAX 8192    /* Keystone's largest (PKI) tokens fit */
-#define CONF_REDACT_MIN 4      /* see conf_redact() */
 #define CONF_STR_(x) #x
 #define CONF_STR(x) CONF_STR_(x)
 
@@ -38,20 +36,6 @@
 #define FLAG(type, f) CONFWALK_FLAG(type, f)
 
 /* --- value checks ------------------------------------------------------ */
-
-static bool
-is_sysfs_name(const char *s)
-{
-    size_t len = strlen(s);
-
-    if (len == 0 || len > NAME_MAX || strcmp(s, ".") == 0 ||
-        strcmp(s, "..") == 0)
-        return false;
-    for (const char *c = s; *c; c++)
-        if (*c <= ' ' || *c > '~' || *c == '/')
-            return false;
-    return true;
-}
 
 /* A PCI address (canonical: lower case) or another device name. */
 static char *
@@ -61,7 +45,7 @@ check_parent(char **value)
     char buf[PCI_ADDR_STR_MAX];
 
     if (!strchr(*value, ':'))
-        return is_sysfs_name(*value)
+        return !pathcomp_problem(*value)
                    ? NULL
                    : xasprintf("\"%s\" is not a device name", *value);
     if (pci_addr_parse(*value, &a) < 0)
@@ -74,7 +58,7 @@ check_parent(char **value)
 static char *
 check_type_id(char **value)
 {
-    return is_sysfs_name(*value)
+    return !pathcomp_problem(*value)
                ? NULL
                : xasprintf("\"%s\" is not an mdev type name", *value);
 }
@@ -105,12 +89,11 @@ check_trait(char **value)
 static char *
 check_uuid(char **value)
 {
-    uuid_t u;
+    char u[UUIDSTR_LEN];
 
-    if (uuid_parse(*value, u) < 0)
+    if (uuidstr_lower(*value, u) < 0)
         return xasprintf("\"%s\" is not a UUID", *value);
-    *value = xrealloc(*value, UUID_STR_LEN);
-    uuid_unparse_lower(u, *value);
+    memcpy(*value, u, sizeof(u)); /* the same length */
     return NULL;
 }
 
@@ -126,8 +109,8 @@ check_node_name(char **value)
 }
 /* What is wrong with a token of len bytes, or NULL.  Never the value: the
  * message ends up in logs. */
-static const char *
-token_problem(const char *s, size_t len)
+const char *
+conf_token_problem(const char *s, size_t len)
 {
     if (len == 0)
         return "the token is empty";
@@ -152,14 +135,35 @@ check_token_file(char **value)
 static char *
 check_token(char **value)
 {
-    const char *why = token_problem(*value, strlen(*value));
+    const char *why = conf_token_problem(*value, strlen(*value));
 
     return why ? xstrdup(why) : NULL;
 }
 
-/* --- the tables -------------------------------------------------------- */
+/* --- the table -------------------------------------------------------- */
 
-static void *
+/* Every key of agent.yaml: its name, type, range, default and help, as in
+ * tmux's options-table.c.  The walk (confwalk.c) reads the file through it,
+ * conf_new() takes its defaults, check-config shows a conf through it, and
+ * test-confkeys holds the manual and the example config to it. */
+
+static const struct confwalk_key type_keys[] = {
+    { "device_addresses", CONFWALK_LIST, FIELD(conf_type, parents),
+      .check = check_parent, .unique = CONFWALK_UNIQUE_IN_FILE, .comma = true,
+      .help = "The mdev parents (GPUs) that offer this type" },
+    { "mdev_class", CONFWALK_STRING, FIELD(conf_type, mdev_class),
+      .check = check_resource_class, .def = "VGPU",
+      .help = "Resource class of the inventory" },
+    { "max_instances", CONFWALK_UINT, FIELD(conf_type, max_instances), .min = 1,
+      .max = UINT_MAX, .def_text = "no cap",
+      .help = "Host-wide cap on the instances of this type" },
+    { "traits", CONFWALK_LIST, FIELD(conf_type, traits), .check = check_trait,
+      .unique = CONFWALK_UNIQUE_IN_LIST, .comma = true,
+      .help = "Extra traits for the GPUs offering this type" },
+    { NULL },
+};
+
+void *
 conf_add_type(void *target, const char *name)
 {
     struct conf *c = target;
@@ -167,44 +171,100 @@ conf_add_type(void *target, const char *name)
 
     c->types = xrealloc(c->types, (c->n_types + 1) * sizeof(*c->types));
     t = &c->types[c->n_types++];
-    *t = (struct conf_type){ .id = xstrdup(name),
-                             .mdev_class = xstrdup("VGPU") };
+    *t = (struct conf_type){ .id = xstrdup(name) };
+    confwalk_set_defaults(type_keys, t);
     return t;
 }
 
-static const struct confwalk_key type_keys[] = {
-    { "device_addresses", CONFWALK_LIST, FIELD(conf_type, parents),
-      .check = check_parent, .unique = CONFWALK_UNIQUE_IN_FILE },
-    { "mdev_class", CONFWALK_STRING, FIELD(conf_type, mdev_class),
-      .check = check_resource_class },
-    { "max_instances", CONFWALK_UINT, FIELD(conf_type, max_instances), .min = 1,
-      .max = UINT_MAX },
-    { "traits", CONFWALK_LIST, FIELD(conf_type, traits), .check = check_trait,
-      .unique = CONFWALK_UNIQUE_IN_LIST },
+static const void *
+conf_nth_type(const void *target, size_t i, const char **ret_name)
+{
+    const struct conf *c = target;
+
+    if (i >= c->n_types)
+        return NULL;
+    *ret_name = c->types[i].id;
+    return &c->types[i];
+}
+
+/* A *_file is the same setting as the secret it holds: not both. */
+const struct confwalk_key conf_auth_keys[] = {
+    { "auth_url", CONFWALK_STRING, FIELD(conf_auth, auth_url),
+      .check = confwalk_check_url, .env = "OS_AUTH_URL",
+      .help = "Keystone's URL" },
+    { "username", CONFWALK_STRING, FIELD(conf_auth, username),
+      .env = "OS_USERNAME", .help = "The user's name" },
+    { "user_id", CONFWALK_STRING, FIELD(conf_auth, user_id),
+      .env = "OS_USER_ID", .help = "The user's ID" },
+    { "password", CONFWALK_STRING, FIELD(conf_auth, password), .secret = true,
+      .env = "OS_PASSWORD", .help = "The user's password" },
+    { "password_file", CONFWALK_STRING, FIELD(conf_auth, password_file),
+      .check = confwalk_check_absolute, .alias_of = "password",
+      .help = "A file whose first line is the password" },
+    { "user_domain_name", CONFWALK_STRING, FIELD(conf_auth, user_domain_name),
+      .env = "OS_USER_DOMAIN_NAME", .help = "The user's domain name" },
+    { "user_domain_id", CONFWALK_STRING, FIELD(conf_auth, user_domain_id),
+      .env = "OS_USER_DOMAIN_ID", .help = "The user's domain ID" },
+    { "project_name", CONFWALK_STRING, FIELD(conf_auth, project_name),
+      .env = "OS_PROJECT_NAME", .help = "The project the token is scoped to" },
+    { "project_id", CONFWALK_STRING, FIELD(conf_auth, project_id),
+      .env = "OS_PROJECT_ID", .help = "The project's ID" },
+    { "project_domain_name", CONFWALK_STRING,
+      FIELD(conf_auth, project_domain_name), .env = "OS_PROJECT_DOMAIN_NAME",
+      .help = "The project's domain name" },
+    { "project_domain_id", CONFWALK_STRING, FIELD(conf_auth, project_domain_id),
+      .env = "OS_PROJECT_DOMAIN_ID", .help = "The project's domain ID" },
+    { "application_credential_id", CONFWALK_STRING,
+      FIELD(conf_auth, application_credential_id),
+      .env = "OS_APPLICATION_CREDENTIAL_ID",
+      .help = "An application credential's ID" },
+    { "application_credential_secret", CONFWALK_STRING,
+      FIELD(conf_auth, application_credential_secret), .secret = true,
+      .env = "OS_APPLICATION_CREDENTIAL_SECRET",
+      .help = "The application credential's secret" },
+    { "application_credential_secret_file", CONFWALK_STRING,
+      FIELD(conf_auth, application_credential_secret_file),
+      .check = confwalk_check_absolute,
+      .alias_of = "application_credential_secret",
+      .help = "A file whose first line is the application credential's "
+              "secret" },
     { NULL },
 };
 
 static const struct confwalk_key placement_keys[] = {
     { "auth", CONFWALK_SECTION, FIELD(conf_placement, auth),
-      .sub = conf_auth_keys, FLAG(conf_placement, auth_set) },
-    { "region_name", CONFWALK_STRING, FIELD(conf_placement, region_name) },
+      .sub = conf_auth_keys, FLAG(conf_placement, auth_set),
+      .help = "Keystone v3 credentials, with Nova's option names" },
+    { "region_name", CONFWALK_STRING, FIELD(conf_placement, region_name),
+      .def_text = "any region",
+      .help = "The region of Placement's endpoint in the catalog" },
     { "interface", CONFWALK_STRING, FIELD(conf_placement, interface),
-      .check = conf_check_interface },
-    { "cloud", CONFWALK_STRING, FIELD(conf_placement, cloud) },
+      .check = conf_check_interface, .def_text = "internal",
+      .help = "The interface of Placement's endpoint in the catalog" },
+    { "cloud", CONFWALK_STRING, FIELD(conf_placement, cloud),
+      .help = "A cloud of clouds.yaml to take the credentials from" },
     { "endpoint", CONFWALK_STRING, FIELD(conf_placement, endpoint),
-      .check = confwalk_check_url, FLAG(conf_placement, endpoint_set) },
+      .check = confwalk_check_url, FLAG(conf_placement, endpoint_set),
+      .def_text = "the catalog's",
+      .help = "Placement's URL, http:// or https://" },
     { "token", CONFWALK_STRING, FIELD(conf_placement, token),
-      .check = check_token, .secret = true },
+      .check = check_token, .secret = true,
+      .help = "A static token, sent as X-Auth-Token" },
     /* read after the walk (conf_read_token_file) into token */
     { "token_file", CONFWALK_STRING, FIELD(conf_placement, token_file),
-      .check = check_token_file, .alias_of = "token" },
+      .check = check_token_file, .alias_of = "token",
+      .help = "A file whose first line is the token" },
     { "cacert", CONFWALK_STRING, FIELD(conf_placement, cacert),
-      .check = confwalk_check_absolute },
-    { "insecure", CONFWALK_BOOL, FIELD(conf_placement, insecure) },
+      .check = confwalk_check_absolute, .def_text = "the system's CA store",
+      .help = "The CA bundle that signs Placement's certificate" },
+    { "insecure", CONFWALK_BOOL, FIELD(conf_placement, insecure),
+      .def = "false", .help = "Do not verify Placement's certificate" },
     { "timeout_s", CONFWALK_UINT, FIELD(conf_placement, timeout_s), .min = 1,
-      .max = 3600 },
+      .max = 3600, .def = CONF_STR(CONF_DEFAULT_TIMEOUT_S),
+      .help = "Seconds one request may take" },
     { "max_parallel", CONFWALK_UINT, FIELD(conf_placement, max_parallel),
-      .min = 1, .max = 64 },
+      .min = 1, .max = 64, .def = CONF_STR(CONF_DEFAULT_MAX_PARALLEL),
+      .help = "Requests in flight at once during a pass" },
     { NULL },
 };
 
@@ -216,215 +276,98 @@ check_persist(char **value)
                : xstrdup("must be mdevctl or none");
 }
 
+static char *
+check_root_provider(char **value)
+{
+    return strcmp(*value, "auto") == 0 || strcmp(*value, "create") == 0 ||
+                   strcmp(*value, "adopt") == 0
+               ? NULL
+               : xstrdup("must be auto, create or adopt");
+}
+
 static const struct confwalk_key reconcile_keys[] = {
-    { "enabled", CONFWALK_BOOL, FIELD(conf_reconcile, enabled) },
-    { "remove_orphans", CONFWALK_BOOL, FIELD(conf_reconcile, remove_orphans) },
+    { "enabled", CONFWALK_BOOL, FIELD(conf_reconcile, enabled), .def = "true",
+      .help = "Whether run reconciles after every pass" },
+    { "remove_orphans", CONFWALK_BOOL, FIELD(conf_reconcile, remove_orphans),
+      .def = "false",
+      .help = "Remove orphan mdevs, as reconcile --remove-orphans does" },
     { "orphan_grace_s", CONFWALK_UINT, FIELD(conf_reconcile, orphan_grace_s),
-      .min = 0, .max = 604800 },
+      .min = 0, .max = 604800, .def = CONF_STR(CONF_DEFAULT_ORPHAN_GRACE_S),
+      .help = "Seconds an orphan mdev is left alone after it appeared" },
     { "persist", CONFWALK_STRING, FIELD(conf_reconcile, persist),
-      .check = check_persist },
+      .check = check_persist, .def = "mdevctl",
+      .help = "How created mdevs come back at boot: mdevctl or none" },
     { "mdevctl_dir", CONFWALK_STRING, FIELD(conf_reconcile, mdevctl_dir),
-      .check = confwalk_check_absolute },
+      .check = confwalk_check_absolute, .def = CONF_DEFAULT_MDEVCTL_DIR,
+      .help = "Where the mdevctl definitions are written" },
     { NULL },
 };
 
-static const struct confwalk_key conf_keys[] = {
+const struct confwalk_key conf_keys[] = {
     { "node_name", CONFWALK_STRING, FIELD(conf, node_name),
-      .check = check_node_name },
-    { "node_uuid", CONFWALK_STRING, FIELD(conf, node_uuid),
-      .check = check_uuid },
+      .check = check_node_name, FLAG(conf, node_name_set),
+      .def_text = "the host's fully qualified name",
+      .help = "Name of the root resource provider (the compute node)" },
+    { "node_uuid", CONFWALK_STRING, FIELD(conf, node_uuid), .check = check_uuid,
+      .def_text = "nova-compute's compute node UUID, else UUIDv5 of node_name",
+      .help = "UUID of the root provider" },
+    { "root_provider", CONFWALK_STRING, FIELD(conf, root_provider),
+      .check = check_root_provider, .def = "auto",
+      .help = "Whether the agent may create the root provider: create, "
+              "adopt (wait for nova-compute's) or auto" },
+    { "nova_compute_id_file", CONFWALK_STRING,
+      FIELD(conf, nova_compute_id_file), .check = confwalk_check_absolute,
+      .def = CONF_DEFAULT_NOVA_COMPUTE_ID_FILE,
+      .help = "nova-compute's compute node UUID (Nova 2023.1 and later)" },
+    { "machine_id_file", CONFWALK_STRING, FIELD(conf, machine_id_file),
+      .check = confwalk_check_absolute, FLAG(conf, machine_id_file_set),
+      .def = CONF_DEFAULT_MACHINE_ID_FILE,
+      .help = "This host's machine ID, which marks its GPU providers as its "
+              "own" },
     { "sysfs_root", CONFWALK_STRING, FIELD(conf, sysfs_root),
-      .check = confwalk_check_absolute },
+      .check = confwalk_check_absolute, .def = CONF_DEFAULT_SYSFS_ROOT,
+      .help = "Where sysfs is mounted" },
     { "enabled_mdev_types", CONFWALK_LIST, FIELD(conf, enabled_mdev_types),
-      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST,
-      FLAG(conf, enabled_mdev_types_set) },
+      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST, .comma = true,
+      FLAG(conf, enabled_mdev_types_set), .def_text = "the keys of mdev_types",
+      .help = "The mdev types the agent may offer" },
     { "enabled_vgpu_types", CONFWALK_LIST, FIELD(conf, enabled_mdev_types),
-      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST,
-      FLAG(conf, enabled_mdev_types_set), .alias_of = "enabled_mdev_types" },
+      .check = check_type_id, .unique = CONFWALK_UNIQUE_IN_LIST, .comma = true,
+      FLAG(conf, enabled_mdev_types_set), .alias_of = "enabled_mdev_types",
+      .help = "Nova's name for enabled_mdev_types" },
     { "mdev_types", CONFWALK_MAP, .check = check_type_id, .sub = type_keys,
-      .add = conf_add_type },
+      .add = conf_add_type, .nth = conf_nth_type,
+      .help = "Settings of each enabled type" },
     { "provider_config_dir", CONFWALK_STRING, FIELD(conf, provider_config_dir),
-      .check = confwalk_check_absolute, FLAG(conf, provider_config_dir_set) },
+      .check = confwalk_check_absolute, FLAG(conf, provider_config_dir_set),
+      .def = CONF_DEFAULT_PROVIDER_CONFIG_DIR,
+      .help = "Nova-style provider config files" },
     { "placement", CONFWALK_SECTION, FIELD(conf, placement),
-      .sub = placement_keys },
+      .sub = placement_keys, .help = "How to reach Placement" },
     { "lock_file", CONFWALK_STRING, FIELD(conf, lock_file),
-      .check = confwalk_check_absolute },
+      .check = confwalk_check_absolute, .def = CONF_DEFAULT_LOCK_FILE,
+      .help = "The lock that keeps a second agent off the host" },
     { "metrics_file", CONFWALK_STRING, FIELD(conf, metrics_file),
-      .check = confwalk_check_absolute },
+      .check = confwalk_check_absolute,
+      .help = "Where run writes Prometheus metrics after every pass" },
+    { "state_dir", CONFWALK_STRING, FIELD(conf, state_dir),
+      .check = confwalk_check_absolute, .def = CONF_DEFAULT_STATE_DIR,
+      .help = "The agent's records: which VF belongs to which claim" },
     { "interval_s", CONFWALK_UINT, FIELD(conf, interval_s), .min = 1,
-      .max = 86400 },
+      .max = 86400, .def = CONF_STR(CONF_DEFAULT_INTERVAL_S),
+      .help = "Seconds between two passes of run" },
     { "full_refresh_s", CONFWALK_UINT, FIELD(conf, full_refresh_s), .min = 0,
-      .max = 604800 },
-    { "libvirt_uri", CONFWALK_STRING, FIELD(conf, libvirt_uri) },
+      .max = 604800, .def = CONF_STR(CONF_DEFAULT_FULL_REFRESH_S),
+      .help = "Seconds between two full re-reads of Placement in run" },
+    { "libvirt_uri", CONFWALK_STRING, FIELD(conf, libvirt_uri),
+      .def = CONF_DEFAULT_LIBVIRT_URI,
+      .help = "Where guests are read, read-only" },
     { "reconcile", CONFWALK_SECTION, FIELD(conf, reconcile),
-      .sub = reconcile_keys },
+      .sub = reconcile_keys, .help = "How allocations become mdevs" },
     { NULL },
 };
 
-/* --- after the walk ---------------------------------------------------- */
-
-static void
-conf_type_clear(struct conf_type *t)
-{
-    free(t->id);
-    strv_clear(&t->parents);
-    free(t->addresses);
-    free(t->mdev_class);
-    strv_clear(&t->traits);
-}
-
-/* Order the types as enabled_mdev_types lists them (defaults for those
- * without an mdev_types entry); an entry for a type not enabled is an
- * error. */
-static void
-conf_order_types(struct confwalk *w, struct conf *c)
-{
-    const struct strv *en = &c->enabled_mdev_types;
-
-    for (size_t i = 0; i < en->n; i++) {
-        size_t j = i;
-        struct conf_type t;
-
-        while (j < c->n_types && strcmp(c->types[j].id, en->v[i]) != 0)
-            j++;
-        if (j == c->n_types)
-            conf_add_type(c, en->v[i]);
-        t = c->types[i];
-        c->types[i] = c->types[j];
-        c->types[j] = t;
-    }
-    for (size_t j = en->n; j < c->n_types; j++)
-        conf_type_clear(&c->types[j]);
-    c->n_types = en->n;
-    for (size_t i = 0; i < w->n_claims; i++) {
-        const struct confwalk_claim *cl = &w->claims[i];
-        _cleanup_free_ char *path = xasprintf("mdev_types.%s", cl->name);
-
-        if (strcmp(cl->path, "mdev_types") == 0 && !strv_contains(en, cl->name))
-            confwalk_error(w, cl->node, path,
-                           "type is not enabled (not in enabled_mdev_types)");
-    }
-}
-
-/* After the walk: the enabled types in order, their PCI addresses. */
-static void
-conf_finish(struct confwalk *w, struct conf *c)
-{
-    if (c->enabled_mdev_types_set)
-        conf_order_types(w, c);
-    for (size_t i = 0; i < c->n_types; i++) {
-        struct conf_type *t = &c->types[i];
-
-        t->addresses = xcalloc(t->parents.n + 1, sizeof(*t->addresses));
-        for (size_t j = 0; j < t->parents.n; j++)
-            if (pci_addr_parse(t->parents.v[j],
-                               &t->addresses[t->n_addresses]) == 0)
-                t->n_addresses++;
-    }
-}
-
-/* The token: the first line of the file at fd (named path in messages),
- * into *ret; or what is wrong, never quoting the file's content. */
-static char *
-conf_read_token_fd(int fd, const char *path, char **ret)
-{
-    char buf[CONF_TOKEN_MAX + 2]; /* the cap, one byte more, NUL */
-    size_t len = 0, line;
-    ssize_t n = 1;
-    const char *nl, *why;
-
-    while (len < sizeof(buf) - 1 && n > 0) {
-        n = read(fd, buf + len, sizeof(buf) - 1 - len);
-        if (n < 0 && errno == EINTR)
-            n = 1;
-        else if (n > 0)
-            len += (size_t)n;
-    }
-    if (n < 0) {
-        explicit_bzero(buf, sizeof(buf));
-        return xasprintf("%s: %s", path, strerror(errno));
-    }
-    nl = memchr(buf, '\n', len);
-    line = nl ? (size_t)(nl - buf) : len;
-    why = token_problem(buf, line);
-    if (!why) {
-        buf[line] = '\0';
-        *ret = xstrdup(buf);
-    }
-    explicit_bzero(buf, sizeof(buf));
-    return why ? xasprintf("%s: %s", path, why) : NULL;
-}
-
-/* Read placement.token_file into *ret (freeing what was there); or what
- * is wrong: a file others may read or write is refused. */
-static char *
-conf_read_token_file(const char *path, char **ret)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    char *token = NULL;
-    char *complaint;
-
-    if (fd < 0 || fstat(fd, &st) < 0)
-        return xasprintf("%s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return xasprintf("%s is not a regular file", path);
-    if (st.st_mode & 077)
-        return xasprintf("%s is mode %04o: group or others may read or write "
-                         "the token; chmod 600 it",
-                         path, (unsigned)(st.st_mode & 07777));
-    complaint = conf_read_token_fd(fd, path, &token);
-    if (!complaint) {
-        confwalk_free_secret(*ret);
-        *ret = token;
-    }
-    return complaint;
-}
-
-/* The secret rules: a config file that holds the token must be private;
- * token_file is read (and must be private too). */
-static void
-conf_finish_token(struct confwalk *w, struct conf *c, const char *file)
-{
-    yaml_node_t *pl = yamldoc_get(w->doc, yamldoc_root(w->doc), "placement");
-    yaml_node_t *key = confwalk_key_node(w, pl, "token");
-    _cleanup_free_ char *complaint = NULL;
-
-    conf_check_private(w, file, key, "placement.token");
-    if (!c->placement.token_file || key) /* key: both given, reported */
-        return;
-    complaint =
-        conf_read_token_file(c->placement.token_file, &c->placement.token);
-    if (complaint)
-        confwalk_error(w, yamldoc_get(w->doc, pl, "token_file"),
-                       "placement.token_file", "%s", complaint);
-}
-
-/* Defence in depth: replace the secret in messages from index from on,
- * should the file repeat it elsewhere (a YAML alias, a paste into another
- * key).  Shorter secrets are no secrets, and replacing them would garble
- * every message. */
-static void
-conf_redact(struct strv *errors, size_t from, const char *secret)
-{
-    size_t len = secret ? strlen(secret) : 0;
-
-    for (size_t i = from; len >= CONF_REDACT_MIN && i < errors->n; i++) {
-        size_t at = 0;
-        char *hit;
-
-        while ((hit = strstr(errors->v[i] + at, secret))) {
-            char *s = xasprintf("%.*s<token>%s", (int)(hit - errors->v[i]),
-                                errors->v[i], hit + len);
-
-            at = (size_t)(hit - errors->v[i]) + strlen("<token>");
-            confwalk_free_secret(errors->v[i]);
-            errors->v[i] = s;
-        }
-    }
-}
-
-/* --- load and free ----------------------------------------------------- */
+/* --- defaults and what they resolved to ------------------------------ */
 
 struct conf *
 conf_new(void)
@@ -432,125 +375,16 @@ conf_new(void)
     struct conf *c = xcalloc(1, sizeof(*c));
     char host[HOST_NAME_MAX + 2] = ""; /* stays NUL-terminated */
 
+    confwalk_set_defaults(conf_keys, c);
+    /* the one default the table cannot spell */
     c->node_name = xstrdup(gethostname(host, sizeof(host) - 1) == 0 && host[0]
                                ? host
                                : "localhost");
-    c->sysfs_root = xstrdup(CONF_DEFAULT_SYSFS_ROOT);
-    c->provider_config_dir = xstrdup(CONF_DEFAULT_PROVIDER_CONFIG_DIR);
-    c->placement.timeout_s = CONF_DEFAULT_TIMEOUT_S;
-    c->placement.max_parallel = CONF_DEFAULT_MAX_PARALLEL;
-    c->interval_s = CONF_DEFAULT_INTERVAL_S;
-    c->lock_file = xstrdup(CONF_DEFAULT_LOCK_FILE);
-    c->full_refresh_s = CONF_DEFAULT_FULL_REFRESH_S;
-    c->libvirt_uri = xstrdup(CONF_DEFAULT_LIBVIRT_URI);
-    c->reconcile.enabled = true;
-    c->reconcile.orphan_grace_s = CONF_DEFAULT_ORPHAN_GRACE_S;
-    c->reconcile.persist = xstrdup("mdevctl");
-    c->reconcile.mdevctl_dir = xstrdup(CONF_DEFAULT_MDEVCTL_DIR);
     return c;
 }
 
-/* Load the file path or, if buf is not NULL, the text buf named path. */
-static int
-conf_load_doc(const char *path, const char *buf, size_t len, bool explicit,
-              struct conf **ret, struct strv *errors)
-{
-    _cleanup_(yamldoc_freep) struct yamldoc *d = NULL;
-    _cleanup_(conf_freep) struct conf *c = conf_new();
-    struct confwalk w;
-    struct errbuf eb = { 0 };
-    size_t first = errors->n;
-    int r = buf ? yamldoc_load_buf(path, buf, len, &d, &eb)
-                : yamldoc_load_file(path, &d, &eb);
-
-    if (r == -ENOENT && !explicit) {
-        *ret = TAKE_PTR(c);
-        return 0;
-    }
-    if (r < 0) {
-        strv_push(errors, eb.msg);
-        return r;
-    }
-    c->path = xstrdup(path);
-    confwalk_init(&w, d, errors);
-    confwalk_run(&w, yamldoc_root(d), conf_keys, c);
-    conf_finish(&w, c);
-    conf_finish_token(&w, c, buf ? NULL : path);
-    conf_finish_auth(&w, c, buf ? NULL : path);
-    confwalk_done(&w);
-    conf_redact(errors, first, c->placement.token);
-    conf_redact(errors, first, c->placement.auth.password);
-    conf_redact(errors, first, c->placement.auth.application_credential_secret);
-    conf_redact(errors, first,
-                yamldoc_scalar(yamldoc_get(
-                    d, yamldoc_get(d, yamldoc_root(d), "placement"), "token")));
-    if (w.n_errors > 0)
-        return -EINVAL;
-    *ret = TAKE_PTR(c);
-    return 0;
-}
-
-int
-conf_load_buf(const char *name, const char *buf, size_t len, struct conf **ret,
-              struct strv *errors)
-{
-    return conf_load_doc(name, buf ? buf : "", len, true, ret, errors);
-}
-
-int
-conf_load(const char *path, bool explicit, struct conf **ret,
-          struct strv *errors)
-{
-    return conf_load_doc(path, NULL, 0, explicit, ret, errors);
-}
-
 void
-conf_apply_env(struct conf *c)
+conf_show(const struct conf *c, struct strv *lines)
 {
-    const char *token = getenv(CONF_TOKEN_ENV);
-
-    if (!token || !token[0])
-        return;
-    confwalk_free_secret(c->placement.token);
-    c->placement.token = xstrdup(token);
-    c->placement.token_from_env = true;
-}
-
-void
-conf_free(struct conf *c)
-{
-    if (!c)
-        return;
-    for (size_t i = 0; i < c->n_types; i++)
-        conf_type_clear(&c->types[i]);
-    free(c->types);
-    free(c->path);
-    free(c->node_name);
-    free(c->node_uuid);
-    free(c->sysfs_root);
-    free(c->provider_config_dir);
-    strv_clear(&c->enabled_mdev_types);
-    conf_auth_clear(&c->placement.auth);
-    free(c->placement.region_name);
-    free(c->placement.interface);
-    free(c->placement.cloud);
-    free(c->placement.endpoint);
-    confwalk_free_secret(c->placement.token);
-    free(c->placement.token_file);
-    free(c->placement.cacert);
-    free(c->libvirt_uri);
-    free(c->lock_file);
-    free(c->metrics_file);
-    free(c->reconcile.persist);
-    free(c->reconcile.mdevctl_dir);
-    free(c);
-}
-
-const struct conf_type *
-conf_find_type(const struct conf *c, const char *id)
-{
-    for (size_t i = 0; i < c->n_types; i++)
-        if (strcmp(c->types[i].id, id) == 0)
-            return &c->types[i];
-    return NULL;
+    confwalk_show(conf_keys, c, NULL, lines);
 }

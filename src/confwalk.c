@@ -10,37 +10,57 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cleanup.h"
 #include "confwalk.h"
 #include "parse.h"
+#include "secret.h"
+#include "suggest.h"
 #include "xalloc.h"
+
+/* Report at node n under key path, into errors or (warning) warnings. */
+static void __attribute__((format(printf, 5, 0)))
+walk_say(struct confwalk *w, bool warning, const yaml_node_t *n,
+         const char *path, const char *fmt, va_list ap)
+{
+    char where[CONFWALK_WHERE_MAX];
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+    struct strv *to = warning ? w->warnings : w->errors;
+
+    if (n)
+        yamldoc_where(w->doc, n, where, sizeof(where));
+    else /* the file as a whole: its start */
+        snprintf(where, sizeof(where), "%s:1:1", w->doc->path);
+    if (to)
+        strv_pushf(to, "%s: %s%s%s", where, path ? path : "", path ? ": " : "",
+                   msg);
+    if (!warning)
+        w->n_errors++;
+}
 
 void
 confwalk_error(struct confwalk *w, const yaml_node_t *n, const char *path,
                const char *fmt, ...)
 {
-    char where[CONFWALK_WHERE_MAX];
-    _cleanup_free_ char *msg = NULL;
     va_list ap;
 
     va_start(ap, fmt);
-    msg = xvasprintf(fmt, ap);
+    walk_say(w, false, n, path, fmt, ap);
     va_end(ap);
-    yamldoc_where(w->doc, n, where, sizeof(where));
-    strv_pushf(w->errors, "%s: %s%s%s", where, path ? path : "",
-               path ? ": " : "", msg);
-    w->n_errors++;
 }
 
 void
-confwalk_free_secret(char *s)
+confwalk_warn(struct confwalk *w, const yaml_node_t *n, const char *path,
+              const char *fmt, ...)
 {
-    if (s)
-        explicit_bzero(s, strlen(s));
-    free(s);
+    va_list ap;
+
+    va_start(ap, fmt);
+    walk_say(w, true, n, path, fmt, ap);
+    va_end(ap);
 }
 
 /* --- checks any table may use ----------------------------------------- */
@@ -131,6 +151,20 @@ node_kind(const yaml_node_t *n)
                                            : "a scalar";
 }
 
+bool
+confwalk_expect(struct confwalk *w, yaml_node_t *n, const char *path,
+                yaml_node_type_t t)
+{
+    if (n->type == t && !yamldoc_is_null(n))
+        return true;
+    confwalk_error(w, n, path, "expected %s, got %s",
+                   t == YAML_SCALAR_NODE     ? "a string"
+                   : t == YAML_SEQUENCE_NODE ? "a list"
+                                             : "a mapping",
+                   node_kind(n));
+    return false;
+}
+
 static void walk_value(struct confwalk *w, yaml_node_t *n,
                        const struct confwalk_key *k, void *target,
                        const char *path);
@@ -159,7 +193,7 @@ walk_scalar(struct confwalk *w, yaml_node_t *n, const char *path,
     if (!complaint)
         return s;
     confwalk_error(w, n, path, "%s", complaint);
-    confwalk_free_secret(s); /* a rejected token is still a token */
+    secret_free(s); /* a rejected token is still a token */
     return NULL;
 }
 
@@ -216,6 +250,45 @@ walk_list(struct confwalk *w, yaml_node_t *seq, const struct confwalk_key *k,
     }
 }
 
+/* Nova's form of a list: one string, items separated by commas, spaces
+ * around them ignored ("nvidia-35, nvidia-36").  Every item is reported at
+ * the string's position. */
+static void
+walk_comma_list(struct confwalk *w, yaml_node_t *n,
+                const struct confwalk_key *k, struct strv *sv, const char *path)
+{
+    _cleanup_free_ char *text =
+        walk_scalar(w, n, path, "a string", false, NULL);
+    char *item = text;
+
+    if (text && !text[strspn(text, " \t")])
+        return; /* "" is the empty list, as Nova's "enabled_mdev_types =" */
+    while (item) {
+        char *next = strchr(item, ',');
+        char *end = next ? next : item + strlen(item);
+        _cleanup_free_ char *complaint = NULL;
+        char *s;
+
+        while (end > item && isspace((unsigned char)end[-1]))
+            end--;
+        while (item < end && isspace((unsigned char)*item))
+            item++;
+        s = xstrndup(item, (size_t)(end - item));
+        if (!*s)
+            complaint = xstrdup("an empty item in the comma-separated list");
+        else if (k->check)
+            complaint = k->check(&s);
+        if (complaint)
+            confwalk_error(w, n, path, "%s", complaint);
+        else if (!k->unique ||
+                 walk_claim(w, k->name, k->unique == CONFWALK_UNIQUE_IN_FILE, n,
+                            path, s, path))
+            strv_take(sv, TAKE_PTR(s));
+        free(s);
+        item = next ? next + 1 : NULL;
+    }
+}
+
 static void
 walk_map(struct confwalk *w, yaml_node_t *map, const struct confwalk_key *k,
          void *target, const char *path)
@@ -239,6 +312,49 @@ walk_map(struct confwalk *w, yaml_node_t *map, const struct confwalk_key *k,
     }
 }
 
+/* Whether the key node key (at path, in the mapping at prefix) is to be
+ * read: claim is the name of its setting, NULL for an unknown key.  False
+ * after reporting an unknown key or a setting given twice. */
+static bool
+walk_known(struct confwalk *w, yaml_node_t *key, const char *prefix,
+           const char *path, const char *claim, const char *near)
+{
+    if (claim)
+        return walk_claim(w, "", false, key, prefix ? prefix : "", claim, path);
+    if (w->unknown_warns)
+        confwalk_warn(w, key, path, "unknown key, ignored%s%s%s",
+                      near ? " (did you mean " : "", near ? near : "",
+                      near ? "?)" : "");
+    else
+        confwalk_error(w, key, path, "unknown key%s%s%s",
+                       near ? "; did you mean " : "", near ? near : "",
+                       near ? "?" : "");
+    return false;
+}
+
+/* The name in keys (a table) closest to a mistyped name, or NULL. */
+static const char *
+walk_near_key(const struct confwalk_key *keys, const char *name)
+{
+    const char *names[64];
+    size_t n = 0;
+
+    for (const struct confwalk_key *k = keys; k->name && n < 64; k++)
+        names[n++] = k->name;
+    return suggest_closest(name, names, n);
+}
+
+/* The name of a mapping key node ("?" if it is no scalar), and its path
+ * under prefix (NULL: the root), the caller's to free. */
+static const char *
+walk_key_name(yaml_node_t *key, const char *prefix, char **ret_path)
+{
+    const char *name = yamldoc_scalar(key) ? yamldoc_scalar(key) : "?";
+
+    *ret_path = prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
+    return name;
+}
+
 /* Walk a mapping's keys through the table keys, into target. */
 static void
 walk_section(struct confwalk *w, yaml_node_t *map,
@@ -247,25 +363,45 @@ walk_section(struct confwalk *w, yaml_node_t *map,
     for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
          pr < map->data.mapping.pairs.top; pr++) {
         yaml_node_t *key = yamldoc_node(w->doc, pr->key);
-        const char *name = yamldoc_scalar(key) ? yamldoc_scalar(key) : "?";
+        _cleanup_free_ char *path = NULL;
+        const char *name = walk_key_name(key, prefix, &path);
         const struct confwalk_key *k = keys;
-        _cleanup_free_ char *path =
-            prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
 
         while (k->name && strcmp(k->name, name) != 0)
             k++;
-        if (!k->name) {
-            confwalk_error(w, key, path, "unknown key");
-            continue;
-        }
         /* an alias claims the name of its setting */
-        if (!walk_claim(w, "", false, key, prefix ? prefix : "",
-                        k->alias_of ? k->alias_of : k->name, path))
+        if (!walk_known(w, key, prefix, path,
+                        !k->name      ? NULL
+                        : k->alias_of ? k->alias_of
+                                      : k->name,
+                        k->name ? NULL : walk_near_key(keys, name)))
             continue;
         if (k->set_flag)
             *(bool *)((char *)target + k->set_flag - 1) = true;
         walk_value(w, yamldoc_node(w->doc, pr->value), k, target, path);
     }
+}
+
+bool
+confwalk_keys(struct confwalk *w, yaml_node_t *map, const char *path,
+              const char *const *names, yaml_node_t **vals)
+{
+    if (!confwalk_expect(w, map, path, YAML_MAPPING_NODE))
+        return false;
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
+         pr < map->data.mapping.pairs.top; pr++) {
+        yaml_node_t *key = yamldoc_node(w->doc, pr->key);
+        _cleanup_free_ char *kpath = NULL;
+        const char *name = walk_key_name(key, path, &kpath);
+        size_t i = 0;
+
+        while (names[i] && strcmp(names[i], name) != 0)
+            i++;
+        if (walk_known(w, key, path, kpath, names[i],
+                       names[i] ? NULL : suggest_closest(name, names, i)))
+            vals[i] = yamldoc_node(w->doc, pr->value);
+    }
+    return true;
 }
 
 static void
@@ -291,7 +427,7 @@ walk_string(struct confwalk *w, yaml_node_t *n, const struct confwalk_key *k,
     if (!s)
         return;
     if (k->secret)
-        confwalk_free_secret(*field);
+        secret_free(*field);
     else
         free(*field);
     *field = s;
@@ -307,13 +443,15 @@ walk_value(struct confwalk *w, yaml_node_t *n, const struct confwalk_key *k,
 
     if (k->kind >= CONFWALK_LIST && yamldoc_is_null(n))
         return; /* `key:` with no value: an empty list or mapping */
-    if ((k->kind == CONFWALK_LIST && n->type != YAML_SEQUENCE_NODE) ||
-        (k->kind >= CONFWALK_SECTION && n->type != YAML_MAPPING_NODE)) {
-        confwalk_error(w, n, path, "expected %s, got %s",
-                       k->kind == CONFWALK_LIST ? "a list" : "a mapping",
-                       node_kind(n));
+    if (k->kind == CONFWALK_LIST && k->comma && n->type == YAML_SCALAR_NODE) {
+        walk_comma_list(w, n, k, field, path);
         return;
     }
+    if ((k->kind == CONFWALK_LIST &&
+         !confwalk_expect(w, n, path, YAML_SEQUENCE_NODE)) ||
+        (k->kind >= CONFWALK_SECTION &&
+         !confwalk_expect(w, n, path, YAML_MAPPING_NODE)))
+        return;
     switch (k->kind) {
     case CONFWALK_STRING:
         walk_string(w, n, k, field, path);

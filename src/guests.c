@@ -1,5 +1,6 @@
 /*
- * guests.c - libvirt domains and the mdev UUIDs they reference.
+ * guests.c - libvirt domains and the mdev UUIDs and PCI devices they
+ * reference.
  *
  * Two halves: guests_parse_xml() turns one domain XML into a struct guest
  * with libxml2, treating the text as hostile (no DOCTYPE, so no entities of
@@ -21,26 +22,14 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
-#include <uuid/uuid.h>
 
 #include "guests.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define GUESTS_QUOTE_MAX 64 /* bytes of a hostile value quoted in a warning */
 
 /* --- small helpers -------------------------------------------------------- */
-
-/* Check a 36-character UUID (either case) into lower case ret. */
-static int
-guests_uuid_lower(const char *s, char ret[37])
-{
-    uuid_t u;
-
-    if (!s || strlen(s) != 36 || uuid_parse(s, u) < 0)
-        return -EINVAL;
-    uuid_unparse_lower(u, ret);
-    return 0;
-}
 
 /* A copy of s fit for a one-line message: at most GUESTS_QUOTE_MAX bytes,
  * anything but printable ASCII shown as '?'.  Caller frees. */
@@ -173,7 +162,7 @@ read_identity(const xmlNode *root, struct guest *g, struct errbuf *eb)
         return errbuf_set(eb, -EPROTO, "domain XML: no <name>");
     if (!u)
         return errbuf_set(eb, -EPROTO, "domain XML: no <uuid>");
-    if (guests_uuid_lower((const char *)u, g->uuid) < 0) {
+    if (uuidstr_lower((const char *)u, g->uuid) < 0) {
         _cleanup_free_ char *q = quote((const char *)u);
 
         return errbuf_set(eb, -EPROTO, "domain XML: <uuid> '%s': not a UUID",
@@ -192,9 +181,9 @@ read_mdev(const xmlNode *hostdev, struct guest *g, struct strv *warnings)
     _cleanup_(xml_freep) xmlChar *v =
         addr ? xmlGetNoNsProp(addr, (const xmlChar *)"uuid") : NULL;
     _cleanup_free_ char *q = NULL;
-    char u[37];
+    char u[UUIDSTR_LEN];
 
-    if (v && guests_uuid_lower((const char *)v, u) == 0) {
+    if (v && uuidstr_lower((const char *)v, u) == 0) {
         strv_push(&g->mdevs, u);
         return;
     }
@@ -211,6 +200,47 @@ read_mdev(const xmlNode *hostdev, struct guest *g, struct strv *warnings)
     strv_pushf(warnings,
                "domain %s (%s): mdev hostdev uuid '%s' is not a UUID; skipped",
                g->name, g->uuid, q);
+}
+
+/* One of a PCI address's attributes: "0x41" (libvirt also takes decimal)
+ * up to max; -1 when absent or odd. */
+static long
+pci_attr(const xmlNode *addr, const char *name, unsigned long max)
+{
+    _cleanup_(xml_freep) xmlChar *v =
+        xmlGetNoNsProp(addr, (const xmlChar *)name);
+    char *end = NULL;
+    unsigned long n;
+
+    if (!v || !*v || *v == '-' || *v == '+')
+        return -1;
+    n = strtoul((const char *)v, &end, 0);
+    return *end == '\0' && n <= max ? (long)n : -1;
+}
+
+/* The address of one <hostdev mode='subsystem' type='pci'>.  One without a
+ * valid address is skipped without a word: most PCI devices are not ours
+ * to judge (a NIC), and libvirt would not start a guest with one. */
+static void
+read_pci(const xmlNode *hostdev, struct guest *g)
+{
+    const xmlNode *src = child(hostdev, "source");
+    const xmlNode *addr = src ? child(src, "address") : NULL;
+    long d = addr ? pci_attr(addr, "domain", 0xffff) : -1;
+    long b = addr ? pci_attr(addr, "bus", 0xff) : -1;
+    long s = addr ? pci_attr(addr, "slot", 0x1f) : -1;
+    long f = addr ? pci_attr(addr, "function", 7) : -1;
+
+    if (d >= 0 && b >= 0 && s >= 0 && f >= 0)
+        strv_pushf(&g->pcidevs, "%04lx:%02lx:%02lx.%lx", d, b, s, f);
+}
+
+static bool
+is_hostdev(const xmlNode *c, const char *type)
+{
+    return c->type == XML_ELEMENT_NODE && !c->ns &&
+           xmlStrEqual(c->name, (const xmlChar *)"hostdev") &&
+           attr_is(c, "mode", "subsystem") && attr_is(c, "type", type);
 }
 
 int
@@ -233,12 +263,15 @@ guests_parse_xml(const char *xml, size_t len, struct guest *ret,
     if (r < 0)
         return r;
     devices = child(root, "devices");
-    for (const xmlNode *c = devices ? devices->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && !c->ns &&
-            xmlStrEqual(c->name, (const xmlChar *)"hostdev") &&
-            attr_is(c, "mode", "subsystem") && attr_is(c, "type", "mdev"))
+    for (const xmlNode *c = devices ? devices->children : NULL; c;
+         c = c->next) {
+        if (is_hostdev(c, "mdev"))
             read_mdev(c, &g, warnings);
+        else if (is_hostdev(c, "pci"))
+            read_pci(c, &g);
+    }
     strv_sort_uniq(&g.mdevs);
+    strv_sort_uniq(&g.pcidevs);
     *ret = g;
     g = (struct guest){ 0 };
     return 0;
@@ -352,6 +385,8 @@ load_domain(virDomainPtr d, struct guest *ret, struct strv *warnings,
             return r;
         strv_copy(&g.mdevs, &inactive.mdevs);
         strv_sort_uniq(&g.mdevs);
+        strv_copy(&g.pcidevs, &inactive.pcidevs);
+        strv_sort_uniq(&g.pcidevs);
     }
     g.active = active;
     *ret = g;
@@ -367,28 +402,36 @@ guest_cmp(const void *a, const void *b)
 }
 
 static bool
-guest_has_mdev(const struct guest *g, const char *mdev)
+has(const struct strv *sv, const char *s)
 {
-    /* mdevs is sorted; a bsearch would do, but guests hold one or two. */
-    for (size_t i = 0; i < g->mdevs.n; i++)
-        if (strcasecmp(g->mdevs.v[i], mdev) == 0)
+    /* sorted; a bsearch would do, but guests hold one or two. */
+    for (size_t i = 0; i < sv->n; i++)
+        if (strcasecmp(sv->v[i], s) == 0)
             return true;
     return false;
 }
 
-/* One warning per pair of domains that reference the same mdev: only one
+/* The device list of g that warn_shared() and find() look at. */
+static const struct strv *
+devs(const struct guest *g, bool pci)
+{
+    return pci ? &g->pcidevs : &g->mdevs;
+}
+
+/* One warning per pair of domains that reference the same device: only one
  * of them can run at a time, and reconcile should hear about it. */
 static void
-warn_shared(struct guests *gs)
+warn_shared(struct guests *gs, bool pci)
 {
     for (size_t i = 0; i < gs->n; i++)
-        for (size_t k = 0; k < gs->v[i].mdevs.n; k++)
+        for (size_t k = 0; k < devs(&gs->v[i], pci)->n; k++)
             for (size_t j = i + 1; j < gs->n; j++)
-                if (guest_has_mdev(&gs->v[j], gs->v[i].mdevs.v[k]))
+                if (has(devs(&gs->v[j], pci), devs(&gs->v[i], pci)->v[k]))
                     strv_pushf(&gs->warnings,
-                               "mdev %s is referenced by domains %s (%s) "
+                               "%s %s is referenced by domains %s (%s) "
                                "and %s (%s)",
-                               gs->v[i].mdevs.v[k], gs->v[i].name,
+                               pci ? "PCI device" : "mdev",
+                               devs(&gs->v[i], pci)->v[k], gs->v[i].name,
                                gs->v[i].uuid, gs->v[j].name, gs->v[j].uuid);
 }
 
@@ -435,7 +478,8 @@ guests_load(const char *uri, struct guests **ret, struct errbuf *eb)
     if (r < 0)
         return r;
     qsort(gs->v, gs->n, sizeof(*gs->v), guest_cmp);
-    warn_shared(gs);
+    warn_shared(gs, false);
+    warn_shared(gs, true);
     strv_sort_uniq(&gs->warnings); /* live and inactive XML repeat them */
     *ret = TAKE_PTR(gs);
     return 0;
@@ -450,6 +494,7 @@ guests_clear_guest(struct guest *g)
         return;
     free(g->name);
     strv_clear(&g->mdevs);
+    strv_clear(&g->pcidevs);
     *g = (struct guest){ 0 };
 }
 
@@ -479,15 +524,16 @@ guests_find(const struct guests *g, const char *uuid)
     return bsearch(uuid, g->v, g->n, sizeof(*g->v), guest_key_cmp);
 }
 
-const struct guest *
-guests_find_mdev(const struct guests *g, const char *mdev_uuid)
+/* The domain referencing dev: an active one first, then the lowest UUID. */
+static const struct guest *
+find(const struct guests *g, const char *dev, bool pci)
 {
     const struct guest *found = NULL;
 
-    if (!g || !mdev_uuid)
+    if (!g || !dev)
         return NULL;
     for (size_t i = 0; i < g->n; i++) {
-        if (!guest_has_mdev(&g->v[i], mdev_uuid))
+        if (!has(devs(&g->v[i], pci), dev))
             continue;
         if (g->v[i].active)
             return &g->v[i];
@@ -495,4 +541,16 @@ guests_find_mdev(const struct guests *g, const char *mdev_uuid)
             found = &g->v[i]; /* lowest UUID: v is sorted */
     }
     return found;
+}
+
+const struct guest *
+guests_find_mdev(const struct guests *g, const char *mdev_uuid)
+{
+    return find(g, mdev_uuid, false);
+}
+
+const struct guest *
+guests_find_pci(const struct guests *g, const char *addr)
+{
+    return find(g, addr, true);
 }

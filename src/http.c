@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "errbuf.h"
 #include "http.h"
+#include "secret.h"
 #include "xalloc.h"
 
 struct http {
@@ -59,21 +60,12 @@ has_control_char(const char *s)
     return false;
 }
 
-/* free() a string that may hold a token, wiping it first. */
-static void
-free_secret(char *s)
-{
-    if (s)
-        explicit_bzero(s, strlen(s));
-    free(s);
-}
-
 int
 http_set_token(struct http *h, const char *token, struct errbuf *eb)
 {
     if (token && has_control_char(token))
         return errbuf_set(eb, -EINVAL, "token contains a control character");
-    free_secret(h->token_header);
+    secret_free(h->token_header);
     h->token_header = token ? xasprintf("X-Auth-Token: %s", token) : NULL;
     return 0;
 }
@@ -142,7 +134,7 @@ http_free(struct http *h)
         curl_multi_cleanup(h->multi);
         curl_global_cleanup(); /* pairs with http_new's init */
     }
-    free_secret(h->token_header); /* no token lying in freed memory */
+    secret_free(h->token_header); /* no token lying in freed memory */
     free(h->base_url);
     free(h->cacert);
     free(h);
@@ -155,7 +147,7 @@ http_response_clear(struct http_response *r)
         return;
     free(r->body);
     free(r->request_id);
-    free_secret(r->subject_token);
+    secret_free(r->subject_token);
     *r = (struct http_response){ .retry_after_s = -1 };
 }
 
@@ -236,11 +228,11 @@ on_header(char *data, size_t size, size_t nitems, void *userdata)
         /* a new response (after a 1xx): forget the previous one's headers */
         free(x->request_id);
         x->request_id = NULL;
-        free_secret(x->subject_token);
+        secret_free(x->subject_token);
         x->subject_token = NULL;
         x->retry_after_s = -1;
     } else if ((v = header_value(data, n, "x-subject-token"))) {
-        free_secret(x->subject_token);
+        secret_free(x->subject_token);
         x->subject_token = v;
     } else if ((v = header_value(data, n, "x-openstack-request-id"))) {
         free(x->request_id);
@@ -286,7 +278,8 @@ xfer_headers(const struct http *h, struct xfer *x)
     } while (0)
 
 /* Method and body.  A bodiless PUT/POST sends an empty body (Content-Length:
- * 0), which Placement wants for PUT /traits/{name} (placement.md 2). */
+ * 0), which Placement wants for PUT /traits/{name}: a non-empty body
+ * without a Content-Type gets 400 or 415. */
 static CURLcode
 xfer_set_method(CURL *e, const struct http_req *r)
 {
@@ -519,7 +512,7 @@ xfer_release(struct http *h, struct xfer *x)
     free(x->url);
     free(x->buf);
     free(x->request_id);
-    free_secret(x->subject_token);
+    secret_free(x->subject_token);
     *x = (struct xfer){ 0 };
 }
 
@@ -662,4 +655,16 @@ http_request(struct http *h, const char *method, const char *path,
         return rc;
     *ret = r.resp;
     return 0;
+}
+
+int
+http_status_errno(long status)
+{
+    if (status >= 200 && status < 300)
+        return 0;
+    if (status == 401 || status == 403)
+        return -EACCES;
+    if (status == 404)
+        return -ENOENT;
+    return -EIO;
 }

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,47 @@ inventory_clear(struct inventory *inv)
 {
     free(inv->rc);
     inv->rc = NULL;
+}
+
+int
+inventory_cmp_rc(const void *a, const void *b)
+{
+    const struct inventory *x = a, *y = b;
+
+    return strcmp(x->rc, y->rc);
+}
+
+/* Python's json (and so Placement) writes 1.0, not cJSON's 1. */
+static cJSON *
+ratio_json(double v)
+{
+    char buf[64];
+
+    if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, sizeof(buf), "%.1f", v);
+    else
+        snprintf(buf, sizeof(buf), "%.17g", v);
+    return cJSON_CreateRaw(buf);
+}
+
+cJSON *
+inventory_to_json(const struct inventory *invs, size_t n)
+{
+    cJSON *map = cJSON_CreateObject();
+
+    for (size_t i = 0; i < n; i++) {
+        const struct inventory *v = &invs[i];
+        cJSON *o = cJSON_AddObjectToObject(map, v->rc);
+
+        cJSON_AddNumberToObject(o, "total", (double)v->total);
+        cJSON_AddNumberToObject(o, "reserved", (double)v->reserved);
+        cJSON_AddNumberToObject(o, "min_unit", (double)v->min_unit);
+        cJSON_AddNumberToObject(o, "max_unit", (double)v->max_unit);
+        cJSON_AddNumberToObject(o, "step_size", (double)v->step_size);
+        cJSON_AddItemToObject(o, "allocation_ratio",
+                              ratio_json(v->allocation_ratio));
+    }
+    return map;
 }
 
 bool

@@ -19,10 +19,10 @@
 #include <cjson/cJSON.h>
 
 #include "cleanup.h"
-#include "confwalk.h"
 #include "errbuf.h"
 #include "http.h"
 #include "keystone.h"
+#include "secret.h"
 #include "xalloc.h"
 
 #define TOKENS_PATH "/auth/tokens"
@@ -72,7 +72,7 @@ keystone_new(const struct clouds_auth *a, const char *cacert, bool insecure,
 static void
 drop_token(struct keystone *k)
 {
-    confwalk_free_secret(TAKE_PTR(k->token));
+    secret_free(TAKE_PTR(k->token));
     free(TAKE_PTR(k->endpoint));
     k->expires = k->renew_at = 0;
 }
@@ -85,7 +85,7 @@ keystone_free(struct keystone *k)
     drop_token(k);
     http_free(k->http);
     free(k->auth_url);
-    confwalk_free_secret(k->body);
+    secret_free(k->body);
     free(k->interface);
     free(k->region);
     free(k);
@@ -142,24 +142,20 @@ static int
 post_tokens(struct keystone *k, struct http_response *resp, struct errbuf *eb)
 {
     struct errbuf heb = { 0 };
-    const char *why;
     int r =
         http_request(k->http, "POST", TOKENS_PATH, k->body, NULL, resp, &heb);
 
-    if (r < 0) {
-        /* http.c says "POST /auth/tokens: why"; name the whole URL */
-        why = strncmp(heb.msg, "POST " TOKENS_PATH ": ",
-                      strlen("POST " TOKENS_PATH ": ")) == 0
-                  ? heb.msg + strlen("POST " TOKENS_PATH ": ")
-                  : heb.msg;
+    /* The facts: r says what went wrong (no answer) or the status does;
+     * http.c's message, whole, says how. */
+    if (r < 0)
         return errbuf_set(eb, r, "keystone: POST %s" TOKENS_PATH ": %s (%s)",
-                          k->auth_url, why, transport_reason(r));
-    }
+                          k->auth_url, heb.msg, transport_reason(r));
     if (resp->status != 201 && resp->status != 200) {
+        int code = http_status_errno(resp->status);
         char detail[DETAIL_MAX + 4];
 
         error_detail(k, resp, detail);
-        return errbuf_set(eb, resp->status == 401 ? -EACCES : -EIO,
+        return errbuf_set(eb, code < 0 ? code : -EIO, /* another 2xx: -EIO */
                           "keystone: POST %s" TOKENS_PATH ": %ld%s%s%s",
                           k->auth_url, resp->status, detail[0] ? " (" : "",
                           detail, detail[0] ? ")" : "");

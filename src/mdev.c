@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uuid/uuid.h>
-
 #include "cleanup.h"
 #include "mdev.h"
+#include "pathcomp.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define MDEV_NAME_MAX 255         /* ids, names, device_api, link basenames */
@@ -75,15 +75,14 @@ text_problem(const char *s, size_t max, bool multiline)
     return NULL;
 }
 
-/* Why s cannot be a path component we name things by, or NULL. */
+/* Why s cannot be a path component we name things by, or NULL: bad text
+ * said as for any attribute, then the one rule of pathcomp.h. */
 static const char *
 name_problem(const char *s)
 {
-    if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return "is \".\" or \"..\"";
-    if (strchr(s, '/'))
-        return "contains '/'";
-    return text_problem(s, MDEV_NAME_MAX, false);
+    const char *why = text_problem(s, MDEV_NAME_MAX, false);
+
+    return why ? why : pathcomp_problem(s);
 }
 
 /* errbuf_set() with "<rel, escaped>: <fmt ...>". */
@@ -432,13 +431,11 @@ read_mdev(const struct sysfs *fs, const struct mdev_host *h, const char *rel,
     _cleanup_free_ char *path = NULL;
     _cleanup_free_ char *type = xasprintf("%s/mdev_type", rel);
     const struct mdev_parent *p;
-    uuid_t u;
     char *slash;
     int r;
 
-    if (strlen(name) != 36 || uuid_parse(name, u) < 0)
+    if (uuidstr_lower(name, m->uuid) < 0)
         return fail(eb, -EINVAL, rel, "not a UUID");
-    uuid_unparse_lower(u, m->uuid);
     r = sysfs_resolve(fs, rel, &path, eb);
     if (r < 0)
         return r;
@@ -568,34 +565,4 @@ mdev_host_free(struct mdev_host *h)
     free(h->mdevs);
     strv_clear(&h->warnings);
     free(h);
-}
-
-const struct mdev_parent *
-mdev_host_find_parent(const struct mdev_host *h, const char *name)
-{
-    for (size_t i = 0; i < h->n_parents; i++)
-        if (strcmp(h->parents[i].name, name) == 0)
-            return &h->parents[i];
-    return NULL;
-}
-
-const struct mdev_type *
-mdev_parent_find_type(const struct mdev_parent *p, const char *type_id)
-{
-    for (size_t i = 0; i < p->n_types; i++)
-        if (strcmp(p->types[i].id, type_id) == 0)
-            return &p->types[i];
-    return NULL;
-}
-
-unsigned
-mdev_host_count(const struct mdev_host *h, const char *parent,
-                const char *type_id)
-{
-    unsigned n = 0;
-
-    for (size_t i = 0; i < h->n_mdevs; i++)
-        n += strcmp(h->mdevs[i].parent, parent) == 0 &&
-             strcmp(h->mdevs[i].type_id, type_id) == 0;
-    return n;
 }

@@ -3,13 +3,12 @@
  *
  * Everything below <dir> is reached with openat() on directory fds opened
  * O_NOFOLLOW, so a symlink planted as <dir>/<parent> or <dir>/<parent>/<uuid>
- * is never followed: writes refuse it, reads warn about it.  A definition is
- * replaced with rename(2), so mdevctl at boot sees the old file or the new
- * one, never half of one.
+ * is never followed: a write refuses the one and replaces the other.  A
+ * definition is replaced whole (atomicfile.h), so mdevctl at boot sees the
+ * old file or the new one, never half of one.
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -17,70 +16,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-#include <uuid/uuid.h>
-
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "mdevctl.h"
-#include "parse.h"
+#include "pathcomp.h"
 #include "sysfs.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define MDEVCTL_FILE_MAX 65536 /* a definition is ~70 bytes */
-#define MDEVCTL_DEFS_MAX 65536 /* more is not a host, it is an attack */
 #define MDEVCTL_MSG_MAX 200    /* bytes of a name quoted in a message */
-#define MDEVCTL_SCRIPTS "scripts.d"
 
 /* --- names -----------------------------------------------------------------
  */
 
-/* Why s cannot be a parent or type directory name, or NULL if it can:
- * printable ASCII without space or '/', not "." or "..", 1..255 bytes. */
-static const char *
-name_problem(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0)
-        return "empty";
-    if (n > MDEVCTL_NAME_MAX)
-        return "longer than 255 bytes";
-    if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return "not a file name";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '/')
-            return "contains '/'";
-        if (*p <= 0x20 || *p >= 0x7f)
-            return "not printable ASCII";
-    }
-    return NULL;
-}
-
-static int
-check_name(const char *what, const char *s, struct errbuf *eb)
-{
-    const char *why = s ? name_problem(s) : "missing";
-
-    if (why) {
-        _cleanup_free_ char *q = sysfs_escape(s ? s : "", MDEVCTL_MSG_MAX);
-
-        return errbuf_set(eb, -EINVAL, "%s \"%s\": %s", what, q, why);
-    }
-    return 0;
-}
-
 /* s as a lower-case UUID in ret; -EINVAL (message quoting s) otherwise. */
 static int
-check_uuid(const char *s, char ret[37], struct errbuf *eb)
+check_uuid(const char *s, char ret[UUIDSTR_LEN], struct errbuf *eb)
 {
-    uuid_t u;
-
-    if (!s || strlen(s) != 36 || uuid_parse(s, u) < 0) {
+    if (uuidstr_lower(s, ret) < 0) {
         _cleanup_free_ char *q = sysfs_escape(s ? s : "", MDEVCTL_MSG_MAX);
 
         return errbuf_set(eb, -EINVAL, "uuid \"%s\": not a UUID", q);
     }
-    uuid_unparse_lower(u, ret);
     return 0;
 }
 
@@ -145,21 +103,6 @@ read_def(int dfd, const char *name, char **ret)
     buf[len] = '\0';
     *ret = TAKE_PTR(buf);
     return 0;
-}
-
-static const char *
-read_problem(int r)
-{
-    switch (r) {
-    case -ELOOP:
-        return "a symlink, not followed";
-    case -EBADFD:
-        return "not a regular file";
-    case -EFBIG:
-        return "larger than 64 KiB";
-    default:
-        return strerror(-r);
-    }
 }
 
 /* --- directories ------------------------------------------------------------
@@ -240,53 +183,18 @@ open_parent(int topfd, const char *dir, const char *parent, bool create,
     return fail(eb, r, dir, parent, NULL, NULL);
 }
 
-/* Write content to a new hidden file in pfd and rename it over name. */
-static int
-replace_file(int pfd, const char *dir, const char *parent, const char *name,
-             const char *content, struct errbuf *eb)
-{
-    _cleanup_free_ char *tmp = xasprintf(".%s.%ld.tmp", name, (long)getpid());
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    size_t len = strlen(content);
-    ssize_t n;
-    int fd, r = 0;
-
-    fd = openat(pfd, tmp, flags, 0644);
-    if (fd < 0 && errno == EEXIST && unlinkat(pfd, tmp, 0) == 0)
-        fd = openat(pfd, tmp, flags, 0644); /* stale, from a crash */
-    if (fd < 0)
-        return fail(eb, -errno, dir, parent, tmp, NULL);
-    if (fchmod(fd, 0644) < 0)
-        r = -errno;
-    else if ((n = write(fd, content, len)) != (ssize_t)len)
-        r = n < 0 ? -errno : -EIO; /* a short write to a local file system */
-    else if (fsync(fd) < 0)
-        r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && renameat(pfd, tmp, pfd, name) < 0)
-        r = -errno;
-    if (r < 0) {
-        unlinkat(pfd, tmp, 0);
-        return fail(eb, r, dir, parent, name, NULL);
-    }
-    if (fsync(pfd) < 0)
-        return fail(eb, -errno, dir, parent, NULL, NULL);
-    return 0;
-}
-
 int
 mdevctl_write(const char *dir, const char *parent, const char *uuid,
               const char *mdev_type, struct errbuf *eb)
 {
     _cleanup_close_ int topfd = -1, pfd = -1;
-    _cleanup_free_ char *want = NULL, *have = NULL;
-    char id[37];
+    _cleanup_free_ char *want = NULL, *have = NULL, *w = NULL;
+    char id[UUIDSTR_LEN];
     int r;
 
-    if ((r = check_name("parent", parent, eb)) < 0 ||
+    if ((r = pathcomp_check("parent", parent, eb)) < 0 ||
         (r = check_uuid(uuid, id, eb)) < 0 ||
-        (r = check_name("mdev_type", mdev_type, eb)) < 0)
+        (r = pathcomp_check("mdev_type", mdev_type, eb)) < 0)
         return r;
     r = open_top(dir, true, &topfd, eb);
     if (r < 0)
@@ -297,7 +205,8 @@ mdevctl_write(const char *dir, const char *parent, const char *uuid,
     want = render(mdev_type);
     if (read_def(pfd, id, &have) == 0 && strcmp(have, want) == 0)
         return 0;
-    r = replace_file(pfd, dir, parent, id, want, eb);
+    w = where(dir, parent, NULL);
+    r = atomicfile_replaceat(pfd, w, id, want, strlen(want), 0644, eb);
     return r < 0 ? r : 1;
 }
 
@@ -306,10 +215,10 @@ mdevctl_remove(const char *dir, const char *parent, const char *uuid,
                struct errbuf *eb)
 {
     _cleanup_close_ int topfd = -1, pfd = -1;
-    char id[37];
+    char id[UUIDSTR_LEN];
     int r;
 
-    if ((r = check_name("parent", parent, eb)) < 0 ||
+    if ((r = pathcomp_check("parent", parent, eb)) < 0 ||
         (r = check_uuid(uuid, id, eb)) < 0)
         return r;
     r = open_top(dir, false, &topfd, eb);
@@ -323,220 +232,4 @@ mdevctl_remove(const char *dir, const char *parent, const char *uuid,
     if (fsync(pfd) < 0)
         return fail(eb, -errno, dir, parent, NULL, NULL);
     return 0;
-}
-
-/* --- listing ----------------------------------------------------------------
- */
-
-struct defs {
-    struct mdevctl_def *v;
-    size_t n, cap;
-};
-
-/* Why the attrs value is not mdevctl's list of one-string-member objects. */
-static const char *
-attrs_problem(const cJSON *attrs)
-{
-    const cJSON *a;
-
-    if (!cJSON_IsArray(attrs))
-        return "\"attrs\" is not a list";
-    cJSON_ArrayForEach(a, attrs) {
-        if (!cJSON_IsObject(a) || cJSON_GetArraySize(a) != 1 ||
-            !cJSON_IsString(a->child))
-            return "\"attrs\" entry is not {\"name\": \"value\"}";
-    }
-    return NULL;
-}
-
-static void
-json_freep(cJSON **j)
-{
-    cJSON_Delete(*j);
-}
-
-/* Parse text into d (parent and uuid already set); the reason otherwise. */
-static const char *
-parse_def(const char *text, struct mdevctl_def *d)
-{
-    _cleanup_(json_freep) cJSON *j = NULL;
-    const cJSON *type, *start, *attrs;
-    const char *why;
-
-    j = cJSON_ParseWithOpts(text, NULL, true);
-    if (!j)
-        return "not JSON";
-    if (!cJSON_IsObject(j))
-        return "not a JSON object";
-    type = cJSON_GetObjectItemCaseSensitive(j, "mdev_type");
-    start = cJSON_GetObjectItemCaseSensitive(j, "start");
-    attrs = cJSON_GetObjectItemCaseSensitive(j, "attrs");
-    if (!cJSON_IsString(type) || name_problem(type->valuestring))
-        return "\"mdev_type\" is missing or not a type name";
-    if (!cJSON_IsString(start) || (strcmp(start->valuestring, "auto") != 0 &&
-                                   strcmp(start->valuestring, "manual") != 0))
-        return "\"start\" is not \"auto\" or \"manual\"";
-    if (attrs && (why = attrs_problem(attrs)))
-        return why;
-    d->mdev_type = xstrdup(type->valuestring);
-    d->autostart = strcmp(start->valuestring, "auto") == 0;
-    d->n_attrs = attrs ? (size_t)cJSON_GetArraySize(attrs) : 0;
-    return NULL;
-}
-
-static void
-warn(struct strv *w, const char *dir, const char *parent, const char *file,
-     const char *why)
-{
-    _cleanup_free_ char *path = where(dir, parent, file);
-
-    if (w)
-        strv_pushf(w, "%s: %s", path, why);
-}
-
-/* Directory entries of fd except "." and "..", sorted. */
-static int
-read_names(int fd, struct strv *ret)
-{
-    int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
-    const struct dirent *e;
-
-    if (!d) {
-        int r = -errno;
-
-        if (dup_fd >= 0)
-            close(dup_fd);
-        return r;
-    }
-    while ((errno = 0, e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            strv_push(ret, e->d_name);
-    if (errno) {
-        int r = -errno;
-
-        closedir(d);
-        return r;
-    }
-    closedir(d);
-    strv_sort_uniq(ret);
-    return 0;
-}
-
-/* One file <dir>/<parent>/<name>: a definition, a warning or nothing. */
-static void
-list_one(int pfd, const char *dir, const char *parent, const char *name,
-         struct defs *out, struct strv *w)
-{
-    _cleanup_free_ char *text = NULL;
-    struct mdevctl_def d = { 0 };
-    const char *why;
-    int r;
-
-    if (!parse_is_lower_uuid(name)) {
-        warn(w, dir, parent, name,
-             "not a lower-case UUID (mdevctl cannot undefine it), skipped");
-        return;
-    }
-    r = read_def(pfd, name, &text);
-    if (r == -ENOENT) /* undefined while we listed */
-        return;
-    if (r < 0) {
-        warn(w, dir, parent, name, read_problem(r));
-        return;
-    }
-    why = parse_def(text, &d);
-    if (why) {
-        warn(w, dir, parent, name, why);
-        return;
-    }
-    if (out->n >= MDEVCTL_DEFS_MAX) {
-        warn(w, dir, parent, name, "more than 65536 definitions, skipped");
-        free(d.mdev_type);
-        return;
-    }
-    memcpy(d.uuid, name, sizeof(d.uuid));
-    d.parent = xstrdup(parent);
-    xgrow(&out->v, &out->cap, out->n, sizeof(*out->v));
-    out->v[out->n++] = d;
-}
-
-/* Every definition below <dir>/<parent>. */
-static void
-list_parent(int topfd, const char *dir, const char *parent, struct defs *out,
-            struct strv *w)
-{
-    _cleanup_close_ int pfd = -1;
-    struct errbuf eb = { 0 };
-    struct strv names = { 0 };
-    const char *why = name_problem(parent);
-    int r;
-
-    if (why) {
-        warn(w, dir, parent, NULL, why);
-        return;
-    }
-    if (open_parent(topfd, dir, parent, false, &pfd, &eb) < 0) {
-        if (w)
-            strv_push(w, eb.msg);
-        return;
-    }
-    r = read_names(pfd, &names);
-    if (r < 0)
-        warn(w, dir, parent, NULL, strerror(-r));
-    for (size_t i = 0; i < names.n; i++)
-        if (names.v[i][0] != '.')
-            list_one(pfd, dir, parent, names.v[i], out, w);
-    strv_clear(&names);
-}
-
-static int
-cmp_def(const void *a, const void *b)
-{
-    const struct mdevctl_def *x = a, *y = b;
-    int c = strcmp(x->parent, y->parent);
-
-    return c ? c : strcmp(x->uuid, y->uuid);
-}
-
-int
-mdevctl_list(const char *dir, struct mdevctl_def **ret, size_t *n,
-             struct strv *warnings, struct errbuf *eb)
-{
-    _cleanup_close_ int topfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct defs out = { 0 };
-    struct strv names = { 0 };
-    int r;
-
-    if (topfd < 0 && errno == ENOENT) {
-        *ret = NULL;
-        *n = 0;
-        return 0;
-    }
-    if (topfd < 0)
-        return fail(eb, -errno, dir, NULL, NULL, NULL);
-    r = read_names(topfd, &names);
-    if (r < 0)
-        return fail(eb, r, dir, NULL, NULL, NULL);
-    for (size_t i = 0; i < names.n; i++)
-        if (names.v[i][0] != '.' && strcmp(names.v[i], MDEVCTL_SCRIPTS) != 0)
-            list_parent(topfd, dir, names.v[i], &out, warnings);
-    strv_clear(&names);
-    if (out.n)
-        qsort(out.v, out.n, sizeof(*out.v), cmp_def);
-    *ret = out.v;
-    *n = out.n;
-    return (int)out.n;
-}
-
-void
-mdevctl_defs_free(struct mdevctl_def *d, size_t n)
-{
-    if (!d)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        free(d[i].parent);
-        free(d[i].mdev_type);
-    }
-    free(d);
 }

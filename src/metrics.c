@@ -11,18 +11,34 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "errbuf.h"
 #include "metrics.h"
 #include "xalloc.h"
+
+struct metrics {
+    double start_time; /* unix seconds */
+    unsigned long passes, failures;
+    bool last_ok;
+    double last_pass_time;    /* unix seconds when it ended; 0: no pass yet */
+    double last_duration;     /* seconds */
+    double last_success_time; /* 0: never */
+    double failing_since;     /* end of the first failed pass in a row; 0 */
+    struct metrics_gpu *gpus; /* from the last pass that built a tree */
+    size_t n_gpus;
+    struct metrics_reconcile reconcile;
+    struct placement_count *requests; /* a copy: by method and status */
+    size_t n_requests;
+    double interval;        /* seconds between passes; 0: not set */
+    char *last_error;       /* of the last failed pass; NULL: none */
+    double last_error_time; /* unix seconds */
+};
 
 static double
 wall_now(void)
@@ -63,6 +79,8 @@ metrics_free(struct metrics *m)
     if (!m)
         return;
     gpus_clear(m);
+    free(m->requests);
+    free(m->last_error);
     free(m);
 }
 
@@ -103,6 +121,39 @@ metrics_set_gpus(struct metrics *m, const struct metrics_gpu *gpus, size_t n)
         m->gpus[i].rc = dup_or_empty(gpus[i].rc);
     }
     m->n_gpus = n;
+}
+
+void
+metrics_set_requests(struct metrics *m, const struct placement_count *v,
+                     size_t n)
+{
+    free(m->requests);
+    m->requests = xcalloc(n ? n : 1, sizeof(*m->requests));
+    if (n)
+        memcpy(m->requests, v, n * sizeof(*v));
+    m->n_requests = n;
+}
+
+void
+metrics_set_reconcile(struct metrics *m, const struct metrics_reconcile *r)
+{
+    m->reconcile = *r;
+}
+
+void
+metrics_set_interval(struct metrics *m, double seconds)
+{
+    m->interval = seconds;
+}
+
+void
+metrics_set_last_error(struct metrics *m, const char *msg)
+{
+    if (!msg)
+        return;
+    free(m->last_error);
+    m->last_error = xstrdup(msg);
+    m->last_error_time = wall_now();
 }
 
 /* --- rendering --------------------------------------------------------- */
@@ -159,6 +210,19 @@ render_passes(const struct metrics *m, FILE *out)
     scalar(out, "pass_failures_total", "counter",
            "Passes that did not leave Placement holding the host's tree.",
            (double)m->failures);
+    if (m->interval > 0)
+        scalar(out, "interval_seconds", "gauge",
+               "Seconds between passes the service runs with (status "
+               "judges staleness by it).",
+               m->interval);
+    if (m->last_error) {
+        family(out, "last_error_info", "gauge",
+               "The last error a failed pass logged (label message); the "
+               "value is when, in unix seconds.");
+        fputs(METRICS_PREFIX "last_error_info{", out);
+        label(out, true, "message", m->last_error);
+        fprintf(out, "} %.17g\n", m->last_error_time);
+    }
     if (m->passes == 0)
         return;
     scalar(out, "last_pass_success", "gauge",
@@ -234,20 +298,20 @@ static void
 render_reconcile(const struct metrics *m, FILE *out)
 {
     scalar(out, "mdevs_created_total", "counter",
-           "mdevs the reconcile step created.", (double)m->mdevs_created);
+           "mdevs the reconcile step created.", (double)m->reconcile.created);
     scalar(out, "mdevs_removed_total", "counter",
            "mdevs the reconcile step removed (orphans).",
-           (double)m->mdevs_removed);
-    if (!m->reconciled)
+           (double)m->reconcile.removed);
+    if (!m->reconcile.done)
         return;
     scalar(out, "orphan_mdevs", "gauge",
            "mdevs the agent manages that no claim and no guest holds, as "
            "the last reconcile found them.",
-           (double)m->orphans);
+           (double)m->reconcile.orphans);
     scalar(out, "unaccounted_guests", "gauge",
            "Guests using an mdev that no allocation in Placement accounts "
            "for, as the last reconcile found them.",
-           (double)m->unaccounted_guests);
+           (double)m->reconcile.unaccounted_guests);
 }
 
 int
@@ -264,52 +328,13 @@ metrics_render(const struct metrics *m, FILE *out)
 
 /* --- writing ----------------------------------------------------------- */
 
-/* "<dir>/.<base>.XXXXXX": the textfile collector reads *.prom only. */
-static char *
-temp_template(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-
-    return xasprintf("%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Fill the temporary file fd with text and make it durable and 0644. */
-static int
-fill_temp(int fd, const char *text, size_t len)
-{
-    int r = write_all(fd, text, len);
-
-    if (r == 0 && fchmod(fd, 0644) < 0)
-        r = -errno;
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    return r;
-}
-
 int
 metrics_write(const struct metrics *m, const char *path, struct errbuf *eb)
 {
-    _cleanup_free_ char *text = NULL, *tmp = temp_template(path);
+    _cleanup_free_ char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    int fd, r;
+    int r;
 
     if (!mem)
         return errbuf_set(eb, -ENOMEM, "%s: out of memory", path);
@@ -318,19 +343,5 @@ metrics_write(const struct metrics *m, const char *path, struct errbuf *eb)
         r = -EIO;
     if (r < 0)
         return errbuf_set(eb, r, "%s: cannot render the metrics", path);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return errbuf_set(eb, -errno, "%s: cannot create %s: %s", path, tmp,
-                          strerror(errno));
-    r = fill_temp(fd, text, len);
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0) {
-        (void)unlink(tmp);
-        return errbuf_set(eb, r, "%s: cannot write it (through %s): %s", path,
-                          tmp, strerror(-r));
-    }
-    return 0;
+    return atomicfile_replace(path, text, len, 0644, eb);
 }

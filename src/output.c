@@ -6,7 +6,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,39 +32,6 @@ output_parse_format(const char *s, enum output_format *ret)
     return -EINVAL;
 }
 
-/* Python's json (and so Placement) writes 1.0, not cJSON's 1. */
-static cJSON *
-ratio_json(double v)
-{
-    char buf[64];
-
-    if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
-        snprintf(buf, sizeof(buf), "%.1f", v);
-    else
-        snprintf(buf, sizeof(buf), "%.17g", v);
-    return cJSON_CreateRaw(buf);
-}
-
-static cJSON *
-inventories_json(const struct tree_provider *p)
-{
-    cJSON *invs = cJSON_CreateObject();
-
-    for (size_t i = 0; i < p->n_invs; i++) {
-        const struct inventory *v = &p->invs[i];
-        cJSON *o = cJSON_AddObjectToObject(invs, v->rc);
-
-        cJSON_AddNumberToObject(o, "total", (double)v->total);
-        cJSON_AddNumberToObject(o, "reserved", (double)v->reserved);
-        cJSON_AddNumberToObject(o, "min_unit", (double)v->min_unit);
-        cJSON_AddNumberToObject(o, "max_unit", (double)v->max_unit);
-        cJSON_AddNumberToObject(o, "step_size", (double)v->step_size);
-        cJSON_AddItemToObject(o, "allocation_ratio",
-                              ratio_json(v->allocation_ratio));
-    }
-    return invs;
-}
-
 static cJSON *
 strv_json(const struct strv *sv)
 {
@@ -82,6 +48,7 @@ device_json(const struct tree_device *d)
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "address", d->address);
+    cJSON_AddStringToObject(o, "mode", host_mode_name(d->mode));
     cJSON_AddStringToObject(o, "mdev_type", d->mdev_type);
     cJSON_AddStringToObject(o, "type_name", d->type_name);
     cJSON_AddItemToObject(o, "parents", strv_json(&d->parents));
@@ -100,7 +67,8 @@ provider_json(const struct tree_provider *p)
         cJSON_AddStringToObject(o, "parent_provider_uuid", p->parent_uuid);
     else
         cJSON_AddNullToObject(o, "parent_provider_uuid");
-    cJSON_AddItemToObject(o, "inventories", inventories_json(p));
+    cJSON_AddItemToObject(o, "inventories",
+                          inventory_to_json(p->invs, p->n_invs));
     cJSON_AddItemToObject(o, "traits", strv_json(&p->traits));
     if (p->device)
         cJSON_AddItemToObject(o, "device", device_json(p->device));
@@ -265,15 +233,16 @@ write_yaml(const struct tree *t, FILE *out)
 enum {
     COL_PROVIDER,
     COL_GPU,
+    COL_MODE,
     COL_TYPE,
     COL_INVENTORY,
-    COL_MDEVS,
+    COL_VGPUS,
     COL_UUID,
     N_COLS
 };
 
 static const char *const col_titles[N_COLS] = {
-    "PROVIDER", "GPU", "TYPE", "INVENTORY", "MDEVS", "UUID",
+    "PROVIDER", "GPU", "MODE", "TYPE", "INVENTORY", "VGPUS", "UUID",
 };
 
 static char *
@@ -297,10 +266,11 @@ row_cells(const struct tree_provider *p, char *cells[N_COLS])
 
     cells[COL_PROVIDER] = xstrdup(p->name);
     cells[COL_GPU] = xstrdup(d ? d->address : "-");
+    cells[COL_MODE] = xstrdup(d ? host_mode_name(d->mode) : "-");
     cells[COL_TYPE] =
         d ? xasprintf("%s (%s)", d->mdev_type, d->type_name) : xstrdup("-");
     cells[COL_INVENTORY] = inventory_cell(p);
-    cells[COL_MDEVS] = d ? xasprintf("%zu", d->mdevs.n) : xstrdup("-");
+    cells[COL_VGPUS] = d ? xasprintf("%zu", d->mdevs.n) : xstrdup("-");
     cells[COL_UUID] = xstrdup(p->uuid);
 }
 
@@ -388,6 +358,8 @@ dot_node(FILE *out, const struct tree_provider *p)
         fputs(" (", out);
         dot_escaped(out, p->device->type_name);
         fputc(')', out);
+        if (p->device->mode != HOST_MODE_MDEV)
+            fprintf(out, "\\n%s", host_mode_name(p->device->mode));
     }
     for (size_t i = 0; i < p->n_invs; i++)
         fprintf(out, "\\n%s: %ld", p->invs[i].rc, p->invs[i].total);

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uuid/uuid.h>
-
 #include "parse.h"
 
 int
@@ -66,16 +64,4 @@ parse_bool(const char *s, bool *ret)
         }
     }
     return -EINVAL;
-}
-
-bool
-parse_is_lower_uuid(const char *s)
-{
-    char canon[37];
-    uuid_t u;
-
-    if (strlen(s) != 36 || uuid_parse(s, u) < 0)
-        return false;
-    uuid_unparse_lower(u, canon);
-    return strcmp(canon, s) == 0;
 }

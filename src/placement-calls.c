@@ -164,7 +164,8 @@ placement_done_put_traits(struct placement *p, struct placement_call *c,
     return placement_done_get_traits(p, c, ret, eb); /* same shape */
 }
 
-/* PUT <prefix><name> with no body (placement.md 2: Content-Length 0). */
+/* PUT <prefix><name> with no body: Content-Length 0, as Placement wants
+ * for PUT /traits/{name} and /resource_classes/{name}. */
 static void
 prep_ensure(struct placement *p, struct placement_call *c, const char *prefix,
             const char *name)
@@ -237,17 +238,6 @@ placement_get_inventories(struct placement *p, const char *uuid,
     placement_prep_get_inventories(p, &c, uuid);
     placement_run(p, &c, 1, 1);
     return placement_done_get_inventories(p, &c, ret, eb);
-}
-
-int
-placement_get_traits(struct placement *p, const char *uuid,
-                     struct placement_traits *ret, struct errbuf *eb)
-{
-    _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
-
-    placement_prep_get_traits(p, &c, uuid);
-    placement_run(p, &c, 1, 1);
-    return placement_done_get_traits(p, &c, ret, eb);
 }
 
 int

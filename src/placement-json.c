@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <uuid/uuid.h>
 
 #include "cleanup.h"
 #include "errbuf.h"
@@ -22,6 +21,7 @@
 #include "placement-internal.h"
 #include "placement.h"
 #include "strv.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define WHAT_MAX 320 /* "inventories.<255-char class>.allocation_ratio" */
@@ -83,23 +83,21 @@ get_generation(const cJSON *doc, long *ret, struct errbuf *eb)
 }
 
 static int
-check_uuid(const char *s, const char *what, char ret[PLACEMENT_UUID_LEN],
+check_uuid(const char *s, const char *what, char ret[UUIDSTR_LEN],
            struct errbuf *eb)
 {
     char q[48];
-    uuid_t u;
 
     if (!s)
         return errbuf_set(eb, -EPROTO, "%s: not a string", what);
-    if (strlen(s) != 36 || uuid_parse(s, u) < 0)
+    if (uuidstr_lower(s, ret) < 0)
         return errbuf_set(eb, -EPROTO, "%s: '%s' is not a UUID", what,
                           quote(s, q));
-    uuid_unparse_lower(u, ret);
     return 0;
 }
 
 static int
-get_uuid(const cJSON *v, const char *what, char ret[PLACEMENT_UUID_LEN],
+get_uuid(const cJSON *v, const char *what, char ret[UUIDSTR_LEN],
          struct errbuf *eb)
 {
     if (!v)
@@ -162,7 +160,7 @@ placement_rps_free(struct placement_rp *rps, size_t n)
 }
 
 static int
-get_parent(const cJSON *o, const char *what, char ret[PLACEMENT_UUID_LEN],
+get_parent(const cJSON *o, const char *what, char ret[UUIDSTR_LEN],
            struct errbuf *eb)
 {
     const cJSON *v =
@@ -252,13 +250,6 @@ placement_invs_clear(struct placement_invs *v)
     *v = (struct placement_invs){ .generation = 0 };
 }
 
-static int
-inventory_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct inventory *)a)->rc,
-                  ((const struct inventory *)b)->rc);
-}
-
 /* One record of "inventories"; inv->rc is set by the caller. */
 static int
 get_inventory(const cJSON *o, struct inventory *inv, struct errbuf *eb)
@@ -321,7 +312,7 @@ placement_json_invs(const cJSON *doc, struct placement_invs *ret,
             return r;
         }
     }
-    qsort(v.invs, v.n, sizeof(*v.invs), inventory_cmp);
+    qsort(v.invs, v.n, sizeof(*v.invs), inventory_cmp_rc);
     for (size_t i = 1; i < v.n; i++)
         if (strcmp(v.invs[i - 1].rc, v.invs[i].rc) == 0) {
             r = errbuf_set(eb, -EPROTO, "inventories: %s appears twice",
@@ -423,7 +414,7 @@ get_alloc(const cJSON *o, struct placement_alloc *a, struct errbuf *eb)
         if (r == 0)
             a->used[a->n_used++].rc = xstrdup(v->string);
     }
-    qsort(a->used, a->n_used, sizeof(*a->used), inventory_cmp);
+    qsort(a->used, a->n_used, sizeof(*a->used), inventory_cmp_rc);
     return r;
 }
 
@@ -431,15 +422,28 @@ int
 placement_json_allocs(const cJSON *doc, struct placement_allocs *ret,
                       struct errbuf *eb)
 {
+    long generation;
+    int r = placement_json_alloc_map(doc, ret, eb);
+
+    if (r == 0 && (r = get_generation(doc, &generation, eb)) < 0)
+        placement_allocs_clear(ret);
+    if (r == 0)
+        ret->generation = generation;
+    return r;
+}
+
+int
+placement_json_alloc_map(const cJSON *doc, struct placement_allocs *ret,
+                         struct errbuf *eb)
+{
     const cJSON *map = get_container(doc, "allocations", false, eb);
     struct placement_allocs a = { .generation = 0 };
     size_t cap = (size_t)cJSON_GetArraySize(map);
     const cJSON *o;
-    int r;
+    int r = 0;
 
     if (!map)
         return -EPROTO;
-    r = get_generation(doc, &a.generation, eb);
     a.allocs = xcalloc(cap ? cap : 1, sizeof(*a.allocs));
     cJSON_ArrayForEach(o, map) {
         if (r == 0)
@@ -497,21 +501,10 @@ placement_json_invs_body(long generation, const struct inventory *invs,
                          size_t n)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON *map = cJSON_AddObjectToObject(o, "inventories");
 
+    cJSON_AddItemToObject(o, "inventories", inventory_to_json(invs, n));
     cJSON_AddNumberToObject(o, "resource_provider_generation",
                             (double)generation);
-    for (size_t i = 0; i < n; i++) {
-        cJSON *rec = cJSON_AddObjectToObject(map, invs[i].rc);
-
-        cJSON_AddNumberToObject(rec, "total", (double)invs[i].total);
-        cJSON_AddNumberToObject(rec, "reserved", (double)invs[i].reserved);
-        cJSON_AddNumberToObject(rec, "min_unit", (double)invs[i].min_unit);
-        cJSON_AddNumberToObject(rec, "max_unit", (double)invs[i].max_unit);
-        cJSON_AddNumberToObject(rec, "step_size", (double)invs[i].step_size);
-        cJSON_AddNumberToObject(rec, "allocation_ratio",
-                                invs[i].allocation_ratio);
-    }
     return print_json(o);
 }
 

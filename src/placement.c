@@ -37,7 +37,9 @@ struct placement {
     char version[VERSION_LEN];
     char server_range[2 * VERSION_LEN]; /* "1.0-1.39", from GET / */
     char header[64]; /* "OpenStack-API-Version: placement 1.39" */
-    unsigned long requests, writes;
+    unsigned long requests;
+    struct placement_counts own;     /* counts until placement_count_into() */
+    struct placement_counts *counts; /* &own, or the owner's table */
 };
 
 void
@@ -108,12 +110,6 @@ placement_requests(const struct placement *p)
     return p->requests;
 }
 
-unsigned long
-placement_writes(const struct placement *p)
-{
-    return p->writes;
-}
-
 char *
 placement_escape(struct placement *p, const char *s)
 {
@@ -152,47 +148,37 @@ placement_call_clear(struct placement_call *c)
     *c = (struct placement_call){ .req.resp.retry_after_s = -1 };
 }
 
-/* See placement_counts(). */
-static struct placement_count *counts;
-static size_t n_counts;
-
-const struct placement_count *
-placement_counts(size_t *ret_n)
+void
+placement_counts_clear(struct placement_counts *c)
 {
-    *ret_n = n_counts;
-    return counts;
+    free(c->v);
+    *c = (struct placement_counts){ 0 };
 }
 
-/* Count one finished request, keeping counts sorted. */
+/* Add n requests of method with status to t, keeping t sorted. */
 static void
-count_request(const struct http_req *r)
+count_add(struct placement_counts *t, const char *method, long status,
+          unsigned long n)
 {
-    long status = r->rc < 0 ? 0 : r->resp.status;
     size_t i = 0;
     int cmp = 1;
 
-    for (; i < n_counts; i++) {
-        cmp = strcmp(counts[i].method, r->method);
+    for (; i < t->n; i++) {
+        cmp = strcmp(t->v[i].method, method);
         if (cmp == 0)
-            cmp = (counts[i].status > status) - (counts[i].status < status);
+            cmp = (t->v[i].status > status) - (t->v[i].status < status);
         if (cmp >= 0)
             break;
     }
-    if (i < n_counts && cmp == 0) {
-        counts[i].n++;
+    if (i < t->n && cmp == 0) {
+        t->v[i].n += n;
         return;
     }
-    counts = xrealloc(counts, (n_counts + 1) * sizeof(*counts));
-    memmove(&counts[i + 1], &counts[i], (n_counts - i) * sizeof(*counts));
-    counts[i] = (struct placement_count){ .status = status, .n = 1 };
-    snprintf(counts[i].method, sizeof(counts[i].method), "%s", r->method);
-    n_counts++;
-}
-
-static bool
-is_write(const char *method)
-{
-    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+    t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+    memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(*t->v));
+    t->v[i] = (struct placement_count){ .status = status, .n = n };
+    snprintf(t->v[i].method, sizeof(t->v[i].method), "%s", method);
+    t->n++;
 }
 
 void
@@ -215,13 +201,12 @@ placement_run(struct placement *p, struct placement_call *calls, size_t n,
         if (!c->req.method)
             continue; /* never prepared: http.c fails it, nothing is sent */
         p->requests++;
-        if (is_write(c->req.method))
-            p->writes++;
     }
     (void)http_request_many(p->http, reqs, n, max_parallel, NULL);
     for (size_t i = 0; i < n; i++) {
-        if (reqs[i].method)
-            count_request(&reqs[i]);
+        if (reqs[i].method && p->counts)
+            count_add(p->counts, reqs[i].method,
+                      reqs[i].rc < 0 ? 0 : reqs[i].resp.status, 1);
         calls[i].req = reqs[i];
     }
 }
@@ -263,12 +248,8 @@ errno_of(long status, const char *code)
 {
     size_t n = code ? strlen(code) : 0;
 
-    if (status == 404)
-        return -ENOENT;
-    if (status == 401 || status == 403)
-        return -EACCES;
     if (status != 409 || !code)
-        return -EIO;
+        return http_status_errno(status);
     if (strcmp(code, "placement.concurrent_update") == 0)
         return -EAGAIN;
     if (strcmp(code, "placement.duplicate_name") == 0)
@@ -410,12 +391,20 @@ placement_done_root(const struct placement_call *c, int *ret_min, int *ret_max,
 int
 placement_open(struct http *http, struct placement **ret, struct errbuf *eb)
 {
+    return placement_open_counted(http, NULL, ret, eb);
+}
+
+int
+placement_open_counted(struct http *http, struct placement_counts *counts,
+                       struct placement **ret, struct errbuf *eb)
+{
     _cleanup_(placement_freep) struct placement *p = placement_new(http);
     _cleanup_(placement_call_clearp) struct placement_call c = { 0 };
     int lo = 0, hi = 0, want_lo = 0, want_hi = 0, r;
 
     (void)version_parse(PLACEMENT_VERSION_MIN, &want_lo);
     (void)version_parse(PLACEMENT_VERSION_MAX, &want_hi);
+    p->counts = counts;
     placement_call_init(p, &c, "GET", xstrdup("/"), NULL);
     c.headers[0] = NULL; /* the version document needs no microversion */
     placement_run(p, &c, 1, 1);

@@ -1,12 +1,13 @@
 /*
  * policy.c - which vGPU type each physical GPU offers, and how many.
  *
- * The rules, in the order they apply:
- *  1. A parent is a GPU when a type's device_addresses name it, or when it
+ * The rules, in the order they apply, to the host model's GPUs (host.h):
+ *  1. A function is a GPU when a type's device_addresses name it, or when it
  *     is a PCI device of display class whose type speaks vfio-pci.
- *  2. The virtual functions of one physical function are ONE GPU.
+ *  2. The virtual functions of one physical function are ONE GPU (the
+ *     model groups them already).
  *  3. Its type: the one whose device_addresses list it; else the single
- *     enabled type listing no addresses; else the enabled type of the mdevs
+ *     enabled type listing no addresses; else the enabled type of the vGPUs
  *     it already holds; else none.
  *  4. Its total: available + existing (time-sliced), or for SR-IOV
  *     min(existing + VFs with room, the type's max_instance).
@@ -23,7 +24,8 @@
 
 #define PCI_CLASS_DISPLAY 0x03
 
-/* Standard traits (os-traits 2.9.0, placement.md section 17). */
+/* Standard traits: the display heads and resolutions os-traits 2.9.0
+ * defines (HW_GPU_MAX_DISPLAY_HEADS_*, HW_GPU_RESOLUTION_*). */
 static const unsigned display_heads[] = { 1, 2, 4, 6, 8 };
 static const struct {
     unsigned w, h;
@@ -38,13 +40,11 @@ static const struct {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof(*(a)))
 
-/* A GPU being assembled: its parents before a type is chosen. */
+/* A GPU of the model and those of its functions rule 1 keeps. */
 struct group {
-    const struct mdev_parent **members;
-    size_t n_members, cap;
-    struct pci_addr addr;
-    bool is_pci, is_sriov;
-    char *address;
+    const struct host_gpu *gpu;
+    const struct host_fn **members;
+    size_t n_members;
 };
 
 char *
@@ -71,9 +71,9 @@ policy_desc_traits(const struct type_desc *d, struct strv *traits)
                        resolutions[i].h);
 }
 
-/* Whether t's device_addresses name parent p. */
+/* Whether t's device_addresses name function p. */
 static bool
-type_names_parent(const struct conf_type *t, const struct mdev_parent *p)
+type_names_parent(const struct conf_type *t, const struct host_fn *p)
 {
     for (size_t i = 0; p->is_pci && i < t->n_addresses; i++)
         if (pci_addr_cmp(&t->addresses[i], &p->addr) == 0)
@@ -92,7 +92,7 @@ type_names_addr(const struct conf_type *t, const struct pci_addr *addr)
 }
 
 static bool
-named_by_any_type(const struct conf *c, const struct mdev_parent *p)
+named_by_any_type(const struct conf *c, const struct host_fn *p)
 {
     for (size_t i = 0; i < c->n_types; i++)
         if (type_names_parent(&c->types[i], p) ||
@@ -103,7 +103,7 @@ named_by_any_type(const struct conf *c, const struct mdev_parent *p)
 
 /* Rule 1: a PCI display device with at least one vfio-pci type. */
 static bool
-looks_like_gpu(const struct mdev_parent *p)
+looks_like_gpu(const struct host_fn *p)
 {
     if (!p->is_pci)
         return false;
@@ -116,46 +116,41 @@ looks_like_gpu(const struct mdev_parent *p)
     return false;
 }
 
+/* Rule 1, per GPU of h: the functions that are GPUs; a GPU without any
+ * gets no group. */
 static struct group *
-find_group(struct group *groups, size_t n, const char *address)
+group_gpus(const struct conf *c, const struct host *h, size_t *ret_n,
+           struct strv *notes)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(groups[i].address, address) == 0)
-            return &groups[i];
-    return NULL;
-}
+    struct group *groups = xcalloc(h->n_gpus ? h->n_gpus : 1, sizeof(*groups));
+    size_t n = 0;
 
-/* Rules 1 and 2: parents -> groups, one per physical GPU. */
-static struct group *
-group_parents(const struct conf *c, const struct mdev_host *h, size_t *ret_n,
-              struct strv *notes)
-{
-    struct group *groups = NULL;
-    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < h->n_gpus; i++) {
+        const struct host_gpu *gpu = &h->gpus[i];
+        struct group *g = &groups[n];
 
-    for (size_t i = 0; i < h->n_parents; i++) {
-        const struct mdev_parent *p = &h->parents[i];
-        char buf[PCI_ADDR_STR_MAX];
-        const char *address = p->name;
-        struct group *g;
+        *g = (struct group){ .gpu = gpu };
+        g->members = xcalloc(gpu->n_fns ? gpu->n_fns : 1, sizeof(*g->members));
+        for (size_t j = 0; j < gpu->n_fns; j++) {
+            const struct host_fn *p = &gpu->fns[j];
 
-        if (!named_by_any_type(c, p) && !looks_like_gpu(p)) {
-            strv_pushf(notes, "%s: not a vfio-pci GPU; ignored", p->name);
+            /* a VF that can take no type now (the GPU is full, or holds
+             * another size): nothing to say about each of 32 */
+            if (gpu->mode == HOST_MODE_VENDOR_VFIO && p->n_types == 0)
+                continue;
+            if (!named_by_any_type(c, p) && !looks_like_gpu(p)) {
+                strv_pushf(notes, "%s: not a vfio-pci GPU; ignored", p->name);
+                continue;
+            }
+            g->members[g->n_members++] = p;
+        }
+        if (g->n_members > 0) {
+            n++;
             continue;
         }
-        if (p->is_vf)
-            address = pci_addr_format(&p->physfn, buf);
-        g = find_group(groups, n, address);
-        if (!g) {
-            xgrow(&groups, &cap, n, sizeof(*groups));
-            g = &groups[n++];
-            *g = (struct group){ .address = xstrdup(address),
-                                 .is_pci = p->is_pci,
-                                 .addr = p->is_vf ? p->physfn : p->addr };
-        }
-        g->is_sriov |= p->is_vf;
-        xgrow(&g->members, &g->cap, g->n_members, sizeof(*g->members));
-        g->members[g->n_members++] = p;
+        if (gpu->mode == HOST_MODE_VENDOR_VFIO)
+            strv_pushf(notes, "%s: no VF can take a vGPU now", gpu->address);
+        free(g->members);
     }
     *ret_n = n;
     return groups;
@@ -164,7 +159,7 @@ group_parents(const struct conf *c, const struct mdev_host *h, size_t *ret_n,
 static bool
 group_named_by(const struct group *g, const struct conf_type *t)
 {
-    if (g->is_pci && type_names_addr(t, &g->addr))
+    if (g->gpu->is_pci && type_names_addr(t, &g->gpu->addr))
         return true;
     for (size_t i = 0; i < g->n_members; i++)
         if (type_names_parent(t, g->members[i]))
@@ -190,18 +185,17 @@ default_type(const struct conf *c)
     return found;
 }
 
-/* The enabled type of the mdevs g already holds; NULL if none or mixed. */
+/* The enabled type of the vGPUs g already holds; NULL if none or mixed. */
 static const struct conf_type *
-existing_type(const struct conf *c, const struct mdev_host *h,
-              const struct group *g)
+existing_type(const struct conf *c, const struct host *h, const struct group *g)
 {
     const struct conf_type *found = NULL;
 
-    for (size_t i = 0; i < h->n_mdevs; i++) {
-        const struct conf_type *t = conf_find_type(c, h->mdevs[i].type_id);
+    for (size_t i = 0; i < h->n_vgpus; i++) {
+        const struct conf_type *t = conf_find_type(c, h->vgpus[i].type_id);
 
         for (size_t j = 0; t && j < g->n_members; j++) {
-            if (strcmp(h->mdevs[i].parent, g->members[j]->name) != 0)
+            if (strcmp(h->vgpus[i].fn, g->members[j]->name) != 0)
                 continue;
             if (found && found != t)
                 return NULL;
@@ -213,8 +207,8 @@ existing_type(const struct conf *c, const struct mdev_host *h,
 
 /* Rule 3. */
 static const struct conf_type *
-choose_type(const struct conf *c, const struct mdev_host *h,
-            const struct group *g, bool *ret_explicit)
+choose_type(const struct conf *c, const struct host *h, const struct group *g,
+            bool *ret_explicit)
 {
     const struct conf_type *t;
 
@@ -228,16 +222,15 @@ choose_type(const struct conf *c, const struct mdev_host *h,
     return t ? t : existing_type(c, h, g);
 }
 
-/* Rule 4: the parents offering t, the mdevs of t on them, and the total. */
+/* Rule 4: the functions offering t, the vGPUs of t on them, the total. */
 static void
-gpu_count(struct policy_gpu *gpu, const struct mdev_host *h,
-          const struct group *g)
+gpu_count(struct policy_gpu *gpu, const struct host *h, const struct group *g)
 {
     unsigned available = 0, with_room = 0, existing = 0;
 
     for (size_t i = 0; i < g->n_members; i++) {
-        const struct mdev_parent *p = g->members[i];
-        const struct mdev_type *mt = mdev_parent_find_type(p, gpu->conf->id);
+        const struct host_fn *p = g->members[i];
+        const struct host_type *mt = host_fn_find_type(p, gpu->conf->id);
 
         if (!mt)
             continue;
@@ -246,15 +239,15 @@ gpu_count(struct policy_gpu *gpu, const struct mdev_host *h,
         strv_push(&gpu->parents, p->name);
         available += mt->available;
         with_room += mt->available >= 1;
-        for (size_t j = 0; j < h->n_mdevs; j++)
-            if (strcmp(h->mdevs[j].parent, p->name) == 0 &&
-                strcmp(h->mdevs[j].type_id, mt->id) == 0) {
-                strv_push(&gpu->mdevs, h->mdevs[j].uuid);
+        for (size_t j = 0; j < h->n_vgpus; j++)
+            if (strcmp(h->vgpus[j].fn, p->name) == 0 &&
+                strcmp(h->vgpus[j].type_id, mt->id) == 0) {
+                strv_push(&gpu->mdevs, h->vgpus[j].id);
                 existing++;
             }
     }
     strv_sort_uniq(&gpu->mdevs);
-    if (!g->is_sriov) {
+    if (!gpu->is_sriov) {
         gpu->total = available + existing;
         return;
     }
@@ -264,20 +257,20 @@ gpu_count(struct policy_gpu *gpu, const struct mdev_host *h,
         gpu->total = gpu->type->desc.max_instance;
 }
 
-/* mdevs of another type on g: they hold the GPU, so say so. */
+/* vGPUs of another type on g: they hold the GPU, so say so. */
 static void
-warn_foreign_mdevs(const struct group *g, const struct mdev_host *h,
+warn_foreign_vgpus(const struct group *g, const struct host *h,
                    const char *type_id, struct strv *warnings)
 {
-    for (size_t i = 0; i < h->n_mdevs; i++)
+    for (size_t i = 0; i < h->n_vgpus; i++)
         for (size_t j = 0; j < g->n_members; j++)
-            if (strcmp(h->mdevs[i].parent, g->members[j]->name) == 0 &&
-                strcmp(h->mdevs[i].type_id, type_id) != 0)
+            if (strcmp(h->vgpus[i].fn, g->members[j]->name) == 0 &&
+                strcmp(h->vgpus[i].type_id, type_id) != 0)
                 strv_pushf(warnings,
-                           "%s: mdev %s is of type %s, not the configured %s; "
+                           "%s: %s %s is of type %s, not the configured %s; "
                            "it is not counted",
-                           g->members[j]->name, h->mdevs[i].uuid,
-                           h->mdevs[i].type_id, type_id);
+                           g->members[j]->name, g->gpu->ops->noun,
+                           h->vgpus[i].id, h->vgpus[i].type_id, type_id);
 }
 
 static void
@@ -308,29 +301,35 @@ gpu_clear(struct policy_gpu *gpu)
 
 /* Rules 3 and 4 for one group; false when it gets no provider. */
 static bool
-gpu_decide(struct policy_gpu *gpu, const struct conf *c,
-           const struct mdev_host *h, const struct group *g, struct policy *pol)
+gpu_decide(struct policy_gpu *gpu, const struct conf *c, const struct host *h,
+           const struct group *g, struct policy *pol)
 {
+    const char *address = g->gpu->address;
     bool explicit;
 
-    *gpu = (struct policy_gpu){ .is_pci = g->is_pci,
-                                .addr = g->addr,
-                                .is_sriov = g->is_sriov };
+    *gpu = (struct policy_gpu){ .is_pci = g->gpu->is_pci,
+                                .addr = g->gpu->addr,
+                                .is_sriov = g->gpu->is_sriov,
+                                .mode = g->gpu->mode };
     gpu->conf = choose_type(c, h, g, &explicit);
     if (!gpu->conf) {
-        strv_pushf(&pol->notes, "%s: no enabled type applies", g->address);
+        strv_pushf(&pol->notes, "%s: no enabled type applies", address);
         return false;
     }
     gpu_count(gpu, h, g);
     if (!gpu->type) {
         strv_pushf(explicit ? &pol->warnings : &pol->notes,
-                   "%s: does not support %s%s", g->address, gpu->conf->id,
+                   gpu->mode == HOST_MODE_VENDOR_VFIO
+                       ? "%s: no VF lists %s now (the GPU holds vGPUs of "
+                         "another size, or no more fit)%s"
+                       : "%s: does not support %s%s",
+                   address, gpu->conf->id,
                    explicit ? ", which device_addresses assign to it" : "");
         gpu_clear(gpu);
         return false;
     }
-    warn_foreign_mdevs(g, h, gpu->conf->id, &pol->warnings);
-    gpu->address = xstrdup(g->address);
+    warn_foreign_vgpus(g, h, gpu->conf->id, &pol->warnings);
+    gpu->address = xstrdup(address);
     gpu_traits(gpu, c, g);
     return true;
 }
@@ -367,23 +366,21 @@ apply_caps(struct policy *pol)
     pol->n_gpus = kept;
 }
 
+/* The model's GPU order; tests build models in any order. */
 static int
 group_cmp(const void *a, const void *b)
 {
     const struct group *x = a, *y = b;
 
-    if (x->is_pci != y->is_pci)
-        return x->is_pci ? -1 : 1;
-    return x->is_pci ? pci_addr_cmp(&x->addr, &y->addr)
-                     : strcmp(x->address, y->address);
+    return host_gpu_cmp(x->gpu, y->gpu);
 }
 
 struct policy *
-policy_decide(const struct conf *c, const struct mdev_host *h)
+policy_decide(const struct conf *c, const struct host *h)
 {
     struct policy *pol = xcalloc(1, sizeof(*pol));
     size_t n_groups = 0;
-    struct group *groups = group_parents(c, h, &n_groups, &pol->notes);
+    struct group *groups = group_gpus(c, h, &n_groups, &pol->notes);
 
     if (n_groups > 1) /* qsort(NULL, 0, ...) is undefined */
         qsort(groups, n_groups, sizeof(*groups), group_cmp);
@@ -392,7 +389,6 @@ policy_decide(const struct conf *c, const struct mdev_host *h)
         if (gpu_decide(&pol->gpus[pol->n_gpus], c, h, &groups[i], pol))
             pol->n_gpus++;
         free(groups[i].members);
-        free(groups[i].address);
     }
     free(groups);
     apply_caps(pol);

@@ -2,7 +2,9 @@
  * provconf.c - read Nova's provider config files (schema 1.x).
  *
  * Nova's checks (provider_config.py) plus the inventory ranges Placement
- * has or the agent must add (placement.md 6.1).  One difference on purpose:
+ * has (total >= 1, each field at most 2147483647) or the agent must add
+ * because Placement does not check them (min_unit <= max_unit <= total,
+ * allocation_ratio > 0).  One difference on purpose:
  * an unknown key is an error in a 1.0 file (a misspelt key would silently
  * do nothing) and a warning in a newer 1.x one, which Nova ignores too.
  */
@@ -10,22 +12,20 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <uuid/uuid.h>
-
+#include "confwalk.h"
 #include "errbuf.h"
 #include "parse.h"
 #include "provconf.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
-#define PROVCONF_WHERE_MAX 4200      /* a path, ":line:column" */
 #define PROVCONF_FILES_MAX 1024      /* files in provider_config_dir */
 #define PROVCONF_NAME_MAX 200        /* Nova's schema: identification.name */
 #define PROVCONF_INT_MAX 2147483647L /* Placement's integer fields */
@@ -33,107 +33,19 @@
 #define COMPUTE_NODE "$COMPUTE_NODE"
 
 struct pc_parser {
-    struct yamldoc *doc;
+    struct confwalk w; /* a 1.x file with x > 0: unknown keys only warn */
     struct provconf *pc;
-    struct strv *errors;
-    size_t n_errors;
-    bool newer_minor; /* schema 1.x, x > 0: unknown keys only warn */
 };
-
-/* Report at node n (NULL: the file's start) under key path, an error or a
- * warning. */
-static void __attribute__((format(printf, 5, 6)))
-pc_say(struct pc_parser *p, bool warning, const yaml_node_t *n,
-       const char *path, const char *fmt, ...)
-{
-    char where[PROVCONF_WHERE_MAX];
-    _cleanup_free_ char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg = xvasprintf(fmt, ap);
-    va_end(ap);
-    snprintf(where, sizeof(where), "%s:1:1", p->doc->path);
-    if (n)
-        yamldoc_where(p->doc, n, where, sizeof(where));
-    strv_pushf(warning ? &p->pc->warnings : p->errors, "%s: %s%s%s", where,
-               path ? path : "", path ? ": " : "", msg);
-    if (!warning)
-        p->n_errors++;
-}
-
-#define pc_error(p, n, path, ...) pc_say(p, false, n, path, __VA_ARGS__)
-#define pc_warn(p, n, path, ...) pc_say(p, true, n, path, __VA_ARGS__)
-
-static const char *
-node_kind(const yaml_node_t *n)
-{
-    return yamldoc_is_null(n)              ? "nothing"
-           : n->type == YAML_SEQUENCE_NODE ? "a list"
-           : n->type == YAML_MAPPING_NODE  ? "a mapping"
-                                           : "a scalar";
-}
-
-/* Whether n is a node of type t; reports it if not.  As in Nova, a null
- * (`key:` and nothing) is not an empty list or mapping. */
-static bool
-pc_expect(struct pc_parser *p, yaml_node_t *n, const char *path,
-          yaml_node_type_t t)
-{
-    if (n->type == t && !yamldoc_is_null(n))
-        return true;
-    pc_error(p, n, path, "expected %s, got %s",
-             t == YAML_SCALAR_NODE     ? "a string"
-             : t == YAML_SEQUENCE_NODE ? "a list"
-                                       : "a mapping",
-             node_kind(n));
-    return false;
-}
-
-/* Check map's keys against allowed (NULL-terminated) and put the value of
- * allowed[i] in vals[i] (NULL if absent).  Unknown and repeated keys are
- * reported.  False if map is no mapping. */
-static bool
-pc_keys(struct pc_parser *p, yaml_node_t *map, const char *path,
-        const char *const *allowed, yaml_node_t **vals)
-{
-    yaml_node_t *keys[8] = { NULL }; /* of vals[i]; allowed has fewer */
-
-    if (!pc_expect(p, map, path, YAML_MAPPING_NODE))
-        return false;
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
-         pr < map->data.mapping.pairs.top; pr++) {
-        yaml_node_t *key = yamldoc_node(p->doc, pr->key);
-        const char *name = yamldoc_scalar(key) ? yamldoc_scalar(key) : "?";
-        _cleanup_free_ char *kpath =
-            path ? xasprintf("%s.%s", path, name) : xstrdup(name);
-        char where[PROVCONF_WHERE_MAX];
-        size_t i = 0;
-
-        while (allowed[i] && strcmp(allowed[i], name) != 0)
-            i++;
-        if (!allowed[i])
-            pc_say(p, p->newer_minor, key, kpath, "unknown key%s",
-                   p->newer_minor ? ", ignored" : "");
-        else if (keys[i])
-            pc_error(p, key, kpath, "duplicate key (first at %s)",
-                     yamldoc_where(p->doc, keys[i], where, sizeof(where)));
-        else {
-            keys[i] = key;
-            vals[i] = yamldoc_node(p->doc, pr->value);
-        }
-    }
-    return true;
-}
 
 /* The text of scalar n, or NULL (reported). */
 static const char *
 pc_scalar(struct pc_parser *p, yaml_node_t *n, const char *path, bool plain)
 {
-    if (!pc_expect(p, n, path, YAML_SCALAR_NODE))
+    if (!confwalk_expect(&p->w, n, path, YAML_SCALAR_NODE))
         return NULL;
     if (plain && n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-        pc_error(p, n, path, "expected a number, got a quoted string");
+        confwalk_error(&p->w, n, path,
+                       "expected a number, got a quoted string");
         return NULL;
     }
     return yamldoc_scalar(n);
@@ -159,11 +71,13 @@ pc_number(struct pc_parser *p, yaml_node_t *n, const char *path, long min,
     else if (ok)
         *ret_int = (long)v;
     else if (ret_real)
-        pc_error(p, n, path, "must be a number > 0 and <= %g, not \"%s\"",
-                 PROVCONF_RATIO_MAX, s);
+        confwalk_error(&p->w, n, path,
+                       "must be a number > 0 and <= %g, not \"%s\"",
+                       PROVCONF_RATIO_MAX, s);
     else
-        pc_error(p, n, path, "must be an integer in [%ld, %ld], not \"%s\"",
-                 min, PROVCONF_INT_MAX, s);
+        confwalk_error(&p->w, n, path,
+                       "must be an integer in [%ld, %ld], not \"%s\"", min,
+                       PROVCONF_INT_MAX, s);
     return ok;
 }
 
@@ -187,12 +101,12 @@ pc_ident(struct pc_parser *p, yaml_node_t *n, const char *path,
     _cleanup_free_ char *ipath = xasprintf("%s.identification", path);
     _cleanup_free_ char *vpath = NULL;
     const char *s;
-    uuid_t u;
+    char u[UUIDSTR_LEN];
 
-    if (!pc_keys(p, n, ipath, keys, v))
+    if (!confwalk_keys(&p->w, n, ipath, keys, v))
         return;
     if (!v[0] == !v[1]) {
-        pc_error(p, n, ipath, "needs exactly one of uuid and name");
+        confwalk_error(&p->w, n, ipath, "needs exactly one of uuid and name");
         return;
     }
     vpath = xasprintf("%s.%s", ipath, v[0] ? "uuid" : "name");
@@ -202,14 +116,14 @@ pc_ident(struct pc_parser *p, yaml_node_t *n, const char *path,
     e->by = v[0] ? PROVCONF_BY_UUID : PROVCONF_BY_NAME;
     if (v[0] && strcmp(s, COMPUTE_NODE) == 0)
         e->by = PROVCONF_COMPUTE_NODE;
-    else if (v[0] && uuid_parse(s, u) == 0)
-        uuid_unparse_lower(u, (e->ident = xmalloc(UUID_STR_LEN)));
+    else if (v[0] && uuidstr_lower(s, u) == 0)
+        e->ident = xstrdup(u);
     else if (v[0])
-        pc_error(p, v[0], vpath, "\"%s\" is neither a UUID nor %s", s,
-                 COMPUTE_NODE);
+        confwalk_error(&p->w, v[0], vpath, "\"%s\" is neither a UUID nor %s", s,
+                       COMPUTE_NODE);
     else if (s[0] == '\0' || strlen(s) > PROVCONF_NAME_MAX)
-        pc_error(p, v[1], vpath, "must be 1 to %d characters long",
-                 PROVCONF_NAME_MAX);
+        confwalk_error(&p->w, v[1], vpath, "must be 1 to %d characters long",
+                       PROVCONF_NAME_MAX);
     else
         e->ident = xstrdup(s);
 }
@@ -223,8 +137,8 @@ pc_additional(struct pc_parser *p, yaml_node_t *n, const char *path)
     yaml_node_t *v[1] = { NULL };
     _cleanup_free_ char *apath = xasprintf("%s.additional", path);
 
-    if (!pc_keys(p, n, path, keys, v) || !v[0] ||
-        !pc_expect(p, v[0], apath, YAML_SEQUENCE_NODE))
+    if (!confwalk_keys(&p->w, n, path, keys, v) || !v[0] ||
+        !confwalk_expect(&p->w, v[0], apath, YAML_SEQUENCE_NODE))
         return NULL;
     return v[0];
 }
@@ -239,18 +153,19 @@ pc_traits(struct pc_parser *p, yaml_node_t *n, const char *path,
 
     for (yaml_node_item_t *it = seq ? seq->data.sequence.items.start : NULL;
          seq && it < seq->data.sequence.items.top; it++, i++) {
-        yaml_node_t *item = yamldoc_node(p->doc, *it);
+        yaml_node_t *item = yamldoc_node(p->w.doc, *it);
         _cleanup_free_ char *ipath = xasprintf("%s.additional[%zu]", tpath, i);
         const char *s = pc_scalar(p, item, ipath, false);
 
         if (s && !inventory_is_valid_name(s))
-            pc_error(p, item, ipath,
-                     "\"%s\" is not a trait name ([A-Z0-9_]{1,255})", s);
+            confwalk_error(&p->w, item, ipath,
+                           "\"%s\" is not a trait name ([A-Z0-9_]{1,255})", s);
         else if (s && !inventory_is_custom_name(s))
-            pc_error(p, item, ipath,
-                     "\"%s\": only custom traits (CUSTOM_*) are allowed", s);
+            confwalk_error(&p->w, item, ipath,
+                           "\"%s\": only custom traits (CUSTOM_*) are allowed",
+                           s);
         else if (s && strv_contains(&e->traits, s))
-            pc_error(p, item, ipath, "%s is listed twice", s);
+            confwalk_error(&p->w, item, ipath, "%s is listed twice", s);
         else if (s)
             strv_push(&e->traits, s);
     }
@@ -298,14 +213,17 @@ pc_record_fields(struct pc_parser *p, yaml_node_t **v, const char *path,
         inv->max_unit = inv->total;
     /* Placement takes these, but the inventory would be useless */
     if (ok && inv->reserved > inv->total)
-        pc_error(p, v[1], path, "reserved (%ld) is greater than total (%ld)",
-                 inv->reserved, inv->total);
+        confwalk_error(&p->w, v[1], path,
+                       "reserved (%ld) is greater than total (%ld)",
+                       inv->reserved, inv->total);
     if (ok && inv->max_unit > inv->total)
-        pc_error(p, v[3], path, "max_unit (%ld) is greater than total (%ld)",
-                 inv->max_unit, inv->total);
+        confwalk_error(&p->w, v[3], path,
+                       "max_unit (%ld) is greater than total (%ld)",
+                       inv->max_unit, inv->total);
     if (ok && inv->min_unit > inv->max_unit)
-        pc_error(p, v[2], path, "min_unit (%ld) is greater than max_unit (%ld)",
-                 inv->min_unit, inv->max_unit);
+        confwalk_error(&p->w, v[2], path,
+                       "min_unit (%ld) is greater than max_unit (%ld)",
+                       inv->min_unit, inv->max_unit);
 }
 
 /* One `RC: {total: ...}` of inventories.additional[]. */
@@ -316,29 +234,31 @@ pc_record(struct pc_parser *p, yaml_node_t *key, yaml_node_t *n,
     yaml_node_t *v[PC_N_FIELDS + 1] = { NULL };
     const char *rc = pc_scalar(p, key, ipath, false);
     _cleanup_free_ char *path = NULL;
-    size_t before = p->n_errors;
+    size_t before = p->w.n_errors;
     struct inventory inv;
 
     if (!rc)
         return;
     path = xasprintf("%s.%s", ipath, rc);
     if (!inventory_is_valid_name(rc))
-        pc_error(p, key, path, "not a resource class name ([A-Z0-9_]{1,255})");
+        confwalk_error(&p->w, key, path,
+                       "not a resource class name ([A-Z0-9_]{1,255})");
     else if (!inventory_is_custom_name(rc))
-        pc_error(p, key, path,
-                 "only custom resource classes (CUSTOM_*) are allowed");
+        confwalk_error(&p->w, key, path,
+                       "only custom resource classes (CUSTOM_*) are allowed");
     for (size_t i = 0; i < e->n_invs; i++)
         if (strcmp(e->invs[i].rc, rc) == 0)
-            pc_error(p, key, path, "given twice for this provider");
-    if (p->n_errors > before || !pc_keys(p, n, path, pc_record_keys, v))
+            confwalk_error(&p->w, key, path, "given twice for this provider");
+    if (p->w.n_errors > before ||
+        !confwalk_keys(&p->w, n, path, pc_record_keys, v))
         return;
     if (!v[0]) {
-        pc_error(p, n, path, "total is required");
+        confwalk_error(&p->w, n, path, "total is required");
         return;
     }
     inventory_init(&inv, rc, 0);
     pc_record_fields(p, v, path, &inv);
-    if (p->n_errors > before) {
+    if (p->w.n_errors > before) {
         inventory_clear(&inv);
         return;
     }
@@ -356,15 +276,15 @@ pc_inventories(struct pc_parser *p, yaml_node_t *n, const char *path,
 
     for (yaml_node_item_t *it = seq ? seq->data.sequence.items.start : NULL;
          seq && it < seq->data.sequence.items.top; it++, i++) {
-        yaml_node_t *item = yamldoc_node(p->doc, *it);
+        yaml_node_t *item = yamldoc_node(p->w.doc, *it);
         _cleanup_free_ char *apath = xasprintf("%s.additional[%zu]", ipath, i);
 
-        if (!pc_expect(p, item, apath, YAML_MAPPING_NODE))
+        if (!confwalk_expect(&p->w, item, apath, YAML_MAPPING_NODE))
             continue;
         for (yaml_node_pair_t *pr = item->data.mapping.pairs.start;
              pr < item->data.mapping.pairs.top; pr++)
-            pc_record(p, yamldoc_node(p->doc, pr->key),
-                      yamldoc_node(p->doc, pr->value), apath, e);
+            pc_record(p, yamldoc_node(p->w.doc, pr->key),
+                      yamldoc_node(p->w.doc, pr->value), apath, e);
     }
 }
 
@@ -378,9 +298,9 @@ pc_unique(struct pc_parser *p, yaml_node_t *n, const char *path,
 
         if (f->by == e->by && (e->by == PROVCONF_COMPUTE_NODE ||
                                strcmp(f->ident, e->ident) == 0)) {
-            pc_error(p, n, path,
-                     "provider %s has multiple definitions (first at %s)",
-                     e->ident ? e->ident : COMPUTE_NODE, f->where);
+            confwalk_error(&p->w, n, path,
+                           "provider %s has multiple definitions (first at %s)",
+                           e->ident ? e->ident : COMPUTE_NODE, f->where);
             return false;
         }
     }
@@ -395,29 +315,30 @@ pc_provider(struct pc_parser *p, yaml_node_t *n, const char *path)
     yaml_node_t *v[3] = { NULL, NULL, NULL };
     _cleanup_(pc_entry_clear) struct provconf_entry e = { 0 };
     _cleanup_free_ char *ipath = NULL;
-    char where[PROVCONF_WHERE_MAX];
-    size_t before = p->n_errors;
+    char where[CONFWALK_WHERE_MAX];
+    size_t before = p->w.n_errors;
 
-    if (!pc_keys(p, n, path, keys, v))
+    if (!confwalk_keys(&p->w, n, path, keys, v))
         return;
     if (v[0])
         pc_ident(p, v[0], path, &e);
     else
-        pc_error(p, n, path, "identification is required");
+        confwalk_error(&p->w, n, path, "identification is required");
     if (v[1])
         pc_inventories(p, v[1], path, &e);
     if (v[2])
         pc_traits(p, v[2], path, &e);
-    if (p->n_errors > before)
+    if (p->w.n_errors > before)
         return;
     if (e.n_invs == 0 && e.traits.n == 0) {
-        pc_warn(p, n, path, "no additional inventories or traits; ignored");
+        confwalk_warn(&p->w, n, path,
+                      "no additional inventories or traits; ignored");
         return;
     }
     ipath = xasprintf("%s.identification", path);
     if (!pc_unique(p, v[0], ipath, &e))
         return;
-    e.where = xstrdup(yamldoc_where(p->doc, n, where, sizeof(where)));
+    e.where = xstrdup(yamldoc_where(p->w.doc, n, where, sizeof(where)));
     p->pc->entries = xrealloc(p->pc->entries,
                               (p->pc->n_entries + 1) * sizeof(*p->pc->entries));
     p->pc->entries[p->pc->n_entries++] = e;
@@ -430,17 +351,17 @@ pc_version(struct pc_parser *p, yaml_node_t *root)
 {
     static const char *const keys[] = { "schema_version", NULL };
     yaml_node_t *v[1] = { NULL };
-    yaml_node_t *meta = yamldoc_get(p->doc, root, "meta");
-    yaml_node_t *sv = yamldoc_get(p->doc, meta, "schema_version");
+    yaml_node_t *meta = yamldoc_get(p->w.doc, root, "meta");
+    yaml_node_t *sv = yamldoc_get(p->w.doc, meta, "schema_version");
     unsigned long major = 0, minor = 0;
     const char *s, *dot;
     _cleanup_free_ char *m = NULL;
 
-    if (meta && !pc_expect(p, meta, "meta", YAML_MAPPING_NODE))
+    if (meta && !confwalk_expect(&p->w, meta, "meta", YAML_MAPPING_NODE))
         return false;
     if (!sv) {
-        pc_error(p, meta ? meta : root, meta ? "meta" : NULL,
-                 "meta.schema_version is required");
+        confwalk_error(&p->w, meta ? meta : root, meta ? "meta" : NULL,
+                       "meta.schema_version is required");
         return false;
     }
     s = pc_scalar(p, sv, "meta.schema_version", false);
@@ -448,44 +369,53 @@ pc_version(struct pc_parser *p, yaml_node_t *root)
     m = dot ? xstrndup(s, (size_t)(dot - s)) : NULL;
     if (s && (!m || parse_uint(m, 1000, &major) < 0 ||
               parse_uint(dot + 1, 1000, &minor) < 0))
-        pc_error(p, sv, "meta.schema_version",
-                 "\"%s\" is not a schema version (MAJOR.MINOR)", s);
+        confwalk_error(&p->w, sv, "meta.schema_version",
+                       "\"%s\" is not a schema version (MAJOR.MINOR)", s);
     else if (s && major != 1)
-        pc_error(p, sv, "meta.schema_version",
-                 "unsupported schema major version %lu (1 is supported)",
-                 major);
-    if (!s || p->n_errors > 0)
+        confwalk_error(&p->w, sv, "meta.schema_version",
+                       "unsupported schema major version %lu (1 is supported)",
+                       major);
+    if (!s || p->w.n_errors > 0)
         return false;
-    p->newer_minor = minor > 0;
-    if (p->newer_minor)
-        pc_warn(p, sv, "meta.schema_version",
-                "version 1.%lu is newer than 1.0; unknown keys are ignored",
-                minor);
-    return pc_keys(p, meta, "meta", keys, v);
+    p->w.unknown_warns = minor > 0;
+    if (p->w.unknown_warns)
+        confwalk_warn(
+            &p->w, sv, "meta.schema_version",
+            "version 1.%lu is newer than 1.0; unknown keys are ignored", minor);
+    return confwalk_keys(&p->w, meta, "meta", keys, v);
+}
+
+static void
+pc_parser_done(struct pc_parser *p)
+{
+    confwalk_done(&p->w);
 }
 
 static int
 pc_parse_doc(struct provconf *pc, struct yamldoc *d, struct strv *errors)
 {
     static const char *const keys[] = { "meta", "providers", NULL };
-    struct pc_parser p = { .doc = d, .pc = pc, .errors = errors };
+    _cleanup_(pc_parser_done) struct pc_parser p = { .pc = pc };
     yaml_node_t *root = yamldoc_root(d);
     yaml_node_t *v[2] = { NULL, NULL };
     size_t i = 0;
 
+    confwalk_init(&p.w, d, errors);
+    p.w.warnings = &pc->warnings;
     if (!root)
-        pc_error(&p, NULL, NULL, "empty file; meta.schema_version is required");
-    if (!root || !pc_expect(&p, root, NULL, YAML_MAPPING_NODE) ||
-        !pc_version(&p, root) || !pc_keys(&p, root, NULL, keys, v))
+        confwalk_error(&p.w, NULL, NULL,
+                       "empty file; meta.schema_version is required");
+    if (!root || !confwalk_expect(&p.w, root, NULL, YAML_MAPPING_NODE) ||
+        !pc_version(&p, root) || !confwalk_keys(&p.w, root, NULL, keys, v))
         return -EINVAL;
-    if (v[1] && pc_expect(&p, v[1], "providers", YAML_SEQUENCE_NODE))
+    if (v[1] && confwalk_expect(&p.w, v[1], "providers", YAML_SEQUENCE_NODE))
         for (yaml_node_item_t *it = v[1]->data.sequence.items.start;
              it < v[1]->data.sequence.items.top; it++, i++) {
             _cleanup_free_ char *path = xasprintf("providers[%zu]", i);
 
             pc_provider(&p, yamldoc_node(d, *it), path);
         }
-    return p.n_errors > 0 ? -EINVAL : 0;
+    return p.w.n_errors > 0 ? -EINVAL : 0;
 }
 
 /* Load the file path or, if buf is not NULL, the text buf named path. */

@@ -4,20 +4,47 @@
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "mdevctl.h"
-#include "parse.h"
+#include "pathcomp.h"
 #include "reconcile-act.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
+const char *
+reconcile_verb_name(enum reconcile_verb v)
+{
+    switch (v) {
+    case RECONCILE_CREATE:
+        return "create";
+    case RECONCILE_REMOVE:
+        return "remove";
+    case RECONCILE_PERSIST:
+        return "persist";
+    case RECONCILE_UNPERSIST:
+        return "unpersist";
+    }
+    return "?";
+}
+
+char *
+reconcile_result_text(const struct reconcile_action *a)
+{
+    switch (a->result) {
+    case RECONCILE_OK:
+        return xstrdup("ok");
+    case RECONCILE_PLANNED:
+        return xstrdup("planned");
+    case RECONCILE_FAILED:
+        break;
+    }
+    return xasprintf("error: %s", a->error ? a->error : "?");
+}
+
 static struct reconcile_action *
-record(struct reconcile_report *r, const char *action,
+record(struct reconcile_report *r, enum reconcile_verb action,
        const struct reconcile_mdev *m)
 {
     struct reconcile_action *a;
@@ -25,6 +52,7 @@ record(struct reconcile_report *r, const char *action,
     r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
     a = &r->v[r->n++];
     *a = (struct reconcile_action){ .action = action,
+                                    .mode = m->mode,
                                     .parent = xstrdup(m->parent),
                                     .mdev_type = xstrdup(m->mdev_type) };
     memcpy(a->uuid, m->uuid, sizeof(a->uuid));
@@ -38,35 +66,29 @@ result(struct reconcile_report *r, struct reconcile_action *a, int rc,
        const struct errbuf *eb, bool dry_run)
 {
     if (dry_run) {
-        a->result = xstrdup("planned");
+        a->result = RECONCILE_PLANNED;
     } else if (rc < 0) {
-        a->result = xasprintf("error: %s", eb->msg);
+        a->result = RECONCILE_FAILED;
+        a->error = xstrdup(eb->msg);
         r->failed++;
     } else {
-        a->result = xstrdup("ok");
+        a->result = RECONCILE_OK;
     }
-}
-
-/* Whether s can be one path component: not empty, ".", ".." or with '/'. */
-static bool
-is_component(const char *s)
-{
-    return s[0] && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
-           !strchr(s, '/');
 }
 
 /* The names of m become path components below: check them here too, not
- * only where they were read (sysfs, Placement, libvirt). */
+ * only where they were read (sysfs, Placement, libvirt).  The id's
+ * spelling is the interface's (an mdev's UUID); a function the host does
+ * not have has no interface, so only its names are checked. */
 static int
-check_names(const struct reconcile_mdev *m, struct errbuf *eb)
+check_names(const struct host_gpu *gpu, const struct reconcile_mdev *m,
+            struct errbuf *eb)
 {
-    if (!parse_is_lower_uuid(m->uuid)) {
-        _cleanup_free_ char *q = sysfs_escape(m->uuid, 64);
+    int r = gpu ? gpu->ops->check_id(m->uuid, eb) : 0;
 
-        return errbuf_set(eb, -EINVAL,
-                          "mdev uuid \"%s\": not a lower-case UUID", q);
-    }
-    if (!is_component(m->parent) || !is_component(m->mdev_type)) {
+    if (r < 0)
+        return r;
+    if (pathcomp_problem(m->parent) || pathcomp_problem(m->mdev_type)) {
         _cleanup_free_ char *qp = sysfs_escape(m->parent, 64);
         _cleanup_free_ char *qt = sysfs_escape(m->mdev_type, 64);
 
@@ -76,124 +98,108 @@ check_names(const struct reconcile_mdev *m, struct errbuf *eb)
     return 0;
 }
 
-/* Write uuid to the type's create file under the parent's directory. */
+/* Create m on its function, through the function's interface. */
 static int
-create_mdev(const struct sysfs *fs, const struct mdev_host *h,
+create_vgpu(const struct sysfs *fs, const struct host *h,
             const struct reconcile_mdev *m, struct errbuf *eb)
 {
-    const struct mdev_parent *p = NULL;
-    _cleanup_free_ char *rel = NULL;
-    int r = check_names(m, eb);
+    const struct host_gpu *gpu = NULL;
+    const struct host_fn *fn = host_find_fn(h, m->parent, &gpu);
+    int r = check_names(gpu, m, eb);
 
     if (r < 0)
         return r;
-    p = mdev_host_find_parent(h, m->parent);
-    if (!p)
+    if (!fn)
         return errbuf_set(eb, -ENODEV, "parent %s is gone", m->parent);
-    rel = xasprintf("%s/mdev_supported_types/%s/create", p->path, m->mdev_type);
-    return sysfs_write(fs, rel, m->uuid, eb);
+    return gpu->ops->create(fs, fn, m->mdev_type, m->uuid, eb);
 }
 
 static void
-persist(struct reconcile_report *r, const struct reconcile_mdev *m,
-        const struct reconcile_opts *o)
+persist(struct reconcile_report *r, const struct host *h,
+        const struct reconcile_mdev *m, const struct reconcile_opts *o)
+{
+    const struct host_gpu *gpu = NULL;
+    const struct host_fn *fn = host_find_fn(h, m->parent, &gpu);
+    struct errbuf eb = { 0 };
+    int rc;
+
+    if (!o->mdevctl_dir || o->dry_run || !fn || !gpu->ops->persist)
+        return;
+    rc = gpu->ops->persist(o->mdevctl_dir, fn, m->mdev_type, m->uuid, &eb);
+    if (rc != 0) /* 0: the definition was already there */
+        result(r, record(r, RECONCILE_PERSIST, m), rc, &eb, false);
+}
+
+static void
+unpersist(struct reconcile_report *r, const struct host_gpu *gpu,
+          const struct host_fn *fn, const struct reconcile_mdev *m,
+          const struct reconcile_opts *o)
 {
     struct errbuf eb = { 0 };
     int rc;
 
-    if (!o->mdevctl_dir || o->dry_run)
+    if (!o->mdevctl_dir || o->dry_run || !gpu->ops->unpersist)
         return;
-    rc = mdevctl_write(o->mdevctl_dir, m->parent, m->uuid, m->mdev_type, &eb);
-    if (rc != 0) /* 0: the definition was already there */
-        result(r, record(r, "persist", m), rc, &eb, false);
-}
-
-/* The kernel blocks the remove of an mdev a process still holds open: do
- * the write in a child and give up after REMOVE_TIMEOUT_S, so one stuck
- * mdev never stalls the agent.  (A child stuck in the kernel is killed as
- * soon as the write returns.) */
-#define REMOVE_TIMEOUT_S 10
-
-static int
-remove_with_timeout(const struct sysfs *fs, const char *rel, struct errbuf *eb)
-{
-    pid_t pid = fork();
-    int status = 0;
-
-    if (pid < 0)
-        return errbuf_set(eb, -errno, "%s: fork: %s", rel, strerror(errno));
-    if (pid == 0)
-        _exit(-sysfs_write(fs, rel, "1", NULL) & 0xff);
-    for (int tenth = 0; tenth < REMOVE_TIMEOUT_S * 10; tenth++) {
-        struct timespec ts = { 0, 100000000L };
-
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) && WEXITSTATUS(status) == 0
-                       ? 0
-                       : errbuf_set(
-                             eb,
-                             -(WIFEXITED(status) ? WEXITSTATUS(status) : EIO),
-                             "%s: write \"1\": %s", rel,
-                             strerror(WIFEXITED(status) ? WEXITSTATUS(status)
-                                                        : EIO));
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, WNOHANG); /* reaped now unless stuck in the kernel */
-    return errbuf_set(eb, -ETIMEDOUT,
-                      "%s: the kernel did not finish the remove in %d s "
-                      "(is the mdev still in use?)",
-                      rel, REMOVE_TIMEOUT_S);
+    rc = gpu->ops->unpersist(o->mdevctl_dir, fn, m->uuid, &eb);
+    if (rc != -ENOENT)
+        result(r, record(r, RECONCILE_UNPERSIST, m), rc, &eb, false);
 }
 
 /* An orphan goes only when asked, when older than the grace time, and the
- * plan already proved no guest references it. */
-static void
+ * plan already proved no guest references it.  Returns the remove's
+ * result (-ECANCELED: the service is stopping), 0 when none was tried. */
+static int
 remove_orphan(struct reconcile_report *r, const struct sysfs *fs,
-              const struct reconcile_mdev *m, const struct reconcile_opts *o)
+              const struct host *h, const struct reconcile_mdev *m,
+              const struct reconcile_opts *o)
 {
-    _cleanup_free_ char *dir = NULL, *rel = NULL;
+    const struct host_gpu *gpu = NULL;
+    const struct host_fn *fn = host_find_fn(h, m->parent, &gpu);
     struct errbuf eb = { 0 };
-    time_t born;
+    time_t born = 0;
     int rc;
 
     if (!o->remove_orphans)
-        return;
-    if (check_names(m, &eb) < 0) {
-        result(r, record(r, "remove", m), eb.code, &eb, false);
-        return;
+        return 0;
+    if (check_names(gpu, m, &eb) < 0) {
+        result(r, record(r, RECONCILE_REMOVE, m), eb.code, &eb, false);
+        return 0;
     }
-    dir = xasprintf("bus/mdev/devices/%s", m->uuid);
-    rel = xasprintf("%s/remove", dir);
-    if (sysfs_ctime(fs, dir, &born, &eb) < 0 ||
+    if (!fn)
+        return 0;
+    /* without a kernel birth time: the planner's first sight of it */
+    born = m->since ? m->since : time(NULL);
+    if ((gpu->ops->born && gpu->ops->born(fs, fn, m->uuid, &born, &eb) < 0) ||
         time(NULL) - born < (time_t)o->grace_s)
-        return;
-    rc = o->dry_run ? 0 : remove_with_timeout(fs, rel, &eb);
-    result(r, record(r, "remove", m), rc, &eb, o->dry_run);
-    if (rc == 0 && o->mdevctl_dir && !o->dry_run) {
-        rc = mdevctl_remove(o->mdevctl_dir, m->parent, m->uuid, &eb);
-        if (rc != -ENOENT)
-            result(r, record(r, "unpersist", m), rc, &eb, false);
-    }
+        return 0;
+    rc = o->dry_run ? 0 : gpu->ops->remove(fs, fn, m->uuid, &eb);
+    result(r, record(r, RECONCILE_REMOVE, m), rc, &eb, o->dry_run);
+    if (rc == 0)
+        unpersist(r, gpu, fn, m, o);
+    return rc;
 }
 
 void
 reconcile_act(const struct reconcile_plan *p, const struct sysfs *fs,
-              const struct mdev_host *h, const struct reconcile_opts *o,
+              const struct host *h, const struct reconcile_opts *o,
               struct reconcile_report *ret)
 {
     for (size_t i = 0; i < p->n_create; i++) {
         struct errbuf eb = { 0 };
-        int rc = o->dry_run ? 0 : create_mdev(fs, h, &p->create[i], &eb);
+        int rc = o->dry_run ? 0 : create_vgpu(fs, h, &p->create[i], &eb);
 
-        result(ret, record(ret, "create", &p->create[i]), rc, &eb, o->dry_run);
+        result(ret, record(ret, RECONCILE_CREATE, &p->create[i]), rc, &eb,
+               o->dry_run);
         if (rc == 0)
-            persist(ret, &p->create[i], o);
+            persist(ret, h, &p->create[i], o);
     }
     for (size_t i = 0; i < p->n_keep; i++)
-        persist(ret, &p->keep[i], o);
+        persist(ret, h, &p->keep[i], o);
+    /* a stop asked for: the other orphans wait for a later run (touching
+     * them could block on a sysfs busy with the abandoned remove) */
     for (size_t i = 0; i < p->n_orphans; i++)
-        remove_orphan(ret, fs, &p->orphans[i], o);
+        if (remove_orphan(ret, fs, h, &p->orphans[i], o) == -ECANCELED)
+            break;
 }
 
 void
@@ -202,8 +208,51 @@ reconcile_report_clear(struct reconcile_report *r)
     for (size_t i = 0; i < r->n; i++) {
         free(r->v[i].parent);
         free(r->v[i].mdev_type);
-        free(r->v[i].result);
+        free(r->v[i].error);
     }
     free(r->v);
     *r = (struct reconcile_report){ 0 };
+}
+
+/* --- the VF ownership record ---------------------------------------------- */
+
+static void
+own_all(struct vfstate *s, const struct reconcile_mdev *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].mode == HOST_MODE_VENDOR_VFIO && v[i].uuid[0] &&
+            v[i].consumer[0])
+            vfstate_set(s, v[i].uuid, v[i].mdev_type, v[i].consumer,
+                        v[i].provider, 0);
+}
+
+static bool
+was_removed(const struct reconcile_report *r, const char *id)
+{
+    for (size_t i = 0; r && i < r->n; i++)
+        if (r->v[i].action == RECONCILE_REMOVE &&
+            r->v[i].result == RECONCILE_OK && strcmp(r->v[i].uuid, id) == 0)
+            return true;
+    return false;
+}
+
+void
+reconcile_next_state(const struct reconcile_plan *p,
+                     const struct reconcile_report *r, time_t now,
+                     struct vfstate *ret)
+{
+    for (size_t i = 0; i < ret->n; i++)
+        free(ret->v[i].type_id);
+    ret->n = 0;
+    own_all(ret, p->keep, p->n_keep);
+    own_all(ret, p->create, p->n_create);
+    own_all(ret, p->misplaced, p->n_misplaced);
+    own_all(ret, p->errors, p->n_errors);
+    for (size_t i = 0; i < p->n_orphans; i++) {
+        const struct reconcile_mdev *m = &p->orphans[i];
+
+        if (m->mode == HOST_MODE_VENDOR_VFIO && !was_removed(r, m->uuid))
+            vfstate_set(ret, m->uuid, m->mdev_type, NULL, NULL,
+                        m->since ? m->since : now);
+    }
 }

@@ -10,12 +10,13 @@
 
 #include <uuid/uuid.h>
 
+#include "reconcile-internal.h"
 #include "reconcile.h"
 #include "xalloc.h"
 
 int
 reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
-               char ret[RECONCILE_UUID_LEN])
+               char ret[UUIDSTR_LEN])
 {
     _cleanup_free_ char *name = xasprintf("%s/%u", provider_uuid, i);
     uuid_t ns, out;
@@ -27,58 +28,41 @@ reconcile_uuid(const char *consumer, const char *provider_uuid, unsigned i,
     return 0;
 }
 
-/* Units still free per (parent, type) while creates are planned. */
-struct room {
-    const char *parent, *type;
-    unsigned left;
-};
-
-struct planner {
-    const struct tree *tree;
-    const struct mdev_host *host;
-    const struct guests *guests;
-    struct reconcile_plan *plan;
-    struct strv assigned; /* UUIDs some claim expects */
-    struct room *rooms;
-    size_t n_rooms, cap_rooms;
-};
-
-static struct reconcile_mdev *
-add(struct reconcile_mdev **v, size_t *n, const char *uuid, const char *parent,
-    const char *type)
+struct reconcile_mdev *
+reconcile_add(struct reconcile_mdev **v, size_t *n, const char *id,
+              const char *parent, const char *type, enum host_mode mode)
 {
     struct reconcile_mdev *m;
 
     *v = xrealloc(*v, (*n + 1) * sizeof(**v));
     m = &(*v)[(*n)++];
-    *m = (struct reconcile_mdev){ .parent = xstrdup(parent ? parent : ""),
+    *m = (struct reconcile_mdev){ .mode = mode,
+                                  .parent = xstrdup(parent ? parent : ""),
                                   .mdev_type = xstrdup(type ? type : "") };
-    snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+    snprintf(m->uuid, sizeof(m->uuid), "%s", id);
     return m;
 }
 
-static void
-tag(struct reconcile_mdev *m, const struct reconcile_claim *c)
+static struct reconcile_mdev *
+add(struct reconcile_mdev **v, size_t *n, const char *uuid, const char *parent,
+    const char *type)
+{
+    return reconcile_add(v, n, uuid, parent, type, HOST_MODE_MDEV);
+}
+
+void
+reconcile_tag(struct reconcile_mdev *m, const struct reconcile_claim *c)
 {
     snprintf(m->consumer, sizeof(m->consumer), "%s", c->consumer);
     snprintf(m->provider, sizeof(m->provider), "%s", c->uuid);
 }
 
-static const struct mdev_device *
-find_mdev(const struct mdev_host *h, const char *uuid)
+static struct reconcile_room *
+room_of(struct reconcile_planner *pl, const char *parent, const char *type)
 {
-    for (size_t i = 0; i < h->n_mdevs; i++)
-        if (strcasecmp(h->mdevs[i].uuid, uuid) == 0)
-            return &h->mdevs[i];
-    return NULL;
-}
-
-static struct room *
-room_of(struct planner *pl, const char *parent, const char *type)
-{
-    const struct mdev_parent *p = mdev_host_find_parent(pl->host, parent);
-    const struct mdev_type *t = p ? mdev_parent_find_type(p, type) : NULL;
-    struct room *r;
+    const struct host_fn *fn = host_find_fn(pl->host, parent, NULL);
+    const struct host_type *t = fn ? host_fn_find_type(fn, type) : NULL;
+    struct reconcile_room *r;
 
     for (size_t i = 0; i < pl->n_rooms; i++)
         if (strcmp(pl->rooms[i].parent, parent) == 0 &&
@@ -86,25 +70,25 @@ room_of(struct planner *pl, const char *parent, const char *type)
             return &pl->rooms[i];
     xgrow(&pl->rooms, &pl->cap_rooms, pl->n_rooms, sizeof(*pl->rooms));
     r = &pl->rooms[pl->n_rooms++];
-    *r = (struct room){ parent, type, t ? t->available : 0 };
+    *r = (struct reconcile_room){ parent, type, t ? t->available : 0 };
     return r;
 }
 
 /* An expected UUID of a claim on a stale provider: no GPU here can hold
  * it, so it is an error (or misplaced, if it exists elsewhere). */
 static void
-expect_stale(struct planner *pl, const struct reconcile_claim *c,
+expect_stale(struct reconcile_planner *pl, const struct reconcile_claim *c,
              const char *uuid)
 {
-    const struct mdev_device *m = find_mdev(pl->host, uuid);
+    const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
     struct reconcile_plan *p = pl->plan;
     struct reconcile_mdev *x;
 
     if (m) {
-        x = add(&p->misplaced, &p->n_misplaced, uuid, m->parent, m->type_id);
+        x = add(&p->misplaced, &p->n_misplaced, uuid, m->fn, m->type_id);
         x->why = xasprintf("is on %s as %s; the claim is on provider %s, "
                            "which has no GPU on this host now",
-                           m->parent, m->type_id, c->uuid);
+                           m->fn, m->type_id, c->uuid);
     } else {
         x = add(&p->errors, &p->n_errors, uuid, NULL, NULL);
         x->why = xasprintf("no capacity: provider %s holds the claim but "
@@ -112,16 +96,17 @@ expect_stale(struct planner *pl, const struct reconcile_claim *c,
                            "room left for its type)",
                            c->uuid);
     }
-    tag(x, c);
+    reconcile_tag(x, c);
 }
 
 /* One expected UUID: keep it, call it misplaced, or plan its create on the
  * first parent (VF, in address order) with room. */
 static void
-expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
+expect(struct reconcile_planner *pl, const struct reconcile_claim *c,
+       const char *uuid)
 {
     const struct tree_device *d = NULL;
-    const struct mdev_device *m = find_mdev(pl->host, uuid);
+    const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
     struct reconcile_plan *p = pl->plan;
     struct reconcile_mdev *x;
 
@@ -131,31 +116,31 @@ expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
         return;
     }
     d = c->provider->device;
-    if (m && strv_contains(&d->parents, m->parent) &&
+    if (m && strv_contains(&d->parents, m->fn) &&
         strcmp(m->type_id, d->mdev_type) == 0) {
-        tag(add(&p->keep, &p->n_keep, uuid, m->parent, m->type_id), c);
+        reconcile_tag(add(&p->keep, &p->n_keep, uuid, m->fn, m->type_id), c);
         return;
     }
     if (m) {
-        x = add(&p->misplaced, &p->n_misplaced, uuid, m->parent, m->type_id);
-        tag(x, c);
-        x->why = xasprintf("is on %s as %s; the claim is for %s on %s",
-                           m->parent, m->type_id, d->mdev_type, d->address);
+        x = add(&p->misplaced, &p->n_misplaced, uuid, m->fn, m->type_id);
+        reconcile_tag(x, c);
+        x->why = xasprintf("is on %s as %s; the claim is for %s on %s", m->fn,
+                           m->type_id, d->mdev_type, d->address);
         return;
     }
     for (size_t i = 0; i < d->parents.n; i++) {
-        struct room *r = room_of(pl, d->parents.v[i], d->mdev_type);
+        struct reconcile_room *r = room_of(pl, d->parents.v[i], d->mdev_type);
 
         if (r->left > 0) {
             r->left--;
-            tag(add(&p->create, &p->n_create, uuid, d->parents.v[i],
-                    d->mdev_type),
-                c);
+            reconcile_tag(add(&p->create, &p->n_create, uuid, d->parents.v[i],
+                              d->mdev_type),
+                          c);
             return;
         }
     }
     x = add(&p->errors, &p->n_errors, uuid, d->address, d->mdev_type);
-    tag(x, c);
+    reconcile_tag(x, c);
     x->why =
         xasprintf("no capacity left for %s on %s", d->mdev_type, d->address);
 }
@@ -163,21 +148,22 @@ expect(struct planner *pl, const struct reconcile_claim *c, const char *uuid)
 /* Rank of a guest's mdev for this claim: on this GPU first, then missing
  * (a reboot), then elsewhere (will show as misplaced). */
 static int
-rank(const struct planner *pl, const struct tree_device *d, const char *uuid)
+rank(const struct reconcile_planner *pl, const struct tree_device *d,
+     const char *uuid)
 {
-    const struct mdev_device *m = find_mdev(pl->host, uuid);
+    const struct host_vgpu *m = host_find_vgpu(pl->host, uuid);
 
-    if (m && d && strv_contains(&d->parents, m->parent))
+    if (m && d && strv_contains(&d->parents, m->fn))
         return 0;
     return m ? 2 : 1;
 }
 
 static void
-plan_claim(struct planner *pl, const struct reconcile_claim *c)
+plan_claim(struct reconcile_planner *pl, const struct reconcile_claim *c)
 {
     const struct guest *g =
         pl->guests ? guests_find(pl->guests, c->consumer) : NULL;
-    long done = 0;
+    long done = c->provider ? 0 : reconcile_vf_stale(pl, c);
 
     for (int want = 0; g && want <= 2; want++)
         for (size_t i = 0; i < g->mdevs.n && done < c->n; i++)
@@ -188,7 +174,7 @@ plan_claim(struct planner *pl, const struct reconcile_claim *c)
                 done++;
             }
     for (unsigned i = 0; done < c->n; i++) {
-        char uuid[RECONCILE_UUID_LEN];
+        char uuid[UUIDSTR_LEN];
 
         if (reconcile_uuid(c->consumer, c->uuid, i, uuid) < 0)
             return;
@@ -199,19 +185,18 @@ plan_claim(struct planner *pl, const struct reconcile_claim *c)
     }
 }
 
-static bool
-has_claim(const struct reconcile_claim *claims, size_t n, const char *consumer)
+bool
+reconcile_has_claim(const struct reconcile_planner *pl, const char *consumer)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcasecmp(claims[i].consumer, consumer) == 0)
+    for (size_t i = 0; i < pl->n_claims; i++)
+        if (strcasecmp(pl->claims[i].consumer, consumer) == 0)
             return true;
     return false;
 }
 
 /* A guest's mdevs that no claim expects: Placement does not know them. */
 static void
-find_unaccounted(struct planner *pl, const struct reconcile_claim *claims,
-                 size_t n_claims)
+find_unaccounted(struct reconcile_planner *pl)
 {
     struct reconcile_plan *p = pl->plan;
 
@@ -219,15 +204,15 @@ find_unaccounted(struct planner *pl, const struct reconcile_claim *claims,
         const struct guest *g = &pl->guests->v[i];
 
         for (size_t j = 0; j < g->mdevs.n; j++) {
-            const struct mdev_device *m = find_mdev(pl->host, g->mdevs.v[j]);
+            const struct host_vgpu *m = host_find_vgpu(pl->host, g->mdevs.v[j]);
             struct reconcile_mdev *x;
 
             if (strv_contains(&pl->assigned, g->mdevs.v[j]))
                 continue;
             x = add(&p->unaccounted, &p->n_unaccounted, g->mdevs.v[j],
-                    m ? m->parent : NULL, m ? m->type_id : NULL);
+                    m ? m->fn : NULL, m ? m->type_id : NULL);
             snprintf(x->consumer, sizeof(x->consumer), "%s", g->uuid);
-            x->why = xstrdup(has_claim(claims, n_claims, g->uuid)
+            x->why = xstrdup(reconcile_has_claim(pl, g->uuid)
                                  ? "guest references more mdevs than its "
                                    "claim holds"
                                  : "guest holds no VGPU allocation on this "
@@ -238,49 +223,65 @@ find_unaccounted(struct planner *pl, const struct reconcile_claim *claims,
 
 /* An mdev of a managed type on a managed GPU. */
 static bool
-managed(const struct tree *t, const struct mdev_device *m)
+managed(const struct tree *t, const struct host_vgpu *m)
 {
     for (size_t i = 0; i < t->n_providers; i++) {
         const struct tree_device *d = t->providers[i].device;
 
         if (d && strcmp(d->mdev_type, m->type_id) == 0 &&
-            strv_contains(&d->parents, m->parent))
+            strv_contains(&d->parents, m->fn))
             return true;
     }
     return false;
 }
 
 static void
-find_orphans(struct planner *pl)
+find_orphans(struct reconcile_planner *pl)
 {
     struct reconcile_plan *p = pl->plan;
 
     if (!pl->guests) /* without the guest list nothing is provably unused */
         return;
-    for (size_t i = 0; i < pl->host->n_mdevs; i++) {
-        const struct mdev_device *m = &pl->host->mdevs[i];
+    for (size_t i = 0; i < pl->host->n_vgpus; i++) {
+        const struct host_vgpu *m = &pl->host->vgpus[i];
+        const struct host_gpu *gpu = NULL;
+        bool vf = host_find_fn(pl->host, m->fn, &gpu) &&
+                  gpu->mode == HOST_MODE_VENDOR_VFIO;
+        struct reconcile_mdev *x;
 
-        if (managed(pl->tree, m) && !strv_contains(&pl->assigned, m->uuid) &&
-            !guests_find_mdev(pl->guests, m->uuid))
-            add(&p->orphans, &p->n_orphans, m->uuid, m->parent, m->type_id);
+        if (!managed(pl->tree, m) || strv_contains(&pl->assigned, m->id) ||
+            (vf ? guests_find_pci(pl->guests, m->id)
+                : guests_find_mdev(pl->guests, m->id)))
+            continue;
+        x = reconcile_add(&p->orphans, &p->n_orphans, m->id, m->fn, m->type_id,
+                          vf ? HOST_MODE_VENDOR_VFIO : HOST_MODE_MDEV);
+        if (vf)
+            x->since = reconcile_vf_orphan_since(pl, m->id, m->type_id);
     }
 }
 
 struct reconcile_plan *
-reconcile_plan(const struct tree *t, const struct mdev_host *h,
-               const struct guests *guests,
+reconcile_plan(const struct tree *t, const struct host *h,
+               const struct guests *guests, const struct vfstate *state,
                const struct reconcile_claim *claims, size_t n_claims)
 {
-    struct planner pl = { .tree = t,
-                          .host = h,
-                          .guests = guests,
-                          .plan = xcalloc(1, sizeof(struct reconcile_plan)) };
+    struct reconcile_planner pl = {
+        .tree = t,
+        .host = h,
+        .guests = guests,
+        .state = state,
+        .claims = claims,
+        .n_claims = n_claims,
+        .plan = xcalloc(1, sizeof(struct reconcile_plan)),
+    };
 
+    reconcile_vf_claims(&pl);
     for (size_t i = 0; i < n_claims; i++)
         if ((!claims[i].provider || claims[i].provider->device) &&
-            claims[i].n > 0)
+            claims[i].n > 0 && !reconcile_vf_is_claim(&claims[i]))
             plan_claim(&pl, &claims[i]);
-    find_unaccounted(&pl, claims, n_claims);
+    find_unaccounted(&pl);
+    reconcile_vf_unaccounted(&pl);
     find_orphans(&pl);
     strv_clear(&pl.assigned);
     free(pl.rooms);
@@ -310,4 +311,12 @@ reconcile_plan_free(struct reconcile_plan *p)
     mdevs_free(p->orphans, p->n_orphans);
     mdevs_free(p->errors, p->n_errors);
     free(p);
+}
+
+const char *
+reconcile_noun(const struct reconcile_mdev *m)
+{
+    if (m->mode != HOST_MODE_VENDOR_VFIO)
+        return "mdev";
+    return m->uuid[0] ? "VF" : "GPU";
 }

@@ -68,20 +68,6 @@ strv_sort_uniq(struct strv *sv)
     sv->v[out] = NULL;
 }
 
-bool
-strv_remove(struct strv *sv, const char *s)
-{
-    for (size_t i = 0; i < sv->n; i++) {
-        if (strcmp(sv->v[i], s) != 0)
-            continue;
-        free(sv->v[i]);
-        memmove(&sv->v[i], &sv->v[i + 1], (sv->n - i) * sizeof(*sv->v));
-        sv->n--;
-        return true;
-    }
-    return false;
-}
-
 void
 strv_copy(struct strv *dst, const struct strv *src)
 {

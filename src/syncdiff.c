@@ -61,13 +61,6 @@ find_inv(const struct inventory *v, size_t n, const char *rc)
     return NULL;
 }
 
-static int
-inv_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct inventory *)a)->rc,
-                  ((const struct inventory *)b)->rc);
-}
-
 void
 syncdiff_merge_invs(const struct inventory *current, size_t n_current,
                     const struct inventory *want, size_t n_want,
@@ -86,7 +79,7 @@ syncdiff_merge_invs(const struct inventory *current, size_t n_current,
         out[n++].rc = xstrdup(want[i].rc);
     }
     if (n > 1)
-        qsort(out, n, sizeof(*out), inv_cmp);
+        qsort(out, n, sizeof(*out), inventory_cmp_rc);
     *ret = out;
     *ret_n = n;
 }

@@ -1,55 +1,171 @@
 /*
  * syncroot.c - the two ends of the tree a pass looks after besides the
- * GPUs: the root provider (adopted when nova-compute made it) and stale
- * GPU providers (deleted when free, drained while guests hold them).
+ * GPUs: the root provider (adopted when nova-compute made it, waited for
+ * when it is nova-compute's to make) and stale GPU providers (deleted when
+ * free, drained while guests hold them).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sync-batch.h"
+#include "sync-cache.h"
+#include "sync-tree.h"
 #include "syncpass.h"
 #include "xalloc.h"
 
-/* Adopt the provider named node_name, else create it with the tree's UUID. */
+static int
+create_root(struct sync_pass *ps, struct errbuf *eb)
+{
+    const struct tree_provider *want = &ps->tree->providers[0];
+    struct placement_rp rp = { 0 };
+    struct sync_batch b = { 0 };
+    int r;
+
+    if (ps->dry_run) {
+        sync_cache_set_root(ps->cache, want->uuid, true);
+        ps->root_planned = true;
+        ps->report->created++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_CREATED, want->name,
+                        "POST", xstrdup("/resource_providers"),
+                        xasprintf("root, uuid %s", want->uuid));
+        return 0;
+    }
+    placement_prep_create_provider(ps->pl, sync_batch_add(&b, NULL), want->uuid,
+                                   want->name, NULL);
+    sync_batch_run(&b, ps->pl, 1);
+    r = placement_done_create_provider(ps->pl, &b.calls[0], &rp, eb);
+    if (r == -EEXIST)
+        errbuf_prefix(eb,
+                      "root provider %s (uuid %s): a provider with "
+                      "this uuid exists under another name",
+                      want->name, want->uuid);
+    if (r == 0) {
+        sync_cache_set_root(ps->cache, rp.uuid, true);
+        ps->report->created++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_CREATED, want->name,
+                        "POST", xstrdup("/resource_providers"),
+                        xasprintf("root, uuid %s", rp.uuid));
+    }
+    placement_rp_clear(&rp);
+    sync_batch_clear(&b);
+    return r;
+}
+
+/* nova-compute's root is the one with its compute node's UUID: a root of
+ * the node's name under another UUID (an older agent's, made before
+ * nova-compute ran) keeps nova-compute from creating its own. */
+static int
+adopt_root(struct sync_pass *ps, const struct placement_rp *rp,
+           struct errbuf *eb)
+{
+    const struct tree_provider *want = &ps->tree->providers[0];
+    const struct tree_owner *o = &ps->tree->owner;
+    bool same = strcmp(rp->uuid, want->uuid) == 0;
+
+    if (o->nova_file && !same)
+        return errbuf_set(eb, -EEXIST,
+                          "root provider %s is %s in Placement, not "
+                          "nova-compute's compute node %s (%s): nova-compute "
+                          "cannot adopt it; delete it once nothing is "
+                          "allocated under it (its children first) and "
+                          "nova-compute creates its own",
+                          want->name, rp->uuid, want->uuid, o->nova_file);
+    sync_cache_set_root(ps->cache, rp->uuid, same && !o->adopt_root);
+    if (sync_cache_set_waiting(ps->cache, false))
+        strv_pushf(&ps->report->notes,
+                   "root provider %s (uuid %s) is in Placement now; adopted",
+                   want->name, rp->uuid);
+    return 0;
+}
+
+/* The root is nova-compute's to create: wait for it, unless its UUID is in
+ * Placement under another name (then node_name is not nova-compute's). */
+static int
+wait_root(struct sync_pass *ps, struct errbuf *eb)
+{
+    const struct tree_provider *want = &ps->tree->providers[0];
+    const struct tree_owner *o = &ps->tree->owner;
+    struct placement_rp *rps = NULL;
+    size_t n = 0;
+    int r = o->nova_file ? placement_list_providers(ps->pl, "uuid", want->uuid,
+                                                    &rps, &n, eb)
+                         : 0;
+
+    if (r == 0 && n > 0)
+        r = errbuf_set(eb, -EEXIST,
+                       "nova-compute's root provider %s (%s) is named %s, "
+                       "not %s: set node_name: %s",
+                       want->uuid, o->nova_file, rps[0].name, want->name,
+                       rps[0].name);
+    placement_rps_free(rps, n);
+    if (r < 0)
+        return r;
+    ps->waiting = true;
+    strv_pushf(sync_cache_set_waiting(ps->cache, true) ? &ps->report->warnings
+                                                       : &ps->report->notes,
+               "root provider %s (uuid %s) is not in Placement: waiting for "
+               "nova-compute to create it (root_provider: %s)",
+               want->name, want->uuid,
+               o->nova_file ? "auto, and nova-compute's compute_id exists"
+                            : "adopt");
+    return 0;
+}
+
 int
 sync_root(struct sync_pass *ps, struct errbuf *eb)
 {
-    const struct tree_provider *want = &ps->tree->providers[0];
-    struct sync_cache *c = ps->cache;
-    struct placement_rp *rps = NULL, rp = { 0 };
-    size_t n = 0;
-    int r;
+    struct placement_rp rp = { 0 };
+    const char *uuid;
+    int r = 0;
 
-    if (c->root_uuid[0])
-        return 0;
-    r = placement_list_providers(ps->pl, "name", want->name, &rps, &n, eb);
-    if (r == 0 && n > 0) {
-        snprintf(c->root_uuid, sizeof(c->root_uuid), "%s", rps[0].uuid);
-        c->root_owned = strcmp(rps[0].uuid, want->uuid) == 0;
-    } else if (r == 0) {
-        struct placement_call call = { 0 };
-
-        placement_prep_create_provider(ps->pl, &call, want->uuid, want->name,
-                                       NULL);
-        placement_run(ps->pl, &call, 1, 1);
-        r = placement_done_create_provider(ps->pl, &call, &rp, eb);
-        placement_call_clear(&call);
-        if (r == -EEXIST)
-            errbuf_prefix(eb,
-                          "root provider %s (uuid %s): a provider with "
-                          "this uuid exists under another name",
-                          want->name, want->uuid);
-        if (r == 0) {
-            snprintf(c->root_uuid, sizeof(c->root_uuid), "%s", rp.uuid);
-            c->root_owned = true;
-            ps->report->created++;
-        }
+    if (!sync_cache_root(ps->cache, NULL)) {
+        r = sync_tree_find_root(ps->pl, ps->tree, &rp, eb);
+        if (r == 0)
+            r = adopt_root(ps, &rp, eb);
+        else if (r == -ENOENT && ps->tree->owner.adopt_root)
+            r = wait_root(ps, eb);
+        else if (r == -ENOENT)
+            r = create_root(ps, eb);
         placement_rp_clear(&rp);
     }
-    placement_rps_free(rps, n);
-    return r;
+    if (r < 0 || ps->waiting)
+        return r;
+    uuid = sync_cache_root(ps->cache, &ps->root_owned);
+    snprintf(ps->root_uuid, sizeof(ps->root_uuid), "%s", uuid);
+    return 0;
+}
+
+/* Every pass reads the allocations of every stale provider, cached or not:
+ * DELETE /allocations/{consumer} does not bump the provider generation, so
+ * an unchanged generation does not mean the guests are still there.  This
+ * costs one GET per drained provider per pass, and only until it is
+ * deleted. */
+void
+sync_round_stale(struct sync_pass *ps)
+{
+    struct sync_batch b = { 0 };
+
+    for (size_t i = 0; i < ps->jobs.n; i++) {
+        struct sync_job *j = &ps->jobs.v[i];
+
+        if (j->stale && !j->failed)
+            placement_prep_get_allocations(ps->pl, sync_batch_add(&b, j),
+                                           j->uuid);
+    }
+    sync_batch_run(&b, ps->pl, ps->max_parallel);
+    for (size_t i = 0; i < b.n; i++) {
+        struct sync_job *j = b.jobs[i];
+        struct errbuf eb = { 0 };
+
+        if (placement_done_get_allocations(ps->pl, &b.calls[i], &j->allocs,
+                                           &eb) < 0)
+            sync_job_fail(j, eb.msg);
+    }
+    sync_batch_clear(&b);
 }
 
 /* "a, b, c and 2 more" */
@@ -72,17 +188,26 @@ consumers_list(const struct placement_allocs *a)
     return s;
 }
 
-/* Keep an allocated stale provider but let nothing new land on it. */
+/* The drain of j to invs, done or planned: an update. */
 static void
-drain(struct sync_pass *ps, struct sync_job *j)
+drain_record(struct sync_pass *ps, const struct sync_job *j,
+             const struct inventory *invs, size_t n)
+{
+    ps->report->updated++;
+    sync_change_add(
+        ps->report, SYNC_CHANGE_PROVIDER_DRAINED, j->name, "PUT",
+        xasprintf("/resource_providers/%s/inventories", j->uuid),
+        sync_change_describe_invs(j->invs.invs, j->invs.n, invs, n));
+}
+
+/* Keep an allocated stale provider but let nothing new land on it: the
+ * PUT that sets reserved = total, unless it is so already. */
+static void
+prep_drain(struct sync_pass *ps, struct sync_batch *b, struct sync_job *j)
 {
     _cleanup_free_ char *who = consumers_list(&j->allocs);
-    struct placement_call call = { 0 };
-    struct placement_invs got = { 0 };
     struct inventory *invs = xcalloc(j->invs.n + 1, sizeof(*invs));
-    struct errbuf eb = { 0 };
     bool drained = true;
-    int r = 0;
 
     for (size_t i = 0; i < j->invs.n; i++) {
         invs[i] = j->invs.invs[i];
@@ -94,83 +219,85 @@ drain(struct sync_pass *ps, struct sync_job *j)
                "%s: GPU no longer offered, but %zu guest(s) hold it (%s); "
                "reserved = total until they are gone, then it is deleted",
                j->name, j->allocs.n, who);
-    if (!drained) {
-        placement_prep_put_inventories(ps->pl, &call, j->uuid, j->generation,
-                                       invs, j->invs.n);
-        placement_run(ps->pl, &call, 1, 1);
-        r = placement_done_put_inventories(ps->pl, &call, &got, &eb);
-        placement_call_clear(&call);
-    }
-    if (r == 0 && !drained) {
-        placement_invs_clear(&j->invs);
-        j->invs = got;
-        j->generation = got.generation;
-    } else if (r < 0) {
-        sync_job_fail(ps, j, eb.msg);
-    }
-    free(invs);
+    if (!drained && ps->dry_run)
+        drain_record(ps, j, invs, j->invs.n);
+    else if (!drained)
+        placement_prep_put_inventories(ps->pl, sync_batch_add(b, j), j->uuid,
+                                       j->generation, invs, j->invs.n);
+    free(invs); /* the body is made */
 }
 
 static void
-delete_free(struct sync_pass *ps, struct sync_job **jobs, size_t n)
+drain_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
 {
-    struct placement_call *calls = xcalloc(n + 1, sizeof(*calls));
+    struct placement_invs got = { 0 };
+    struct errbuf eb = { 0 };
 
-    for (size_t i = 0; i < n; i++)
-        placement_prep_delete_provider(ps->pl, &calls[i], jobs[i]->uuid);
-    placement_run(ps->pl, calls, n, ps->max_parallel);
-    for (size_t i = 0; i < n; i++) {
-        struct errbuf eb = { 0 };
-        int r = placement_done_delete_provider(ps->pl, &calls[i], &eb);
-
-        if (r == 0 || r == -ENOENT) {
-            jobs[i]->deleted = true;
-            ps->report->deleted++;
-        } else if (r == -EBUSY) { /* a claim landed meanwhile */
-            strv_pushf(&ps->report->warnings, "%s: %s; kept", jobs[i]->name,
-                       eb.msg);
-        } else {
-            sync_job_fail(ps, jobs[i], eb.msg);
-        }
-        placement_call_clear(&calls[i]);
+    if (placement_done_put_inventories(ps->pl, c, &got, &eb) < 0) {
+        sync_job_fail(j, eb.msg);
+        return;
     }
-    free(calls);
+    drain_record(ps, j, got.invs, got.n);
+    placement_invs_clear(&j->invs);
+    j->invs = got;
+    j->generation = got.generation;
 }
 
-/* Every pass reads the allocations of every stale provider, cached or not:
- * DELETE /allocations/{consumer} does not bump the provider generation
- * (placement.md 13), so an unchanged generation does not mean the guests
- * are still there.  This costs one GET per drained provider per pass, and
- * only until it is deleted. */
-void
-sync_stale(struct sync_pass *ps)
+static void
+delete_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
 {
-    struct sync_job **todo = xcalloc(ps->n_jobs + 1, sizeof(*todo));
-    struct sync_job **free_jobs = xcalloc(ps->n_jobs + 1, sizeof(*todo));
-    struct placement_call *calls = xcalloc(ps->n_jobs + 1, sizeof(*calls));
-    size_t n = 0, n_free = 0;
+    struct errbuf eb = { 0 };
+    int r = placement_done_delete_provider(ps->pl, c, &eb);
 
-    for (size_t i = 0; i < ps->n_jobs; i++)
-        if (ps->jobs[i].stale && !ps->jobs[i].failed)
-            todo[n++] = &ps->jobs[i];
-    for (size_t i = 0; i < n; i++)
-        placement_prep_get_allocations(ps->pl, &calls[i], todo[i]->uuid);
-    placement_run(ps->pl, calls, n, ps->max_parallel);
-    for (size_t i = 0; i < n; i++) {
-        struct sync_job *j = todo[i];
-        struct errbuf eb = { 0 };
-
-        if (placement_done_get_allocations(ps->pl, &calls[i], &j->allocs, &eb) <
-            0)
-            sync_job_fail(ps, j, eb.msg);
-        else if (j->allocs.n == 0)
-            free_jobs[n_free++] = j;
-        else
-            drain(ps, j);
-        placement_call_clear(&calls[i]);
+    if (r == 0 || r == -ENOENT) {
+        j->deleted = true;
+        ps->report->deleted++;
+        sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_DELETED, j->name,
+                        "DELETE", xasprintf("/resource_providers/%s", j->uuid),
+                        xstrdup("no longer offered, no guest holds it"));
+    } else if (r == -EBUSY) { /* a claim landed meanwhile */
+        strv_pushf(&ps->report->warnings, "%s: %s; kept", j->name, eb.msg);
+    } else {
+        sync_job_fail(j, eb.msg);
     }
-    delete_free(ps, free_jobs, n_free);
-    free(calls);
-    free(todo);
-    free(free_jobs);
+}
+
+/* The drains first, then the deletes, in one batch: they touch different
+ * providers. */
+void
+sync_round_retire(struct sync_pass *ps)
+{
+    struct sync_batch b = { 0 };
+
+    for (size_t i = 0; i < ps->jobs.n; i++) {
+        struct sync_job *j = &ps->jobs.v[i];
+
+        if (j->stale && !j->failed && j->allocs.n > 0)
+            prep_drain(ps, &b, j);
+    }
+    for (size_t i = 0; i < ps->jobs.n; i++) {
+        struct sync_job *j = &ps->jobs.v[i];
+
+        if (!j->stale || j->failed || j->allocs.n > 0)
+            continue;
+        if (ps->dry_run) {
+            j->deleted = true;
+            ps->report->deleted++;
+            sync_change_add(ps->report, SYNC_CHANGE_PROVIDER_DELETED, j->name,
+                            "DELETE",
+                            xasprintf("/resource_providers/%s", j->uuid),
+                            xstrdup("no longer offered, no guest holds it"));
+        } else {
+            placement_prep_delete_provider(ps->pl, sync_batch_add(&b, j),
+                                           j->uuid);
+        }
+    }
+    sync_batch_run(&b, ps->pl, ps->max_parallel);
+    for (size_t i = 0; i < b.n; i++) {
+        if (b.jobs[i]->allocs.n > 0)
+            drain_done(ps, b.jobs[i], &b.calls[i]);
+        else
+            delete_done(ps, b.jobs[i], &b.calls[i]);
+    }
+    sync_batch_clear(&b);
 }

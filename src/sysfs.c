@@ -352,15 +352,21 @@ open_beneath(const struct sysfs *fs, const char *path, int flags)
     return openat(fs->rootfd, path, flags | O_CLOEXEC | O_NOFOLLOW);
 }
 
-/* Whether a resolved path names one of the only two files the agent ever
- * writes: a type's "create" or an mdev's "remove". */
+/* Whether a resolved path names one of the only files the agent ever
+ * writes: a type's "create", an mdev's "remove", or a VF's
+ * "nvidia/current_vgpu_type" (NVIDIA's vendor-specific VFIO). */
 static bool
 is_kernel_control(const char *path)
 {
+    static const char vgpu_type[] = "nvidia/current_vgpu_type";
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
+    size_t len = strlen(path), n = sizeof(vgpu_type) - 1;
 
-    return strcmp(base, "create") == 0 || strcmp(base, "remove") == 0;
+    if (strcmp(base, "create") == 0 || strcmp(base, "remove") == 0)
+        return true;
+    return len >= n && strcmp(path + len - n, vgpu_type) == 0 &&
+           (len == n || path[len - n - 1] == '/');
 }
 
 static int
@@ -369,7 +375,9 @@ not_kernel_control(const char *rel, const char *path, const char *verb,
 {
     _cleanup_free_ char *epath = sysfs_escape(path, SYSFS_MSG_PATH_MAX);
 
-    return fail(eb, -EPERM, rel, "%snot a create or remove file (it is %s)",
+    return fail(eb, -EPERM, rel,
+                "%snot a create, remove or nvidia/current_vgpu_type file "
+                "(it is %s)",
                 verb, epath);
 }
 

@@ -14,12 +14,12 @@
 #include "xalloc.h"
 
 void
-tree_root_uuid(const struct conf *c, char ret[TREE_UUID_STR_LEN])
+tree_root_uuid(const struct conf *c, char ret[UUIDSTR_LEN])
 {
     uuid_t out;
 
     if (c->node_uuid) {
-        snprintf(ret, TREE_UUID_STR_LEN, "%s", c->node_uuid);
+        snprintf(ret, UUIDSTR_LEN, "%s", c->node_uuid);
         return;
     }
     uuid_generate_sha1(out, *uuid_get_template("dns"), c->node_name,
@@ -64,6 +64,7 @@ device_new(const struct policy_gpu *gpu)
     struct tree_device *d = xcalloc(1, sizeof(*d));
 
     d->address = xstrdup(gpu->address);
+    d->mode = gpu->mode;
     d->mdev_type = xstrdup(gpu->conf->id);
     d->type_name = xstrdup(gpu->type->name ? gpu->type->name : gpu->conf->id);
     d->rc = xstrdup(gpu->conf->mdev_class);
@@ -97,14 +98,6 @@ provider_name_cmp(const void *a, const void *b)
     const struct tree_provider *x = a, *y = b;
 
     return strcmp(x->name, y->name);
-}
-
-static int
-inventory_rc_cmp(const void *a, const void *b)
-{
-    const struct inventory *x = a, *y = b;
-
-    return strcmp(x->rc, y->rc);
 }
 
 static struct tree_provider *
@@ -153,7 +146,7 @@ merge_entry(struct tree_provider *p, const struct provconf_entry *e,
         p->invs[p->n_invs++].rc = xstrdup(e->invs[i].rc);
     }
     if (p->n_invs > 1) /* qsort(NULL, 0, ...) is undefined */
-        qsort(p->invs, p->n_invs, sizeof(*p->invs), inventory_rc_cmp);
+        qsort(p->invs, p->n_invs, sizeof(*p->invs), inventory_cmp_rc);
     strv_copy(&p->traits, &e->traits);
     strv_sort_uniq(&p->traits);
     return 0;
@@ -235,10 +228,26 @@ device_free(struct tree_device *d)
 }
 
 void
+tree_set_owner(struct tree *t, const char *trait, const char *host,
+               bool adopt_root, const char *nova_file)
+{
+    free(t->owner.trait);
+    free(t->owner.host);
+    free(t->owner.nova_file);
+    t->owner = (struct tree_owner){
+        .trait = trait ? xstrdup(trait) : NULL,
+        .host = host ? xstrdup(host) : NULL,
+        .adopt_root = adopt_root,
+        .nova_file = nova_file ? xstrdup(nova_file) : NULL,
+    };
+}
+
+void
 tree_free(struct tree *t)
 {
     if (!t)
         return;
+    tree_set_owner(t, NULL, NULL, false, NULL);
     for (size_t i = 0; i < t->n_providers; i++) {
         struct tree_provider *p = &t->providers[i];
 

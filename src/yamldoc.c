@@ -3,7 +3,9 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,48 @@ offset_to_mark(const unsigned char *buf, size_t len, size_t off)
     return m;
 }
 
+/* Whether buf reads as an INI file (nova.conf's format): its first line
+ * that is neither blank nor a comment is a "[section]". */
+static bool
+looks_like_ini(const unsigned char *buf, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t end = i;
+
+        while (end < len && buf[end] != '\n')
+            end++;
+        while (i < end && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'))
+            i++;
+        if (i < end && buf[i] != '#' && buf[i] != ';') {
+            size_t j = i + 1;
+
+            if (buf[i] != '[')
+                return false;
+            while (j < end && (isalnum(buf[j]) || buf[j] == '_' ||
+                               buf[j] == '-' || buf[j] == '.'))
+                j++;
+            return j > i + 1 && j < end && buf[j] == ']';
+        }
+        i = end + 1;
+    }
+    return false;
+}
+
+/* What the parser's problem most likely is, in the operator's words. */
+static const char *
+parser_hint(const yaml_parser_t *parser, const unsigned char *buf, size_t len)
+{
+    if (looks_like_ini(buf, len))
+        return " (this looks like nova.conf, an INI file, not YAML; see "
+               "vgpu-agent import-nova-conf)";
+    if (parser->problem_mark.index < len &&
+        buf[parser->problem_mark.index] == '\t')
+        return " (a tab: YAML indents with spaces only)";
+    return "";
+}
+
 static int
 parser_error(const struct yamldoc *d, const yaml_parser_t *parser,
              const unsigned char *buf, size_t len, struct errbuf *eb)
@@ -46,9 +90,10 @@ parser_error(const struct yamldoc *d, const yaml_parser_t *parser,
     if (parser->error == YAML_READER_ERROR)
         mark = offset_to_mark(buf, len, parser->problem_offset);
     return errbuf_set(
-        eb, -EINVAL, "%s:%zu:%zu: %s%s%s", d->path, mark.line + 1,
+        eb, -EINVAL, "%s:%zu:%zu: %s%s%s%s", d->path, mark.line + 1,
         mark.column + 1, parser->problem ? parser->problem : "invalid YAML",
-        parser->context ? " " : "", parser->context ? parser->context : "");
+        parser->context ? " " : "", parser->context ? parser->context : "",
+        parser_hint(parser, buf, len));
 }
 
 /* yaml_parser_load() stops after the first document; whatever follows would

@@ -114,6 +114,32 @@ env_merge(const char *const *env)
     return out;
 }
 
+static char *
+agent_path(void)
+{
+    const char *builddir = getenv("VGPU_BUILDDIR");
+
+    cr_assert(builddir != NULL,
+              "VGPU_BUILDDIR is not set (run via make check)");
+    return xasprintf("%s/src/vgpu-agent", builddir);
+}
+
+/* { path of the agent, args..., NULL }; free the array, not the strings
+ * (argv[0] is bin). */
+static char **
+agent_argv(char *bin, const char *const *args)
+{
+    size_t n = 0;
+    char **argv;
+
+    while (args[n])
+        n++;
+    argv = xcalloc(n + 2, sizeof(*argv));
+    argv[0] = bin;
+    memcpy(argv + 1, args, n * sizeof(*argv));
+    return argv;
+}
+
 void
 agentrun(struct agentrun *ret, const char *const *args)
 {
@@ -124,24 +150,14 @@ void
 agentrun_env(struct agentrun *ret, const char *const *args,
              const char *const *env)
 {
-    const char *builddir = getenv("VGPU_BUILDDIR");
-    _cleanup_free_ char *bin = NULL;
+    _cleanup_free_ char *bin = agent_path();
+    _cleanup_free_ char **argv = agent_argv(bin, args);
+    _cleanup_free_ char **envp = env_merge(env);
     posix_spawn_file_actions_t fa;
     int out[2], err[2], fds[2], status;
     char *bufs[2] = { NULL, NULL };
-    _cleanup_free_ char **envp = env_merge(env);
-    size_t n = 0;
-    char **argv;
     pid_t pid;
 
-    cr_assert(builddir != NULL,
-              "VGPU_BUILDDIR is not set (run via make check)");
-    bin = xasprintf("%s/src/vgpu-agent", builddir);
-    while (args[n])
-        n++;
-    argv = xcalloc(n + 2, sizeof(*argv));
-    argv[0] = bin;
-    memcpy(argv + 1, args, n * sizeof(*argv));
     cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
@@ -149,7 +165,6 @@ agentrun_env(struct agentrun *ret, const char *const *args,
     cr_assert(posix_spawn(&pid, bin, &fa, NULL, argv, envp) == 0,
               "cannot run %s", bin);
     posix_spawn_file_actions_destroy(&fa);
-    free(argv);
     close(out[1]);
     close(err[1]);
     fds[0] = out[0];
@@ -164,7 +179,7 @@ agentrun_env(struct agentrun *ret, const char *const *args,
 }
 
 cJSON *
-agentrun_dump(const char *conf, const char *root)
+agentrun_dump_err(const char *conf, const char *root, char **ret_err)
 {
     struct agentrun d = { 0 };
     cJSON *j;
@@ -173,9 +188,17 @@ agentrun_dump(const char *conf, const char *root)
                                         "dump", "--format", "json", NULL });
     cr_assert(d.status == 0, "dump: %s", d.err);
     j = cJSON_Parse(d.out);
+    cr_assert(j != NULL, "dump printed no JSON: %s", d.out);
+    if (ret_err)
+        *ret_err = TAKE_PTR(d.err);
     agentrun_clear(&d);
-    cr_assert(j != NULL, "dump printed no JSON");
     return j;
+}
+
+cJSON *
+agentrun_dump(const char *conf, const char *root)
+{
+    return agentrun_dump_err(conf, root, NULL);
 }
 
 void
@@ -184,6 +207,35 @@ agentrun_clear(struct agentrun *r)
     free(r->out);
     free(r->err);
     r->out = r->err = NULL;
+}
+
+/* Whether an agent's stderr holds a sanitizer report. */
+static bool
+sanitizer_spoke(const char *err)
+{
+    return strstr(err, "Sanitizer") || strstr(err, "runtime error");
+}
+
+void
+agentrun_assert_sane(const struct agentrun *r, const char *what)
+{
+    cr_assert(r->status < 128, "%s: killed by signal %d: %s", what,
+              r->status - 128, r->err);
+    cr_assert(!sanitizer_spoke(r->err), "%s: %s", what, r->err);
+}
+
+void
+agentrun_assert_line(const char *text, const char *needle, const char *word)
+{
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) {
+        const char *eol = strchr(p, '\n');
+        const char *w = strstr(p + strlen(needle), word);
+
+        if (w && (!eol || w < eol))
+            return;
+    }
+    cr_assert(false, "no line with '%s' and then '%s' in:\n%s", needle, word,
+              text);
 }
 
 /* --- the agent in the background ----------------------------------------- */
@@ -195,16 +247,6 @@ struct agentproc {
     char *buf[2];
     size_t len[2], cap[2];
 };
-
-static char *
-agent_path(void)
-{
-    const char *builddir = getenv("VGPU_BUILDDIR");
-
-    cr_assert(builddir != NULL,
-              "VGPU_BUILDDIR is not set (run via make check)");
-    return xasprintf("%s/src/vgpu-agent", builddir);
-}
 
 /* Between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn))
@@ -226,17 +268,11 @@ struct agentproc *
 agentproc_start(const char *const *args)
 {
     _cleanup_free_ char *bin = agent_path();
-    _cleanup_free_ char **argv = NULL;
+    _cleanup_free_ char **argv = agent_argv(bin, args);
     struct agentproc *p = xcalloc(1, sizeof(*p));
     pid_t parent = getpid();
     int out[2], err[2];
-    size_t n = 0;
 
-    while (args[n])
-        n++;
-    argv = xcalloc(n + 2, sizeof(*argv));
-    argv[0] = bin;
-    memcpy(argv + 1, args, n * sizeof(*argv));
     cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
     p->pid = fork();
     cr_assert(p->pid >= 0, "fork: %s", strerror(errno));
@@ -342,6 +378,36 @@ agentproc_wait_for(struct agentproc *p, const char *needle, unsigned n, long ms)
     }
 }
 
+void
+agentproc_expect(struct agentproc *p, const char *needle, unsigned n, long ms)
+{
+    cr_assert(agentproc_wait_for(p, needle, n, ms),
+              "no %u x '%s' in the agent's log within %ld ms:\n%s", n, needle,
+              ms, agentproc_err(p));
+}
+
+unsigned
+agentproc_passes(struct agentproc *p)
+{
+    return agentproc_count(p, ": pass done: ") +
+           agentproc_count(p, ": pass incomplete: ");
+}
+
+void
+agentproc_expect_passes(struct agentproc *p, unsigned n, long ms)
+{
+    unsigned want = agentproc_passes(p) + n;
+    long deadline = testproc_now_ms() + ms;
+
+    while (agentproc_passes(p) < want) {
+        cr_assert(testproc_now_ms() < deadline,
+                  "no %u more passes within %ld ms:\n%s", n, ms,
+                  agentproc_err(p));
+        agentproc_assert_running(p);
+        testproc_sleep_ms(20);
+    }
+}
+
 int
 agentproc_pid(const struct agentproc *p)
 {
@@ -368,6 +434,31 @@ agentproc_wait(struct agentproc *p, long ms)
     while (p->fds[0] >= 0 || p->fds[1] >= 0)
         pump(p, 100); /* the rest, up to EOF */
     return p->status;
+}
+
+void
+agentproc_assert_running(struct agentproc *p)
+{
+    cr_assert(agentproc_wait(p, 0) == -1, "the service stopped:\n%s",
+              agentproc_err(p));
+}
+
+void
+agentproc_assert_sane(struct agentproc *p)
+{
+    cr_assert(!sanitizer_spoke(agentproc_err(p)), "%s", agentproc_err(p));
+}
+
+void
+agentproc_assert_stops(struct agentproc *p)
+{
+    int status;
+
+    agentproc_signal(p, SIGTERM);
+    status = agentproc_wait(p, 5000);
+    cr_assert(status == 0, "exit status %d after SIGTERM:\n%s", status,
+              agentproc_err(p));
+    agentproc_assert_sane(p);
 }
 
 void

@@ -1,9 +1,11 @@
 /*
  * bench-sync.c - `make bench`: what a sync costs, against the real Placement.
  *
- * Not a test: it prints the cost figures issue 3 asks for.  For hosts of 1,
- * 16, 64 and 256 time-sliced GPUs (test/bench/benchhost.c) it starts a fresh
- * Placement and runs the built binary as an operator would:
+ * Not a test: it prints what a sync costs in requests, time and memory, and
+ * notes where that is not what the agent promises (an unchanged pass is one
+ * request and writes nothing).  For hosts of 1, 16, 64 and 256 time-sliced
+ * GPUs (test/bench/benchhost.c) it starts a fresh Placement and runs the
+ * built binary as an operator would:
  *
  *   first sync       requests and wall time, on an empty Placement
  *   unchanged sync   a fresh process: requests, and writes (none expected)
@@ -504,7 +506,9 @@ print_row(const struct row *r)
            r->run.rss);
 }
 
-/* Anything that does not look like issue 3's promises. */
+/* Anything that breaks the promises: the agent's request count is what
+ * Placement logged, an unchanged sync writes nothing, an unchanged run
+ * pass is one request. */
 static void
 print_notes(const struct row *rows, size_t n)
 {
@@ -530,7 +534,7 @@ print_notes(const struct row *rows, size_t n)
 static void
 print_scale(const struct row *rows, size_t n)
 {
-    printf("\nFor scale (issue 3): Nova's report client re-reads every "
+    printf("\nFor scale: Nova's report client re-reads every "
            "provider's inventory, traits\nand aggregates every 300 s, and "
            "every provider's allocations every 60 s.\n\n");
     printf("%-50s", "requests per 300 s, for GPUs:");

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fakehost.h"
 #include "fixture.h"
 #include "fstree.h"
 #include "parse.h"
@@ -33,14 +34,9 @@
 
 /* ---- the loader --------------------------------------------------------- */
 
-struct loader {
-    struct yamldoc *d;
-    struct fakesys_host *h;
-    struct errbuf *eb;
-};
-
-__attribute__((format(printf, 3, 4))) static int
-fail(const struct loader *l, const yaml_node_t *n, const char *fmt, ...)
+int
+fakehost_fail(const struct fakehost_loader *l, const yaml_node_t *n,
+              const char *fmt, ...)
 {
     char pos[PATH_MAX + 64], msg[ERRBUF_MSG_MAX];
     va_list ap;
@@ -62,45 +58,64 @@ str_in(const char *s, const char *const *set)
 }
 
 /* A mapping whose keys are all in known. */
-static int
-check_keys(const struct loader *l, yaml_node_t *map, const char *what,
-           const char *const *known)
+int
+fakehost_check_keys(const struct fakehost_loader *l, yaml_node_t *map,
+                    const char *what, const char *const *known)
 {
     if (!map || map->type != YAML_MAPPING_NODE)
-        return fail(l, map, "%s must be a mapping", what);
+        return fakehost_fail(l, map, "%s must be a mapping", what);
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
          p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yamldoc_node(l->d, p->key);
 
         if (!str_in(yamldoc_scalar(k), known))
-            return fail(l, k, "unknown key '%s' in %s",
-                        yamldoc_scalar(k) ? yamldoc_scalar(k) : "?", what);
+            return fakehost_fail(l, k, "unknown key '%s' in %s",
+                                 yamldoc_scalar(k) ? yamldoc_scalar(k) : "?",
+                                 what);
     }
     return 0;
 }
 
 /* The scalar under key, copied; NULL when absent (an error if required). */
-static int
-get_str(const struct loader *l, yaml_node_t *map, const char *key,
-        bool required, char **ret)
+int
+fakehost_get_str(const struct fakehost_loader *l, yaml_node_t *map,
+                 const char *key, bool required, char **ret)
 {
     yaml_node_t *n = yamldoc_get(l->d, map, key);
 
     *ret = NULL;
     if (!n && required)
-        return fail(l, map, "missing '%s'", key);
+        return fakehost_fail(l, map, "missing '%s'", key);
     if (!n)
         return 0;
     if (!yamldoc_scalar(n))
-        return fail(l, n, "'%s' must be a scalar", key);
+        return fakehost_fail(l, n, "'%s' must be a scalar", key);
     *ret = xstrdup(yamldoc_scalar(n));
     return 0;
 }
 
+int
+fakehost_get_uint(const struct fakehost_loader *l, yaml_node_t *map,
+                  const char *key, bool required, unsigned max, unsigned *ret)
+{
+    _cleanup_free_ char *s = NULL;
+    unsigned long v;
+    int r = fakehost_get_str(l, map, key, required, &s);
+
+    if (r < 0 || !s)
+        return r;
+    if (parse_uint(s, max, &v) < 0)
+        return fakehost_fail(l, yamldoc_get(l->d, map, key),
+                             "'%s' must be a count up to %u, not '%s'", key,
+                             max, s);
+    *ret = (unsigned)v;
+    return 0;
+}
+
 /* The sequence under key; *ret NULL when absent or null. */
-static int
-get_seq(const struct loader *l, yaml_node_t *map, const char *key,
-        yaml_node_t **ret)
+int
+fakehost_get_seq(const struct fakehost_loader *l, yaml_node_t *map,
+                 const char *key, yaml_node_t **ret)
 {
     yaml_node_t *n = yamldoc_get(l->d, map, key);
 
@@ -108,51 +123,47 @@ get_seq(const struct loader *l, yaml_node_t *map, const char *key,
     if (!n || yamldoc_is_null(n))
         return 0;
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(l, n, "'%s' must be a list", key);
+        return fakehost_fail(l, n, "'%s' must be a list", key);
     *ret = n;
     return 0;
 }
 
-#define SEQ_FOREACH(l, seq, item)                                              \
-    for (yaml_node_item_t *it_ = (seq) ? (seq)->data.sequence.items.start      \
-                                       : NULL;                                 \
-         (seq) && it_ < (seq)->data.sequence.items.top &&                      \
-         ((item) = yamldoc_node((l)->d, *it_));                                \
-         it_++)
-
 /* A list of scalars from allowed into sv. */
 static int
-get_words(const struct loader *l, yaml_node_t *map, const char *key,
+get_words(const struct fakehost_loader *l, yaml_node_t *map, const char *key,
           const char *const *allowed, struct strv *sv)
 {
     yaml_node_t *seq, *item;
-    int r = get_seq(l, map, key, &seq);
+    int r = fakehost_get_seq(l, map, key, &seq);
 
-    SEQ_FOREACH(l, seq, item)
+    FAKEHOST_SEQ_FOREACH(l, seq, item)
     {
         if (allowed && !str_in(yamldoc_scalar(item), allowed))
-            return fail(l, item, "'%s' cannot hold '%s'", key,
-                        yamldoc_scalar(item) ? yamldoc_scalar(item) : "?");
+            return fakehost_fail(l, item, "'%s' cannot hold '%s'", key,
+                                 yamldoc_scalar(item) ? yamldoc_scalar(item)
+                                                      : "?");
         if (!yamldoc_scalar(item))
-            return fail(l, item, "'%s' must list strings", key);
+            return fakehost_fail(l, item, "'%s' must list strings", key);
         strv_push(sv, yamldoc_scalar(item));
     }
     return r;
 }
 
 /* Relative, and never climbing out of the root. */
-static int
-check_relpath(const struct loader *l, yaml_node_t *n, const char *path)
+int
+fakehost_check_relpath(const struct fakehost_loader *l, yaml_node_t *n,
+                       const char *path)
 {
     if (path[0] == '/' || strcmp(path, "..") == 0 ||
         strncmp(path, "../", 3) == 0 || strstr(path, "/../") ||
         (strlen(path) > 2 && strcmp(path + strlen(path) - 3, "/..") == 0))
-        return fail(l, n, "path '%s' must stay below the root", path);
+        return fakehost_fail(l, n, "path '%s' must stay below the root", path);
     return 0;
 }
 
 static int
-load_type(const struct loader *l, yaml_node_t *n, struct fakesys_type *t)
+load_type(const struct fakehost_loader *l, yaml_node_t *n,
+          struct fakesys_type *t)
 {
     static const char *const keys[] = { "id",
                                         "name",
@@ -168,42 +179,44 @@ load_type(const struct loader *l, yaml_node_t *n, struct fakesys_type *t)
                                          NULL };
     _cleanup_free_ char *max = NULL;
     unsigned long v;
-    int r = check_keys(l, n, "type", keys);
+    int r = fakehost_check_keys(l, n, "type", keys);
 
     if (r == 0)
-        r = get_str(l, n, "id", true, &t->id);
+        r = fakehost_get_str(l, n, "id", true, &t->id);
     if (r == 0)
-        r = get_str(l, n, "name", false, &t->name);
+        r = fakehost_get_str(l, n, "name", false, &t->name);
     if (r == 0)
-        r = get_str(l, n, "description", false, &t->description);
+        r = fakehost_get_str(l, n, "description", false, &t->description);
     if (r == 0)
-        r = get_str(l, n, "available_instances", false, &t->available);
+        r = fakehost_get_str(l, n, "available_instances", false, &t->available);
     if (r == 0)
-        r = get_str(l, n, "max_instances", false, &max);
+        r = fakehost_get_str(l, n, "max_instances", false, &max);
     if (r == 0)
         r = get_words(l, n, "omit", files, &t->omit);
     if (r == 0)
-        r = get_str(l, n, "device_api", !strv_contains(&t->omit, "device_api"),
-                    &t->device_api);
+        r = fakehost_get_str(l, n, "device_api",
+                             !strv_contains(&t->omit, "device_api"),
+                             &t->device_api);
     if (r < 0)
         return r;
     t->max = MAX_UNSET;
     if (max && parse_uint(max, UINT_MAX - 1, &v) < 0)
-        return fail(l, yamldoc_get(l->d, n, "max_instances"),
-                    "max_instances '%s' is not a count", max);
+        return fakehost_fail(l, yamldoc_get(l->d, n, "max_instances"),
+                             "max_instances '%s' is not a count", max);
     if (max)
         t->max = (unsigned)v;
     return 0;
 }
 
 static int
-load_types(const struct loader *l, yaml_node_t *n, struct fakesys_parent *p)
+load_types(const struct fakehost_loader *l, yaml_node_t *n,
+           struct fakesys_parent *p)
 {
     yaml_node_t *seq, *item;
     size_t cap = 0;
-    int r = get_seq(l, n, "types", &seq);
+    int r = fakehost_get_seq(l, n, "types", &seq);
 
-    SEQ_FOREACH(l, seq, item)
+    FAKEHOST_SEQ_FOREACH(l, seq, item)
     {
         struct fakesys_type *t;
 
@@ -213,7 +226,7 @@ load_types(const struct loader *l, yaml_node_t *n, struct fakesys_parent *p)
         r = load_type(l, item, t);
         for (size_t i = 0; r == 0 && i + 1 < p->n_types; i++)
             if (strcmp(p->types[i].id, t->id) == 0)
-                r = fail(l, item, "type '%s' listed twice", t->id);
+                r = fakehost_fail(l, item, "type '%s' listed twice", t->id);
         if (r < 0)
             return r;
     }
@@ -230,39 +243,41 @@ static const struct {
 
 /* capacity, full_errno, and what they need. */
 static int
-load_model(const struct loader *l, yaml_node_t *n, struct fakesys_parent *p)
+load_model(const struct fakehost_loader *l, yaml_node_t *n,
+           struct fakesys_parent *p)
 {
     static const char *const models[] = { "independent", "shared",
                                           "homogeneous", "sriov", NULL };
     _cleanup_free_ char *model = NULL, *err = NULL;
-    int r = get_str(l, n, "capacity", false, &model);
+    int r = fakehost_get_str(l, n, "capacity", false, &model);
 
     if (r == 0)
-        r = get_str(l, n, "full_errno", false, &err);
+        r = fakehost_get_str(l, n, "full_errno", false, &err);
     if (r < 0)
         return r;
     if (model && !str_in(model, models))
-        return fail(l, yamldoc_get(l->d, n, "capacity"),
-                    "capacity '%s' is none of independent, shared, "
-                    "homogeneous, sriov",
-                    model);
+        return fakehost_fail(l, yamldoc_get(l->d, n, "capacity"),
+                             "capacity '%s' is none of independent, shared, "
+                             "homogeneous, sriov",
+                             model);
     for (size_t i = 0; model && models[i]; i++)
         if (strcmp(model, models[i]) == 0)
             p->capacity = (enum fakesys_capacity)i;
     if (p->capacity == FAKESYS_SRIOV && !p->physfn)
-        return fail(l, n, "capacity sriov needs 'physfn'");
+        return fakehost_fail(l, n, "capacity sriov needs 'physfn'");
     p->full_errno = err ? 0 : ENOSPC;
     for (size_t i = 0; err && i < sizeof(errnos) / sizeof(errnos[0]); i++)
         if (strcmp(err, errnos[i].name) == 0)
             p->full_errno = errnos[i].value;
     if (!p->full_errno)
-        return fail(l, yamldoc_get(l->d, n, "full_errno"),
-                    "full_errno '%s' is not a known errno name", err);
+        return fakehost_fail(l, yamldoc_get(l->d, n, "full_errno"),
+                             "full_errno '%s' is not a known errno name", err);
     return 0;
 }
 
 static int
-load_parent(const struct loader *l, yaml_node_t *n, struct fakesys_parent *p)
+load_parent(const struct fakehost_loader *l, yaml_node_t *n,
+            struct fakesys_parent *p)
 {
     static const char *const keys[] = { "name",       "path",   "bus",
                                         "driver",     "class",  "vendor",
@@ -272,26 +287,26 @@ load_parent(const struct loader *l, yaml_node_t *n, struct fakesys_parent *p)
     static const char *const parts[] = { "mdev_bus", "mdev_supported_types",
                                          NULL };
     struct pci_addr addr;
-    int r = check_keys(l, n, "parent", keys);
+    int r = fakehost_check_keys(l, n, "parent", keys);
 
     if (r == 0)
-        r = get_str(l, n, "name", true, &p->name);
+        r = fakehost_get_str(l, n, "name", true, &p->name);
     if (r == 0)
-        r = get_str(l, n, "path", true, &p->path);
+        r = fakehost_get_str(l, n, "path", true, &p->path);
     if (r == 0)
-        r = check_relpath(l, yamldoc_get(l->d, n, "path"), p->path);
+        r = fakehost_check_relpath(l, yamldoc_get(l->d, n, "path"), p->path);
     if (r == 0)
-        r = get_str(l, n, "bus", false, &p->bus);
+        r = fakehost_get_str(l, n, "bus", false, &p->bus);
     if (r == 0)
-        r = get_str(l, n, "driver", false, &p->driver);
+        r = fakehost_get_str(l, n, "driver", false, &p->driver);
     if (r == 0)
-        r = get_str(l, n, "class", false, &p->pci_class);
+        r = fakehost_get_str(l, n, "class", false, &p->pci_class);
     if (r == 0)
-        r = get_str(l, n, "vendor", false, &p->vendor);
+        r = fakehost_get_str(l, n, "vendor", false, &p->vendor);
     if (r == 0)
-        r = get_str(l, n, "device", false, &p->device);
+        r = fakehost_get_str(l, n, "device", false, &p->device);
     if (r == 0)
-        r = get_str(l, n, "physfn", false, &p->physfn);
+        r = fakehost_get_str(l, n, "physfn", false, &p->physfn);
     if (r == 0)
         r = get_words(l, n, "omit", parts, &p->omit);
     if (r == 0)
@@ -301,7 +316,8 @@ load_parent(const struct loader *l, yaml_node_t *n, struct fakesys_parent *p)
     if (!p->bus && pci_addr_parse(p->name, &addr) == 0)
         p->bus = xstrdup("pci");
     if (p->driver && !p->bus)
-        return fail(l, n, "parent '%s' has a driver but no bus", p->name);
+        return fakehost_fail(l, n, "parent '%s' has a driver but no bus",
+                             p->name);
     return load_types(l, n, p);
 }
 
@@ -329,54 +345,62 @@ find_type(const struct fakesys_parent *p, const char *id, size_t *ret)
 }
 
 static int
-load_mdev(const struct loader *l, yaml_node_t *n, struct fakesys_mdev *m)
+load_mdev(const struct fakehost_loader *l, yaml_node_t *n,
+          struct fakesys_mdev *m)
 {
-    static const char *const keys[] = { "uuid", "parent", "type", NULL };
+    static const char *const keys[] = { "uuid", "parent", "type", "busy",
+                                        NULL };
     _cleanup_free_ char *uuid = NULL, *parent = NULL, *type = NULL;
+    _cleanup_free_ char *busy = NULL;
     struct fakesys_host *h = l->h;
-    int r = check_keys(l, n, "mdev", keys);
+    int r = fakehost_check_keys(l, n, "mdev", keys);
 
     if (r == 0)
-        r = get_str(l, n, "uuid", true, &uuid);
+        r = fakehost_get_str(l, n, "uuid", true, &uuid);
     if (r == 0)
-        r = get_str(l, n, "parent", true, &parent);
+        r = fakehost_get_str(l, n, "parent", true, &parent);
     if (r == 0)
-        r = get_str(l, n, "type", true, &type);
+        r = fakehost_get_str(l, n, "type", true, &type);
+    if (r == 0)
+        r = fakehost_get_str(l, n, "busy", false, &busy);
     if (r < 0)
         return r;
+    if (busy && strcmp(busy, "true") != 0 && strcmp(busy, "false") != 0)
+        return fakehost_fail(l, n, "busy: true or false, not '%s'", busy);
+    m->busy = busy && strcmp(busy, "true") == 0;
     if (fakesys_uuid_normalize(uuid, m->uuid) < 0)
-        return fail(l, n, "'%s' is not a UUID", uuid);
+        return fakehost_fail(l, n, "'%s' is not a UUID", uuid);
     for (size_t i = 0; i < h->n_mdevs; i++)
         if (strcmp(h->mdevs[i].uuid, m->uuid) == 0)
-            return fail(l, n, "mdev %s listed twice", m->uuid);
+            return fakehost_fail(l, n, "mdev %s listed twice", m->uuid);
     if (fakesys_host_find_parent(h, parent, &m->parent) < 0)
-        return fail(l, n, "mdev %s: no parent '%s'", m->uuid, parent);
+        return fakehost_fail(l, n, "mdev %s: no parent '%s'", m->uuid, parent);
     if (find_type(&h->parents[m->parent], type, &m->type) < 0)
-        return fail(l, n, "mdev %s: parent '%s' has no type '%s'", m->uuid,
-                    parent, type);
+        return fakehost_fail(l, n, "mdev %s: parent '%s' has no type '%s'",
+                             m->uuid, parent, type);
     return 0;
 }
 
 /* extra_files / extra_links: lists of {path, <second>} into sv pairs. */
 static int
-load_pairs(const struct loader *l, const char *key, const char *second,
+load_pairs(const struct fakehost_loader *l, const char *key, const char *second,
            struct strv *sv)
 {
     const char *keys[] = { "path", second, NULL };
     yaml_node_t *seq, *item;
-    int r = get_seq(l, yamldoc_root(l->d), key, &seq);
+    int r = fakehost_get_seq(l, yamldoc_root(l->d), key, &seq);
 
-    SEQ_FOREACH(l, seq, item)
+    FAKEHOST_SEQ_FOREACH(l, seq, item)
     {
         _cleanup_free_ char *path = NULL, *value = NULL;
 
-        r = check_keys(l, item, key, keys);
+        r = fakehost_check_keys(l, item, key, keys);
         if (r == 0)
-            r = get_str(l, item, "path", true, &path);
+            r = fakehost_get_str(l, item, "path", true, &path);
         if (r == 0)
-            r = get_str(l, item, second, true, &value);
+            r = fakehost_get_str(l, item, second, true, &value);
         if (r == 0)
-            r = check_relpath(l, item, path);
+            r = fakehost_check_relpath(l, item, path);
         if (r < 0)
             return r;
         strv_push(sv, path);
@@ -386,14 +410,14 @@ load_pairs(const struct loader *l, const char *key, const char *second,
 }
 
 static int
-load_parents(const struct loader *l)
+load_parents(const struct fakehost_loader *l)
 {
     struct fakesys_host *h = l->h;
     yaml_node_t *seq, *item;
     size_t cap = 0, dup;
-    int r = get_seq(l, yamldoc_root(l->d), "parents", &seq);
+    int r = fakehost_get_seq(l, yamldoc_root(l->d), "parents", &seq);
 
-    SEQ_FOREACH(l, seq, item)
+    FAKEHOST_SEQ_FOREACH(l, seq, item)
     {
         struct fakesys_parent *p;
 
@@ -404,7 +428,7 @@ load_parents(const struct loader *l)
         h->n_parents++; /* freed with the host even when half-built */
         if (r == 0 && fakesys_host_find_parent(h, p->name, &dup) == 0 &&
             dup + 1 < h->n_parents)
-            r = fail(l, item, "parent '%s' listed twice", p->name);
+            r = fakehost_fail(l, item, "parent '%s' listed twice", p->name);
         if (r < 0)
             return r;
     }
@@ -412,13 +436,13 @@ load_parents(const struct loader *l)
 }
 
 static int
-load_mdevs(const struct loader *l)
+load_mdevs(const struct fakehost_loader *l)
 {
     struct fakesys_host *h = l->h;
     yaml_node_t *seq, *item;
-    int r = get_seq(l, yamldoc_root(l->d), "mdevs", &seq);
+    int r = fakehost_get_seq(l, yamldoc_root(l->d), "mdevs", &seq);
 
-    SEQ_FOREACH(l, seq, item)
+    FAKEHOST_SEQ_FOREACH(l, seq, item)
     {
         xgrow(&h->mdevs, &h->cap_mdevs, h->n_mdevs, sizeof(*h->mdevs));
         r = load_mdev(l, item, &h->mdevs[h->n_mdevs]);
@@ -427,6 +451,21 @@ load_mdevs(const struct loader *l)
         h->n_mdevs++;
     }
     return r;
+}
+
+/* Mdevs of type id on parent p (any type when id is NULL). */
+unsigned
+fakesys_host_count(const struct fakesys_host *h, size_t p, const char *id)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < h->n_mdevs; i++) {
+        const struct fakesys_mdev *m = &h->mdevs[i];
+
+        n += m->parent == p &&
+             (!id || strcmp(h->parents[p].types[m->type].id, id) == 0);
+    }
+    return n;
 }
 
 /* max not given: NVIDIA's "max_instance=N", else what sysfs shows plus the
@@ -457,25 +496,28 @@ fakesys_host_load(const char *yaml_path, struct fakesys_host **ret,
                   struct errbuf *eb)
 {
     static const char *const keys[] = { "description", "parents",
-                                        "mdevs",       "extra_dirs",
-                                        "extra_files", "extra_links",
-                                        NULL };
+                                        "mdevs",       "vfio_gpus",
+                                        "extra_dirs",  "extra_files",
+                                        "extra_links", NULL };
     _cleanup_(yamldoc_freep) struct yamldoc *d = NULL;
     _cleanup_(fakesys_host_freep) struct fakesys_host *h = NULL;
-    struct loader l;
+    struct fakehost_loader l;
     int r = yamldoc_load_file(yaml_path, &d, eb);
 
     if (r < 0)
         return r;
     h = xcalloc(1, sizeof(*h));
-    l = (struct loader){ .d = d, .h = h, .eb = eb };
-    r = check_keys(&l, yamldoc_root(d), "host", keys);
+    l = (struct fakehost_loader){ .d = d, .h = h, .eb = eb };
+    r = fakehost_check_keys(&l, yamldoc_root(d), "host", keys);
     if (r == 0)
-        r = get_str(&l, yamldoc_root(d), "description", false, &h->description);
+        r = fakehost_get_str(&l, yamldoc_root(d), "description", false,
+                             &h->description);
     if (r == 0)
         r = load_parents(&l);
     if (r == 0)
         r = load_mdevs(&l);
+    if (r == 0)
+        r = fakevfio_load(&l);
     if (r == 0)
         r = get_words(&l, yamldoc_root(d), "extra_dirs", NULL, &h->extra_dirs);
     if (r == 0)
@@ -509,6 +551,7 @@ fakesys_host_free(struct fakesys_host *h)
         free(pa->device), free(pa->physfn);
         strv_clear(&pa->omit);
     }
+    fakevfio_free(h);
     free(h->parents), free(h->mdevs), free(h->description);
     strv_clear(&h->extra_dirs), strv_clear(&h->extra_files);
     strv_clear(&h->extra_links);

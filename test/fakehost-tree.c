@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fakehost.h"
 #include "fixture.h"
 #include "fstree.h"
 #include "parse.h"
@@ -30,21 +31,6 @@
 #include "yamldoc.h"
 
 /* ---- the capacity models ------------------------------------------------ */
-
-/* Mdevs of type id on parent p (any type when id is NULL). */
-unsigned
-fakesys_host_count(const struct fakesys_host *h, size_t p, const char *id)
-{
-    unsigned n = 0;
-
-    for (size_t i = 0; i < h->n_mdevs; i++) {
-        const struct fakesys_mdev *m = &h->mdevs[i];
-
-        n += m->parent == p &&
-             (!id || strcmp(h->parents[p].types[m->type].id, id) == 0);
-    }
-    return n;
-}
 
 static bool
 same_pf(const struct fakesys_parent *a, const struct fakesys_parent *b)
@@ -115,10 +101,9 @@ fakesys_host_available(const struct fakesys_host *h, size_t p, size_t t)
 
 /* ---- the tree ------------------------------------------------------------ */
 
-/* dir/rel holding value plus the newline sysfs ends values with. */
-static int
-write_attr(const char *dir, const char *rel, const char *value, mode_t mode,
-           struct errbuf *eb)
+int
+fakehost_write_attr(const char *dir, const char *rel, const char *value,
+                    mode_t mode, struct errbuf *eb)
 {
     size_t n = strlen(value);
     _cleanup_free_ char *text = n == 0 || value[n - 1] == '\n'
@@ -132,11 +117,9 @@ write_attr(const char *dir, const char *rel, const char *value, mode_t mode,
     return r;
 }
 
-/* link -> target (both below dir) the way sysfs writes links: up to the
- * common ancestor, then down. */
-static int
-write_link(const char *dir, const char *link, const char *target,
-           struct errbuf *eb)
+int
+fakehost_write_link(const char *dir, const char *link, const char *target,
+                    struct errbuf *eb)
 {
     size_t common = 0, up = 0;
     _cleanup_free_ char *rel = NULL;
@@ -170,22 +153,22 @@ write_device(const char *dir, const struct fakesys_parent *p, const char *name,
         _cleanup_free_ char *rel = xasprintf("%s/%s", path, attr[i]);
 
         if (attr[i + 1])
-            r = write_attr(dir, rel, attr[i + 1], 0444, eb);
+            r = fakehost_write_attr(dir, rel, attr[i + 1], 0444, eb);
     }
     if (r < 0 || !bus)
         return r;
     l1 = xasprintf("%s/devices/%s", bus, name);
     l2 = xasprintf("%s/subsystem", path);
-    r = write_link(dir, l1, path, eb);
+    r = fakehost_write_link(dir, l1, path, eb);
     if (r == 0)
-        r = write_link(dir, l2, bus, eb);
+        r = fakehost_write_link(dir, l2, bus, eb);
     if (r < 0 || !p->driver)
         return r;
     drv = xasprintf("%s/drivers/%s", bus, p->driver);
     l1 = (free(l1), xasprintf("%s/%s", drv, name));
     l3 = xasprintf("%s/driver", path);
-    r = write_link(dir, l1, path, eb);
-    return r < 0 ? r : write_link(dir, l3, drv, eb);
+    r = fakehost_write_link(dir, l1, path, eb);
+    return r < 0 ? r : fakehost_write_link(dir, l3, drv, eb);
 }
 
 static int
@@ -216,7 +199,8 @@ write_type(const char *dir, const struct fakesys_host *h, size_t p, size_t t,
         _cleanup_free_ char *rel = xasprintf("%s/%s", base, files[i]);
 
         if (files[i + 1] && !strv_contains(&ty->omit, files[i]))
-            r = write_attr(dir, rel, files[i + 1], i == 8 ? 0200 : 0444, eb);
+            r = fakehost_write_attr(dir, rel, files[i + 1],
+                                    i == 8 ? 0200 : 0444, eb);
     }
     if (r == 0 && !strv_contains(&ty->omit, "devices"))
         r = fstree_mkdir_p(dir, devs, eb);
@@ -233,7 +217,7 @@ write_parent(const char *dir, const struct fakesys_host *h, size_t p,
     int r = write_device(dir, pa, pa->name, pa->path, eb);
 
     if (r == 0 && !strv_contains(&pa->omit, "mdev_bus"))
-        r = write_link(dir, cls, pa->path, eb);
+        r = fakehost_write_link(dir, cls, pa->path, eb);
     if (strv_contains(&pa->omit, "mdev_supported_types"))
         return r;
     if (r == 0)
@@ -280,14 +264,14 @@ write_vf(const char *dir, const struct fakesys_host *h, size_t p,
     f1 = xasprintf("%s/sriov_numvfs", pf);
     f2 = xasprintf("%s/sriov_totalvfs", pf);
     if (r == 0 && rank == 0)
-        r = write_attr(dir, f1, num, 0644, eb);
+        r = fakehost_write_attr(dir, f1, num, 0644, eb);
     if (r == 0 && rank == 0)
-        r = write_attr(dir, f2, num, 0444, eb);
+        r = fakehost_write_attr(dir, f2, num, 0444, eb);
     l1 = xasprintf("%s/physfn", vf->path);
     l2 = xasprintf("%s/virtfn%zu", pf, rank);
     if (r == 0)
-        r = write_link(dir, l1, pf, eb);
-    return r < 0 ? r : write_link(dir, l2, vf->path, eb);
+        r = fakehost_write_link(dir, l1, pf, eb);
+    return r < 0 ? r : fakehost_write_link(dir, l2, vf->path, eb);
 }
 
 int
@@ -312,10 +296,10 @@ fakesys_mdev_write(const struct fakesys_host *h, const char *dir, size_t i,
     int r = fstree_mkdir_p(dir, md, eb);
 
     if (r == 0)
-        r = write_attr(dir, remove, "", 0200, eb);
+        r = fakehost_write_attr(dir, remove, "", 0200, eb);
     for (size_t k = 0; k < 8; k += 2) {
         if (r == 0 && (k < 6 || !strv_contains(&ty->omit, "devices")))
-            r = write_link(dir, links[k], links[k + 1], eb);
+            r = fakehost_write_link(dir, links[k], links[k + 1], eb);
         free(links[k]);
     }
     return r;
@@ -341,7 +325,7 @@ fakesys_refresh_available(const struct fakesys_host *h, const char *dir,
                 xasprintf("%u", fakesys_host_available(h, q, t));
 
             if (!strv_contains(&pa->types[t].omit, "available_instances"))
-                r = write_attr(dir, rel, v, 0444, eb);
+                r = fakehost_write_attr(dir, rel, v, 0444, eb);
         }
     }
     return r;
@@ -391,6 +375,8 @@ fakesys_host_write(const struct fakesys_host *h, const char *dir,
             r = write_vf(dir, h, p, eb);
     for (size_t i = 0; r == 0 && i < h->n_mdevs; i++)
         r = fakesys_mdev_write(h, dir, i, eb);
+    if (r == 0)
+        r = fakevfio_write(h, dir, eb);
     return r < 0 ? r : write_extras(dir, h, eb);
 }
 

@@ -12,6 +12,15 @@
  * refused as sysfs refuses it.  One thread serves requests (-s), so the
  * model needs no lock.
  *
+ * NVIDIA's vendor-specific VFIO GPUs (vfio_gpus:, fakevfio.h) follow the
+ * driver: writes to a VF's nvidia/current_vgpu_type create or destroy its
+ * vGPU and narrow or widen every VF's creatable_vgpu_types, errno included;
+ * gpu_instance_id and placement_id fail to read with ENXIO until the VF has
+ * a vGPU.  What happens outside sysfs comes through a control file at the
+ * root, hidden from readdir: "hold VF" (a guest opens the VF: destroying its
+ * vGPU is EBUSY until "release VF") and "reboot" (every vGPU gone); tests
+ * call fakesys_live_control().
+ *
  * A fault hook for scans racing a hot-unplug: with --unplug DEV --after N,
  * once N reads of files under the device directory DEV ("devices/pci.../
  * 0000:3e:00.0", as the tree spells it) have been served, DEV leaves the
@@ -32,10 +41,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fuse.h>
 
+#include "fakevfio.h"
 #include "fixture.h"
 #include "fstree.h"
 #include "parse.h"
@@ -98,7 +109,8 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
         return r;
     }
     while ((e = readdir(d)))
-        if (fill(buf, e->d_name, NULL, 0, 0))
+        if (!(path[1] == '\0' && strcmp(e->d_name, FAKEVFIO_CONTROL) == 0) &&
+            fill(buf, e->d_name, NULL, 0, 0))
             break;
     closedir(d);
     return 0;
@@ -147,8 +159,11 @@ fs_read(const char *path, char *buf, size_t size, off_t off,
         struct fuse_file_info *fi)
 {
     int fd = openat(state()->rootfd, rel(path), O_RDONLY | O_CLOEXEC);
+    int err = fakevfio_live_read_errno(state()->host, path);
     ssize_t n;
 
+    if (fd >= 0 && err < 0)
+        close(fd), fd = -1, errno = -err;
     if (fd < 0)
         return -errno;
     n = pread(fd, buf, size, off);
@@ -273,6 +288,13 @@ mdev_remove(struct fakesys *fs, size_t i, const char *buf, size_t size)
         return -EINVAL;
     if (v == 0)
         return (int)size;
+    if (h->mdevs[i].busy) { /* the kernel waits for the holder's release */
+        struct timespec tenth = { 0, 100000000L };
+
+        for (int k = 0; k < FAKESYS_BUSY_S * 10 && !fuse_interrupted(); k++)
+            nanosleep(&tenth, NULL);
+        return -EBUSY;
+    }
     mdev_unlink(fs, &h->mdevs[i]);
     h->mdevs[i] = h->mdevs[--h->n_mdevs];
     if (fakesys_refresh_available(h, fs->root, p, &eb) < 0) {
@@ -288,7 +310,10 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 {
     struct fakesys *fs = state();
     size_t p, t, i;
+    int r;
 
+    if (fakevfio_live_write(fs->host, fs->root, path, buf, size, &r))
+        return r;
     if (find_create(fs->host, path, &p, &t))
         return mdev_create(fs, p, t, buf, size);
     if (find_remove(fs->host, path, &i))
@@ -441,6 +466,18 @@ cmd_materialize(const char *yaml, const char *dir)
     return 0;
 }
 
+/* The hidden control file (fakevfio.h), write-only like create. */
+static int
+control_file(const char *backing, struct errbuf *eb)
+{
+    _cleanup_free_ char *path = xasprintf("%s/" FAKEVFIO_CONTROL, backing);
+    int r = fstree_write(backing, FAKEVFIO_CONTROL, "", eb);
+
+    if (r == 0 && chmod(path, 0200) < 0)
+        r = errbuf_set(eb, -errno, "chmod %s: %s", path, strerror(errno));
+    return r;
+}
+
 static int
 cmd_mount(int argc, char **argv)
 {
@@ -472,6 +509,10 @@ cmd_mount(int argc, char **argv)
     r = fakesys_host_load(argv[i], &h, &eb);
     if (r == 0)
         r = fakesys_host_write(h, backing, &eb);
+    if (r == 0)
+        r = fstree_write(backing, FAKEVFIO_CONTROL, "", &eb);
+    if (r == 0)
+        r = control_file(backing, &eb);
     if (r < 0) {
         fprintf(stderr, "fakesys: %s\n", eb.msg);
         fixture_rm_rf(backing);

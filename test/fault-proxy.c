@@ -48,23 +48,6 @@ script_path(void)
     return xasprintf("%s/../fault-proxy.py", data);
 }
 
-static char *
-slurp(const char *path)
-{
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
-
-    cr_assert(mem != NULL);
-    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(mem);
-    return buf;
-}
-
 struct fault_proxy *
 fault_proxy_start(const char *upstream)
 {
@@ -95,7 +78,7 @@ fault_proxy_start(const char *upstream)
     port_fd = pipefd[0];
     port = testproc_read_port(port_fd, testproc_now_ms() + START_TIMEOUT_MS);
     if (port <= 0 || port > 65535) {
-        _cleanup_free_ char *log = slurp(p->log);
+        _cleanup_free_ char *log = testproc_read_file(p->log);
         _cleanup_free_ char *msg =
             xasprintf("fault proxy: no port reported; log:\n%s", log);
 

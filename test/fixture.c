@@ -36,6 +36,13 @@
 
 /* ---- paths and temporary directories ---------------------------------- */
 
+struct fixture_sample_host fixture_sample_hosts[] = {
+    { "m60" },        { "p100" },       { "rtx6000-v100" },
+    { "a100-sriov" }, { "intel-gvtg" }, { "kernel-samples" },
+    { "s390" },
+};
+const size_t fixture_n_sample_hosts = NELEM(fixture_sample_hosts);
+
 static int
 path_exists(const char *path)
 {
@@ -75,6 +82,45 @@ fixture_node_uri(const char *rel)
     return xasprintf("test://%s", abs);
 }
 
+/* mkdir -p of path's parent directories. */
+static void
+make_parents(const char *path)
+{
+    _cleanup_free_ char *p = xstrdup(path);
+
+    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+            break; /* the open below names the problem */
+        *s = '/';
+    }
+}
+
+void
+fixture_write(const char *path, const char *text, mode_t mode)
+{
+    _cleanup_free_ char *part = xasprintf("%s.new", path);
+    size_t len = strlen(text);
+    int fd;
+
+    make_parents(path);
+    fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
+        fchmod(fd, mode) < 0 || close(fd) < 0 || rename(part, path) < 0) {
+        fprintf(stderr, "fixture: %s: %s\n", path, strerror(errno));
+        abort();
+    }
+}
+
+char *
+fixture_put(const char *dir, const char *rel, const char *text, mode_t mode)
+{
+    char *path = xasprintf("%s/%s", dir, rel);
+
+    fixture_write(path, text, mode);
+    return path;
+}
+
 static const char *
 tmp_base(void)
 {
@@ -97,6 +143,28 @@ fixture_tmpdir(void)
     if (!real)
         abort();
     return real;
+}
+
+extern char **environ;
+
+char *
+fixture_home(void)
+{
+    char *dir = fixture_tmpdir();
+    struct strv os = { 0 };
+
+    for (char **e = environ; *e; e++)
+        if (strncmp(*e, "OS_", 3) == 0)
+            strv_take(&os, xstrndup(*e, strcspn(*e, "=")));
+    for (size_t i = 0; i < os.n; i++)
+        unsetenv(os.v[i]);
+    strv_clear(&os);
+    unsetenv("VGPU_AGENT_TOKEN");
+    if (setenv("HOME", dir, 1) < 0 || chdir(dir) < 0) {
+        fprintf(stderr, "fixture: HOME %s: %s\n", dir, strerror(errno));
+        abort();
+    }
+    return dir;
 }
 
 /* Whether path lies strictly inside base (both resolved). */

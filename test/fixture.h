@@ -11,10 +11,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "cleanup.h"
 #include "errbuf.h"
 #include "strv.h"
+
+/* Elements of an array (not of a pointer). */
+#define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 /* Absolute path of a file under the source tree's data/ or test/data/:
  * fixture_data_path("hosts/m60.yaml").  Uses $VGPU_TEST_DATA (test/data) and
@@ -29,13 +33,39 @@ char *fixture_node_uri(const char *rel);
 /* A fresh mkdtemp() directory under $TMPDIR; caller frees the path and
  * removes the tree with fixture_rm_rf(). */
 char *fixture_tmpdir(void);
+/* fixture_write() of dir/rel; returns the path, which the caller frees. */
+char *fixture_put(const char *dir, const char *rel, const char *text,
+                  mode_t mode);
+
+/* fixture_tmpdir() that is also HOME and the working directory, with every
+ * OS_* variable and VGPU_AGENT_TOKEN unset: nothing of the machine's own
+ * OpenStack setup reaches the test, or the agent it runs.  Caller frees
+ * the path and removes the tree with fixture_rm_rf(). */
+char *fixture_home(void);
 /* rm -rf dir (refuses "/" and paths outside $TMPDIR or /tmp). */
 void fixture_rm_rf(const char *dir);
+
+/* Write text to path with mode (the umask does not apply), making missing
+ * parent directories (0700).  Written aside and renamed over path, so a
+ * reader never sees half of it.  Aborts when it cannot (a test's own
+ * file: no test can go on without it). */
+void fixture_write(const char *path, const char *text, mode_t mode);
 
 /* Write the kernel-shaped tree of host description yaml_path into dir (which
  * must exist and be empty).  Returns 0 or a negative errno with eb set. */
 int fakesys_materialize(const char *yaml_path, const char *dir,
                         struct errbuf *eb);
+
+/* Every sample host of data/hosts that test/data/dump has a config and
+ * golden outputs for (<name>.conf.yaml, <name>.json), as Criterion
+ * parameters: cr_make_param_array(struct fixture_sample_host,
+ * fixture_sample_hosts, fixture_n_sample_hosts).  An array, not pointers:
+ * Criterion copies parameters into the test's own process. */
+struct fixture_sample_host {
+    char name[32];
+};
+extern struct fixture_sample_host fixture_sample_hosts[];
+extern const size_t fixture_n_sample_hosts;
 
 /* Materialize data/hosts/<host>.yaml into a fresh temporary directory and
  * return its path (caller frees and fixture_rm_rf()s).  Aborts the test on
@@ -101,7 +131,14 @@ struct fakesys_mdev {
     char uuid[37]; /* lower case */
     size_t parent; /* index into host->parents */
     size_t type;   /* index into that parent's types */
+    bool busy;     /* a process holds it open: the live fake's remove
+                    * blocks (FAKESYS_BUSY_S, or until interrupted), then
+                    * fails with EBUSY, as the kernel's waits for the
+                    * release */
 };
+#define FAKESYS_BUSY_S 30
+
+struct fakevfio_gpu; /* fakevfio.h: NVIDIA vendor-specific VFIO GPUs */
 
 struct fakesys_host {
     char *description;
@@ -109,6 +146,8 @@ struct fakesys_host {
     size_t n_parents;
     struct fakesys_mdev *mdevs;
     size_t n_mdevs, cap_mdevs;
+    struct fakevfio_gpu *gpus; /* vfio_gpus: */
+    size_t n_gpus;
     struct strv extra_dirs;
     struct strv extra_files; /* path, content, path, content, ... */
     struct strv extra_links; /* path, target, ... (target verbatim) */

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "keystone-server.h"
+#include "nodeid.h"
 #include "placement-server-internal.h"
 #include "placement-server.h"
 #include "strv.h"
@@ -139,8 +140,10 @@ sorted_words(const cJSON *array)
     const cJSON *t;
     char *s = xstrdup("");
 
+    /* the owner trait (nodeid.h) is the sync's, not the dump's */
     cJSON_ArrayForEach(t, array)
-        if (cJSON_IsString(t))
+        if (cJSON_IsString(t) && strncmp(t->valuestring, NODEID_TRAIT_PREFIX,
+                                         strlen(NODEID_TRAIT_PREFIX)) != 0)
             strv_push(&sv, t->valuestring);
     strv_sort_uniq(&sv);
     for (size_t i = 0; i < sv.n; i++) {

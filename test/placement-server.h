@@ -128,7 +128,8 @@ cJSON *placement_server_get_json(const struct placement_server *s,
 
 /* Assert that Placement holds the tree `vgpu-agent dump --format json`
  * printed (dump): the same providers under its root and nothing else there,
- * with the same names, parents, inventories and traits. */
+ * with the same names, parents, inventories and traits (the owner traits
+ * the sync adds, nodeid.h, aside). */
 void placement_server_assert_tree(const struct placement_server *s,
                                   const cJSON *dump);
 

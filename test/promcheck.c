@@ -14,29 +14,12 @@
 
 #include "cleanup.h"
 #include "promcheck.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 #define PYTHON_DEFAULT "/usr/bin/python3"
 
 extern char **environ;
-
-/* Everything in file path (the checker's output), as a string. */
-static char *
-slurp(const char *path)
-{
-    _cleanup_fclose_ FILE *in = fopen(path, "re");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
-
-    cr_assert(in != NULL && mem != NULL, "%s", path);
-    while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(mem);
-    return buf;
-}
 
 /* Run the checker with stdout to out_path, stderr to err_path; returns
  * its exit status. */
@@ -80,8 +63,10 @@ promcheck(const char *path)
     cJSON *samples = cJSON_CreateArray();
     int status = run_checker(path, out_path, err_path);
 
-    out = slurp(out_path);
-    err = slurp(err_path);
+    cr_assert(access(out_path, R_OK) == 0 && access(err_path, R_OK) == 0,
+              "%s: the checker wrote no output", path);
+    out = testproc_read_file(out_path);
+    err = testproc_read_file(err_path);
     unlink(out_path);
     unlink(err_path);
     cr_assert(status == 0, "Prometheus's parser rejects %s (status %d): %s",

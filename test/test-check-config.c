@@ -23,62 +23,34 @@
 #include <unistd.h>
 
 #include "agentrun.h"
+#include "conf-keys.h"
+#include "fixture.h"
 #include "strv.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define PASSWORD "pw-Secret-1234"
 #define APPSECRET "ac-Secret-5678"
 #define TOKEN "tok-Secret-9999"
 
-extern char **environ;
-
-static char tmpdir[] = "/tmp/test-check-config-XXXXXX";
-static struct strv made;
+static char *tmpdir; /* HOME and the working directory */
 static struct agentrun run;
 
 static void
 setup(void)
 {
-    struct strv os = { 0 };
-
-    cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
-    for (char **e = environ; *e; e++)
-        if (strncmp(*e, "OS_", 3) == 0)
-            strv_take(&os, xstrndup(*e, strcspn(*e, "=")));
-    for (size_t i = 0; i < os.n; i++)
-        unsetenv(os.v[i]);
-    strv_clear(&os);
-    unsetenv("VGPU_AGENT_TOKEN");
-    setenv("HOME", tmpdir, 1);
-    cr_assert(eq(int, chdir(tmpdir), 0));
+    tmpdir = fixture_home();
 }
 
 static void
 teardown(void)
 {
     agentrun_clear(&run);
-    for (size_t i = made.n; i-- > 0;)
-        unlink(made.v[i]);
-    strv_clear(&made);
-    rmdir(tmpdir);
+    fixture_rm_rf(tmpdir);
+    free(tmpdir);
 }
 
 TestSuite(check_config, .init = setup, .fini = teardown);
-
-static char *
-put(const char *rel, const char *text, mode_t mode)
-{
-    char *path = xasprintf("%s/%s", tmpdir, rel);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
-    cr_assert(
-        eq(long, (long)write(fd, text, strlen(text)), (long)strlen(text)));
-    close(fd);
-    cr_assert(eq(int, chmod(path, mode), 0));
-    strv_push(&made, path);
-    return path;
-}
 
 /* check-config [extra] with the config at path. */
 static void
@@ -102,12 +74,10 @@ assert_line(const char *line)
 static void
 assert_no_secret(void)
 {
-    const char *secrets[] = { PASSWORD, APPSECRET, TOKEN };
+    const char *const secrets[] = { PASSWORD, APPSECRET, TOKEN, NULL };
 
-    for (size_t i = 0; i < 3; i++) {
-        cr_assert(eq(ptr, strstr(run.out, secrets[i]), NULL), "%s", run.out);
-        cr_assert(eq(ptr, strstr(run.err, secrets[i]), NULL), "%s", run.err);
-    }
+    testsecrets_assert_absent("stdout", run.out, secrets);
+    testsecrets_assert_absent("stderr", run.err, secrets);
 }
 
 #define AUTH_YAML(url)                                                         \
@@ -125,7 +95,8 @@ assert_no_secret(void)
 Test(check_config, password_auth_is_shown_with_the_password_masked)
 {
     _cleanup_free_ char *path =
-        put("agent.yaml", AUTH_YAML("http://keystone.example:5000/v3/"), 0600);
+        fixture_put(tmpdir, "agent.yaml",
+                    AUTH_YAML("http://keystone.example:5000/v3/"), 0600);
 
     check_config(path, NULL);
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -144,7 +115,8 @@ Test(check_config, password_auth_is_shown_with_the_password_masked)
 
 Test(check_config, os_variables_are_the_environment_source)
 {
-    _cleanup_free_ char *path = put("agent.yaml", "node_name: host-1\n", 0644);
+    _cleanup_free_ char *path =
+        fixture_put(tmpdir, "agent.yaml", "node_name: host-1\n", 0644);
 
     setenv("OS_AUTH_URL", "http://env.example/v3", 1);
     setenv("OS_APPLICATION_CREDENTIAL_ID", "ac-1", 1);
@@ -161,18 +133,19 @@ Test(check_config, os_variables_are_the_environment_source)
 
 Test(check_config, a_cloud_names_its_clouds_yaml)
 {
-    _cleanup_free_ char *path =
-        put("agent.yaml",
-            "placement:\n  cloud: mycloud\n  endpoint: http://p.example:8778\n",
-            0644);
+    _cleanup_free_ char *path = fixture_put(
+        tmpdir, "agent.yaml",
+        "placement:\n  cloud: mycloud\n  endpoint: http://p.example:8778\n",
+        0644);
     _cleanup_free_ char *clouds = NULL, *secure = NULL, *want = NULL;
 
-    clouds = put("clouds.yaml",
-                 "clouds:\n  mycloud:\n    auth:\n      auth_url: http://c/v3\n"
-                 "      user_id: u-1\n      project_id: p-1\n",
-                 0644);
-    secure = put(
-        "secure.yaml",
+    clouds = fixture_put(
+        tmpdir, "clouds.yaml",
+        "clouds:\n  mycloud:\n    auth:\n      auth_url: http://c/v3\n"
+        "      user_id: u-1\n      project_id: p-1\n",
+        0644);
+    secure = fixture_put(
+        tmpdir, "secure.yaml",
         "clouds:\n  mycloud:\n    auth:\n      password: " PASSWORD "\n", 0600);
     check_config(path, NULL);
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -186,8 +159,8 @@ Test(check_config, a_cloud_names_its_clouds_yaml)
 
 Test(check_config, a_token_and_no_auth_at_all)
 {
-    _cleanup_free_ char *path =
-        put("agent.yaml", "placement:\n  endpoint: http://p:8778\n", 0644);
+    _cleanup_free_ char *path = fixture_put(
+        tmpdir, "agent.yaml", "placement:\n  endpoint: http://p:8778\n", 0644);
 
     setenv("VGPU_AGENT_TOKEN", TOKEN, 1);
     check_config(path, NULL);
@@ -205,8 +178,8 @@ Test(check_config, a_token_and_no_auth_at_all)
 
 Test(check_config, an_invalid_config_is_exit_2_with_file_line_column)
 {
-    _cleanup_free_ char *path =
-        put("agent.yaml", "placement:\n  interface: private\n", 0644);
+    _cleanup_free_ char *path = fixture_put(
+        tmpdir, "agent.yaml", "placement:\n  interface: private\n", 0644);
     _cleanup_free_ char *want = NULL;
 
     check_config(path, NULL);
@@ -221,7 +194,7 @@ Test(check_config, an_invalid_config_is_exit_2_with_file_line_column)
 Test(check_config, a_world_readable_config_with_a_password_is_refused)
 {
     _cleanup_free_ char *path =
-        put("agent.yaml", AUTH_YAML("http://k/v3"), 0644);
+        fixture_put(tmpdir, "agent.yaml", AUTH_YAML("http://k/v3"), 0644);
 
     check_config(path, NULL);
     cr_assert(eq(int, run.status, 2));
@@ -229,6 +202,86 @@ Test(check_config, a_world_readable_config_with_a_password_is_refused)
         ne(ptr, strstr(run.err, "contains a secret but is mode 0644"), NULL),
         "%s", run.err);
     assert_no_secret();
+}
+
+/* Assert a "PATH: " line for every key of keys under prefix (a map's
+ * entries under prefix.ENTRY), but for an alias stored in its setting's
+ * field. */
+static void
+assert_every_key(const struct confwalk_key *keys, const char *prefix,
+                 const char *entry)
+{
+    for (const struct confwalk_key *k = keys; k->name; k++) {
+        _cleanup_free_ char *path =
+            prefix ? xasprintf("%s.%s", prefix, k->name) : xstrdup(k->name);
+        _cleanup_free_ char *want = xasprintf("\n%s: ", path);
+        _cleanup_free_ char *out = xasprintf("\n%s", run.out);
+        const struct confwalk_key *of = keys;
+
+        while (k->alias_of && strcmp(of->name, k->alias_of) != 0)
+            of++;
+        if (k->alias_of && of->offset == k->offset)
+            continue;
+        if (k->kind == CONFWALK_SECTION) {
+            assert_every_key(k->sub, path, entry);
+        } else if (k->kind == CONFWALK_MAP) {
+            _cleanup_free_ char *sub = xasprintf("%s.%s", path, entry);
+
+            assert_every_key(k->sub, sub, entry);
+        } else {
+            cr_assert(ne(ptr, strstr(out, want), NULL),
+                      "no line for %s in:\n%s", path, run.out);
+        }
+    }
+}
+
+Test(check_config, every_key_of_the_table_is_shown_as_resolved)
+{
+    _cleanup_free_ char *tok = fixture_put(tmpdir, "token", TOKEN "\n", 0600);
+    _cleanup_free_ char *yaml =
+        xasprintf("node_name: host-1\nmdev_types:\n  nvidia-35:\n"
+                  "    device_addresses: [\"0000:84:00.0\"]\n"
+                  "    traits: [CUSTOM_A, CUSTOM_B]\n"
+                  "placement:\n  token_file: %s\n",
+                  tok);
+    _cleanup_free_ char *path = fixture_put(tmpdir, "agent.yaml", yaml, 0644);
+    _cleanup_free_ char *want = xasprintf("placement.token_file: %s", tok);
+
+    check_config(path, NULL);
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    assert_every_key(conf_keys, NULL, "nvidia-35");
+    assert_line("enabled_mdev_types: [nvidia-35]");
+    assert_line("mdev_types.nvidia-35.device_addresses: [0000:84:00.0]");
+    assert_line("mdev_types.nvidia-35.mdev_class: VGPU");
+    assert_line("mdev_types.nvidia-35.max_instances: (not set)");
+    assert_line("mdev_types.nvidia-35.traits: [CUSTOM_A, CUSTOM_B]");
+    assert_line("sysfs_root: /sys");
+    assert_line("placement.token: ********");
+    assert_line(want);
+    assert_line("placement.timeout_s: 10");
+    assert_line("placement.insecure: false");
+    assert_line("interval_s: 60");
+    assert_line("lock_file: /run/vgpu-agent/lock");
+    assert_line("metrics_file: (not set)");
+    assert_line("reconcile.enabled: true");
+    assert_line("reconcile.mdevctl_dir: /etc/mdevctl.d");
+    cr_assert(eq(ptr, strstr(run.out, "enabled_vgpu_types"), NULL), "%s",
+              run.out);
+    assert_no_secret();
+}
+
+Test(check_config, node_uuid_is_shown_derived_and_sysfs_root_overridden)
+{
+    _cleanup_free_ char *path =
+        fixture_put(tmpdir, "agent.yaml", "node_name: host-1\n", 0644);
+    const char *args[] = { "--sysfs-root", "/srv/sys",     "-c",
+                           path,           "check-config", NULL };
+
+    agentrun(&run, args);
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    /* UUIDv5(DNS namespace, "host-1") */
+    assert_line("node_uuid: f72400a4-a35a-5d17-b5ce-25036ebf0bbc");
+    assert_line("sysfs_root: /srv/sys");
 }
 
 /* A loopback port nothing listens on (bound, then closed). */
@@ -256,7 +309,7 @@ Test(check_config, connect_with_keystone_down_fails_naming_the_request)
                   "    application_credential_id: ac-1\n"
                   "    application_credential_secret: " APPSECRET "\n",
                   url);
-    _cleanup_free_ char *path = put("agent.yaml", yaml, 0600);
+    _cleanup_free_ char *path = fixture_put(tmpdir, "agent.yaml", yaml, 0600);
     _cleanup_free_ char *want = xasprintf("POST %s/auth/tokens: ", url);
 
     check_config(path, "--connect");
@@ -270,10 +323,14 @@ Test(check_config, connect_with_keystone_down_fails_naming_the_request)
 
 Test(check_config, an_unknown_argument_is_a_usage_error)
 {
-    _cleanup_free_ char *path = put("agent.yaml", "", 0644);
+    _cleanup_free_ char *path = fixture_put(tmpdir, "agent.yaml", "", 0644);
 
     check_config(path, "--bogus");
     cr_assert(eq(int, run.status, 2));
-    cr_assert(ne(ptr, strstr(run.err, "Usage: vgpu-agent"), NULL), "%s",
-              run.err);
+    cr_assert(ne(ptr,
+                 strstr(run.err, "vgpu-agent: error: check-config: unknown "
+                                 "option '--bogus' (see vgpu-agent "
+                                 "check-config --help)"),
+                 NULL),
+              "%s", run.err);
 }

@@ -21,34 +21,21 @@
 
 #include "clouds.h"
 #include "conf.h"
+#include "fixture.h"
 #include "xalloc.h"
 
 #define assert_streq(a, b)                                                     \
     cr_assert(strcmp((a), (b)) == 0, "'%s' != '%s'", (a), (b))
 
-extern char **environ;
-
-static char tmpdir[] = "/tmp/test-clouds-XXXXXX";
+static char *tmpdir; /* HOME and the working directory */
 static struct conf *conf;
 static struct clouds_auth *auth;
 static struct strv errors;
-static struct strv made;
 
 static void
 setup(void)
 {
-    struct strv os = { 0 };
-
-    cr_assert(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
-    for (char **e = environ; *e; e++)
-        if (strncmp(*e, "OS_", 3) == 0)
-            strv_take(&os, xstrndup(*e, strcspn(*e, "=")));
-    for (size_t i = 0; i < os.n; i++)
-        unsetenv(os.v[i]);
-    strv_clear(&os);
-    unsetenv("VGPU_AGENT_TOKEN");
-    setenv("HOME", tmpdir, 1);
-    cr_assert(eq(int, chdir(tmpdir), 0));
+    tmpdir = fixture_home();
 }
 
 static void
@@ -57,38 +44,18 @@ teardown(void)
     clouds_auth_free(auth);
     conf_free(conf);
     strv_clear(&errors);
-    for (size_t i = made.n; i-- > 0;)
-        if (unlink(made.v[i]) < 0)
-            rmdir(made.v[i]);
-    strv_clear(&made);
-    rmdir(tmpdir);
+    fixture_rm_rf(tmpdir);
+    free(tmpdir);
 }
 
 TestSuite(clouds, .init = setup, .fini = teardown);
 
-/* tmpdir/rel holding text with mode; the path is the caller's. */
-static char *
-put(const char *rel, const char *text, mode_t mode)
-{
-    char *path = xasprintf("%s/%s", tmpdir, rel);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
-    cr_assert(
-        eq(long, (long)write(fd, text, strlen(text)), (long)strlen(text)));
-    close(fd);
-    cr_assert(eq(int, chmod(path, mode), 0));
-    strv_push(&made, path);
-    return path;
-}
-
 static void
 dir(const char *rel)
 {
-    char *path = xasprintf("%s/%s", tmpdir, rel);
+    _cleanup_free_ char *path = xasprintf("%s/%s", tmpdir, rel);
 
     cr_assert(eq(int, mkdir(path, 0700), 0), "%s", path);
-    strv_take(&made, path);
 }
 
 /* All the messages, one a line, for substring checks. */
@@ -354,8 +321,8 @@ Test(clouds, clouds_yaml_and_secure_yaml_beside_it_are_merged)
     _cleanup_free_ char *c = NULL, *s = NULL;
 
     dir("etc");
-    c = put("etc/clouds.yaml", CLOUDS_YAML, 0644);
-    s = put("etc/secure.yaml", SECURE_YAML, 0600);
+    c = fixture_put(tmpdir, "etc/clouds.yaml", CLOUDS_YAML, 0644);
+    s = fixture_put(tmpdir, "etc/secure.yaml", SECURE_YAML, 0600);
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
     resolve_ok("placement:\n  cloud: mycloud\n");
     cr_assert(eq(int, auth->source, CLOUDS_FROM_CLOUDS));
@@ -373,8 +340,8 @@ Test(clouds, clouds_yaml_is_found_in_home_and_os_cloud_names_the_cloud)
 
     dir(".config");
     dir(".config/openstack");
-    c = put(".config/openstack/clouds.yaml", CLOUDS_YAML, 0644);
-    s = put(".config/openstack/secure.yaml", SECURE_YAML, 0600);
+    c = fixture_put(tmpdir, ".config/openstack/clouds.yaml", CLOUDS_YAML, 0644);
+    s = fixture_put(tmpdir, ".config/openstack/secure.yaml", SECURE_YAML, 0600);
     setenv("OS_CLOUD", "mycloud", 1);
     resolve_ok("");
     cr_assert(eq(str, auth->clouds_path, c));
@@ -387,12 +354,14 @@ Test(clouds, clouds_yaml_in_the_working_directory_comes_first)
 
     dir(".config");
     dir(".config/openstack");
-    h = put(".config/openstack/clouds.yaml", "clouds: {}\n", 0644);
-    c = put("clouds.yaml",
-            "clouds:\n  mycloud:\n    auth:\n      auth_url: http://k/v3\n"
-            "      application_credential_id: i\n"
-            "      application_credential_secret: s3cret\n",
-            0600);
+    h = fixture_put(tmpdir, ".config/openstack/clouds.yaml", "clouds: {}\n",
+                    0644);
+    c = fixture_put(
+        tmpdir, "clouds.yaml",
+        "clouds:\n  mycloud:\n    auth:\n      auth_url: http://k/v3\n"
+        "      application_credential_id: i\n"
+        "      application_credential_secret: s3cret\n",
+        0600);
     resolve_ok("placement:\n  cloud: mycloud\n");
     cr_assert(eq(str, auth->clouds_path, "./clouds.yaml"));
     cr_assert(eq(int, auth->method, CLOUDS_AUTH_APPCRED));
@@ -402,8 +371,8 @@ Test(clouds, os_variables_override_the_cloud_and_yaml_overrides_both)
 {
     _cleanup_free_ char *c = NULL, *s = NULL;
 
-    c = put("clouds.yaml", CLOUDS_YAML, 0644);
-    s = put("secure.yaml", SECURE_YAML, 0600);
+    c = fixture_put(tmpdir, "clouds.yaml", CLOUDS_YAML, 0644);
+    s = fixture_put(tmpdir, "secure.yaml", SECURE_YAML, 0600);
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
     setenv("OS_PROJECT_NAME", "env-project", 1);
     setenv("OS_REGION_NAME", "EnvRegion", 1);
@@ -419,8 +388,8 @@ Test(clouds, yaml_auth_keys_override_the_cloud)
 {
     _cleanup_free_ char *c = NULL, *s = NULL;
 
-    c = put("clouds.yaml", CLOUDS_YAML, 0644);
-    s = put("secure.yaml", SECURE_YAML, 0600);
+    c = fixture_put(tmpdir, "clouds.yaml", CLOUDS_YAML, 0644);
+    s = fixture_put(tmpdir, "secure.yaml", SECURE_YAML, 0600);
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
     resolve_ok("placement:\n  cloud: mycloud\n  auth:\n"
                "    project_name: yaml-project\n");
@@ -431,15 +400,13 @@ Test(clouds, yaml_auth_keys_override_the_cloud)
 
 Test(clouds, a_clouds_yaml_holding_a_password_must_be_private)
 {
-    _cleanup_free_ char *c = put("clouds.yaml",
-                                 "clouds:\n  mycloud:\n    auth:\n"
-                                 "      auth_url: http://k/v3\n"
-                                 "      password: leaked-pw\n",
-                                 0644);
-    _cleanup_free_ char *want = xasprintf(
-        "%s holds a secret but is mode 0644: group or others may read or "
-        "write it; chmod 600 it",
-        c);
+    _cleanup_free_ char *c = fixture_put(tmpdir, "clouds.yaml",
+                                         "clouds:\n  mycloud:\n    auth:\n"
+                                         "      auth_url: http://k/v3\n"
+                                         "      password: leaked-pw\n",
+                                         0644);
+    _cleanup_free_ char *want =
+        xasprintf("%s contains a secret but is mode 0644; chmod 600 it", c);
     _cleanup_free_ char *all = NULL;
 
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
@@ -450,10 +417,12 @@ Test(clouds, a_clouds_yaml_holding_a_password_must_be_private)
 
 Test(clouds, a_secure_yaml_holding_a_secret_must_be_private)
 {
-    _cleanup_free_ char *c = put("clouds.yaml", CLOUDS_YAML, 0644);
-    _cleanup_free_ char *s = put("secure.yaml", SECURE_YAML, 0640);
+    _cleanup_free_ char *c =
+        fixture_put(tmpdir, "clouds.yaml", CLOUDS_YAML, 0644);
+    _cleanup_free_ char *s =
+        fixture_put(tmpdir, "secure.yaml", SECURE_YAML, 0640);
     _cleanup_free_ char *want =
-        xasprintf("%s holds a secret but is mode 0640", s);
+        xasprintf("%s contains a secret but is mode 0640", s);
 
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
     resolve_fails_with("placement:\n  cloud: mycloud\n", want);
@@ -461,7 +430,8 @@ Test(clouds, a_secure_yaml_holding_a_secret_must_be_private)
 
 Test(clouds, an_unknown_cloud_names_the_file_and_the_cloud)
 {
-    _cleanup_free_ char *c = put("clouds.yaml", CLOUDS_YAML, 0644);
+    _cleanup_free_ char *c =
+        fixture_put(tmpdir, "clouds.yaml", CLOUDS_YAML, 0644);
     _cleanup_free_ char *want =
         xasprintf("%s: no cloud 'nosuch' under clouds:", c);
 
@@ -479,10 +449,10 @@ Test(clouds, no_clouds_yaml_anywhere_says_where_it_looked)
 
 Test(clouds, a_bad_value_in_clouds_yaml_names_file_line_and_column)
 {
-    _cleanup_free_ char *c = put("clouds.yaml",
-                                 "clouds:\n  mycloud:\n    auth:\n"
-                                 "      auth_url: [not, a, string]\n",
-                                 0644);
+    _cleanup_free_ char *c = fixture_put(tmpdir, "clouds.yaml",
+                                         "clouds:\n  mycloud:\n    auth:\n"
+                                         "      auth_url: [not, a, string]\n",
+                                         0644);
     _cleanup_free_ char *want =
         xasprintf("%s:4:17: auth_url: expected a string", c);
 
@@ -492,7 +462,8 @@ Test(clouds, a_bad_value_in_clouds_yaml_names_file_line_and_column)
 
 Test(clouds, a_clouds_yaml_syntax_error_names_file_line_and_column)
 {
-    _cleanup_free_ char *c = put("clouds.yaml", "clouds: [\n", 0644);
+    _cleanup_free_ char *c =
+        fixture_put(tmpdir, "clouds.yaml", "clouds: [\n", 0644);
     _cleanup_free_ char *want = xasprintf("%s:2:1: ", c);
 
     setenv("OS_CLIENT_CONFIG_FILE", c, 1);
@@ -503,7 +474,8 @@ Test(clouds, a_clouds_yaml_syntax_error_names_file_line_and_column)
 
 Test(clouds, password_file_gives_its_first_line)
 {
-    _cleanup_free_ char *pw = put("password", "file-pw\nignored\n", 0600);
+    _cleanup_free_ char *pw =
+        fixture_put(tmpdir, "password", "file-pw\nignored\n", 0600);
     _cleanup_free_ char *yaml = xasprintf(
         "placement:\n  auth:\n    auth_url: http://k/v3\n    user_id: u\n"
         "    password_file: %s\n    project_id: p\n",
@@ -515,7 +487,8 @@ Test(clouds, password_file_gives_its_first_line)
 
 Test(clouds, application_credential_secret_file_gives_the_secret)
 {
-    _cleanup_free_ char *s = put("ac-secret", "ac-file-secret", 0400);
+    _cleanup_free_ char *s =
+        fixture_put(tmpdir, "ac-secret", "ac-file-secret", 0400);
     _cleanup_free_ char *yaml =
         xasprintf("placement:\n  auth:\n    auth_url: http://k/v3\n"
                   "    application_credential_id: i\n"
@@ -529,13 +502,14 @@ Test(clouds, application_credential_secret_file_gives_the_secret)
 
 Test(clouds, a_secret_file_others_may_read_is_refused_by_name)
 {
-    _cleanup_free_ char *pw = put("password", "file-pw\n", 0644);
+    _cleanup_free_ char *pw =
+        fixture_put(tmpdir, "password", "file-pw\n", 0644);
     _cleanup_free_ char *yaml = xasprintf(
         "placement:\n  auth:\n    auth_url: http://k/v3\n    user_id: u\n"
         "    password_file: %s\n    project_id: p\n",
         pw);
     _cleanup_free_ char *want =
-        xasprintf("%s is readable or writable by others", pw);
+        xasprintf("%s contains a secret but is mode 0644", pw);
     _cleanup_free_ char *all = NULL;
 
     resolve_fails_with(yaml, want);
@@ -545,7 +519,7 @@ Test(clouds, a_secret_file_others_may_read_is_refused_by_name)
 
 Test(clouds, a_missing_or_empty_secret_file_is_an_error)
 {
-    _cleanup_free_ char *empty = put("empty", "\n", 0600);
+    _cleanup_free_ char *empty = fixture_put(tmpdir, "empty", "\n", 0600);
     _cleanup_free_ char *yaml = xasprintf(
         "placement:\n  auth:\n    auth_url: http://k/v3\n    user_id: u\n"
         "    password_file: %s\n    project_id: p\n",
@@ -565,7 +539,8 @@ Test(clouds, a_missing_or_empty_secret_file_is_an_error)
 
 Test(clouds, a_config_file_holding_the_password_must_be_private)
 {
-    _cleanup_free_ char *path = put("agent.yaml", YAML_PASSWORD, 0644);
+    _cleanup_free_ char *path =
+        fixture_put(tmpdir, "agent.yaml", YAML_PASSWORD, 0644);
     _cleanup_free_ char *want = xasprintf(
         "%s:5:5: placement.auth.password: %s contains a secret but is mode "
         "0644; chmod 600 it",
@@ -580,7 +555,8 @@ Test(clouds, a_config_file_holding_the_password_must_be_private)
 
 Test(clouds, a_private_config_file_may_hold_the_password)
 {
-    _cleanup_free_ char *path = put("agent.yaml", YAML_PASSWORD, 0600);
+    _cleanup_free_ char *path =
+        fixture_put(tmpdir, "agent.yaml", YAML_PASSWORD, 0600);
 
     cr_assert(eq(int, conf_load(path, true, &conf, &errors), 0));
     cr_assert(eq(str, conf->placement.auth.password, "s3cret-pw"));

@@ -10,14 +10,13 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "agentrun.h"
+#include "agentenv.h"
 #include "cleanup.h"
 #include "fault-proxy.h"
 #include "fixture.h"
@@ -28,8 +27,7 @@
 
 static struct placement_server *srv;
 static struct fault_proxy *proxy;
-static char *root;    /* the materialized host */
-static char *confdir; /* where the test writes agent.yaml */
+static struct agentenv env; /* agent.yaml; the m60 host */
 static struct agentrun run;
 
 static void
@@ -37,8 +35,8 @@ setup(void)
 {
     srv = placement_server_start();
     proxy = fault_proxy_start(placement_server_url(srv));
-    confdir = fixture_tmpdir();
-    root = fixture_host("m60");
+    agentenv_init(&env);
+    agentenv_host(&env, "m60");
 }
 
 static void
@@ -49,13 +47,7 @@ teardown(void)
     placement_server_stop(srv);
     proxy = NULL;
     srv = NULL;
-    if (root)
-        fixture_rm_rf(root);
-    if (confdir)
-        fixture_rm_rf(confdir);
-    free(root);
-    free(confdir);
-    root = confdir = NULL;
+    agentenv_clear(&env);
 }
 
 TestSuite(faults, .init = setup, .fini = teardown);
@@ -65,42 +57,24 @@ TestSuite(faults, .init = setup, .fini = teardown);
 static void
 write_conf(const char *placement_extra)
 {
-    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", confdir);
-    _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
-    _cleanup_fclose_ FILE *in = fopen(src, "re");
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *out = fdopen(fd, "w");
-    char line[1024];
-
-    cr_assert(in != NULL && out != NULL, "%s", src);
-    while (fgets(line, sizeof(line), in))
-        fputs(line, out);
-    fprintf(out, "placement:\n  endpoint: %s\n  token: %s\n%s",
-            fault_proxy_url(proxy), TEST_TOKEN,
-            placement_extra ? placement_extra : "");
-    fclose(out);
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings_file = "dump/m60.conf.yaml",
+                                  .endpoint = fault_proxy_url(proxy),
+                                  .placement_extra = placement_extra,
+                              });
 }
 
 static void
 agent(const char *command)
 {
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    agentrun_clear(&run);
-    agentrun(&run, (const char *const[]){ "-v", "-c", conf, "--sysfs-root",
-                                          root, command, NULL });
+    agentenv_run(&env, &run, (const char *const[]){ "-v", command, NULL });
 }
 
 /* A sanitizer that found something also exits 1: read what it printed. */
 static void
 assert_no_crash(const char *what)
 {
-    cr_assert(run.status < 128, "%s: killed by signal %d: %s", what,
-              run.status - 128, run.err);
-    cr_assert(eq(ptr, strstr(run.err, "Sanitizer"), NULL), "%s: %s", what,
-              run.err);
-    cr_assert(eq(ptr, strstr(run.err, "runtime error"), NULL), "%s: %s", what,
-              run.err);
+    agentrun_assert_sane(&run, what);
 }
 
 static void
@@ -118,23 +92,11 @@ assert_sync_fails_with(const char *what, const char *const *needles)
 
 /* --- reading back what Placement holds (the proxy's upstream) ------------ */
 
-/* What `dump` prints (run aside: `run` keeps the last sync's output). */
-static cJSON *
-dump(void)
-{
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    return agentrun_dump(conf, root);
-}
-
 /* Placement (read directly, not through the proxy) holds what dump says. */
 static void
 assert_placement_holds_dump(void)
 {
-    cJSON *d = dump();
-
-    placement_server_assert_tree(srv, d);
-    cJSON_Delete(d);
+    agentenv_assert_placement_holds(&env, srv);
 }
 
 static void

@@ -18,14 +18,19 @@
 #include <criterion/redirect.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <libvirt/libvirt.h>
 
 #include "fixture.h"
 #include "guests.h"
+#include "responder.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 #define WEB "4b1d7a0e-6f3c-4e5a-9d2b-8c7e1f0a3b21"
@@ -122,6 +127,17 @@ Test(guests_load, pci_hostdev_and_no_devices_mean_no_mdevs)
     load_node("node.xml");
     cr_assert(eq(sz, find(PASSTHROUGH)->mdevs.n, 0));
     cr_assert(eq(sz, find(BARE)->mdevs.n, 0));
+}
+
+Test(guests_load, a_pci_hostdev_is_a_pci_device_the_domain_references)
+{
+    load_node("node.xml");
+    cr_assert(eq(sz, find(PASSTHROUGH)->pcidevs.n, 1));
+    cr_assert(eq(str, find(PASSTHROUGH)->pcidevs.v[0], "0000:84:00.0"));
+    cr_assert(
+        eq(str, guests_find_pci(gs, "0000:84:00.0")->name, "passthrough"));
+    cr_assert(guests_find_pci(gs, "0000:84:00.1") == NULL);
+    cr_assert(eq(sz, find(WEB)->pcidevs.n, 0));
 }
 
 Test(guests_load, find_takes_either_case_and_misses_cleanly)
@@ -379,6 +395,39 @@ Test(guests_xml, only_subsystem_mdev_hostdevs_count_and_duplicates_collapse)
     cr_assert(eq(sz, warnings.n, 0));
 }
 
+#define PCI(d, b, s, f)                                                        \
+    "<hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/>"  \
+    "<source><address domain='" d "' bus='" b "' slot='" s "' function='" f    \
+    "'/></source></hostdev>"
+
+Test(guests_xml, pci_hostdevs_read_as_the_kernel_spells_their_address)
+{
+    parse_ok(DOMAIN(RESCUED, PCI("0x0000", "0x41", "0x00", "0x5")
+                                 PCI("0x0001", "0x4", "0x0", "0x2")
+                                     PCI("0", "65", "1", "6")
+                                         PCI("0x0000", "0x41", "0x00", "0x5")));
+    cr_assert(eq(sz, guest.pcidevs.n, 3));
+    cr_assert(eq(str, guest.pcidevs.v[0], "0000:41:00.5"));
+    cr_assert(eq(str, guest.pcidevs.v[1], "0000:41:01.6"));
+    cr_assert(eq(str, guest.pcidevs.v[2], "0001:04:00.2"));
+    cr_assert(eq(sz, guest.mdevs.n, 0));
+}
+
+Test(guests_xml, a_pci_hostdev_without_a_valid_address_is_skipped_quietly)
+{
+    parse_ok(DOMAIN(
+        RESCUED,
+        PCI("0x0000", "0x41", "0x20", "0x0")
+            PCI("0x0000", "0x41", "0x00", "0x8")
+                PCI("0x0000", "0x141", "0x00", "0x0") PCI("0x0000", "-1",
+                                                          "0x00", "0x0")
+                    PCI("x", "0x41", "0x00",
+                        "0x0") "<hostdev mode='subsystem' type='pci'><source/>"
+                               "</hostdev>"));
+    cr_assert(eq(sz, guest.pcidevs.n, 0));
+    cr_assert(eq(sz, warnings.n, 0));
+}
+
 Test(guests_xml, null_warnings_drop_them)
 {
     const char *xml = DOMAIN(RESCUED, MDEV("bad"));
@@ -421,15 +470,57 @@ Test(guests_xml, billion_laughs_is_refused_at_the_doctype, .timeout = 10)
     cr_assert(eq(sz, warnings.n, 0));
 }
 
+/* guests_parse_xml() of xml in a thread of its own, so that a parse
+ * blocked in a read can be noticed. */
+struct entity_parse {
+    const char *xml;
+    atomic_bool done;
+    int rc;
+    struct errbuf eb;
+};
+
+static void *
+parse_in_thread(void *arg)
+{
+    struct entity_parse *p = arg;
+
+    p->rc = guests_parse_xml(p->xml, strlen(p->xml), &guest, &warnings, &p->eb);
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+/* The entities name a FIFO nobody writes to, whose read would block the
+ * parse for good, and a listener that would see a connection: the parse
+ * must return, refused, with the listener never contacted. */
 Test(guests_xml, external_entity_is_refused_and_never_read)
 {
-    const char *xml =
-        "<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>"
-        "<!ENTITY y SYSTEM 'http://127.0.0.1:9/x'>]>"
-        "<domain><name>&x;&y;</name><uuid>" RESCUED "</uuid>"
-        "</domain>";
+    _cleanup_free_ char *dir = fixture_tmpdir();
+    _cleanup_free_ char *fifo = xasprintf("%s/secret", dir);
+    _cleanup_(responder_stopp) struct responder *web = responder_listen();
+    _cleanup_free_ char *xml = NULL;
+    struct entity_parse p = { 0 };
+    pthread_t t;
 
-    parse_fails(xml, strlen(xml), "DOCTYPE not allowed");
+    cr_assert(eq(int, mkfifo(fifo, 0600), 0), "%s: %s", fifo, strerror(errno));
+    xml = xasprintf("<!DOCTYPE domain [<!ENTITY x SYSTEM 'file://%s'>"
+                    "<!ENTITY y SYSTEM '%s/x'>]>"
+                    "<domain><name>&x;&y;</name><uuid>" RESCUED "</uuid>"
+                    "</domain>",
+                    fifo, responder_url(web));
+    p.xml = xml;
+    cr_assert(eq(int, pthread_create(&t, NULL, parse_in_thread, &p), 0));
+    for (int waited = 0; !atomic_load(&p.done) && waited < 10000; waited += 10)
+        testproc_sleep_ms(10);
+    cr_assert(atomic_load(&p.done), "the parse is blocked reading %s", fifo);
+    pthread_join(t, NULL);
+    cr_assert(eq(int, p.rc, -EPROTO));
+    cr_assert(ne(ptr, strstr(p.eb.msg, "DOCTYPE not allowed"), NULL),
+              "message: %s", p.eb.msg);
+    cr_assert(eq(ptr, guest.name, NULL));
+    cr_assert(eq(sz, guest.mdevs.n, 0));
+    cr_assert(not(responder_contacted(web)), "the parser fetched %s/x",
+              responder_url(web));
+    fixture_rm_rf(dir);
 }
 
 Test(guests_xml, external_dtd_is_refused)

@@ -14,12 +14,9 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +26,7 @@
 #include "fixture.h"
 #include "http.h"
 #include "placement-server.h"
+#include "responder.h"
 #include "testproc.h"
 #include "testsecrets.h"
 #include "uwsgi-server.h"
@@ -42,10 +40,7 @@ static const char *const mv[] = { MV, NULL };
 static struct placement_server *srv;
 static struct http *http;
 static struct http_response resp = { .retry_after_s = -1 };
-static int listen_fd = -1;
-static pthread_t responder;
-static bool responder_running;
-static const char *responder_reply;
+static struct responder *responder; /* the http_transport tests' server */
 
 static struct http *
 client(const char *url, const char *token, size_t max_response, long timeout)
@@ -76,12 +71,8 @@ teardown(void)
     http = NULL;
     placement_server_stop(srv);
     srv = NULL;
-    if (responder_running)
-        pthread_join(responder, NULL);
-    responder_running = false;
-    if (listen_fd >= 0)
-        close(listen_fd);
-    listen_fd = -1;
+    responder_stop(responder);
+    responder = NULL;
 }
 
 /* No .timeout: Criterion 2.4.1 leaks its timeout watcher in the runner when
@@ -241,40 +232,15 @@ Test(http_placement, a_batch_runs_in_parallel_and_reports_each_request)
     cJSON_Delete(traits);
 }
 
-/* A loopback listener; returns its port.  Connections complete in the
- * kernel's backlog and are never answered unless a responder accepts them. */
-static int
-listen_loopback(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(listen_fd >= 0);
-    cr_assert(eq(int, bind(listen_fd, (struct sockaddr *)&a, sizeof(a)), 0));
-    cr_assert(eq(int, listen(listen_fd, 8), 0));
-    cr_assert(eq(int, getsockname(listen_fd, (struct sockaddr *)&a, &len), 0));
-    return ntohs(a.sin_port);
-}
-
-static char *
-loopback_url(int port)
-{
-    return xasprintf("http://127.0.0.1:%d", port);
-}
-
 Test(http_transport, refused_connection_names_method_and_path)
 {
-    char *url = loopback_url(listen_loopback());
     struct http_response r = { 0 };
     struct errbuf eb = { 0 };
     int rc;
 
-    close(listen_fd); /* nothing listens on the port now */
-    listen_fd = -1;
-    http = client(url, "s3cret-token", 0, 5);
-    free(url);
+    responder = responder_listen();
+    responder_close(responder); /* nothing listens on the port now */
+    http = client(responder_url(responder), "s3cret-token", 0, 5);
     rc = http_request(http, "GET", "/resource_providers", NULL, mv, &r, &eb);
     cr_assert(eq(int, rc, -ECONNREFUSED), "%s", eb.msg);
     cr_assert(eq(int, strncmp(eb.msg, "GET /resource_providers: ", 25), 0),
@@ -284,15 +250,15 @@ Test(http_transport, refused_connection_names_method_and_path)
 
 Test(http_transport, silent_server_times_out_after_timeout_s)
 {
-    char *url = loopback_url(listen_loopback());
     struct http_response r = { 0 };
     struct errbuf eb = { 0 };
     struct timespec t0, t1;
     double secs;
     int rc;
 
-    http = client(url, NULL, 0, 1);
-    free(url);
+    /* connections complete in the kernel's backlog, never answered */
+    responder = responder_listen();
+    http = client(responder_url(responder), NULL, 0, 1);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = http_request(http, "PUT", "/traits/CUSTOM_X", NULL, mv, &r, &eb);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -303,42 +269,14 @@ Test(http_transport, silent_server_times_out_after_timeout_s)
     cr_assert(secs >= 0.9 && secs < 3, "took %.2f s", secs);
 }
 
-/* Accept one connection, read the request head, write the canned reply. */
-static void *
-respond_once(void *unused)
-{
-    const char *reply = responder_reply;
-    char buf[8192];
-    size_t len = 0;
-    int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-    if (c < 0)
-        return NULL;
-    while (len < sizeof(buf) - 1) {
-        ssize_t n = read(c, buf + len, sizeof(buf) - 1 - len);
-
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = '\0';
-        if (strstr(buf, "\r\n\r\n"))
-            break;
-    }
-    (void)!write(c, reply, strlen(reply));
-    close(c);
-    return NULL;
-}
-
+/* A server that answers the next request with reply; the client is
+ * http. */
 static void
 start_responder(const char *reply, size_t max_response)
 {
-    char *url = loopback_url(listen_loopback());
-
-    responder_reply = reply;
-    cr_assert(eq(int, pthread_create(&responder, NULL, respond_once, NULL), 0));
-    responder_running = true;
-    http = client(url, NULL, max_response, 5);
-    free(url);
+    responder = responder_listen();
+    responder_answer(responder, reply);
+    http = client(responder_url(responder), NULL, max_response, 5);
 }
 
 Test(http_transport, retry_after_and_request_id_are_captured)
@@ -382,6 +320,22 @@ Test(http_transport, bad_endpoint_and_token_are_refused_without_echo)
     cr_assert(eq(int, http_new(&o, &h, &eb), -EINVAL));
     cr_assert(eq(ptr, strstr(eb.msg, "s3cret"), NULL), "%s", eb.msg);
     cr_assert(eq(ptr, h, NULL));
+}
+
+Test(http_transport, one_map_from_status_to_errno)
+{
+    static const struct {
+        long status;
+        int r;
+    } map[] = {
+        { 200, 0 },       { 201, 0 },    { 204, 0 },       { 299, 0 },
+        { 302, -EIO },    { 400, -EIO }, { 401, -EACCES }, { 403, -EACCES },
+        { 404, -ENOENT }, { 409, -EIO }, { 500, -EIO },    { 503, -EIO },
+    };
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++)
+        cr_expect(eq(int, http_status_errno(map[i].status), map[i].r), "%ld",
+                  map[i].status);
 }
 
 /* ---- keep-alive, fewer server workers than requests in flight ----------- */

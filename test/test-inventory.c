@@ -4,15 +4,15 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 
+#include "fixture.h"
 #include "inventory.h"
-
-#define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 Test(inventory, init_fills_the_record_the_agent_reports)
 {
@@ -31,6 +31,41 @@ Test(inventory, init_fills_the_record_the_agent_reports)
     inventory_clear(&inv);
     cr_assert(eq(ptr, inv.rc, NULL));
     inventory_clear(&inv); /* twice is fine */
+}
+
+Test(inventory, records_sort_by_resource_class)
+{
+    struct inventory v[3] = { { .rc = "VGPU" },
+                              { .rc = "CUSTOM_B" },
+                              { .rc = "CUSTOM_A" } };
+
+    qsort(v, 3, sizeof(*v), inventory_cmp_rc);
+    cr_assert(eq(str, v[0].rc, "CUSTOM_A"));
+    cr_assert(eq(str, v[1].rc, "CUSTOM_B"));
+    cr_assert(eq(str, v[2].rc, "VGPU"));
+}
+
+Test(inventory, json_is_placements_own_with_the_ratio_as_python_writes_it)
+{
+    struct inventory v[2];
+    cJSON *j;
+    char *text;
+
+    inventory_init(&v[0], "CUSTOM_A", 2);
+    inventory_init(&v[1], "VGPU", 4);
+    v[1].reserved = 4;
+    v[1].allocation_ratio = 1.5;
+    j = inventory_to_json(v, 2);
+    text = cJSON_PrintUnformatted(j);
+    cr_assert(eq(str, text,
+                 "{\"CUSTOM_A\":{\"total\":2,\"reserved\":0,\"min_unit\":1,"
+                 "\"max_unit\":2,\"step_size\":1,\"allocation_ratio\":1.0},"
+                 "\"VGPU\":{\"total\":4,\"reserved\":4,\"min_unit\":1,"
+                 "\"max_unit\":4,\"step_size\":1,\"allocation_ratio\":1.5}}"));
+    cJSON_free(text);
+    cJSON_Delete(j);
+    inventory_clear(&v[0]);
+    inventory_clear(&v[1]);
 }
 
 struct name_case {

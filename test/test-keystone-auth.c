@@ -9,25 +9,23 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "clouds.h"
-#include "confwalk.h"
 #include "keystone.h"
+#include "responder.h"
+#include "secret.h"
+#include "testsecrets.h"
 #include "xalloc.h"
 
 #define assert_streq(a, b)                                                     \
@@ -105,7 +103,7 @@ Test(keystone_body, password_is_user_in_domain_scoped_to_the_project)
     assert_streq(JSTR(doc, "auth", "scope", "project", "domain", "id"),
                  "default");
     cJSON_Delete(doc);
-    confwalk_free_secret(body);
+    secret_free(body);
 }
 
 Test(keystone_body, ids_are_used_as_ids_without_a_domain)
@@ -131,7 +129,7 @@ Test(keystone_body, ids_are_used_as_ids_without_a_domain)
                ->child->next,
            NULL));
     cJSON_Delete(doc);
-    confwalk_free_secret(body);
+    secret_free(body);
 }
 
 Test(keystone_body, application_credential_has_id_secret_and_no_scope)
@@ -155,7 +153,7 @@ Test(keystone_body, application_credential_has_id_secret_and_no_scope)
         APPSECRET);
     cr_assert(eq(ptr, cJSON_GetObjectItem(auth, "scope"), NULL));
     cJSON_Delete(doc);
-    confwalk_free_secret(body);
+    secret_free(body);
 }
 
 /* --- times --------------------------------------------------------------- */
@@ -340,77 +338,27 @@ ParameterizedTest(struct catalog_case *c, keystone_catalog, select)
 
 /* --- a session against a canned responder ------------------------------ */
 
-static int listen_fd = -1;
-static pthread_t responder;
-static bool responder_running;
-static char reply[8192];
-static char request[16384]; /* what the agent sent */
+static struct responder *responder;
+static const char *request; /* what the agent sent, once answered */
 static struct keystone *ks;
 static struct clouds_auth *auth;
-
-static void *
-respond_once(void *unused)
-{
-    size_t len = 0;
-    int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    char *head_end = NULL;
-
-    (void)unused;
-    if (c < 0)
-        return NULL;
-    while (len < sizeof(request) - 1) {
-        ssize_t n = read(c, request + len, sizeof(request) - 1 - len);
-        char *cl;
-
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        request[len] = '\0';
-        head_end = head_end ? head_end : strstr(request, "\r\n\r\n");
-        cl = strcasestr(request, "Content-Length: ");
-        if (head_end && (!cl || len >= (size_t)(head_end + 4 - request) +
-                                           strtoul(cl + 16, NULL, 10)))
-            break;
-    }
-    (void)!write(c, reply, strlen(reply));
-    close(c);
-    return NULL;
-}
 
 /* Answer the next request with status, headers and body; returns the
  * auth_url ("http://127.0.0.1:PORT/v3"). */
 static char *
 serve(const char *status, const char *headers, const char *body)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-
-    snprintf(reply, sizeof(reply),
-             "HTTP/1.1 %s\r\nContent-Type: application/json\r\n%s"
-             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-             status, headers, strlen(body), body);
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(listen_fd >= 0);
-    cr_assert(eq(int, bind(listen_fd, (struct sockaddr *)&a, sizeof(a)), 0));
-    cr_assert(eq(int, listen(listen_fd, 8), 0));
-    cr_assert(eq(int, getsockname(listen_fd, (struct sockaddr *)&a, &len), 0));
-    cr_assert(eq(int, pthread_create(&responder, NULL, respond_once, NULL), 0));
-    responder_running = true;
-    return xasprintf("http://127.0.0.1:%d/v3", ntohs(a.sin_port));
+    responder_stop(responder);
+    responder = responder_listen();
+    responder_answer_json(responder, status, headers, body);
+    return xasprintf("%s/v3", responder_url(responder));
 }
 
 static void
 stop(void)
 {
-    if (responder_running) {
-        shutdown(listen_fd, SHUT_RDWR);
-        pthread_join(responder, NULL);
-    }
-    responder_running = false;
-    if (listen_fd >= 0)
-        close(listen_fd);
-    listen_fd = -1;
+    responder_stop(responder);
+    responder = NULL;
     keystone_free(ks);
     ks = NULL;
     clouds_auth_free(auth);
@@ -435,9 +383,9 @@ open_session(struct clouds_auth *(*make)(void), const char *url)
 static void
 assert_no_secret(const char *s)
 {
-    cr_assert(eq(ptr, strstr(s, PASSWORD), NULL), "%s", s);
-    cr_assert(eq(ptr, strstr(s, APPSECRET), NULL), "%s", s);
-    cr_assert(eq(ptr, strstr(s, TOKEN), NULL), "%s", s);
+    testsecrets_assert_absent(
+        "the message", s,
+        (const char *const[]){ PASSWORD, APPSECRET, TOKEN, NULL });
 }
 
 #define TOKEN_BODY(lifetime_start, expires)                                    \
@@ -456,8 +404,7 @@ Test(keystone_session, a_201_gives_the_token_expiry_and_endpoint)
     open_session(password_auth, url);
     cr_assert(keystone_expiring(ks, now), "no token yet");
     cr_assert(eq(int, keystone_authenticate(ks, true, &eb), 0), "%s", eb.msg);
-    pthread_join(responder, NULL);
-    responder_running = false;
+    request = responder_request(responder);
     cr_assert(
         eq(int, strncmp(request, "POST /v3/auth/tokens HTTP/1.1\r\n", 31), 0),
         "%s", request);
@@ -486,8 +433,7 @@ Test(keystone_session, a_short_token_is_renewed_a_tenth_of_its_life_early)
     /* 100 s of life: renewed at 90 s */
     cr_assert(keystone_expiring(ks, now + 85) == false);
     cr_assert(keystone_expiring(ks, now + 95));
-    pthread_join(responder, NULL);
-    responder_running = false;
+    request = responder_request(responder);
     cr_assert(ne(ptr, strstr(request, "\"secret\":\"" APPSECRET "\""), NULL));
 }
 
@@ -550,10 +496,7 @@ Test(keystone_session, no_placement_in_the_catalog_fails_only_when_wanted)
         ne(ptr, strstr(eb.msg, "no placement service in the catalog"), NULL),
         "%s", eb.msg);
     assert_no_secret(eb.msg);
-    pthread_join(responder, NULL);
-    responder_running = false;
-    close(listen_fd);
-    listen_fd = -1;
+    responder_close(responder);
     free(url);
     url = serve("201 Created", "X-Subject-Token: " TOKEN "\r\n",
                 CATALOG(IDENTITY));
@@ -571,11 +514,7 @@ Test(keystone_session, keystone_down_is_connection_refused_naming_the_url)
     _cleanup_free_ char *url = serve("201 Created", "", "{}");
     struct errbuf eb = { 0 };
 
-    shutdown(listen_fd, SHUT_RDWR); /* see test-placement.c: no listener */
-    pthread_join(responder, NULL);
-    responder_running = false;
-    close(listen_fd);
-    listen_fd = -1;
+    responder_close(responder); /* nothing listens on the port now */
     open_session(password_auth, url);
     cr_assert(eq(int, keystone_authenticate(ks, true, &eb), -ECONNREFUSED));
     cr_assert(ne(ptr, strstr(eb.msg, url), NULL), "%s", eb.msg);

@@ -1,12 +1,13 @@
 /*
  * test-mdev.c - discovery of parents, types and mdevs from kernel-shaped
  * trees built in a temporary directory (DIR/sys is the root; DIR/outside
- * is a directory no link may reach).
+ * is a directory no link may reach).  The binary has two sources
+ * (test/testmdev.h): what a good tree gives here, bad input in
+ * test-mdev-bad.c.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,65 +21,50 @@
 #include "cleanup.h"
 #include "fstree.h"
 #include "mdev.h"
+#include "testmdev.h"
 #include "xalloc.h"
 
-#define GPU_A "devices/pci0000:80/0000:80:02.0/0000:84:00.0"
-#define GPU_B "devices/pci0000:3a/0000:3a:00.0/0000:3e:00.0"
-#define MTTY "devices/virtual/mtty/mtty"
-#define TYPES_A "class/mdev_bus/0000:84:00.0/mdev_supported_types"
-#define UUID1 "3131f5fd-7c04-4a61-92c1-0c37f9547b6b"
-#define UUID2 "e55bf865-6983-4d53-967f-51e8a3bb0f57"
-#define UUID3 "00000000-0000-0000-0000-000000000101"
-#define P4_2Q                                                                  \
-    "num_heads=4, frl_config=60, framebuffer=2048M, "                          \
-    "max_resolution=7680x4320, max_instance=4"
-#define M60_0B                                                                 \
-    "num_heads=2, frl_config=45, framebuffer=512M, "                           \
-    "max_resolution=2560x1600, max_instance=16"
+struct mdev_host *h;
 
-static char tmp[] = "/tmp/vgpu-test-mdev-XXXXXX";
-static char *root;
-static struct sysfs *fs;
-static struct mdev_host *h;
+/* Lookups the tests read the scan with (the agent reads the host model).
+ * Not inlined: tests dereference what a cr_assert() checked, which
+ * -Wnull-dereference cannot follow. */
+__attribute__((noinline)) const struct mdev_parent *
+mdev_host_find_parent(const struct mdev_host *host, const char *name)
+{
+    for (size_t i = 0; i < host->n_parents; i++)
+        if (strcmp(host->parents[i].name, name) == 0)
+            return &host->parents[i];
+    return NULL;
+}
+
+__attribute__((noinline)) const struct mdev_type *
+mdev_parent_find_type(const struct mdev_parent *p, const char *type_id)
+{
+    for (size_t i = 0; i < p->n_types; i++)
+        if (strcmp(p->types[i].id, type_id) == 0)
+            return &p->types[i];
+    return NULL;
+}
+
+/* Number of existing mdevs of type_id on the parent called parent. */
+unsigned
+mdev_host_count(const struct mdev_host *host, const char *parent,
+                const char *type_id)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < host->n_mdevs; i++)
+        n += strcmp(host->mdevs[i].parent, parent) == 0 &&
+             strcmp(host->mdevs[i].type_id, type_id) == 0;
+    return n;
+}
 
 /* --- building trees ----------------------------------------------------------
  */
 
-static void
-mk(const char *rel, const char *content)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_write(root, rel, content, &eb), 0), "%s", eb.msg);
-}
-
-static void
-mkd(const char *rel)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_mkdir_p(root, rel, &eb), 0), "%s", eb.msg);
-}
-
-static void
-ln(const char *link, const char *target)
-{
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, fstree_symlink(root, link, target, &eb), 0), "%s",
-              eb.msg);
-}
-
-static void
-rm(const char *rel)
-{
-    _cleanup_free_ char *p = xasprintf("%s/%s", root, rel);
-
-    cr_assert(eq(int, remove(p), 0), "remove %s", p);
-}
-
 /* A parent device registered with mdev; klass NULL for a non-PCI one. */
-static void
+void
 add_parent(const char *name, const char *dev, const char *klass,
            const char *driver)
 {
@@ -104,7 +90,7 @@ add_parent(const char *name, const char *dev, const char *klass,
     }
 }
 
-static void
+void
 attr(const char *dir, const char *name, const char *value)
 {
     _cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
@@ -114,7 +100,7 @@ attr(const char *dir, const char *name, const char *value)
 }
 
 /* A type; name and desc may be NULL (absent). */
-static void
+void
 add_type(const char *dev, const char *id, const char *avail, const char *api,
          const char *name, const char *desc)
 {
@@ -135,7 +121,7 @@ add_type(const char *dev, const char *id, const char *avail, const char *api,
 }
 
 /* An mdev as the kernel shows it: child of the parent, three links. */
-static void
+void
 add_mdev(const char *dev, const char *uuid, const char *type)
 {
     _cleanup_free_ char *dir = xasprintf("%s/%s", dev, uuid);
@@ -152,7 +138,7 @@ add_mdev(const char *dev, const char *uuid, const char *type)
     ln(back, dir);
 }
 
-static void
+void
 two_gpus_and_mtty(void)
 {
     add_parent("0000:84:00.0", GPU_A, "0x030000", "nvidia");
@@ -174,19 +160,9 @@ setup(void)
 {
     struct errbuf eb = { 0 };
 
-    cr_assert(ne(ptr, mkdtemp(tmp), NULL));
-    root = xasprintf("%s/sys", tmp);
-    cr_assert(eq(int, mkdir(root, 0755), 0));
-    mkd("devices");
+    sysroot_setup();
     cr_assert(
         eq(int, fstree_mkdir_p(tmp, "outside/mdev_supported_types", &eb), 0));
-    cr_assert(eq(int, sysfs_open(root, &fs, &eb), 0), "%s", eb.msg);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
 }
 
 static void
@@ -194,16 +170,12 @@ teardown(void)
 {
     mdev_host_free(h);
     h = NULL;
-    sysfs_close(fs);
-    fs = NULL;
-    chmod(root, 0755);
-    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(root);
+    sysroot_teardown();
 }
 
 TestSuite(mdev, .init = setup, .fini = teardown);
 
-static void
+void
 scan(void)
 {
     struct errbuf eb = { 0 };
@@ -215,7 +187,7 @@ scan(void)
 }
 
 /* Exactly one warning, equal to want. */
-static void
+void
 assert_warning(const char *want)
 {
     cr_assert(eq(sz, h->warnings.n, 1), "warnings: %zu, first: %s",
@@ -225,7 +197,7 @@ assert_warning(const char *want)
 }
 
 /* Exactly one warning, starting with prefix. */
-static void
+void
 assert_warning_starts(const char *prefix)
 {
     cr_assert(eq(sz, h->warnings.n, 1), "warnings: %zu, first: %s",
@@ -234,7 +206,7 @@ assert_warning_starts(const char *prefix)
               "warning: %s\nwanted:  %s...", h->warnings.v[0], prefix);
 }
 
-static void
+void
 assert_no_warnings(void)
 {
     cr_assert(eq(sz, h->warnings.n, 0), "first warning: %s",
@@ -506,335 +478,4 @@ Test(mdev, find_functions_return_null_for_unknown_names)
     cr_assert(mdev_host_find_parent(h, "0000:00:00.0") == NULL);
     cr_assert(mdev_parent_find_type(&h->parents[0], "x") == NULL);
     cr_assert(eq(uint, mdev_host_count(h, "nope", "nvidia-35"), 0));
-}
-
-/* --- bad input: one warning naming the path, the rest reported ---------- */
-
-/* The issue's own example, verbatim. */
-Test(mdev, the_warning_from_the_issue)
-{
-    two_gpus_and_mtty();
-    attr(GPU_A "/mdev_supported_types/nvidia-35", "available_instances", "-1");
-    scan();
-    assert_warning("class/mdev_bus/0000:84:00.0/mdev_supported_types/"
-                   "nvidia-35/available_instances: not an unsigned number: "
-                   "\"-1\"");
-}
-
-struct bad_avail {
-    char value[32];
-    char warning[64];
-};
-
-ParameterizedTestParameters(mdev, bad_available_instances_skips_the_type)
-{
-    static struct bad_avail cases[] = {
-        { "-1\n", "not an unsigned number: \"-1\"" },
-        { "abc\n", "not an unsigned number: \"abc\"" },
-        { "12abc\n", "not an unsigned number: \"12abc\"" },
-        { "\n", "not an unsigned number: \"\"" },
-        { "99999999999\n", "number out of range: \"99999999999\"" },
-    };
-
-    return cr_make_param_array(struct bad_avail, cases,
-                               sizeof(cases) / sizeof(*cases));
-}
-
-ParameterizedTest(struct bad_avail *c, mdev,
-                  bad_available_instances_skips_the_type)
-{
-    _cleanup_free_ char *want =
-        xasprintf(TYPES_A "/nvidia-35/available_instances: %s", c->warning);
-
-    two_gpus_and_mtty();
-    mk(GPU_A "/mdev_supported_types/nvidia-35/available_instances", c->value);
-    scan();
-    assert_warning(want);
-    cr_assert(eq(sz, h->n_parents, 3));
-    cr_assert(eq(sz, h->parents[1].n_types, 1));
-    cr_assert(eq(str, h->parents[1].types[0].id, "nvidia-11"));
-}
-
-enum op { MK, RM, LN, MKD, TYPE, PARENT, MDEV };
-
-struct step {
-    enum op op;
-    char a[128], b[96], c[16];
-};
-
-/* Criterion re-executes the binary per test: parameters hold no pointers.
- * A warning ending in "..." is a prefix. */
-struct bad_case {
-    struct step steps[3];
-    char warning[160];
-    struct {
-        size_t parents, types_a, mdevs; /* types_a: of 0000:84:00.0 */
-    } want;
-};
-
-#define T_A GPU_A "/mdev_supported_types/"
-#define U1 GPU_A "/" UUID1
-
-static struct bad_case bad_cases[] = {
-    { { { RM, T_A "nvidia-35/available_instances" } },
-      TYPES_A "/nvidia-35/available_instances: No such file or directory",
-      { 3, 1, 0 } },
-    { { { RM, T_A "nvidia-11/device_api" } },
-      TYPES_A "/nvidia-11/device_api: No such file or directory",
-      { 3, 1 } },
-    { { { RM, T_A "nvidia-11/device_api" },
-        { MKD, T_A "nvidia-11/device_api" } },
-      TYPES_A "/nvidia-11/device_api: Is a directory",
-      { 3, 1 } },
-    { { { MK, T_A "nvidia-11/device_api", "\n" } },
-      TYPES_A "/nvidia-11/device_api: value is empty: \"\"",
-      { 3, 1 } },
-    { { { MK, T_A "nvidia-11/name", "GRID \xff\xfe\n" } },
-      TYPES_A "/nvidia-11/name: value is not valid UTF-8: "
-              "\"GRID \\xff\\xfe\"",
-      { 3, 1 } },
-    { { { MK, T_A "nvidia-11/name", "GRID\x1b[31m\n" } },
-      TYPES_A "/nvidia-11/name: value contains a non-printable "
-              "character: \"GRID\\x1b[31m\"",
-      { 3, 1 } },
-    { { { MK, T_A "nvidia-11/description", "num_heads=\x80\n" } },
-      TYPES_A "/nvidia-11/description: value is not valid UTF-8...",
-      { 3, 1 } },
-    { { { TYPE, GPU_A, "nvidia-\xff" } },
-      TYPES_A "/nvidia-\\xff: type id is not valid UTF-8",
-      { 3, 2 } },
-    { { { TYPE, GPU_A, "nvidia-\n1" } },
-      TYPES_A "/nvidia-\\x0a1: type id contains a non-printable character",
-      { 3, 2 } },
-    { { { MK, T_A "README", "hi\n" } },
-      TYPES_A "/README/available_instances: Not a directory",
-      { 3, 2 } },
-    /* parents */
-    { { { LN, "class/mdev_bus/0000:99:00.0", "devices/pci0000:98/x" } },
-      "class/mdev_bus/0000:99:00.0: dangling link...",
-      { 3, 2 } },
-    { { { LN, "class/mdev_bus/0000:99:00.0", "!../../../outside" } },
-      "class/mdev_bus/0000:99:00.0: link leaves the sysfs root",
-      { 3, 2 } },
-    { { { LN, "class/mdev_bus/abs", "!/" MTTY } },
-      "class/mdev_bus/abs: link leaves the sysfs root: "
-      "absolute target \"/" MTTY "\"",
-      { 3, 2 } },
-    { { { LN, "class/mdev_bus/loop", "class/mdev_bus/loop" } },
-      "class/mdev_bus/loop: Too many levels of symbolic links",
-      { 3, 2 } },
-    { { { PARENT, "gpu\xff", "devices/virtual/x/gpu" } },
-      "class/mdev_bus/gpu\\xff: parent name is not valid UTF-8",
-      { 3, 2 } },
-    { { { MKD, "devices/virtual/bare/bare" },
-        { LN, "class/mdev_bus/bare", "devices/virtual/bare/bare" } },
-      "class/mdev_bus/bare/mdev_supported_types: No such file or "
-      "directory",
-      { 3, 2 } },
-    { { { PARENT, "bad", "devices/virtual/bad/bad" },
-        { RM, "devices/virtual/bad/bad/mdev_supported_types" },
-        { LN, "devices/virtual/bad/bad/mdev_supported_types",
-          "!../../../../../outside/mdev_supported_types" } },
-      "class/mdev_bus/bad/mdev_supported_types: link ...",
-      { 3, 2 } },
-    { { { RM, GPU_A "/class" } },
-      "class/mdev_bus/0000:84:00.0/class: No such file or directory",
-      { 2 } },
-    { { { MK, GPU_A "/class", "VGA\n" } },
-      "class/mdev_bus/0000:84:00.0/class: not a PCI class: \"VGA\"",
-      { 2 } },
-    { { { MK, GPU_A "/class", "0x1000000\n" } },
-      "class/mdev_bus/0000:84:00.0/class: not a PCI class: "
-      "\"0x1000000\"",
-      { 2 } },
-    { { { LN, GPU_A "/physfn", "!../../../../../outside" } },
-      "class/mdev_bus/0000:84:00.0/physfn: link ...",
-      { 2 } },
-    { { { LN, GPU_A "/physfn", MTTY } },
-      "class/mdev_bus/0000:84:00.0/physfn: not a PCI address: \"mtty\"",
-      { 2 } },
-    { { { LN, "class/mdev_bus/zzz", MTTY } },
-      "class/mdev_bus/zzz: same device as parent mtty",
-      { 3, 2 } },
-    /* existing mdevs */
-    { { { MDEV, GPU_A, UUID1, "nvidia-35" },
-        { MDEV, GPU_A, UUID2, "nvidia-35" },
-        { RM, U1 "/mdev_type" } },
-      "bus/mdev/devices/" UUID1 "/mdev_type: No such file or directory",
-      { 3, 2, 1 } },
-    { { { MDEV, GPU_A, UUID1, "nvidia-35" },
-        { RM, U1 "/mdev_type" },
-        { LN, U1 "/mdev_type", T_A "nvidia-99" } },
-      "bus/mdev/devices/" UUID1 "/mdev_type: dangling link...",
-      { 3, 2 } },
-    { { { MDEV, GPU_A, UUID1, "nvidia-35" },
-        { RM, U1 "/mdev_type" },
-        { LN, U1 "/mdev_type", "!/outside/mdev_supported_types" } },
-      "bus/mdev/devices/" UUID1 "/mdev_type: link ...",
-      { 3, 2 } },
-    { { { MKD, "devices/virtual/o/o/mdev_supported_types/x-1" },
-        { MDEV, "devices/virtual/o/o", UUID1, "x-1" },
-        { MDEV, GPU_A, UUID2, "nvidia-35" } },
-      "bus/mdev/devices/" UUID1 ": parent device devices/virtual/o/o "
-      "is not an mdev parent",
-      { 3, 2, 1 } },
-    { { { LN, "bus/mdev/devices/" UUID1, U1 } },
-      "bus/mdev/devices/" UUID1 ": dangling link...",
-      { 3, 2 } },
-    { { { LN, "bus/mdev/devices/" UUID1, "!../../../../outside" } },
-      "bus/mdev/devices/" UUID1 ": link ...",
-      { 3, 2 } },
-    { { { MKD, UUID1 }, { LN, "bus/mdev/devices/" UUID1, UUID1 } },
-      "bus/mdev/devices/" UUID1 ": parent device . is not an mdev parent",
-      { 3, 2 } },
-};
-
-ParameterizedTestParameters(mdev, bad_input)
-{
-    return cr_make_param_array(struct bad_case, bad_cases,
-                               sizeof(bad_cases) / sizeof(*bad_cases));
-}
-
-static void
-apply(const struct step *s)
-{
-    switch (s->op) {
-    case MK:
-        if (s->a[0])
-            mk(s->a, s->b);
-        break;
-    case RM:
-        rm(s->a);
-        break;
-    case LN:
-        ln(s->a, s->b);
-        break;
-    case MKD:
-        mkd(s->a);
-        break;
-    case TYPE:
-        add_type(s->a, s->b, "1", "vfio-pci", NULL, NULL);
-        break;
-    case PARENT:
-        add_parent(s->a, s->b, NULL, NULL);
-        break;
-    case MDEV:
-        add_mdev(s->a, s->b, s->c);
-        break;
-    }
-}
-
-ParameterizedTest(struct bad_case *c, mdev, bad_input)
-{
-    size_t n = strlen(c->warning);
-    const struct mdev_parent *a;
-
-    two_gpus_and_mtty();
-    for (size_t i = 0; i < sizeof(c->steps) / sizeof(*c->steps); i++)
-        apply(&c->steps[i]);
-    scan();
-    if (n > 3 && strcmp(c->warning + n - 3, "...") == 0) {
-        c->warning[n - 3] = '\0';
-        assert_warning_starts(c->warning);
-    } else {
-        assert_warning(c->warning);
-    }
-    cr_assert(eq(sz, h->n_parents, c->want.parents));
-    a = mdev_host_find_parent(h, "0000:84:00.0");
-    if (a)
-        cr_assert(eq(sz, a->n_types, c->want.types_a));
-    cr_assert(eq(sz, h->n_mdevs, c->want.mdevs));
-}
-
-Test(mdev, overlong_utf8_and_surrogates_are_not_utf8)
-{
-    two_gpus_and_mtty();
-    attr(GPU_A "/mdev_supported_types/nvidia-11", "name", "\xc0\xaf");
-    attr(GPU_A "/mdev_supported_types/nvidia-35", "name", "\xed\xa0\x80");
-    scan();
-    cr_assert(eq(sz, h->warnings.n, 2));
-    cr_assert(eq(sz, h->parents[1].n_types, 0));
-}
-
-Test(mdev, valid_utf8_name_is_kept)
-{
-    two_gpus_and_mtty();
-    attr(GPU_A "/mdev_supported_types/nvidia-11", "name",
-         "GRID M60-0B \xc3\xa9");
-    scan();
-    assert_no_warnings();
-    cr_assert(eq(str, h->parents[1].types[0].name, "GRID M60-0B \xc3\xa9"));
-}
-
-Test(mdev, overlong_name_skips_the_type)
-{
-    char name[257];
-
-    memset(name, 'n', 256);
-    name[256] = '\0';
-    two_gpus_and_mtty();
-    attr(GPU_A "/mdev_supported_types/nvidia-11", "name", name);
-    scan();
-    assert_warning_starts(TYPES_A "/nvidia-11/name: value is longer than 255 "
-                                  "bytes: \"nnn");
-    cr_assert(eq(sz, h->parents[1].n_types, 1));
-}
-
-Test(mdev, name_of_255_bytes_is_fine)
-{
-    char name[256];
-
-    memset(name, 'n', 255);
-    name[255] = '\0';
-    two_gpus_and_mtty();
-    attr(GPU_A "/mdev_supported_types/nvidia-11", "name", name);
-    scan();
-    assert_no_warnings();
-}
-
-Test(mdev, dangling_driver_link_skips_the_parent)
-{
-    two_gpus_and_mtty();
-    rm("bus/pci/drivers/nvidia");
-    scan();
-    cr_assert(eq(sz, h->warnings.n, 2)); /* both GPUs use it */
-    cr_assert(
-        eq(int,
-           strncmp(h->warnings.v[0],
-                   "class/mdev_bus/0000:3e:00.0/driver: dangling link", 49),
-           0),
-        "%s", h->warnings.v[0]);
-    cr_assert(
-        eq(int,
-           strncmp(h->warnings.v[1],
-                   "class/mdev_bus/0000:84:00.0/driver: dangling link", 49),
-           0),
-        "%s", h->warnings.v[1]);
-    cr_assert(eq(sz, h->n_parents, 1));
-}
-
-Test(mdev, mdev_of_a_skipped_parent_is_skipped_too)
-{
-    two_gpus_and_mtty();
-    add_mdev(GPU_A, UUID1, "nvidia-35");
-    rm(GPU_A "/class");
-    scan();
-    cr_assert(eq(sz, h->warnings.n, 2));
-    cr_assert(eq(sz, h->n_mdevs, 0));
-}
-
-Test(mdev, mdev_name_that_is_not_a_uuid_is_skipped)
-{
-    two_gpus_and_mtty();
-    add_mdev(GPU_A, "not-a-uuid", "nvidia-35");
-    add_mdev(GPU_A, "3131f5fd7c044a6192c10c37f9547b6b", "nvidia-35");
-    add_mdev(GPU_A, UUID1, "nvidia-35");
-    scan();
-    cr_assert(eq(sz, h->warnings.n, 2));
-    cr_assert(eq(str, h->warnings.v[0],
-                 "bus/mdev/devices/3131f5fd7c044a6192c10c37f9547b6b: "
-                 "not a UUID"));
-    cr_assert(
-        eq(str, h->warnings.v[1], "bus/mdev/devices/not-a-uuid: not a UUID"));
-    cr_assert(eq(sz, h->n_mdevs, 1));
 }

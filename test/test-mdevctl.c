@@ -1,11 +1,9 @@
 /*
  * test-mdevctl.c - definitions we write are what mdevctl writes and reads.
  *
- * The unit tests work in a temporary directory.  The last suite runs
- * Debian's real mdevctl (1.2.0, which has no root override) in a private
- * mount namespace with the test's definition directory bind-mounted over
- * /etc/mdevctl.d and a materialized sample host over /sys, and compares
- * what it lists with what mdevctl_write() wrote.
+ * The unit tests work in a temporary directory.  The binary has two
+ * sources (test/testmdevctl.h); the suite in test-mdevctl-real.c runs
+ * Debian's real mdevctl.
  */
 #include "config.h"
 
@@ -26,37 +24,30 @@
 
 #include "cleanup.h"
 #include "fixture.h"
+#include "mdevctl-list.h"
 #include "mdevctl.h"
 #include "strv.h"
+#include "testmdevctl.h"
+#include "testproc.h"
 #include "xalloc.h"
 
-#define GPU_A "0000:3d:00.0"
-#define GPU_B "0000:3e:00.0"
-#define UUID1 "6e1bd8c8-5a36-4e69-a0f4-1ba2a1e9a0c1"
-#define UUID2 "6e1bd8c8-5a36-4e69-a0f4-1ba2a1e9a0c2"
-#define UUID3 "6e1bd8c8-5a36-4e69-a0f4-1ba2a1e9a0c3"
-/* `mdevctl define --auto --parent 0000:3d:00.0 --type nvidia-35` 1.2.0 */
-#define MDEVCTL_FILE                                                           \
-    "{\n  \"mdev_type\": \"nvidia-35\",\n  \"start\": \"auto\",\n"             \
-    "  \"attrs\": []\n}"
-
-static void
+void
 json_deletep(cJSON **j)
 {
     cJSON_Delete(*j);
 }
 
-static char *dir; /* the definition directory (mdevctl's /etc/mdevctl.d) */
-static char *sys; /* a materialized sample host, for the mdevctl suite */
-static char *io;  /* the mdevctl suite's scratch: dir, mdevctl's output */
+char *dir;
+char *sys;
+char *io;
 
-static void
+void
 make_dir(void)
 {
     dir = fixture_tmpdir();
 }
 
-static void
+void
 rm_dirs(void)
 {
     if (dir)
@@ -71,29 +62,22 @@ rm_dirs(void)
     dir = sys = io = NULL;
 }
 
-/* base/rel's whole text (up to 1 MiB); "" when unreadable. */
-static char *
+/* base/rel's whole text; "" when unreadable. */
+char *
 slurp_at(const char *base, const char *rel)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", base, rel);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    size_t len = 0, cap = 1 << 20;
-    char *buf = xmalloc(cap + 1);
-    ssize_t n;
 
-    while (fd >= 0 && len < cap && (n = read(fd, buf + len, cap - len)) > 0)
-        len += (size_t)n;
-    buf[len] = '\0';
-    return buf;
+    return testproc_read_file(path);
 }
 
-static char *
+char *
 slurp(const char *rel)
 {
     return slurp_at(dir, rel);
 }
 
-static void
+void
 put(const char *rel, const char *text)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, rel);
@@ -103,7 +87,7 @@ put(const char *rel, const char *text)
     fputs(text, f);
 }
 
-static void
+void
 mkdir_in(const char *rel)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, rel);
@@ -111,7 +95,7 @@ mkdir_in(const char *rel)
     cr_assert(eq(int, mkdir(path, 0755), 0), "%s", path);
 }
 
-static bool
+bool
 exists(const char *rel)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, rel);
@@ -120,7 +104,7 @@ exists(const char *rel)
     return lstat(path, &st) == 0;
 }
 
-static void
+void
 write_ok(const char *parent, const char *uuid, const char *type, int want)
 {
     struct errbuf eb = { 0 };
@@ -130,7 +114,7 @@ write_ok(const char *parent, const char *uuid, const char *type, int want)
 }
 
 /* The strings, each followed by a newline unless it ends in one. */
-static char *
+char *
 joined(const struct strv *sv)
 {
     char *text = xstrdup("");
@@ -147,7 +131,7 @@ joined(const struct strv *sv)
 }
 
 /* "parent uuid type start n_attrs" per definition, one a line. */
-static char *
+char *
 list_text(struct strv *warnings)
 {
     struct mdevctl_def *d = NULL;
@@ -167,7 +151,6 @@ list_text(struct strv *warnings)
     mdevctl_defs_free(d, n);
     return text;
 }
-
 /* ---- unit: a temporary directory ----------------------------------------- */
 
 TestSuite(mdevctl, .init = make_dir, .fini = rm_dirs);
@@ -468,297 +451,4 @@ Test(mdevctl, write_creates_a_missing_directory)
     cr_expect(eq(int, mdevctl_write(sub, GPU_A, UUID1, "nvidia-35", &eb), 1),
               "%s", eb.msg);
     cr_expect(exists("mdevctl.d/" GPU_A "/" UUID1));
-}
-
-/* ---- the real mdevctl in a private mount namespace ------------------------
- */
-
-#define NS_FAILED 99 /* the child could not set up the namespace */
-
-static const char *const mdevctl_bins[] = { "/usr/sbin/mdevctl",
-                                            "/usr/bin/mdevctl", "/sbin/mdevctl",
-                                            "/bin/mdevctl" };
-
-static const char *
-mdevctl_bin(void)
-{
-    for (size_t i = 0; i < sizeof(mdevctl_bins) / sizeof(mdevctl_bins[0]); i++)
-        if (access(mdevctl_bins[i], X_OK) == 0)
-            return mdevctl_bins[i];
-    return NULL;
-}
-
-/* Child: see only etc as /etc/mdevctl.d and sys as /sys, then exec. */
-static void __attribute__((noreturn))
-child(const char *bin, const char *etc, const char *sysroot, char *const *argv)
-{
-    const char *step = "unshare(CLONE_NEWNS)";
-
-    if (unshare(CLONE_NEWNS) == 0) {
-        step = "mount --make-rprivate /";
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
-            step = "mount --bind <definitions> /etc/mdevctl.d";
-            if (mount(etc, "/etc/mdevctl.d", NULL, MS_BIND, NULL) == 0) {
-                step = "mount --bind <sample host> /sys";
-                if (mount(sysroot, "/sys", NULL, MS_BIND, NULL) == 0) {
-                    execv(bin, argv);
-                    fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-                    _exit(127);
-                }
-            }
-        }
-    }
-    fprintf(stderr, "%s: %s\n", step, strerror(errno));
-    _exit(NS_FAILED);
-}
-
-/* Skip the test, saying why, when mdevctl cannot be run here. */
-static const char *
-need_mdevctl(void)
-{
-    const char *bin = mdevctl_bin();
-    struct stat st;
-
-    if (!bin)
-        cr_skip_test("mdevctl is not installed (apt-get install mdevctl)");
-    if (stat("/etc/mdevctl.d", &st) < 0 || !S_ISDIR(st.st_mode))
-        cr_skip_test("no /etc/mdevctl.d to mount over (apt-get install "
-                     "mdevctl)");
-    return bin;
-}
-
-/* Run mdevctl with argv (argv[0] included, NULL-terminated) seeing dir as
- * /etc/mdevctl.d and sys as /sys; its stdout into *ret.  Returns its exit
- * status; skips the test, saying why, when this environment allows no
- * private mount namespace. */
-static int
-run_mdevctl(char **ret, char *const *argv)
-{
-    const char *bin = need_mdevctl();
-    static char why[ERRBUF_MSG_MAX];
-    int status = -1;
-    pid_t pid;
-
-    fflush(NULL);
-    pid = fork();
-    cr_assert(ge(int, pid, 0));
-    if (pid == 0) {
-        _cleanup_free_ char *out = xasprintf("%s/stdout", io);
-        _cleanup_free_ char *err = xasprintf("%s/stderr", io);
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-        if (o < 0 || e < 0 || dup2(o, STDOUT_FILENO) < 0 ||
-            dup2(e, STDERR_FILENO) < 0)
-            _exit(127);
-        child(bin, dir, sys, argv);
-    }
-    cr_assert(eq(int, waitpid(pid, &status, 0), pid));
-    {
-        _cleanup_free_ char *msg = slurp_at(io, "stderr");
-
-        snprintf(why, sizeof(why), "%s", msg);
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == NS_FAILED)
-        cr_skip_test("no private mount namespace here: %s", why);
-    cr_expect(eq(str, why, ""), "mdevctl %s wrote to stderr", argv[1]);
-    *ret = slurp_at(io, "stdout");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* What mdevctl needs in /etc/mdevctl.d, the sample host as /sys. */
-static void
-setup_real(void)
-{
-    io = fixture_tmpdir();
-    dir = xasprintf("%s/mdevctl.d", io);
-    cr_assert(eq(int, mkdir(dir, 0755), 0));
-    mkdir_in("scripts.d");
-    mkdir_in("scripts.d/callouts");
-    mkdir_in("scripts.d/notifiers");
-    sys = fixture_host("m60");
-}
-
-TestSuite(mdevctl_real, .init = setup_real, .fini = rm_dirs);
-
-/* `mdevctl list --defined --dumpjson`, [{parent: [{uuid: {...}}]}], as
- * list_text() lines, sorted. */
-static char *
-flatten_list(const char *json)
-{
-    _cleanup_(json_deletep) cJSON *j = cJSON_Parse(json);
-    const cJSON *o, *parent, *def, *uuid;
-    struct strv lines = { 0 };
-    char *text;
-
-    cr_assert(cJSON_IsArray(j), "not a JSON list: %s", json);
-    cJSON_ArrayForEach(o, j)
-        cJSON_ArrayForEach(parent, o)
-            cJSON_ArrayForEach(def, parent)
-                cJSON_ArrayForEach(uuid, def) {
-                    const cJSON *type = cJSON_GetObjectItem(uuid, "mdev_type");
-                    const cJSON *start = cJSON_GetObjectItem(uuid, "start");
-                    const cJSON *attrs = cJSON_GetObjectItem(uuid, "attrs");
-
-                    strv_pushf(&lines, "%s %s %s %s %d\n", parent->string,
-                               uuid->string,
-                               cJSON_IsString(type) ? type->valuestring : "?",
-                               cJSON_IsString(start) ? start->valuestring : "?",
-                               cJSON_IsArray(attrs) ? cJSON_GetArraySize(attrs)
-                                                    : -1);
-                }
-    strv_sort_uniq(&lines);
-    text = joined(&lines);
-    strv_clear(&lines);
-    return text;
-}
-
-Test(mdevctl_real, mdevctl_lists_exactly_the_definitions_we_wrote)
-{
-    char *const argv[] = { "mdevctl", "list", "--defined", "--dumpjson", NULL };
-    _cleanup_free_ char *out = NULL, *theirs = NULL, *ours = NULL;
-    struct errbuf eb = { 0 };
-    struct strv w = { 0 };
-
-    write_ok(GPU_A, UUID1, "nvidia-18", 1);
-    write_ok(GPU_B, UUID2, "nvidia-11", 1);
-    write_ok(GPU_A, "6E1BD8C8-5A36-4E69-A0F4-1BA2A1E9A0C3", "nvidia-18", 1);
-    write_ok(GPU_B, "00000000-0000-0000-0000-000000000001", "nvidia-11", 1);
-    cr_assert(eq(int,
-                 mdevctl_remove(dir, GPU_B,
-                                "00000000-0000-0000-0000-000000000001", &eb),
-                 0),
-              "%s", eb.msg);
-    cr_assert(eq(int, run_mdevctl(&out, argv), 0), "%s", out);
-    theirs = flatten_list(out);
-    ours = list_text(&w);
-    cr_expect(eq(str, theirs, ours), "mdevctl said:\n%s", out);
-    cr_expect(eq(str, theirs,
-                 GPU_A " " UUID1 " nvidia-18 auto 0\n" GPU_A " " UUID3
-                       " nvidia-18 auto 0\n" GPU_B " " UUID2
-                       " nvidia-11 auto 0\n"));
-    cr_expect(eq(sz, w.n, 0), "mdevctl's scripts.d is not ours to warn about");
-    strv_clear(&w);
-}
-
-Test(mdevctl_real, what_mdevctl_define_writes_is_byte_for_byte_ours)
-{
-    char *const define[] = { "mdevctl", "define", "--auto",    "--parent",
-                             GPU_A,     "--type", "nvidia-35", "--uuid",
-                             UUID1,     NULL };
-    char *const undefine[] = { "mdevctl", "undefine", "--uuid", UUID2, NULL };
-    _cleanup_free_ char *out = NULL, *text = NULL, *listed = NULL;
-    struct errbuf eb = { 0 };
-    struct strv w = { 0 };
-
-    cr_assert(eq(int, run_mdevctl(&out, define), 0), "%s", out);
-    text = slurp(GPU_A "/" UUID1);
-    cr_expect(eq(str, text, MDEVCTL_FILE));
-    write_ok(GPU_A, UUID1, "nvidia-35", 0); /* identical: nothing to do */
-    listed = list_text(&w);
-    cr_expect(eq(str, listed, GPU_A " " UUID1 " nvidia-35 auto 0\n"));
-    /* each side undefines what the other defined */
-    write_ok(GPU_B, UUID2, "nvidia-35", 1);
-    free(out);
-    cr_assert(eq(int, run_mdevctl(&out, undefine), 0), "%s", out);
-    cr_expect(not(exists(GPU_B "/" UUID2)));
-    cr_expect(eq(int, mdevctl_remove(dir, GPU_A, UUID1, &eb), 0), "%s", eb.msg);
-    cr_expect(not(exists(GPU_A "/" UUID1)));
-    strv_clear(&w);
-}
-
-/* mdevctl's "Description:": trimmed, lines joined with ", ". */
-static char *
-mdevctl_description(const char *d)
-{
-    char *out = xstrdup(d ? d : ""), *o = out;
-
-    for (const char *p = d ? d : ""; *p; p++) {
-        if (*p == '\n' && p[1]) {
-            *o++ = ',';
-            *o++ = ' ';
-        } else if (*p != '\n') {
-            *o++ = *p;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-/* The sample host's types as "parent type available api name description". */
-static char *
-model_types(const char *host)
-{
-    _cleanup_free_ char *rel = xasprintf("hosts/%s.yaml", host);
-    _cleanup_free_ char *yaml = fixture_data_path(rel);
-    _cleanup_(fakesys_host_freep) struct fakesys_host *h = NULL;
-    struct errbuf eb = { 0 };
-    struct strv lines = { 0 };
-    char *text;
-
-    cr_assert(eq(int, fakesys_host_load(yaml, &h, &eb), 0), "%s", eb.msg);
-    for (size_t p = 0; p < h->n_parents; p++)
-        for (size_t t = 0; t < h->parents[p].n_types; t++) {
-            const struct fakesys_type *ty = &h->parents[p].types[t];
-            _cleanup_free_ char *desc = mdevctl_description(ty->description);
-
-            strv_pushf(&lines, "%s %s %u %s '%s' '%s'\n", h->parents[p].name,
-                       ty->id, fakesys_host_available(h, p, t),
-                       ty->device_api ? ty->device_api : "?",
-                       ty->name ? ty->name : "", desc);
-        }
-    strv_sort_uniq(&lines);
-    text = joined(&lines);
-    strv_clear(&lines);
-    return text;
-}
-
-/* `mdevctl types --dumpjson`, [{parent: [{type: {...}}]}], the same way. */
-static char *
-flatten_types(const char *json)
-{
-    _cleanup_(json_deletep) cJSON *j = cJSON_Parse(json);
-    const cJSON *o, *parent, *entry, *type;
-    struct strv lines = { 0 };
-    char *text;
-
-    cr_assert(cJSON_IsArray(j), "not a JSON list: %s", json);
-    cJSON_ArrayForEach(o, j)
-        cJSON_ArrayForEach(parent, o)
-            cJSON_ArrayForEach(entry, parent)
-                cJSON_ArrayForEach(type, entry) {
-                    const cJSON *n =
-                        cJSON_GetObjectItem(type, "available_instances");
-                    const cJSON *api = cJSON_GetObjectItem(type, "device_api");
-                    const cJSON *name = cJSON_GetObjectItem(type, "name");
-                    const cJSON *desc =
-                        cJSON_GetObjectItem(type, "description");
-
-                    strv_pushf(&lines, "%s %s %d %s '%s' '%s'\n",
-                               parent->string, type->string,
-                               cJSON_IsNumber(n) ? n->valueint : -1,
-                               cJSON_IsString(api) ? api->valuestring : "?",
-                               cJSON_IsString(name) ? name->valuestring : "",
-                               cJSON_IsString(desc) ? desc->valuestring : "");
-                }
-    strv_sort_uniq(&lines);
-    text = joined(&lines);
-    strv_clear(&lines);
-    return text;
-}
-
-Test(mdevctl_real, mdevctl_types_reads_the_sample_host_as_the_model_says)
-{
-    char *const argv[] = { "mdevctl", "types", "--dumpjson", NULL };
-    _cleanup_free_ char *out = NULL, *theirs = NULL, *model = NULL;
-
-    cr_assert(eq(int, run_mdevctl(&out, argv), 0), "%s", out);
-    theirs = flatten_types(out);
-    model = model_types("m60");
-    cr_expect(eq(str, theirs, model));
-    cr_expect(ne(ptr,
-                 strstr(theirs, GPU_B " nvidia-22 1 vfio-pci 'GRID "
-                                      "M60-8Q'"),
-                 NULL),
-              "%s", theirs);
 }

@@ -2,22 +2,21 @@
  * test-metrics-e2e.c - end to end: the metrics file `run` writes and what
  * `vgpu-agent status` makes of it.
  *
- * Suite metrics_run runs the agent as a service on the m60 sample host
- * served by the live fake kernel (test/fakesys.c), with Debian's Placement
- * behind the fault proxy (which logs every request and can take Placement
- * "down") and libvirt's test driver for the guests.  Every figure the file
- * holds is checked against an independent source: the proxy's request
- * log, what Placement holds (inventories, usages), the mdevs the fake
- * kernel holds, the agent's own log; the file itself is read with
- * Prometheus's parser (test/promcheck.h).  Suite status needs no service:
- * it writes metrics files with metrics_write() and runs `status` on them.
+ * The agent runs as a service on the m60 sample host served by the live
+ * fake kernel (test/fakesys.c), with Debian's Placement behind the fault
+ * proxy (which logs every request and can take Placement "down") and
+ * libvirt's test driver for the guests.  Every figure the file holds is
+ * checked against an independent source: the proxy's request log, what
+ * Placement holds (inventories, usages), the mdevs the fake kernel holds,
+ * the agent's own log; the file itself is read with Prometheus's parser
+ * (test/promcheck.h).  `status` on files written without a service:
+ * test-status.c.
  */
 #include "config.h"
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agentrun.h"
+#include "agentenv.h"
 #include "cleanup.h"
 #include "fault-proxy.h"
 #include "fixture.h"
@@ -47,116 +46,58 @@
 
 static struct placement_server *srv;
 static struct fault_proxy *proxy;
-static struct fakesys_live *live;
-static struct agentproc *agent;
-static char *tmp;                   /* agent.yaml, the metrics file, the lock */
+static struct agentenv env;         /* agent.yaml, the metrics file, the lock */
 static const char *reconcile_extra; /* more lines of the reconcile section */
 
 static void
 setup(void)
 {
-    _cleanup_free_ char *yaml = fixture_data_path("hosts/m60.yaml");
-    struct errbuf eb = { 0 };
-
-    tmp = fixture_tmpdir();
+    agentenv_init(&env);
+    env.patience_ms = PASS_MS;
     srv = placement_server_start();
     proxy = fault_proxy_start(placement_server_url(srv));
-    cr_assert(eq(int, fakesys_live_start(yaml, &live, &eb), 0), "%s", eb.msg);
+    agentenv_live(&env, "hosts/m60.yaml");
 }
 
 static void
 teardown(void)
 {
-    agentproc_stop(agent);
-    agent = NULL;
+    agentenv_clear(&env); /* the agent first */
     fault_proxy_stop(proxy);
     proxy = NULL;
     reconcile_extra = NULL;
     placement_server_stop(srv);
     srv = NULL;
-    fakesys_live_stop(live);
-    live = NULL;
-    if (tmp)
-        fixture_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
 }
 
 TestSuite(metrics_run, .init = setup, .fini = teardown);
 
 static char *
-conf_path(void)
-{
-    return xasprintf("%s/agent.yaml", tmp);
-}
-
-static char *
 metrics_path(void)
 {
-    return xasprintf("%s/vgpu-agent.prom", tmp);
+    return agentenv_path(&env, "vgpu-agent.prom");
 }
 
 /* agent.yaml: test/data/dump/m60.conf.yaml, interval_s, the metrics file
- * (metrics_file, or the default place in tmp when NULL), a lock and the
- * mdevctl directory in tmp, Placement through the proxy.  Written aside
- * and renamed, so a SIGHUP never reads half of it. */
+ * (metrics_file, or the default place in env's directory when NULL), the
+ * mdevctl directory there, Placement through the proxy. */
 static void
 write_conf(const char *metrics_file, unsigned interval_s)
 {
-    _cleanup_free_ char *path = conf_path(), *mpath = metrics_path();
-    _cleanup_free_ char *tmp_path = xasprintf("%s.new", path);
-    _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
+    _cleanup_free_ char *mpath = metrics_path();
     _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
-    _cleanup_fclose_ FILE *in = fopen(src, "re");
-    int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *out = fdopen(fd, "w");
-    char line[1024];
+    _cleanup_free_ char *settings =
+        xasprintf("interval_s: %u\nmetrics_file: %s\n", interval_s,
+                  metrics_file ? metrics_file : mpath);
 
-    cr_assert(in != NULL && out != NULL, "%s", src);
-    while (fgets(line, sizeof(line), in))
-        fputs(line, out);
-    fprintf(out,
-            "interval_s: %u\nmetrics_file: %s\nlibvirt_uri: %s\n"
-            "lock_file: %s/lock\nreconcile:\n  mdevctl_dir: %s/mdevctl.d\n%s"
-            "placement:\n  endpoint: %s\n  token: " TEST_TOKEN "\n",
-            interval_s, metrics_file ? metrics_file : mpath, uri, tmp, tmp,
-            reconcile_extra ? reconcile_extra : "", fault_proxy_url(proxy));
-    cr_assert(eq(int, fclose(out), 0));
-    cr_assert(eq(int, rename(tmp_path, path), 0));
-}
-
-static void
-start_agent(void)
-{
-    _cleanup_free_ char *conf = conf_path();
-
-    agent = agentproc_start(
-        (const char *const[]){ "-v", "-c", conf, "--sysfs-root",
-                               fakesys_live_root(live), "run", NULL });
-}
-
-static void
-wait_for(const char *needle, unsigned n)
-{
-    cr_assert(agentproc_wait_for(agent, needle, n, PASS_MS),
-              "no %u x '%s' in the agent's log within %d ms:\n%s", n, needle,
-              PASS_MS, agentproc_err(agent));
-}
-
-static void
-wait_next_pass(void)
-{
-    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 1);
-}
-
-static void
-stop_agent(void)
-{
-    agentproc_signal(agent, SIGTERM);
-    cr_assert(eq(int, agentproc_wait(agent, 5000), 0), "%s",
-              agentproc_err(agent));
-    cr_assert(eq(ptr, strstr(agentproc_err(agent), "Sanitizer"), NULL), "%s",
-              agentproc_err(agent));
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings_file = "dump/m60.conf.yaml",
+                                  .settings = settings,
+                                  .libvirt_uri = uri,
+                                  .reconcile = true,
+                                  .reconcile_extra = reconcile_extra,
+                                  .endpoint = fault_proxy_url(proxy),
+                              });
 }
 
 /* The metrics file, once its last_pass_success is want (polled: the file
@@ -179,7 +120,7 @@ wait_last_pass(double want, struct metrics_file *ret)
         testproc_sleep_ms(50);
     }
     cr_assert(false, "%s: no last_pass_success %g within %d ms (%s):\n%s", path,
-              want, PASS_MS, eb.msg, agentproc_err(agent));
+              want, PASS_MS, eb.msg, agentproc_err(env.agent));
 }
 
 /* passes_total in the metrics file; -1 when it cannot be read. */
@@ -208,13 +149,13 @@ passes_in_file(struct errbuf *eb)
 static void
 settle(void)
 {
-    unsigned reloads = agentproc_count(agent, "configuration reloaded");
+    unsigned reloads = agentproc_count(env.agent, "configuration reloaded");
     struct errbuf eb = { 0 };
     double before;
 
     write_conf(NULL, 60);
-    agentproc_signal(agent, SIGHUP);
-    wait_for("configuration reloaded", reloads + 1);
+    agentproc_signal(env.agent, SIGHUP);
+    agentenv_expect(&env, "configuration reloaded", reloads + 1);
     before = passes_in_file(&eb);
     cr_assert(ge(dbl, before, 1), "%s", eb.msg);
     for (int waited = 0; waited < PASS_MS; waited += 50) {
@@ -224,19 +165,15 @@ settle(void)
     }
     cr_assert(false,
               "the pass after SIGHUP is not in the metrics file (%s):\n%s",
-              eb.msg, agentproc_err(agent));
+              eb.msg, agentproc_err(env.agent));
 }
 
+/* `vgpu-agent -c CONF status` into ret. */
 static void
 status(struct agentrun *ret)
 {
-    _cleanup_free_ char *conf = conf_path();
-
-    agentrun(ret, (const char *const[]){ "-c", conf, "status", NULL });
-    /* a sanitizer build reports on stderr; exit 1 alone could hide it */
-    cr_assert(strstr(ret->err, "Sanitizer") == NULL &&
-                  strstr(ret->err, "runtime error:") == NULL,
-              "%s", ret->err);
+    agentrun(ret, (const char *const[]){ "-c", env.conf, "status", NULL });
+    agentrun_assert_sane(ret, "status");
 }
 
 static void
@@ -259,18 +196,7 @@ claim(const char *consumer, const char *rp, int n)
 static unsigned
 count_mdevs(void)
 {
-    _cleanup_free_ char *path =
-        xasprintf("%s/bus/mdev/devices", fakesys_live_root(live));
-    DIR *d = opendir(path);
-    struct dirent *e;
-    unsigned n = 0;
-
-    if (!d)
-        return 0; /* no mdev yet: the kernel has no such directory either */
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
+    return agentenv_count_mdevs(&env);
 }
 
 /* Lines of the proxy's request log for method answered with status:
@@ -333,7 +259,7 @@ assert_requests_match_the_proxy(const cJSON *samples)
         }
         cr_assert(eq(dbl, v, seen),
                   "%s %s: the proxy saw otherwise:\n%s\nthe agent:\n%s", method,
-                  code, log, agentproc_err(agent));
+                  code, log, agentproc_err(env.agent));
         answered += v;
     }
     cr_assert(gt(dbl, answered, 0));
@@ -346,8 +272,7 @@ assert_requests_match_the_proxy(const cJSON *samples)
 static void
 assert_gpus_match_placement(const cJSON *samples)
 {
-    _cleanup_free_ char *conf = conf_path();
-    cJSON *d = agentrun_dump(conf, fakesys_live_root(live));
+    cJSON *d = agentenv_dump(&env);
     const cJSON *p;
     unsigned gpus = 0;
 
@@ -426,16 +351,16 @@ Test(metrics_run,
 
     write_conf(NULL, 60);
     before = count_mdevs();
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     claim(CONSUMER, RP_3E, 2);
     settle(); /* its pass makes the claim's mdevs */
-    wait_for("reconcile: create ", 2);
-    stop_agent();
+    agentenv_expect(&env, "reconcile: create ", 2);
+    agentproc_assert_stops(env.agent);
     samples = promcheck(path);
     cr_assert(eq(dbl, value(samples, "vgpu_agent_passes_total"),
-                 (double)agentproc_count(agent, PASS_DONE)));
-    cr_assert(eq(uint, agentproc_count(agent, PASS_DONE), 2));
+                 (double)agentproc_count(env.agent, PASS_DONE)));
+    cr_assert(eq(uint, agentproc_count(env.agent, PASS_DONE), 2));
     cr_assert(eq(dbl, value(samples, "vgpu_agent_pass_failures_total"), 0));
     cr_assert(eq(dbl, value(samples, "vgpu_agent_last_pass_success"), 1));
     cr_assert(eq(dbl,
@@ -473,7 +398,7 @@ Test(metrics_run, a_failing_pass_shows_in_the_file_and_in_status_until_it_heals)
     cJSON *samples;
 
     write_conf(NULL, 1);
-    start_agent();
+    agentenv_start(&env, NULL);
     wait_last_pass(1, &f);
     metrics_file_clear(&f);
     fault_proxy_set(proxy, "down", NULL);
@@ -508,15 +433,15 @@ Test(metrics_run, a_failing_pass_shows_in_the_file_and_in_status_until_it_heals)
     cr_assert(eq(int, st.status, 0), "%s%s", st.out, st.err);
     agentrun_clear(&st);
     settle();
-    stop_agent();
+    agentproc_assert_stops(env.agent);
     samples = promcheck(path);
     cr_assert(eq(
         dbl, value(samples, "vgpu_agent_failing_since_timestamp_seconds"), 0));
     cr_assert(ge(dbl, value(samples, "vgpu_agent_pass_failures_total"), 1));
     cr_assert(eq(dbl, value(samples, "vgpu_agent_pass_failures_total"),
-                 (double)agentproc_count(agent, "pass incomplete") +
-                     (double)agentproc_count(agent, "error: GET /: ")),
-              "every failed pass is counted:\n%s", agentproc_err(agent));
+                 (double)agentproc_count(env.agent, "pass incomplete") +
+                     (double)agentproc_count(env.agent, "error: GET /: ")),
+              "every failed pass is counted:\n%s", agentproc_err(env.agent));
     assert_requests_match_the_proxy(samples);
     cJSON_Delete(samples);
 }
@@ -524,26 +449,27 @@ Test(metrics_run, a_failing_pass_shows_in_the_file_and_in_status_until_it_heals)
 Test(metrics_run,
      a_metrics_file_it_cannot_write_is_logged_and_the_service_goes_on)
 {
-    _cleanup_free_ char *missing = xasprintf("%s/missing/vgpu-agent.prom", tmp);
+    _cleanup_free_ char *missing =
+        agentenv_path(&env, "missing/vgpu-agent.prom");
     struct agentrun st = { 0 };
 
     write_conf(missing, 1);
-    start_agent();
-    wait_for(missing, 1);
-    wait_next_pass();
-    wait_for(missing, 2); /* logged again, after the next pass */
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), "No such file or directory"),
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, missing, 1);
+    agentenv_expect_more(&env, PASS_DONE, 1);
+    agentenv_expect(&env, missing, 2); /* logged again, after the next pass */
+    cr_assert(ne(ptr,
+                 strstr(agentproc_err(env.agent), "No such file or directory"),
                  NULL),
-              "%s", agentproc_err(agent));
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), "errno 2"), NULL), "%s",
-              agentproc_err(agent));
-    cr_assert(eq(int, agentproc_wait(agent, 0), -1), "it stopped:\n%s",
-              agentproc_err(agent));
+              "%s", agentproc_err(env.agent));
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), "errno 2"), NULL), "%s",
+              agentproc_err(env.agent));
+    agentproc_assert_running(env.agent);
     status(&st);
     cr_assert(eq(int, st.status, 2), "%s%s", st.out, st.err);
     cr_assert(ne(ptr, strstr(st.err, missing), NULL), "%s", st.err);
     agentrun_clear(&st);
-    stop_agent();
+    agentproc_assert_stops(env.agent);
 }
 
 Test(metrics_run, without_reconcile_the_use_of_a_gpu_is_unknown_not_zero)
@@ -554,7 +480,7 @@ Test(metrics_run, without_reconcile_the_use_of_a_gpu_is_unknown_not_zero)
 
     reconcile_extra = "  enabled: false\n";
     write_conf(NULL, 60);
-    start_agent();
+    agentenv_start(&env, NULL);
     wait_last_pass(1, &f);
     cap = metrics_find(&f, METRICS_PREFIX "gpu_capacity");
     cr_assert(cap != NULL, "the GPUs are there");
@@ -567,146 +493,5 @@ Test(metrics_run, without_reconcile_the_use_of_a_gpu_is_unknown_not_zero)
     cr_assert(ne(ptr, strstr(st.out, " ?/"), NULL), "%s", st.out);
     cr_assert(eq(ptr, strstr(st.out, " 0/"), NULL), "%s", st.out);
     agentrun_clear(&st);
-    stop_agent();
-}
-
-/* --- status on files written here -------------------------------------- */
-
-static void
-status_setup(void)
-{
-    tmp = fixture_tmpdir();
-}
-
-static void
-status_teardown(void)
-{
-    if (tmp)
-        fixture_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
-}
-
-TestSuite(status, .init = status_setup, .fini = status_teardown);
-
-/* agent.yaml with interval_s and, unless NULL, metrics_file. */
-static void
-write_status_conf(unsigned interval_s, const char *metrics_file)
-{
-    _cleanup_free_ char *path = conf_path();
-    _cleanup_fclose_ FILE *out = fopen(path, "we");
-
-    cr_assert(out != NULL, "%s", path);
-    fprintf(out, "node_name: compute-m60\ninterval_s: %u\n", interval_s);
-    if (metrics_file)
-        fprintf(out, "metrics_file: %s\n", metrics_file);
-}
-
-static double
-now(void)
-{
-    return (double)time(NULL);
-}
-
-static void
-write_metrics(const struct metrics *m)
-{
-    _cleanup_free_ char *path = metrics_path();
-    struct errbuf eb = { 0 };
-
-    cr_assert(eq(int, metrics_write(m, path, &eb), 0), "%s", eb.msg);
-}
-
-static const struct metrics_gpu gpus[] = {
-    { .provider = "compute-m60_pci_0000_3d_00_0",
-      .uuid = "e4137598-d408-5bdf-9b22-f9c6dce755ac",
-      .address = "0000:3d:00.0",
-      .mdev_type = "nvidia-11",
-      .rc = "VGPU",
-      .total = 10,
-      .reserved = 0,
-      .used = 3 },
-    { .provider = NAME_3E,
-      .uuid = RP_3E,
-      .address = "0000:3e:00.0",
-      .mdev_type = "nvidia-18",
-      .rc = "VGPU",
-      .total = 4,
-      .reserved = 1,
-      .used = -1 },
-};
-
-Test(status, without_metrics_file_it_says_so_and_exits_2)
-{
-    _cleanup_free_ char *conf = conf_path();
-    struct agentrun st = { 0 };
-
-    write_status_conf(60, NULL);
-    status(&st);
-    cr_assert(eq(int, st.status, 2), "%s%s", st.out, st.err);
-    cr_assert(ne(ptr, strstr(st.err, "metrics_file is not set"), NULL), "%s",
-              st.err);
-    cr_assert(ne(ptr, strstr(st.err, conf), NULL), "%s", st.err);
-    agentrun_clear(&st);
-}
-
-Test(status, a_recent_ok_pass_shows_every_gpu_and_exits_0)
-{
-    _cleanup_(metrics_freep) struct metrics *m = metrics_new();
-    _cleanup_free_ char *path = metrics_path();
-    struct agentrun st = { 0 };
-    const char *l3d, *l3e;
-
-    write_status_conf(60, path);
-    metrics_record_pass(m, true, now() - 5, 0.25);
-    metrics_set_gpus(m, gpus, 2);
-    m->reconciled = true;
-    m->orphans = 2;
-    write_metrics(m);
-    status(&st);
-    cr_assert(eq(int, st.status, 0), "%s%s", st.out, st.err);
-    cr_assert(ne(ptr, strstr(st.out, "last pass: ok at "), NULL), "%s", st.out);
-    cr_assert(ne(ptr, strstr(st.out, "took 0.250 s"), NULL), "%s", st.out);
-    l3d = strstr(st.out, "compute-m60_pci_0000_3d_00_0");
-    l3e = strstr(st.out, NAME_3E);
-    cr_assert(l3d != NULL && l3e != NULL, "%s", st.out);
-    cr_assert(
-        eq(int, strncmp(strstr(l3d, "0000:3d:00.0"), "0000:3d:00.0", 12), 0));
-    cr_assert(ne(ptr, strstr(l3d, " 3/10 "), NULL), "%s", st.out);
-    cr_assert(ne(ptr, strstr(l3e, " ?/4 "), NULL), "use unknown: %s", st.out);
-    cr_assert(ne(ptr, strstr(st.out, "orphan mdevs: 2"), NULL), "%s", st.out);
-    agentrun_clear(&st);
-}
-
-Test(status, a_stale_file_means_the_service_is_not_running_and_exits_1)
-{
-    _cleanup_(metrics_freep) struct metrics *m = metrics_new();
-    _cleanup_free_ char *path = metrics_path();
-    struct agentrun st = { 0 };
-
-    write_status_conf(60, path);
-    metrics_record_pass(m, true, now() - 1000, 0.25);
-    write_metrics(m);
-    status(&st);
-    cr_assert(eq(int, st.status, 1), "%s%s", st.out, st.err);
-    cr_assert(ne(ptr, strstr(st.out, "stale"), NULL), "%s", st.out);
-    agentrun_clear(&st);
-}
-
-Test(status, a_file_it_cannot_parse_is_named_with_its_line_and_exits_2)
-{
-    _cleanup_free_ char *path = metrics_path();
-    _cleanup_free_ char *where = xasprintf("%s:2", path);
-    _cleanup_fclose_ FILE *out = NULL;
-    struct agentrun st = { 0 };
-
-    write_status_conf(60, path);
-    out = fopen(path, "we");
-    cr_assert(out != NULL);
-    fputs("# HELP x y\nvgpu_agent_passes_total{ 3\n", out);
-    fclose(TAKE_PTR(out));
-    status(&st);
-    cr_assert(eq(int, st.status, 2), "%s%s", st.out, st.err);
-    cr_assert(ne(ptr, strstr(st.err, where), NULL), "%s", st.err);
-    agentrun_clear(&st);
+    agentproc_assert_stops(env.agent);
 }

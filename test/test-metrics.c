@@ -244,8 +244,7 @@ Test(metrics, requests_without_a_response_count_under_status_error)
     };
     cJSON *samples;
 
-    m->requests = counts;
-    m->n_requests = 3;
+    metrics_set_requests(m, counts, 3);
     samples = write_and_check(m, "requests.prom");
     cr_assert(eq(dbl,
                  promcheck_value(samples, "vgpu_agent_placement_requests_total",
@@ -271,17 +270,20 @@ Test(metrics, reconcile_figures_appear_once_it_ran)
     _cleanup_(metrics_freep) struct metrics *m = metrics_new();
     struct metrics_file f = { 0 };
 
-    m->mdevs_created = 5;
-    m->mdevs_removed = 2;
+    metrics_set_reconcile(
+        m, &(struct metrics_reconcile){ .created = 5, .removed = 2 });
     round_trip(m, &f);
     cr_assert(eq(dbl, value(&f, "vgpu_agent_mdevs_created_total"), 5));
     cr_assert(eq(dbl, value(&f, "vgpu_agent_mdevs_removed_total"), 2));
     cr_assert(metrics_find(&f, "vgpu_agent_orphan_mdevs") == NULL,
               "no reconcile yet, no reconcile gauges");
     metrics_file_clear(&f);
-    m->reconciled = true;
-    m->orphans = 3;
-    m->unaccounted_guests = 1;
+    metrics_set_reconcile(
+        m, &(struct metrics_reconcile){ .done = true,
+                                        .created = 5,
+                                        .removed = 2,
+                                        .orphans = 3,
+                                        .unaccounted_guests = 1 });
     round_trip(m, &f);
     cr_assert(eq(dbl, value(&f, "vgpu_agent_orphan_mdevs"), 3));
     cr_assert(eq(dbl, value(&f, "vgpu_agent_unaccounted_guests"), 1));

@@ -11,9 +11,8 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 
+#include "fixture.h"
 #include "parse.h"
-
-#define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 /* Strings live inside the case (not as pointers): parameters are copied into
  * each test's process. */

@@ -24,7 +24,7 @@
 #include "cleanup.h"
 #include "fixture.h"
 #include "fstree.h"
-#include "mdev.h"
+#include "host.h"
 #include "reconcile-act.h"
 #include "reconcile.h"
 #include "sysfs.h"
@@ -41,7 +41,7 @@ static char *root;    /* the materialized m60 host */
 static char *outside; /* next to it: sentinels */
 static char *mdevctl_dir;
 static struct sysfs *fs;
-static struct mdev_host *host;
+static struct host *host;
 static struct reconcile_report report;
 
 static void
@@ -68,14 +68,14 @@ setup(void)
     put(outside, "create");
     put(outside, "remove");
     cr_assert(eq(int, sysfs_open(root, &fs, &eb), 0), "%s", eb.msg);
-    cr_assert(eq(int, mdev_scan(fs, &host, &eb), 0), "%s", eb.msg);
+    cr_assert(eq(int, host_scan(fs, &host, &eb), 0), "%s", eb.msg);
 }
 
 static void
 teardown(void)
 {
     reconcile_report_clear(&report);
-    mdev_host_free(host);
+    host_free(host);
     sysfs_close(fs);
     fixture_rm_rf(root);
     fixture_rm_rf(outside);
@@ -124,8 +124,8 @@ assert_refused(size_t n, const char *bad)
     cr_assert(eq(sz, report.n, n));
     cr_assert(eq(u32, report.failed, (unsigned)n));
     for (size_t i = 0; i < report.n; i++)
-        cr_assert(ne(ptr, strstr(report.v[i].result, bad), NULL), "%s: %s",
-                  report.v[i].action, report.v[i].result);
+        cr_assert(ne(ptr, strstr(report.v[i].error, bad), NULL), "%s: %s",
+                  reconcile_verb_name(report.v[i].action), report.v[i].error);
 }
 
 static void
@@ -190,14 +190,14 @@ Test(paths, an_mdev_uuid_that_is_a_path_is_never_created_or_removed)
 
     act(&plan);
     assert_refused(8, "not a lower-case UUID");
-    cr_assert(ne(ptr, strstr(report.v[4].result, "\"../../../decoy\""), NULL),
-              "%s", report.v[4].result);
+    cr_assert(ne(ptr, strstr(report.v[4].error, "\"../../../decoy\""), NULL),
+              "%s", report.v[4].error);
     assert_nothing_written();
 }
 
 Test(paths, a_consumer_that_is_a_path_gets_no_mdev_uuid)
 {
-    char out[RECONCILE_UUID_LEN] = "";
+    char out[UUIDSTR_LEN] = "";
 
     cr_assert(eq(int, reconcile_uuid("../../etc", UUID, 0, out), -EINVAL));
     cr_assert(eq(int, reconcile_uuid(CONSUMER "/..", UUID, 0, out), -EINVAL));
@@ -211,7 +211,7 @@ Test(paths, the_honest_create_still_goes_to_the_types_create_file)
 
     act(&plan);
     cr_assert(eq(sz, report.n, 2), "create and persist");
-    cr_assert(eq(str, report.v[0].result, "ok"));
+    cr_assert(eq(int, report.v[0].result, RECONCILE_OK));
     cr_assert(eq(i64, size_of(root, TYPE_CREATE), (long long)strlen(UUID)));
     cr_assert(eq(i64, size_of(mdevctl_dir, GPU "/" UUID) > 0, 1));
 }

@@ -10,9 +10,8 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 
+#include "fixture.h"
 #include "pciaddr.h"
-
-#define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 struct parse_case {
     char s[24];

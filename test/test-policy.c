@@ -11,21 +11,22 @@
 #include <string.h>
 
 #include "policy.h"
+#include "uuidstr.h"
 #include "xalloc.h"
 
 #define PCI_DISPLAY_VGA 0x030000
 #define PCI_DISPLAY_3D 0x030200
 #define PCI_NETWORK 0x020000
 
-static struct mdev_host *host;
+static struct host *host;
 static struct conf *conf;
 static struct policy *pol;
 
 static void
 setup(void)
 {
-    host = xcalloc(1, sizeof(*host));
-    host->has_mdev_info = true;
+    host = host_new();
+    host->has_vgpu_info = true;
     conf = xcalloc(1, sizeof(*conf));
     conf->node_name = xstrdup("compute-1");
 }
@@ -34,57 +35,45 @@ static void
 teardown(void)
 {
     policy_free(pol);
-    mdev_host_free(host);
+    host_free(host);
     conf_free(conf);
 }
 
 TestSuite(policy, .init = setup, .fini = teardown);
 
-/* A PCI parent (name is its address) or, with pci_class 0 and a name that
- * is no address, a non-PCI one. */
-static struct mdev_parent *
+/* An mdev parent: a PCI function (name is its address) or, with pci_class
+ * 0 and a name that is no address, a non-PCI one. */
+static struct host_fn *
 add_parent(const char *name, unsigned pci_class, const char *physfn)
 {
-    struct mdev_parent *p;
+    struct host_fn fn = { .name = xstrdup(name), .pci_class = pci_class };
 
-    host->parents = xrealloc(host->parents, (host->n_parents + 1) * sizeof(*p));
-    p = &host->parents[host->n_parents++];
-    *p = (struct mdev_parent){ .name = xstrdup(name), .pci_class = pci_class };
-    p->is_pci = pci_addr_parse(name, &p->addr) == 0;
-    p->path =
-        xasprintf("devices/%s/%s", p->is_pci ? "pci0000:00" : "virtual", name);
+    fn.is_pci = pci_addr_parse(name, &fn.addr) == 0;
+    fn.path =
+        xasprintf("devices/%s/%s", fn.is_pci ? "pci0000:00" : "virtual", name);
     if (physfn) {
-        p->is_vf = true;
-        cr_assert(eq(int, pci_addr_parse(physfn, &p->physfn), 0));
+        fn.is_vf = true;
+        cr_assert(eq(int, pci_addr_parse(physfn, &fn.physfn), 0));
     }
-    return p;
+    return host_add_fn(host, HOST_MODE_MDEV, &host_mdev_ops, &fn);
 }
 
-static struct mdev_type *
-add_type(struct mdev_parent *p, const char *id, const char *api,
-         unsigned available)
+static struct host_type *
+add_type(struct host_fn *p, const char *id, const char *api, unsigned available)
 {
-    struct mdev_type *t;
+    struct host_type *t = host_fn_add_type(p, id);
 
-    p->types = xrealloc(p->types, (p->n_types + 1) * sizeof(*t));
-    t = &p->types[p->n_types++];
-    *t = (struct mdev_type){ .id = xstrdup(id),
-                             .name = xasprintf("name of %s", id),
-                             .device_api = xstrdup(api),
-                             .available = available };
+    free(t->name);
+    t->name = xasprintf("name of %s", id);
+    t->device_api = xstrdup(api);
+    t->available = available;
     return t;
 }
 
 static void
 add_mdev(const char *uuid, const char *parent, const char *type_id)
 {
-    struct mdev_device *m;
-
-    host->mdevs = xrealloc(host->mdevs, (host->n_mdevs + 1) * sizeof(*m));
-    m = &host->mdevs[host->n_mdevs++];
-    *m = (struct mdev_device){ .parent = xstrdup(parent),
-                               .type_id = xstrdup(type_id) };
-    snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+    host_add_vgpu(host, uuid, parent, type_id);
 }
 
 /* Enable a type; addresses is NULL or a NULL-terminated list. */
@@ -147,7 +136,7 @@ two_gpus(void)
     const char *addrs[] = { "0000:84:00.0", "0000:85:00.0" };
 
     for (size_t i = 0; i < 2; i++) {
-        struct mdev_parent *p = add_parent(addrs[i], PCI_DISPLAY_VGA, NULL);
+        struct host_fn *p = add_parent(addrs[i], PCI_DISPLAY_VGA, NULL);
 
         add_type(p, "nvidia-35", "vfio-pci", 16);
         add_type(p, "nvidia-36", "vfio-pci", 8);
@@ -195,7 +184,7 @@ Test(policy, two_types_without_addresses_leave_unlisted_gpus_without_type)
 Test(policy, existing_mdevs_choose_the_type_when_nothing_else_does)
 {
     two_gpus();
-    host->parents[1].types[0].available = 14; /* two nvidia-35 made */
+    host->gpus[1].fns[0].types[0].available = 14; /* two nvidia-35 made */
     add_mdev("11111111-1111-4111-8111-111111111111", "0000:85:00.0",
              "nvidia-35");
     add_mdev("22222222-2222-4222-8222-222222222222", "0000:85:00.0",
@@ -214,7 +203,7 @@ Test(policy, existing_mdevs_choose_the_type_when_nothing_else_does)
 
 Test(policy, time_sliced_total_is_available_plus_existing_mdevs)
 {
-    struct mdev_parent *p = add_parent("0000:3b:00.0", PCI_DISPLAY_3D, NULL);
+    struct host_fn *p = add_parent("0000:3b:00.0", PCI_DISPLAY_3D, NULL);
 
     add_type(p, "nvidia-294", "vfio-pci", 0);
     add_mdev("aaaaaaaa-0000-4000-8000-000000000001", "0000:3b:00.0",
@@ -232,7 +221,7 @@ Test(policy, mdevs_of_another_type_are_not_counted_and_warned_about)
     two_gpus();
     add_mdev("33333333-3333-4333-8333-333333333333", "0000:84:00.0",
              "nvidia-36");
-    host->parents[0].types[0].available = 0;
+    host->gpus[0].fns[0].types[0].available = 0;
     enable("nvidia-35", NULL, 0);
     pol = policy_decide(conf, host);
     cr_assert(find_gpu("0000:84:00.0") == NULL, "total 0: dropped");
@@ -256,7 +245,7 @@ Test(policy, a_gpu_without_the_listed_type_gets_no_provider_and_a_warning)
 
 Test(policy, a_gpu_without_the_default_type_is_only_noted)
 {
-    struct mdev_parent *p = add_parent("0000:d8:00.0", PCI_DISPLAY_3D, NULL);
+    struct host_fn *p = add_parent("0000:d8:00.0", PCI_DISPLAY_3D, NULL);
 
     add_type(p, "nvidia-105", "vfio-pci", 16);
     enable("nvidia-259", NULL, 0);
@@ -286,7 +275,7 @@ Test(policy, non_gpu_parents_are_ignored)
 
 Test(policy, a_non_pci_parent_named_in_device_addresses_is_managed)
 {
-    struct mdev_parent *p = add_parent("mtty", 0, NULL);
+    struct host_fn *p = add_parent("mtty", 0, NULL);
 
     add_type(p, "mtty-2", "vfio-pci", 2);
     enable("mtty-2", (const char *const[]){ "mtty", NULL }, 0);
@@ -302,11 +291,11 @@ static void
 sriov_vfs(unsigned n, unsigned with_mdev, unsigned max_instance)
 {
     for (unsigned i = 0; i < n; i++) {
-        char name[PCI_ADDR_STR_MAX], uuid[MDEV_UUID_STR_LEN];
+        char name[PCI_ADDR_STR_MAX], uuid[UUIDSTR_LEN];
         struct pci_addr a = { 0, 0x41, (4 + i) / 8, (4 + i) % 8 };
-        struct mdev_parent *p = add_parent(pci_addr_format(&a, name),
-                                           PCI_DISPLAY_3D, "0000:41:00.0");
-        struct mdev_type *t =
+        struct host_fn *p = add_parent(pci_addr_format(&a, name),
+                                       PCI_DISPLAY_3D, "0000:41:00.0");
+        struct host_type *t =
             add_type(p, "nvidia-472", "vfio-pci", i < with_mdev ? 0 : 1);
 
         t->desc.max_instance = max_instance;
@@ -377,7 +366,7 @@ Test(policy, a_gpu_with_nothing_available_and_no_mdevs_gets_no_provider)
 
 Test(policy, traits_name_the_type_the_configured_traits_and_the_description)
 {
-    struct mdev_type *t =
+    struct host_type *t =
         add_type(add_parent("0000:84:00.0", PCI_DISPLAY_VGA, NULL), "nvidia-18",
                  "vfio-pci", 4);
     struct conf_type *ct = enable("nvidia-18", NULL, 0);

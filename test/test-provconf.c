@@ -254,7 +254,7 @@ static struct bad bad_inputs[] = {
     { META "providers:\n  - traits: {additional: [CUSTOM_X]}\n",
       "p.yaml:4:5: providers[0]: identification is required" },
     { META P "    trait: {additional: [CUSTOM_X]}\n",
-      "p.yaml:5:5: providers[0].trait: unknown key" },
+      "p.yaml:5:5: providers[0].trait: unknown key; did you mean traits?" },
     { META "providers:\n  - identification: {name: a, uuid: $COMPUTE_NODE}\n",
       "p.yaml:4:21: providers[0].identification: needs exactly one of uuid "
       "and name" },
@@ -298,7 +298,8 @@ static struct bad bad_inputs[] = {
       "p.yaml:5:37: providers[0].traits.additional[1]: CUSTOM_X is listed "
       "twice" },
     { META P "    traits: {addition: [CUSTOM_X]}\n",
-      "p.yaml:5:14: providers[0].traits.addition: unknown key" },
+      "p.yaml:5:14: providers[0].traits.addition: unknown key; did you mean "
+      "additional?" },
     /* inventories */
     { META P "    inventories: {additional: [VGPU: {total: 1}]}\n",
       "p.yaml:5:32: providers[0].inventories.additional[0].VGPU: only custom "

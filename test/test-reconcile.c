@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile-act.h"
 #include "reconcile.h"
 #include "xalloc.h"
 
@@ -22,7 +23,7 @@
 #define M2 "3131f5fd-7c04-4a61-92c1-0c37f9547b6b"
 
 static struct tree tree;
-static struct mdev_host host;
+static struct host *host;
 static struct guests guests;
 static struct reconcile_plan *plan;
 
@@ -49,7 +50,7 @@ setup(void)
     snprintf(providers[2].uuid, sizeof(providers[2].uuid), GPU_B);
     providers[2].device = &dev_b;
     tree = (struct tree){ .providers = providers, .n_providers = 3 };
-    host = (struct mdev_host){ 0 };
+    host = host_new();
     guests = (struct guests){ 0 };
     plan = NULL;
 }
@@ -60,19 +61,7 @@ teardown(void)
     reconcile_plan_free(plan);
     strv_clear(&tree.providers[1].device->parents);
     strv_clear(&tree.providers[2].device->parents);
-    for (size_t i = 0; i < host.n_parents; i++) {
-        free(host.parents[i].name);
-        free(host.parents[i].path);
-        for (size_t j = 0; j < host.parents[i].n_types; j++)
-            free(host.parents[i].types[j].id);
-        free(host.parents[i].types);
-    }
-    free(host.parents);
-    for (size_t i = 0; i < host.n_mdevs; i++) {
-        free(host.mdevs[i].parent);
-        free(host.mdevs[i].type_id);
-    }
-    free(host.mdevs);
+    host_free(host);
     for (size_t i = 0; i < guests.n; i++)
         strv_clear(&guests.v[i].mdevs);
     free(guests.v);
@@ -83,28 +72,18 @@ TestSuite(reconcile, .init = setup, .fini = teardown);
 static void
 parent(const char *name, const char *type, unsigned available)
 {
-    struct mdev_parent *p;
+    struct host_fn fn = { .name = xstrdup(name),
+                          .path = xasprintf("devices/x/%s", name) };
 
-    host.parents = xrealloc(host.parents, (host.n_parents + 1) * sizeof(*p));
-    p = &host.parents[host.n_parents++];
-    *p = (struct mdev_parent){ .name = xstrdup(name),
-                               .path = xasprintf("devices/x/%s", name) };
-    p->types = xcalloc(1, sizeof(*p->types));
-    p->n_types = 1;
-    p->types[0] =
-        (struct mdev_type){ .id = xstrdup(type), .available = available };
+    host_fn_add_type(host_add_fn(host, HOST_MODE_MDEV, &host_mdev_ops, &fn),
+                     type)
+        ->available = available;
 }
 
 static void
 mdev(const char *uuid, const char *parent_name, const char *type)
 {
-    struct mdev_device *m;
-
-    host.mdevs = xrealloc(host.mdevs, (host.n_mdevs + 1) * sizeof(*m));
-    m = &host.mdevs[host.n_mdevs++];
-    *m = (struct mdev_device){ .parent = xstrdup(parent_name),
-                               .type_id = xstrdup(type) };
-    snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+    host_add_vgpu(host, uuid, parent_name, type);
 }
 
 static void
@@ -136,13 +115,13 @@ claim(int provider, const char *consumer, long n)
 static void
 run(const struct reconcile_claim *claims, size_t n, bool with_guests)
 {
-    plan =
-        reconcile_plan(&tree, &host, with_guests ? &guests : NULL, claims, n);
+    plan = reconcile_plan(&tree, host, with_guests ? &guests : NULL, NULL,
+                          claims, n);
 }
 
 Test(reconcile, deterministic_uuids_are_uuid5_of_consumer_and_provider)
 {
-    char u0[RECONCILE_UUID_LEN], u1[RECONCILE_UUID_LEN];
+    char u0[UUIDSTR_LEN], u1[UUIDSTR_LEN];
 
     /* Python: uuid.uuid5(uuid.UUID(C1), GPU_A + "/0") */
     cr_assert(eq(int, reconcile_uuid(C1, GPU_A, 0, u0), 0));
@@ -155,7 +134,7 @@ Test(reconcile, deterministic_uuids_are_uuid5_of_consumer_and_provider)
 Test(reconcile, a_fresh_claim_without_a_guest_creates_deterministic_mdevs)
 {
     struct reconcile_claim c = claim(1, C1, 2);
-    char u0[RECONCILE_UUID_LEN], u1[RECONCILE_UUID_LEN];
+    char u0[UUIDSTR_LEN], u1[UUIDSTR_LEN];
 
     parent("0000:84:00.0", "nvidia-35", 16);
     run(&c, 1, true);
@@ -230,7 +209,7 @@ Test(reconcile, a_rescued_guests_claimed_mdev_stays_its_own_and_no_orphan)
      * the GPU's last two units, get two new ones. */
     struct reconcile_claim c[3] = { claim(1, C1, 1), claim(1, C2, 1),
                                     claim(1, C3, 1) };
-    char mine[RECONCILE_UUID_LEN];
+    char mine[UUIDSTR_LEN];
 
     cr_assert(eq(int, reconcile_uuid(C3, GPU_A, 0, mine), 0));
     parent("0000:84:00.0", "nvidia-35", 2);
@@ -314,4 +293,28 @@ Test(reconcile, mdevs_of_unmanaged_types_or_gpus_are_not_orphans)
     mdev(M2, "0000:99:00.0", "nvidia-35");
     run(NULL, 0, true);
     cr_assert(eq(sz, plan->n_orphans, 0));
+}
+
+Test(reconcile, actions_and_results_print_as_reports_show_them)
+{
+    struct reconcile_action a = { .action = RECONCILE_UNPERSIST,
+                                  .result = RECONCILE_PLANNED };
+    _cleanup_free_ char *create =
+        xstrdup(reconcile_verb_name(RECONCILE_CREATE));
+    _cleanup_free_ char *verb = xstrdup(reconcile_verb_name(a.action));
+    char *text = reconcile_result_text(&a);
+
+    cr_assert(eq(str, create, "create"));
+    cr_assert(eq(str, verb, "unpersist"));
+    cr_assert(eq(str, text, "planned"));
+    free(text);
+    a.result = RECONCILE_OK;
+    text = reconcile_result_text(&a);
+    cr_assert(eq(str, text, "ok"));
+    free(text);
+    a.result = RECONCILE_FAILED;
+    a.error = "parent 0000:84:00.0 is gone";
+    text = reconcile_result_text(&a);
+    cr_assert(eq(str, text, "error: parent 0000:84:00.0 is gone"));
+    free(text);
 }

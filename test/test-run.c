@@ -5,14 +5,13 @@
  * Each test starts Debian's Placement (test/placement-server.h) with the
  * fault proxy (test/fault-proxy.h) in front of it, which counts the requests
  * the agent sends and can take Placement "down".  The agent runs in the
- * background (agentproc_*() in test/agentrun.h) with interval_s: 1; the test
- * follows its passes through its log, changes the host, the config or
+ * background (agentenv_start() in test/agentenv.h) with interval_s: 1; the
+ * test follows its passes through its log, changes the host, the config or
  * Placement under it, signals it, and reads back what Placement holds with
  * the harness's own HTTP client.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agentrun.h"
+#include "agentenv.h"
 #include "cleanup.h"
 #include "fault-proxy.h"
 #include "fixture.h"
@@ -34,109 +33,61 @@
 
 static struct placement_server *srv;
 static struct fault_proxy *proxy;
-static struct agentproc *agent;
-static char *root;    /* the materialized host */
-static char *confdir; /* where the test writes agent.yaml */
+static struct agentenv env; /* the m60 host */
 
 static void
 setup(void)
 {
     srv = placement_server_start();
     proxy = fault_proxy_start(placement_server_url(srv));
-    confdir = fixture_tmpdir();
-    root = fixture_host("m60");
+    agentenv_init(&env);
+    env.patience_ms = PASS_MS;
+    agentenv_host(&env, "m60");
 }
 
 static void
 teardown(void)
 {
-    agentproc_stop(agent);
+    agentenv_clear(&env); /* the agent first */
     fault_proxy_stop(proxy);
     placement_server_stop(srv);
-    agent = NULL;
     proxy = NULL;
     srv = NULL;
-    if (root)
-        fixture_rm_rf(root);
-    if (confdir)
-        fixture_rm_rf(confdir);
-    free(root);
-    free(confdir);
-    root = confdir = NULL;
 }
 
 TestSuite(run, .init = setup, .fini = teardown);
 
-/* agent.yaml: body (the host's settings and interval_s) + a placement
- * section pointing at the proxy; mode 0600 (it holds a token).  Written to
- * a new file renamed over the old, so a SIGHUP never reads half of it. */
+/* agent.yaml: settings (NULL: test/data/dump/m60.conf.yaml with
+ * interval_s) + a placement section pointing at the proxy with token and
+ * placement_extra. */
 static void
-write_conf(const char *body, const char *token, const char *placement_extra)
+write_conf_settings(const char *settings, unsigned interval_s,
+                    const char *token, const char *placement_extra)
 {
-    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", confdir);
-    _cleanup_free_ char *tmp = xasprintf("%s/agent.yaml.new", confdir);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *out = fdopen(fd, "w");
+    _cleanup_free_ char *interval = xasprintf("interval_s: %u\n", interval_s);
 
-    cr_assert(out != NULL);
-    fprintf(out,
-            "%s\nlock_file: %s/lock\n"
-            "placement:\n  endpoint: %s\n  token: %s\n%s",
-            body, confdir, fault_proxy_url(proxy), token,
-            placement_extra ? placement_extra : "");
-    cr_assert(eq(int, fclose(out), 0));
-    cr_assert(eq(int, rename(tmp, path), 0));
+    agentenv_write_conf(
+        &env, &(struct agentconf){
+                  .settings_file = settings ? NULL : "dump/m60.conf.yaml",
+                  .settings = settings ? settings : interval,
+                  .endpoint = fault_proxy_url(proxy),
+                  .token = token,
+                  .placement_extra = placement_extra,
+              });
 }
 
-/* test/data/dump/m60.conf.yaml with interval_s. */
-static char *
-m60_conf(unsigned interval_s)
-{
-    _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
-    _cleanup_fclose_ FILE *in = fopen(src, "re");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    char line[1024];
-
-    cr_assert(in != NULL && mem != NULL, "%s", src);
-    while (fgets(line, sizeof(line), in))
-        fputs(line, mem);
-    fprintf(mem, "interval_s: %u\n", interval_s);
-    fclose(mem);
-    return buf;
-}
-
+/* The m60 host with interval_s. */
 static void
-start_agent(void)
+write_conf(unsigned interval_s, const char *token, const char *placement_extra)
 {
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    agent = agentproc_start((const char *const[]){
-        "-v", "-c", conf, "--sysfs-root", root, "run", NULL });
-}
-
-/* Wait until the agent logged n lines containing needle. */
-static void
-wait_for(const char *needle, unsigned n)
-{
-    cr_assert(agentproc_wait_for(agent, needle, n, PASS_MS),
-              "no %u x '%s' in the agent's log within %d ms:\n%s", n, needle,
-              PASS_MS, agentproc_err(agent));
-}
-
-/* Wait for the pass after the ones logged so far. */
-static void
-wait_next_pass(void)
-{
-    wait_for(PASS_DONE, agentproc_count(agent, PASS_DONE) + 1);
+    write_conf_settings(NULL, interval_s, token, placement_extra);
 }
 
 /* The requests count of the last "pass done: ... N requests" line. */
 static unsigned long
 last_pass_requests(void)
 {
-    const char *log = agentproc_err(agent), *p = NULL, *q;
+    const char *log = agentproc_err(env.agent), *p = NULL, *q;
     unsigned long n;
 
     for (q = strstr(log, PASS_DONE); q; q = strstr(q + 1, PASS_DONE))
@@ -147,38 +98,17 @@ last_pass_requests(void)
     return n;
 }
 
-static void
-assert_still_running(void)
-{
-    cr_assert(eq(int, agentproc_wait(agent, 0), -1), "the service stopped:\n%s",
-              agentproc_err(agent));
-}
-
 /* SIGTERM, then exit 0 within a second. */
 static void
 assert_stops_on_sigterm(void)
 {
     long t0 = testproc_now_ms(), ms;
-    int status;
 
-    agentproc_signal(agent, SIGTERM);
-    status = agentproc_wait(agent, 5000);
+    agentproc_assert_stops(env.agent); /* exit 0, no sanitizer report */
     ms = testproc_now_ms() - t0;
-    cr_assert(eq(int, status, 0), "exit status after SIGTERM:\n%s",
-              agentproc_err(agent));
     cr_assert(lt(long, ms, 1000), "stopped %ld ms after SIGTERM", ms);
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), "stopping"), NULL), "%s",
-              agentproc_err(agent));
-    cr_assert(eq(ptr, strstr(agentproc_err(agent), "Sanitizer"), NULL), "%s",
-              agentproc_err(agent));
-}
-
-static cJSON *
-dump(void)
-{
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    return agentrun_dump(conf, root);
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), "stopping"), NULL), "%s",
+              agentproc_err(env.agent));
 }
 
 static void
@@ -214,25 +144,25 @@ faulted(void)
 
 Test(run, converges_then_an_unchanged_pass_costs_one_read_and_no_write)
 {
-    _cleanup_free_ char *conf = m60_conf(1);
     _cleanup_free_ char *uuid = NULL, *before = NULL, *after = NULL;
     cJSON *d;
 
-    write_conf(conf, TEST_TOKEN, NULL);
-    d = dump();
+    write_conf(1, TEST_TOKEN, NULL);
+    d = agentenv_dump(&env);
     uuid = root_uuid(d);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     assert_placement_holds(d);
     cJSON_Delete(d);
-    wait_next_pass(); /* may have started before the check above */
+    /* the next pass may have started before the check above */
+    agentenv_expect_more(&env, PASS_DONE, 1);
     before = placement_server_generations(srv, uuid);
     for (int i = 0; i < 2; i++) {
         unsigned long sent = received();
 
-        wait_next_pass();
+        agentenv_expect_more(&env, PASS_DONE, 1);
         cr_assert(eq(ulong, last_pass_requests(), 1), "%s",
-                  agentproc_err(agent));
+                  agentproc_err(env.agent));
         cr_assert(eq(ulong, received() - sent, 1),
                   "the proxy saw what the agent counted");
     }
@@ -243,23 +173,22 @@ Test(run, converges_then_an_unchanged_pass_costs_one_read_and_no_write)
 
 Test(run, a_gpu_unplugged_while_it_runs_leaves_placement_at_the_next_pass)
 {
-    _cleanup_free_ char *conf = m60_conf(1);
     _cleanup_free_ char *link =
-        xasprintf("%s/class/mdev_bus/0000:3e:00.0", root);
+        xasprintf("%s/class/mdev_bus/0000:3e:00.0", env.root);
     cJSON *d;
 
-    write_conf(conf, TEST_TOKEN, NULL);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    write_conf(1, TEST_TOKEN, NULL);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     cr_assert(eq(int, unlink(link), 0));
-    wait_for("1 deleted", 1);
-    d = dump();
+    agentenv_expect(&env, "1 deleted", 1);
+    d = agentenv_dump(&env);
     cr_assert(
         eq(int, cJSON_GetArraySize(cJSON_GetObjectItem(d, "providers")), 2),
         "the root and one GPU left");
     assert_placement_holds(d);
     cJSON_Delete(d);
-    assert_still_running();
+    agentproc_assert_running(env.agent);
     assert_stops_on_sigterm();
 }
 
@@ -293,20 +222,19 @@ call(const char *method, const char *path, const char *body)
 
 Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
 {
-    _cleanup_free_ char *conf = m60_conf(1);
     _cleanup_free_ char *link =
-        xasprintf("%s/class/mdev_bus/0000:3e:00.0", root);
+        xasprintf("%s/class/mdev_bus/0000:3e:00.0", env.root);
     _cleanup_free_ char *gpu = NULL, *gpu_path = NULL, *body = NULL;
     _cleanup_free_ char *alloc = xasprintf("/allocations/%s", CONSUMER);
     cJSON *d;
 
-    write_conf(conf, TEST_TOKEN, NULL);
-    d = dump();
+    write_conf(1, TEST_TOKEN, NULL);
+    d = agentenv_dump(&env);
     gpu = gpu_3e_uuid(d);
     cJSON_Delete(d);
     gpu_path = xasprintf("/resource_providers/%s", gpu);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     body = xasprintf(
         "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": 1}}},"
         " \"project_id\": \"%s\", \"user_id\": \"%s\","
@@ -314,14 +242,14 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
         gpu, PROJECT, PROJECT);
     cr_assert(eq(long, call("PUT", alloc, body), 204));
     cr_assert(eq(int, unlink(link), 0));
-    wait_for(CONSUMER, 1); /* the warning names the guest */
-    wait_next_pass();
-    wait_next_pass(); /* drained passes: still there */
+    agentenv_expect(&env, CONSUMER, 1); /* the warning names the guest */
+    agentenv_expect_more(&env, PASS_DONE, 1);
+    agentenv_expect_more(&env, PASS_DONE, 1); /* drained passes: still there */
     cr_assert(eq(long, call("GET", gpu_path, NULL), 200));
     cr_assert(eq(long, call("DELETE", alloc, NULL), 204));
-    wait_for("1 deleted", 1);
+    agentenv_expect(&env, "1 deleted", 1);
     cr_assert(eq(long, call("GET", gpu_path, NULL), 404));
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
     assert_stops_on_sigterm();
@@ -329,11 +257,10 @@ Test(run, an_unplugged_gpu_with_a_guest_is_drained_then_deleted_when_free)
 
 Test(run, sigterm_stops_it_within_a_second_even_while_placement_hangs)
 {
-    _cleanup_free_ char *conf = m60_conf(1);
 
-    write_conf(conf, TEST_TOKEN, "  timeout_s: 30\n");
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    write_conf(1, TEST_TOKEN, "  timeout_s: 30\n");
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     fault_proxy_set(proxy, "slow", NULL);
     for (long t0 = testproc_now_ms(); faulted() < 1; testproc_sleep_ms(20))
         cr_assert(lt(long, testproc_now_ms() - t0, PASS_MS),
@@ -344,28 +271,27 @@ Test(run, sigterm_stops_it_within_a_second_even_while_placement_hangs)
 
 Test(run, sighup_applies_a_valid_new_config)
 {
-    _cleanup_free_ char *conf = m60_conf(1);
     cJSON *d;
 
-    write_conf(conf, TEST_TOKEN, NULL);
-    start_agent();
-    wait_for(PASS_DONE, 1);
+    write_conf(1, TEST_TOKEN, NULL);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
     /* GPU 0000:3e:00.0 switches from nvidia-18 to nvidia-12 */
-    write_conf("node_name: compute-m60\n"
-               "interval_s: 1\n"
-               "mdev_types:\n"
-               "  nvidia-11:\n"
-               "    max_instances: 10\n"
-               "  nvidia-12:\n"
-               "    device_addresses: [\"0000:3e:00.0\"]\n"
-               "  nvidia-18:\n"
-               "    device_addresses: [\"0000:99:00.0\"]\n"
-               "    traits: [CUSTOM_CAD]\n",
-               TEST_TOKEN, NULL);
-    d = dump();
-    agentproc_signal(agent, SIGHUP);
-    wait_for("configuration reloaded", 1);
-    wait_next_pass();
+    write_conf_settings("node_name: compute-m60\n"
+                        "interval_s: 1\n"
+                        "mdev_types:\n"
+                        "  nvidia-11:\n"
+                        "    max_instances: 10\n"
+                        "  nvidia-12:\n"
+                        "    device_addresses: [\"0000:3e:00.0\"]\n"
+                        "  nvidia-18:\n"
+                        "    device_addresses: [\"0000:99:00.0\"]\n"
+                        "    traits: [CUSTOM_CAD]\n",
+                        0, TEST_TOKEN, NULL);
+    d = agentenv_dump(&env);
+    agentproc_signal(env.agent, SIGHUP);
+    agentenv_expect(&env, "configuration reloaded", 1);
+    agentenv_expect_more(&env, PASS_DONE, 1);
     assert_placement_holds(d);
     cJSON_Delete(d);
     assert_stops_on_sigterm();
@@ -373,25 +299,23 @@ Test(run, sighup_applies_a_valid_new_config)
 
 Test(run, sighup_with_an_invalid_config_keeps_the_old_one)
 {
-    _cleanup_free_ char *conf = m60_conf(1);
-    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", confdir);
     unsigned passes;
     cJSON *d;
 
-    write_conf(conf, TEST_TOKEN, NULL);
-    d = dump();
-    start_agent();
-    wait_for(PASS_DONE, 1);
-    write_conf("interval_s: soon\n", TEST_TOKEN, NULL);
-    agentproc_signal(agent, SIGHUP);
-    wait_for("keeping the old one", 1);
-    cr_assert(ne(ptr, strstr(agentproc_err(agent), path), NULL),
-              "the error names the file:\n%s", agentproc_err(agent));
-    passes = agentproc_count(agent, PASS_DONE);
-    wait_for(PASS_DONE, passes + 2);
+    write_conf(1, TEST_TOKEN, NULL);
+    d = agentenv_dump(&env);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
+    write_conf_settings("interval_s: soon\n", 0, TEST_TOKEN, NULL);
+    agentproc_signal(env.agent, SIGHUP);
+    agentenv_expect(&env, "keeping the old one", 1);
+    cr_assert(ne(ptr, strstr(agentproc_err(env.agent), env.conf), NULL),
+              "the error names the file:\n%s", agentproc_err(env.agent));
+    passes = agentproc_count(env.agent, PASS_DONE);
+    agentenv_expect(&env, PASS_DONE, passes + 2);
     cr_assert(eq(ulong, last_pass_requests(), 1),
               "the old config and what it knew are kept:\n%s",
-              agentproc_err(agent));
+              agentproc_err(env.agent));
     assert_placement_holds(d);
     cJSON_Delete(d);
     assert_stops_on_sigterm();
@@ -399,25 +323,24 @@ Test(run, sighup_with_an_invalid_config_keeps_the_old_one)
 
 Test(run, placement_down_at_start_is_retried_with_backoff_then_converges)
 {
-    _cleanup_free_ char *conf = m60_conf(4);
     unsigned long attempts;
     cJSON *d;
 
-    write_conf(conf, TEST_TOKEN, NULL);
-    d = dump();
+    write_conf(4, TEST_TOKEN, NULL);
+    d = agentenv_dump(&env);
     fault_proxy_set(proxy, "down", NULL);
-    start_agent();
+    agentenv_start(&env, NULL);
     /* passes at 0, 1, 3 s (backoff 1, 2, 4 capped at interval_s 4) */
     testproc_sleep_ms(4500);
     attempts = received();
-    cr_assert(ge(ulong, attempts, 2), "%s", agentproc_err(agent));
+    cr_assert(ge(ulong, attempts, 2), "%s", agentproc_err(env.agent));
     cr_assert(le(ulong, attempts, 4), "%lu attempts in 4.5 s: no backoff\n%s",
-              attempts, agentproc_err(agent));
-    cr_assert(ge(int, agentproc_count(agent, "error: GET /: "), 2), "%s",
-              agentproc_err(agent));
-    assert_still_running();
+              attempts, agentproc_err(env.agent));
+    cr_assert(ge(int, agentproc_count(env.agent, "error: GET /: "), 2), "%s",
+              agentproc_err(env.agent));
+    agentproc_assert_running(env.agent);
     fault_proxy_set(proxy, "pass", NULL);
-    wait_for(PASS_DONE, 1);
+    agentenv_expect(&env, PASS_DONE, 1);
     assert_placement_holds(d);
     cJSON_Delete(d);
     assert_stops_on_sigterm();
@@ -425,14 +348,13 @@ Test(run, placement_down_at_start_is_retried_with_backoff_then_converges)
 
 Test(run, a_wrong_token_is_reported_clearly_and_the_service_keeps_going)
 {
-    _cleanup_free_ char *conf = m60_conf(1);
     const char *log;
 
-    write_conf(conf, TEST_WRONG_TOKEN, NULL);
-    start_agent();
-    wait_for("403", 2);
-    assert_still_running();
-    log = agentproc_err(agent);
+    write_conf(1, TEST_WRONG_TOKEN, NULL);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, "403", 2);
+    agentproc_assert_running(env.agent);
+    log = agentproc_err(env.agent);
     cr_assert(
         ne(ptr, strstr(log, "error: GET /resource_providers?name="), NULL),
         "the request is named:\n%s", log);
@@ -444,16 +366,12 @@ Test(run, a_wrong_token_is_reported_clearly_and_the_service_keeps_going)
 
 Test(run, a_second_agent_on_the_same_host_refuses_to_run)
 {
-    _cleanup_free_ char *conf = m60_conf(1);
-    _cleanup_free_ char *path = NULL;
     struct agentrun second = { 0 };
 
-    write_conf(conf, TEST_TOKEN, NULL);
-    path = xasprintf("%s/agent.yaml", confdir);
-    start_agent();
-    wait_for(PASS_DONE, 1);
-    agentrun(&second, (const char *const[]){ "-c", path, "--sysfs-root", root,
-                                             "run", NULL });
+    write_conf(1, TEST_TOKEN, NULL);
+    agentenv_start(&env, NULL);
+    agentenv_expect(&env, PASS_DONE, 1);
+    agentenv_run(&env, &second, (const char *const[]){ "run", NULL });
     cr_assert(eq(int, second.status, 1), "%s", second.err);
     cr_assert(ne(ptr, strstr(second.err, "another vgpu-agent (pid "), NULL),
               "%s", second.err);

@@ -12,6 +12,9 @@
 #include <criterion/new/assert.h>
 #include <criterion/redirect.h>
 
+#include <cjson/cJSON.h>
+
+#include "cleanup.h"
 #include "errbuf.h"
 #include "log.h"
 #include "strv.h"
@@ -55,7 +58,6 @@ Test(strv, a_zeroed_vector_is_empty_and_contains_nothing)
 
     cr_assert(eq(sz, sv.n, 0));
     cr_assert(not(strv_contains(&sv, "")));
-    cr_assert(not(strv_remove(&sv, "a")));
     strv_sort_uniq(&sv);
     cr_assert(eq(sz, sv.n, 0));
     strv_clear(&sv);
@@ -143,29 +145,6 @@ Test(strv, sort_uniq_of_all_equal_strings_leaves_one)
         strv_push(&sv, "same");
     strv_sort_uniq(&sv);
     cr_assert_strv(&sv, "same");
-    strv_clear(&sv);
-}
-
-Test(strv, remove_takes_out_the_first_match_and_keeps_order)
-{
-    struct strv sv = { 0 };
-
-    strv_push(&sv, "a");
-    strv_push(&sv, "b");
-    strv_push(&sv, "c");
-    strv_push(&sv, "b");
-    cr_assert(strv_remove(&sv, "b"));
-    cr_assert_strv(&sv, "a,c,b");
-    cr_assert(not(strv_remove(&sv, "x")));
-    cr_assert_strv(&sv, "a,c,b");
-    cr_assert(strv_remove(&sv, "b")); /* the last element */
-    cr_assert_strv(&sv, "a,c");
-    cr_assert(strv_remove(&sv, "a")); /* the first element */
-    cr_assert(strv_remove(&sv, "c"));
-    cr_assert(eq(sz, sv.n, 0));
-    cr_assert(eq(ptr, sv.v[0], NULL));
-    strv_push(&sv, "again");
-    cr_assert_strv(&sv, "again");
     strv_clear(&sv);
 }
 
@@ -360,14 +339,93 @@ Test(log, debug_is_printed_when_enabled)
     cr_assert_stderr_eq_str("vgpu-agent: debug: x=1\n");
 }
 
+/* The whole of what the tests wrote on stderr. */
+static char *
+read_stderr(void)
+{
+    FILE *f = cr_get_redirected_stderr();
+    char buf[4096];
+    size_t n;
+
+    fflush(stderr);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = 0;
+    return xstrdup(buf);
+}
+
 Test(log, json_prints_one_escaped_object_per_line)
 {
+    _cleanup_free_ char *out = NULL;
+    char *nl;
+    cJSON *o;
+
     log_setup(LOG_FORMAT_JSON, LOG_INFO);
     log_warn("path \"%s\"\n", "a\\b");
     log_info("ok");
     log_debug("dropped");
+    out = read_stderr();
+    nl = strchr(out, '\n');
+    cr_assert(nl != NULL, "%s", out);
+    *nl = 0;
+    o = cJSON_Parse(out);
+    cr_assert(o != NULL, "%s", out);
+    cr_assert(eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "level")),
+                 "warning"));
+    cr_assert(eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "msg")),
+                 "path \"a\\b\"\n"));
+    cJSON_Delete(o);
+    o = cJSON_Parse(nl + 1);
+    cr_assert(o != NULL, "%s", nl + 1);
+    cr_assert(
+        eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "msg")), "ok"));
+    cr_assert(eq(int, cJSON_GetArraySize(o), 3)); /* ts level msg */
+    cJSON_Delete(o);
+    cr_assert(eq(ptr, strchr(strchr(nl + 1, '\n') + 1, '\n'), NULL));
+}
+
+Test(log, json_has_an_rfc3339_time_and_the_fields_given)
+{
+    _cleanup_free_ char *out = NULL;
+    cJSON *o;
+    const char *ts;
+
+    log_setup(LOG_FORMAT_JSON, LOG_NOTICE);
+    log_event(LOG_NOTICE,
+              &(struct log_fields){ .event = LOG_EVENT_MDEV_CREATED,
+                                    .gpu = "0000:3d:00.0",
+                                    .device = "u-1",
+                                    .consumer = "c-1",
+                                    .status = 409,
+                                    .err = -EAGAIN },
+              "made it");
+    out = read_stderr();
+    o = cJSON_Parse(out);
+    cr_assert(o != NULL, "%s", out);
+    ts = cJSON_GetStringValue(cJSON_GetObjectItem(o, "ts"));
+    cr_assert(ts != NULL && strlen(ts) == 24 && ts[4] == '-' && ts[10] == 'T' &&
+                  ts[19] == '.' && ts[23] == 'Z',
+              "ts: %s", ts ? ts : "(none)");
+    cr_assert(eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "level")),
+                 "notice"));
+    cr_assert(eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "event")),
+                 "mdev_created"));
+    cr_assert(eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "gpu")),
+                 "0000:3d:00.0"));
+    cr_assert(
+        eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "device")), "u-1"));
+    cr_assert(eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "consumer")),
+                 "c-1"));
+    cr_assert(eq(int, cJSON_GetObjectItem(o, "status")->valueint, 409));
+    cr_assert(eq(int, cJSON_GetObjectItem(o, "errno")->valueint, EAGAIN));
+    cr_assert(eq(ptr, cJSON_GetObjectItem(o, "provider"), NULL));
+    cJSON_Delete(o);
+}
+
+Test(log, notices_are_printed_at_the_default_level_info_is_not)
+{
+    log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_DEFAULT);
+    log_info("hidden");
+    log_event(LOG_NOTICE, &(struct log_fields){ .event = "x" }, "shown %d", 1);
     fflush(stderr);
-    cr_assert_stderr_eq_str(
-        "{\"level\":\"warning\",\"message\":\"path \\\"a\\\\b\\\"\\n\"}\n"
-        "{\"level\":\"info\",\"message\":\"ok\"}\n");
+    cr_assert_stderr_eq_str("vgpu-agent: notice: shown 1\n");
 }

@@ -9,13 +9,14 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agentrun.h"
+#include "agentenv.h"
 #include "cleanup.h"
 #include "fixture.h"
 #include "placement-server.h"
@@ -26,15 +27,14 @@
 #define PROJECT "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
 static struct placement_server *srv;
-static char *root;    /* the materialized host */
-static char *confdir; /* where the test writes agent.yaml */
+static struct agentenv env; /* agent.yaml; the host, once a test sets it */
 static struct agentrun run;
 
 static void
 setup(void)
 {
     srv = placement_server_start();
-    confdir = fixture_tmpdir();
+    agentenv_init(&env);
 }
 
 static void
@@ -43,61 +43,32 @@ teardown(void)
     agentrun_clear(&run);
     placement_server_stop(srv);
     srv = NULL;
-    if (root)
-        fixture_rm_rf(root);
-    if (confdir)
-        fixture_rm_rf(confdir);
-    free(root);
-    free(confdir);
-    root = confdir = NULL;
+    agentenv_clear(&env);
 }
 
 TestSuite(sync, .init = setup, .fini = teardown);
 
-/* agent.yaml = test/data/dump/<host>.conf.yaml + extra + the placement
- * section pointing at the test's server; mode 0600 (it holds a token). */
+/* agent.yaml = test/data/dump/<host_conf>.conf.yaml + extra + the placement
+ * section pointing at the test's server with token. */
 static void
 write_conf(const char *host_conf, const char *extra, const char *token)
 {
-    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", confdir);
-    _cleanup_free_ char *src = NULL;
-    _cleanup_fclose_ FILE *in = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *out = fdopen(fd, "w");
-    char line[1024];
+    _cleanup_free_ char *rel =
+        host_conf ? xasprintf("dump/%s.conf.yaml", host_conf) : NULL;
 
-    cr_assert(out != NULL);
-    if (host_conf) {
-        _cleanup_free_ char *rel = xasprintf("dump/%s.conf.yaml", host_conf);
-
-        src = fixture_data_path(rel);
-        in = fopen(src, "re");
-        cr_assert(in != NULL, "%s", src);
-        while (fgets(line, sizeof(line), in))
-            fputs(line, out);
-    }
-    fprintf(out, "%s\nplacement:\n  endpoint: %s\n  token: %s\n",
-            extra ? extra : "", placement_server_url(srv), token);
-    fclose(out);
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings_file = rel,
+                                  .settings = extra,
+                                  .endpoint = placement_server_url(srv),
+                                  .token = token,
+                              });
 }
 
 /* `vgpu-agent -v -c agent.yaml --sysfs-root ROOT sync`, into run. */
 static void
 agent_sync(void)
 {
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    agentrun_clear(&run);
-    agentrun(&run, (const char *const[]){ "-v", "-c", conf, "--sysfs-root",
-                                          root, "sync", NULL });
-}
-
-static cJSON *
-dump(void)
-{
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    return agentrun_dump(conf, root);
+    agentenv_run(&env, &run, (const char *const[]){ "-v", "sync", NULL });
 }
 
 /* GET <prefix><uuid><suffix> as JSON; the request must succeed. */
@@ -141,57 +112,29 @@ assert_placement_holds(cJSON *d)
     placement_server_assert_tree(srv, d);
 }
 
-struct host_case {
-    char name[32];
-};
-
 ParameterizedTestParameters(sync, sample_hosts)
 {
-    static struct host_case hosts[] = {
-        { "m60" },        { "p100" },       { "rtx6000-v100" },
-        { "a100-sriov" }, { "intel-gvtg" }, { "kernel-samples" },
-        { "s390" },
-    };
-    return cr_make_param_array(struct host_case, hosts,
-                               sizeof(hosts) / sizeof(*hosts));
+    return cr_make_param_array(struct fixture_sample_host, fixture_sample_hosts,
+                               fixture_n_sample_hosts);
 }
 
-ParameterizedTest(struct host_case *c, sync, sample_hosts)
+ParameterizedTest(struct fixture_sample_host *c, sync, sample_hosts)
 {
     cJSON *d;
 
-    root = fixture_host(c->name);
+    agentenv_host(&env, c->name);
     write_conf(c->name, NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "sync: %s", run.err);
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
-}
-
-/* "uuid=generation ..." of every provider in the tree, by uuid. */
-static char *
-generations(const char *root_uuid)
-{
-    cJSON *tree = get("/resource_providers?in_tree=", root_uuid, "");
-    const cJSON *rp;
-    char *s = xstrdup("");
-
-    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers")) {
-        char *next = xasprintf("%s %s=%d", s,
-                               cJSON_GetObjectItem(rp, "uuid")->valuestring,
-                               cJSON_GetObjectItem(rp, "generation")->valueint);
-        free(s);
-        s = next;
-    }
-    cJSON_Delete(tree);
-    return s;
 }
 
 static char *
 root_uuid_of_dump(void)
 {
-    cJSON *d = dump();
+    cJSON *d = agentenv_dump(&env);
     char *uuid = xstrdup(
         cJSON_GetObjectItem(
             cJSON_GetArrayItem(cJSON_GetObjectItem(d, "providers"), 0), "uuid")
@@ -207,17 +150,17 @@ Test(sync, an_unchanged_host_is_synced_with_reads_only)
     _cleanup_free_ char *before = NULL;
     _cleanup_free_ char *after = NULL;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     uuid = root_uuid_of_dump();
-    before = generations(uuid);
+    before = placement_server_generations(srv, uuid);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     cr_assert(ne(ptr, strstr(run.err, "0 created, 0 updated, 0 deleted"), NULL),
               "%s", run.err);
-    after = generations(uuid);
+    after = placement_server_generations(srv, uuid);
     cr_assert(eq(str, after, before), "no write bumped a generation");
 }
 
@@ -225,7 +168,7 @@ Test(sync, an_unchanged_host_is_synced_with_reads_only)
 static char *
 gpu_3e_uuid(void)
 {
-    cJSON *d = dump();
+    cJSON *d = agentenv_dump(&env);
     const cJSON *p;
     char *uuid = NULL;
 
@@ -242,7 +185,7 @@ static void
 unplug_gpu_3e(void)
 {
     _cleanup_free_ char *link =
-        xasprintf("%s/class/mdev_bus/0000:3e:00.0", root);
+        xasprintf("%s/class/mdev_bus/0000:3e:00.0", env.root);
 
     cr_assert(eq(int, unlink(link), 0));
 }
@@ -264,7 +207,7 @@ Test(sync, a_removed_gpu_without_guests_loses_its_provider)
     _cleanup_free_ char *gpu = NULL;
     cJSON *d;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
@@ -274,7 +217,7 @@ Test(sync, a_removed_gpu_without_guests_loses_its_provider)
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     cr_assert(
         eq(long, status_of("GET", "/resource_providers/", gpu, "", NULL), 404));
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
 }
@@ -297,7 +240,7 @@ Test(sync, a_removed_gpu_with_a_guest_is_drained_then_deleted_when_free)
     _cleanup_free_ char *gpu = NULL;
     cJSON *invs;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
@@ -328,7 +271,7 @@ Test(sync, a_type_switch_replaces_inventory_and_type_trait)
     _cleanup_free_ char *traits = NULL;
     cJSON *d;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
@@ -350,7 +293,7 @@ Test(sync, a_type_switch_replaces_inventory_and_type_trait)
     cr_assert(eq(ptr, strstr(traits, "CUSTOM_NVIDIA_18"), NULL), "%s", traits);
     cr_assert(eq(ptr, strstr(traits, "CUSTOM_CAD"), NULL),
               "the old type's configured trait goes too: %s", traits);
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
 }
@@ -362,7 +305,7 @@ Test(sync, a_trait_an_operator_set_survives_a_sync)
     _cleanup_free_ char *body = NULL;
     cJSON *t;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     agent_sync();
     gpu = gpu_3e_uuid();
@@ -391,7 +334,7 @@ Test(sync, a_root_and_child_made_by_nova_are_adopted)
     _cleanup_free_ char *body = NULL;
     cJSON *tree, *rp;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_TOKEN);
     body =
         xasprintf("{\"name\": \"compute-m60\", \"uuid\": \"%s\"}", nova_root);
@@ -430,18 +373,18 @@ Test(sync, provider_config_traits_and_inventories_reach_placement)
     _cleanup_free_ char *extra = xasprintf("provider_config_dir: %s\n", dir);
     cJSON *d;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", extra, TEST_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 0), "%s", run.err);
-    d = dump();
+    d = agentenv_dump(&env);
     assert_placement_holds(d);
     cJSON_Delete(d);
 }
 
 Test(sync, a_wrong_token_fails_with_a_clear_message_and_status_1)
 {
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     write_conf("m60", NULL, TEST_WRONG_TOKEN);
     agent_sync();
     cr_assert(eq(int, run.status, 1), "%s", run.err);
@@ -454,11 +397,137 @@ Test(sync, a_missing_endpoint_is_a_configuration_error)
 {
     _cleanup_free_ char *conf = NULL;
 
-    root = fixture_host("m60");
+    agentenv_host(&env, "m60");
     conf = fixture_data_path("dump/m60.conf.yaml");
-    agentrun(&run, (const char *const[]){ "-c", conf, "--sysfs-root", root,
+    agentrun(&run, (const char *const[]){ "-c", conf, "--sysfs-root", env.root,
                                           "sync", NULL });
     cr_assert(eq(int, run.status, 2), "%s", run.err);
     cr_assert(ne(ptr, strstr(run.err, "placement.endpoint"), NULL), "%s",
               run.err);
+}
+
+/* Delete every provider of the tree rooted at root_uuid, children first
+ * (Placement refuses to delete a parent). */
+static void
+delete_tree(const char *root_uuid)
+{
+    cJSON *tree = get("/resource_providers?in_tree=", root_uuid, "");
+    const cJSON *rp;
+
+    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers")) {
+        const char *uuid = cJSON_GetObjectItem(rp, "uuid")->valuestring;
+
+        if (strcmp(uuid, root_uuid) != 0)
+            cr_assert(
+                eq(long,
+                   status_of("DELETE", "/resource_providers/", uuid, "", NULL),
+                   204));
+    }
+    cJSON_Delete(tree);
+    cr_assert(eq(
+        long, status_of("DELETE", "/resource_providers/", root_uuid, "", NULL),
+        204));
+}
+
+#define VANISH_MS 30000 /* a pass or two of `run`, on a loaded box */
+
+/* `run` keeps the root's UUID between passes; when someone deletes the
+ * tree, the failed pass says why, and the next one rebuilds it. */
+Test(sync, a_root_deleted_under_run_is_logged_with_its_reason_then_rebuilt)
+{
+    const char *extra = "interval_s: 2\nreconcile:\n  enabled: false\n";
+    struct agentproc *p; /* env's, stopped with it */
+    _cleanup_free_ char *uuid = NULL;
+    _cleanup_free_ char *reason = NULL;
+    cJSON *d;
+
+    agentenv_host(&env, "m60");
+    write_conf("m60", extra, TEST_TOKEN);
+    uuid = root_uuid_of_dump();
+    p = agentenv_start(&env, NULL);
+    cr_assert(agentproc_wait_for(p, "pass done", 1, VANISH_MS), "%s",
+              agentproc_err(p));
+    delete_tree(uuid);
+    cr_assert(agentproc_wait_for(p, "pass incomplete", 1, VANISH_MS), "%s",
+              agentproc_err(p));
+    reason = xasprintf("error: root provider compute-m60 (uuid %s) vanished "
+                       "from Placement; recreating it next pass",
+                       uuid);
+    cr_assert(ne(ptr, strstr(agentproc_err(p), reason), NULL),
+              "the log says why the pass is incomplete: %s", agentproc_err(p));
+    cr_assert(agentproc_wait_for(p, "pass done", 2, VANISH_MS), "%s",
+              agentproc_err(p));
+    d = agentenv_dump(&env);
+    assert_placement_holds(d);
+    cJSON_Delete(d);
+    agentproc_signal(p, SIGTERM);
+    cr_assert(eq(int, agentproc_wait(p, 5000), 0), "%s", agentproc_err(p));
+}
+
+Test(sync, capacity_cut_below_what_guests_hold_is_written_with_a_warning)
+{
+    _cleanup_free_ char *gpu = NULL;
+    _cleanup_free_ char *body = NULL;
+    cJSON *invs;
+
+    agentenv_host(&env, "m60");
+    write_conf("m60", NULL, TEST_TOKEN);
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    gpu = gpu_3e_uuid();
+    body = xasprintf(
+        "{\"allocations\": {\"%s\": {\"resources\": {\"VGPU\": 3}}},"
+        " \"project_id\": \"%s\", \"user_id\": \"%s\","
+        " \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}",
+        gpu, PROJECT, PROJECT);
+    cr_assert(
+        eq(long, status_of("PUT", "/allocations/", CONSUMER, "", body), 204));
+    write_conf(NULL,
+               "node_name: compute-m60\n"
+               "mdev_types:\n"
+               "  nvidia-18:\n"
+               "    device_addresses: [\"0000:3e:00.0\"]\n"
+               "    max_instances: 1\n",
+               TEST_TOKEN);
+    agent_sync();
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(ne(ptr,
+                 strstr(run.err, "compute-m60_pci_0000_3e_00_0: VGPU total 1 "
+                                 "is below what guests hold (3)"),
+                 NULL),
+              "%s", run.err);
+    invs = get("/resource_providers/", gpu, "/inventories");
+    cr_assert(eq(int,
+                 cJSON_GetObjectItem(
+                     cJSON_GetObjectItem(
+                         cJSON_GetObjectItem(invs, "inventories"), "VGPU"),
+                     "total")
+                     ->valueint,
+                 1),
+              "Placement takes the smaller total");
+    cJSON_Delete(invs);
+}
+
+#define OTHER_RP "22222222-3333-4444-8555-666666666666"
+
+Test(sync, a_gpu_name_taken_outside_the_tree_fails_that_provider_only)
+{
+    const char *body = "{\"name\": \"compute-m60_pci_0000_3e_00_0\", "
+                       "\"uuid\": \"" OTHER_RP "\"}";
+
+    agentenv_host(&env, "m60");
+    write_conf("m60", NULL, TEST_TOKEN);
+    cr_assert(
+        eq(long, status_of("POST", "/resource_providers", "", "", body), 200));
+    agent_sync();
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    cr_assert(ne(ptr,
+                 strstr(run.err,
+                        "error: compute-m60_pci_0000_3e_00_0: a provider of "
+                        "this name (" OTHER_RP ") exists outside this host's "
+                        "tree; rename or delete it"),
+                 NULL),
+              "%s", run.err);
+    cr_assert(ne(ptr, strstr(run.err, "pass incomplete: 2 created"), NULL),
+              "the root and the other GPU were made: %s", run.err);
 }

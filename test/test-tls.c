@@ -10,14 +10,13 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agentrun.h"
+#include "agentenv.h"
 #include "cleanup.h"
 #include "fixture.h"
 #include "placement-server.h"
@@ -32,16 +31,15 @@
 
 static struct placement_server *srv;
 static struct tls_proxy *tls;
-static char *root;    /* the materialized host */
-static char *confdir; /* agent.yaml and the lock */
+static struct agentenv env; /* agent.yaml and the lock; the m60 host */
 static struct agentrun run;
 
 static void
 setup(void)
 {
     srv = placement_server_start();
-    confdir = fixture_tmpdir();
-    root = fixture_host("m60");
+    agentenv_init(&env);
+    agentenv_host(&env, "m60");
 }
 
 static void
@@ -52,11 +50,7 @@ teardown(void)
     placement_server_stop(srv);
     tls = NULL;
     srv = NULL;
-    fixture_rm_rf(root);
-    fixture_rm_rf(confdir);
-    free(root);
-    free(confdir);
-    root = confdir = NULL;
+    agentenv_clear(&env);
 }
 
 TestSuite(tls, .init = setup, .fini = teardown);
@@ -68,26 +62,17 @@ start_tls(const char *san)
     tls = tls_proxy_start(placement_server_url(srv), san);
 }
 
-/* agent.yaml: the m60 host, a lock in confdir, the placement section at the
- * TLS endpoint plus extra lines of it; mode 0600 (it holds a token). */
+/* agent.yaml: the m60 host, a lock, the placement section at the TLS
+ * endpoint plus extra lines of it. */
 static void
 write_conf(const char *placement_extra)
 {
-    _cleanup_free_ char *path = xasprintf("%s/agent.yaml", confdir);
-    _cleanup_free_ char *src = fixture_data_path("dump/m60.conf.yaml");
-    _cleanup_fclose_ FILE *in = fopen(src, "re");
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *out = fdopen(fd, "w");
-    char line[1024];
-
-    cr_assert(in != NULL && out != NULL, "%s", src);
-    while (fgets(line, sizeof(line), in))
-        fputs(line, out);
-    fprintf(out,
-            "interval_s: 1\nlock_file: %s/lock\n"
-            "placement:\n  endpoint: %s\n  token: %s\n%s",
-            confdir, tls_proxy_url(tls), TEST_TOKEN, placement_extra);
-    cr_assert(eq(int, fclose(out), 0));
+    agentenv_write_conf(&env, &(struct agentconf){
+                                  .settings_file = "dump/m60.conf.yaml",
+                                  .settings = "interval_s: 1\n",
+                                  .endpoint = tls_proxy_url(tls),
+                                  .placement_extra = placement_extra,
+                              });
 }
 
 /* placement_extra setting cacert to ca. */
@@ -100,22 +85,14 @@ cacert(const char *ca)
 static void
 agent_sync(void)
 {
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-
-    agentrun_clear(&run);
-    agentrun(&run, (const char *const[]){ "-v", "-c", conf, "--sysfs-root",
-                                          root, "sync", NULL });
+    agentenv_run(&env, &run, (const char *const[]){ "-v", "sync", NULL });
 }
 
 /* Placement (read past TLS) holds what `dump` prints. */
 static void
 assert_placement_holds_the_tree(void)
 {
-    _cleanup_free_ char *conf = xasprintf("%s/agent.yaml", confdir);
-    cJSON *d = agentrun_dump(conf, root);
-
-    placement_server_assert_tree(srv, d);
-    cJSON_Delete(d);
+    agentenv_assert_placement_holds(&env, srv);
 }
 
 /* sync failed with status 1, naming a request and an untrusted
@@ -190,7 +167,7 @@ Test(tls, a_certificate_for_another_host_name_is_refused)
 
 Test(tls, a_missing_ca_bundle_is_named)
 {
-    _cleanup_free_ char *missing = xasprintf("%s/no-such-ca.pem", confdir);
+    _cleanup_free_ char *missing = agentenv_path(&env, "no-such-ca.pem");
     _cleanup_free_ char *extra = NULL;
     _cleanup_free_ char *want = NULL;
 
@@ -216,14 +193,11 @@ Test(tls, insecure_skips_verification_and_says_so)
 
 Test(tls, run_warns_about_insecure_at_every_start)
 {
-    _cleanup_free_ char *conf = NULL;
-    _cleanup_(agentproc_stopp) struct agentproc *agent = NULL;
+    struct agentproc *agent; /* env's, stopped with it */
 
     start_tls("IP:127.0.0.1");
     write_conf("  insecure: true\n");
-    conf = xasprintf("%s/agent.yaml", confdir);
-    agent = agentproc_start((const char *const[]){
-        "-v", "-c", conf, "--sysfs-root", root, "run", NULL });
+    agent = agentenv_start(&env, NULL);
     cr_assert(agentproc_wait_for(agent, PASS_DONE, 1, WAIT_MS), "%s",
               agentproc_err(agent));
     cr_assert(eq(u32, agentproc_count(agent, INSECURE_WARNING), 1), "%s",

@@ -17,7 +17,7 @@
 
 static struct conf conf;
 static struct conf_type type35 = { .id = "nvidia-35", .mdev_class = "VGPU" };
-static struct mdev_type mtype35 = { .id = "nvidia-35", .name = "GRID M60-0B" };
+static struct host_type mtype35 = { .id = "nvidia-35", .name = "GRID M60-0B" };
 static struct policy pol;
 static struct provconf pc;
 static struct tree *tree;

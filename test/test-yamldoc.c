@@ -19,10 +19,9 @@
 
 #include "cleanup.h"
 #include "errbuf.h"
+#include "fixture.h"
 #include "xalloc.h"
 #include "yamldoc.h"
-
-#define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 /* Criterion's eq(str, ...) and eq(ptr, ...) take non-const pointers. */
 static char *
@@ -464,7 +463,15 @@ Test(yamldoc_buf, a_scalar_root_is_allowed)
     cr_assert(eq(ptr, yamldoc_get(d, yamldoc_root(d), "a"), NULL));
 }
 
-Test(yamldoc_buf, free_of_null_is_a_no_op)
+/* What every caller does: a failed load leaves its _cleanup_ pointer NULL,
+ * and freeing that on the way out must do nothing. */
+Test(yamldoc_buf, a_failed_load_leaves_null_and_freeing_null_does_nothing)
 {
-    yamldoc_free(NULL);
+    _cleanup_(yamldoc_freep) struct yamldoc *d = NULL;
+    struct errbuf eb = { 0 };
+
+    cr_assert(eq(int, yamldoc_load_buf("mem", "a: [b\n", 6, &d, &eb), -EINVAL),
+              "%s", eb.msg);
+    cr_assert(eq(ptr, d, NULL), "*ret written on failure");
+    yamldoc_free(d);
 }

@@ -118,3 +118,30 @@ testproc_collect(char *data, size_t size, size_t nmemb, void *userdata)
     fwrite(data, size, nmemb, userdata);
     return size * nmemb;
 }
+
+int
+testproc_thread_start(struct testproc_thread *t, void *(*fn)(void *), void *arg)
+{
+    int r;
+
+    atomic_store(&t->stop, false);
+    r = pthread_create(&t->thread, NULL, fn, arg);
+    t->running = r == 0;
+    return r;
+}
+
+bool
+testproc_thread_going(struct testproc_thread *t)
+{
+    return !atomic_load(&t->stop);
+}
+
+void
+testproc_thread_stop(struct testproc_thread *t)
+{
+    if (!t->running)
+        return;
+    atomic_store(&t->stop, true);
+    pthread_join(t->thread, NULL);
+    t->running = false;
+}

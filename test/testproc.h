@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -16,8 +18,8 @@ long testproc_now_ms(void);
 /* Sleep ms milliseconds. */
 void testproc_sleep_ms(long ms);
 
-/* The whole of a helper's log file; "" when it does not exist (yet).
- * free() it. */
+/* The whole of a file (a helper's log, a golden file, a command's
+ * output); "" when it does not exist (yet).  free() it. */
 char *testproc_read_file(const char *path);
 
 /* In the child, between fork and exec (async-signal-safe calls only): own
@@ -35,3 +37,21 @@ bool testproc_reap(pid_t pid, long ms);
 
 /* A libcurl write callback appending to the FILE * in userdata. */
 size_t testproc_collect(char *data, size_t size, size_t nmemb, void *userdata);
+
+/* A thread a test runs beside the agent (another writer, a changing host)
+ * until it says stop; the suite's teardown stops it too, so a failed
+ * assertion never leaves it running. */
+struct testproc_thread {
+    pthread_t thread;
+    bool running;     /* started and not yet joined */
+    atomic_bool stop; /* fn loops while testproc_thread_going() */
+};
+
+/* Start fn(arg); t must not be running.  Returns 0 or pthread_create's
+ * error. */
+int testproc_thread_start(struct testproc_thread *t, void *(*fn)(void *),
+                          void *arg);
+/* Whether the thread is to go on (fn asks this on every round). */
+bool testproc_thread_going(struct testproc_thread *t);
+/* Tell it to stop and join it; a thread not running is a no-op. */
+void testproc_thread_stop(struct testproc_thread *t);

@@ -29,3 +29,8 @@
 /* Where test/agentrun.c appends every byte the agent printed, relative to
  * $VGPU_BUILDDIR; `make check` truncates it first. */
 #define TEST_AGENT_OUTPUT_LOG "test/agent-output.log"
+
+/* Fail the test when text contains one of secrets (NULL-terminated); what
+ * names the text in the message ("stderr"). */
+void testsecrets_assert_absent(const char *what, const char *text,
+                               const char *const *secrets);

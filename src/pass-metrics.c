@@ -1,12 +1,5 @@
 /*
- * cmd-run-metrics.c - the metrics step of `run`, after every pass: gather
- * the figures the pass left behind into struct metrics and write the file.
- *
- * The GPUs come from this pass's tree (kept from the last pass that built
- * one, when a scan failed); their Placement UUID from the sync cache (an
- * adopted provider keeps its own), else the tree's.  used comes from the
- * allocations the reconcile step read, so it is absent while reconcile is
- * disabled or has not read them yet.
+ * pass-metrics.c - the metrics step of a pass.
  */
 #include "config.h"
 
@@ -14,9 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "cmd-run.h"
 #include "log.h"
-#include "metrics.h"
+#include "pass-metrics.h"
 #include "xalloc.h"
 
 static double
@@ -32,11 +24,11 @@ wall_now(void)
  * SIGHUP may have turned reconcile off since they were read). */
 static void
 gather_gpus(struct metrics *m, const struct tree *t,
-            const struct sync_cache *cache, const struct run_claims *rc,
+            const struct sync_cache *cache, const struct pass_reconcile *rc,
             bool reconciling)
 {
     struct metrics_gpu *gpus = xcalloc(t->n_providers, sizeof(*gpus));
-    char(*uuids)[PLACEMENT_UUID_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
+    char(*uuids)[UUIDSTR_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
     size_t n = 0;
 
     for (size_t i = 1; i < t->n_providers; i++) {
@@ -56,7 +48,7 @@ gather_gpus(struct metrics *m, const struct tree *t,
                                    .rc = p->invs[0].rc,
                                    .total = p->invs[0].total,
                                    .reserved = p->invs[0].reserved };
-        if (!reconciling || run_claims_used(rc, uuids[n], &g->used) < 0)
+        if (!reconciling || pass_reconcile_used(rc, uuids[n], &g->used) < 0)
             g->used = -1;
         n++;
     }
@@ -66,24 +58,22 @@ gather_gpus(struct metrics *m, const struct tree *t,
 }
 
 void
-run_metrics_pass(struct metrics *m, const struct cmd_host *host,
-                 const struct sync_cache *cache, const struct run_claims *rc,
-                 bool ok, double duration)
+pass_metrics_record(struct metrics *m, const struct hostload *h,
+                    const struct sync_cache *cache,
+                    const struct pass_reconcile *rc,
+                    const struct placement_counts *counts, bool ok,
+                    double duration)
 {
-    const char *path = host->conf->metrics_file;
-    struct run_reconcile_stats st;
+    const char *path = h->conf->metrics_file;
+    struct metrics_reconcile st;
     struct errbuf eb = { 0 };
 
     metrics_record_pass(m, ok, wall_now(), duration);
-    if (host->tree)
-        gather_gpus(m, host->tree, cache, rc, host->conf->reconcile.enabled);
-    run_claims_stats(rc, &st);
-    m->reconciled = st.done;
-    m->mdevs_created = st.created;
-    m->mdevs_removed = st.removed;
-    m->orphans = st.orphans;
-    m->unaccounted_guests = st.unaccounted_guests;
-    m->requests = placement_counts(&m->n_requests);
+    if (h->tree)
+        gather_gpus(m, h->tree, cache, rc, h->conf->reconcile.enabled);
+    pass_reconcile_stats(rc, &st);
+    metrics_set_reconcile(m, &st);
+    metrics_set_requests(m, counts->v, counts->n);
     if (path && metrics_write(m, path, &eb) < 0)
         log_warn("metrics: %s (errno %d); the service carries on", eb.msg,
                  -eb.code);

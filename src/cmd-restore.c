@@ -1,0 +1,68 @@
+/*
+ * cmd-restore.c - `vgpu-agent restore`: every claim's vGPUs back after a
+ * boot, before the guests start (vgpu-agent-restore.service).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "restore.h"
+
+static void
+restore_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vgpu-agent [-c FILE] [--sysfs-root DIR] restore "
+            "[--state-only]\n"
+            "\n"
+            "Type again every VF the state file gives a claim (a reboot "
+            "resets them\nall; local files only), then, when Placement and "
+            "libvirt can be reached,\ncreate whatever else the claims lack, "
+            "removing nothing.  Run at boot\nbefore the guests start.\n"
+            "\n"
+            "      --state-only  only the VFs of the state file; no network\n");
+}
+
+static int
+cmd_restore_exec(const struct ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "state-only", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    struct restore_result res = { 0 };
+    bool state_only = false;
+    int c, r;
+
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 's') {
+            state_only = true;
+            continue;
+        }
+        restore_usage(c == 'h' ? stdout : stderr);
+        return c == 'h' ? CMD_EXIT_OK : CMD_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        restore_usage(stderr);
+        return CMD_EXIT_USAGE;
+    }
+    r = restore_run(&ctx->host, state_only, &res);
+    log_info("restore: %u VF(s) typed again from the state file, %u "
+             "failed%s",
+             res.restored, res.failed,
+             res.reconciled ? "; reconcile pass done" : "");
+    return cmd_exit_status(r);
+}
+
+const struct cmd cmd_restore = {
+    .name = "restore",
+    .args = "[--state-only]",
+    .summary = "at boot: type again the VFs of the state file, then create "
+               "what the claims lack",
+    .exec = cmd_restore_exec,
+};

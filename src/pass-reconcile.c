@@ -1,0 +1,269 @@
+/*
+ * pass-reconcile.c - the reconcile step of a pass: the claims read again
+ * where generations moved, then plan and act (hostplan.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "cleanup.h"
+#include "hostplan.h"
+#include "log.h"
+#include "notes.h"
+#include "pass-reconcile.h"
+#include "strv.h"
+#include "xalloc.h"
+
+struct pass_reconcile {
+    struct reconcile_claim *v;
+    size_t n;
+    struct strv read_at; /* "<uuid> <generation>" when last read */
+    bool loaded;
+    struct metrics_reconcile stats;
+    struct notes *notes; /* the lasting problems */
+};
+
+struct pass_reconcile *
+pass_reconcile_new(void)
+{
+    struct pass_reconcile *rc = xcalloc(1, sizeof(*rc));
+
+    rc->notes = notes_new();
+    return rc;
+}
+
+void
+pass_reconcile_free(struct pass_reconcile *rc)
+{
+    if (!rc)
+        return;
+    free(rc->v);
+    strv_clear(&rc->read_at);
+    notes_free(rc->notes);
+    free(rc);
+}
+
+static void
+forget_provider(struct pass_reconcile *rc, const char *uuid)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < rc->n; i++)
+        if (strcmp(rc->v[i].uuid, uuid) != 0)
+            rc->v[kept++] = rc->v[i];
+    rc->n = kept;
+}
+
+/* Re-point old claims at this pass's tree (rebuilt every pass). */
+static void
+repoint(struct pass_reconcile *rc, const struct tree *t,
+        const struct sync_cache *cache)
+{
+    for (size_t i = 0; i < rc->n; i++)
+        rc->v[i].provider = NULL;
+    for (size_t j = 1; j < t->n_providers; j++) {
+        char uuid[UUIDSTR_LEN];
+        long gen;
+
+        if (sync_cache_lookup(cache, t->providers[j].name, uuid, &gen) < 0)
+            continue;
+        for (size_t i = 0; i < rc->n; i++)
+            if (strcmp(uuid, rc->v[i].uuid) == 0)
+                rc->v[i].provider = &t->providers[j];
+    }
+}
+
+/* Read the allocations of the providers whose generation moved since
+ * they were read; with mark_only, just note that the claims in hand stand
+ * for the generations the cache holds now (after a full read). */
+static int
+refresh_moved(struct pass_reconcile *rc, struct placement *pl,
+              const struct hostload *host, const struct sync_cache *cache,
+              bool mark_only, struct errbuf *eb)
+{
+    const struct tree *t = host->tree;
+    const struct tree_provider **todo = xcalloc(t->n_providers, sizeof(*todo));
+    char(*uuids)[UUIDSTR_LEN] = xcalloc(t->n_providers, sizeof(*uuids));
+    size_t n = 0;
+    int r;
+
+    for (size_t i = 1; i < t->n_providers; i++) {
+        _cleanup_free_ char *key = NULL;
+        long gen;
+
+        if (sync_cache_lookup(cache, t->providers[i].name, uuids[n], &gen) < 0)
+            continue;
+        key = xasprintf("%s %ld", uuids[n], gen);
+        if (strv_contains(&rc->read_at, key))
+            continue;
+        strv_push(&rc->read_at, key);
+        if (mark_only)
+            continue;
+        forget_provider(rc, uuids[n]);
+        todo[n++] = &t->providers[i];
+    }
+    r = claims_read(pl, todo, uuids, n, host->conf->placement.max_parallel,
+                    &rc->v, &rc->n, eb);
+    if (n > 0)
+        log_debug("reconcile: re-read allocations of %zu provider(s)", n);
+    free(todo);
+    free(uuids);
+    return r;
+}
+
+static int
+refresh(struct pass_reconcile *rc, struct placement *pl,
+        const struct hostload *host, const struct sync_cache *cache, bool full,
+        struct errbuf *eb)
+{
+    int r;
+
+    if (full || !rc->loaded) {
+        free(rc->v);
+        rc->v = NULL;
+        rc->n = 0;
+        strv_clear(&rc->read_at);
+        r = claims_load(pl, host->tree, host->conf->placement.max_parallel,
+                        &rc->v, &rc->n, eb);
+        rc->loaded = r == 0;
+        return r < 0 ? r : refresh_moved(rc, pl, host, cache, true, eb);
+    }
+    return refresh_moved(rc, pl, host, cache, false, eb);
+}
+
+void
+pass_reconcile_stats(const struct pass_reconcile *rc,
+                     struct metrics_reconcile *ret)
+{
+    *ret = rc->stats;
+}
+
+int
+pass_reconcile_used(const struct pass_reconcile *rc, const char *uuid,
+                    long *ret)
+{
+    long n = 0;
+
+    if (!rc->loaded)
+        return -ENODATA;
+    for (size_t i = 0; i < rc->n; i++)
+        if (strcmp(rc->v[i].uuid, uuid) == 0)
+            n += rc->v[i].n;
+    *ret = n;
+    return 0;
+}
+
+/* Count what a step did and found. */
+static void
+count_step(struct metrics_reconcile *st, const struct reconcile_plan *p,
+           const struct reconcile_report *rep)
+{
+    st->done = true;
+    for (size_t i = 0; i < rep->n; i++) {
+        if (rep->v[i].result != RECONCILE_OK)
+            continue;
+        if (rep->v[i].action == RECONCILE_CREATE)
+            st->created++;
+        else if (rep->v[i].action == RECONCILE_REMOVE)
+            st->removed++;
+    }
+    st->orphans = p->n_orphans;
+    st->unaccounted_guests = 0;
+    for (size_t i = 0; i < p->n_unaccounted; i++) {
+        size_t j = 0;
+
+        while (j < i && strcmp(p->unaccounted[j].consumer,
+                               p->unaccounted[i].consumer) != 0)
+            j++;
+        st->unaccounted_guests += j == i; /* a guest's first mdev */
+    }
+}
+
+/* One line per vGPU made or removed (a notice), or that failed (an
+ * error); a definition kept in step is detail (info). */
+static void
+log_action(const struct reconcile_action *a)
+{
+    _cleanup_free_ char *result = reconcile_result_text(a);
+    bool failed = a->result == RECONCILE_FAILED;
+    bool vgpu = a->action == RECONCILE_CREATE || a->action == RECONCILE_REMOVE;
+    struct log_fields f = { .device = a->uuid,
+                            .gpu = a->parent,
+                            .consumer = a->consumer };
+
+    f.event = failed                          ? LOG_EVENT_MDEV_FAILED
+              : a->action == RECONCILE_CREATE ? LOG_EVENT_MDEV_CREATED
+              : a->action == RECONCILE_REMOVE ? LOG_EVENT_MDEV_REMOVED
+                                              : "mdev_definition";
+    log_event(failed ? LOG_ERROR
+              : vgpu ? LOG_NOTICE
+                     : LOG_INFO,
+              &f, "reconcile: %s %s on %s (%s)%s%s: %s",
+              reconcile_verb_name(a->action), a->uuid, a->parent, a->mdev_type,
+              *a->consumer ? " for consumer " : "", a->consumer, result);
+}
+
+static void
+log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
+         const struct reconcile_report *rep)
+{
+    for (size_t i = 0; i < rep->n; i++)
+        log_action(&rep->v[i]);
+    for (size_t i = 0; i < p->n_misplaced; i++)
+        notes_say(rc->notes, LOG_WARNING, "reconcile: %s %s %s",
+                  reconcile_noun(&p->misplaced[i]), p->misplaced[i].uuid,
+                  p->misplaced[i].why);
+    for (size_t i = 0; i < p->n_unaccounted; i++)
+        notes_say(rc->notes, LOG_WARNING,
+                  "reconcile: %s %s of guest %s on %s: %s",
+                  reconcile_noun(&p->unaccounted[i]), p->unaccounted[i].uuid,
+                  p->unaccounted[i].consumer,
+                  p->unaccounted[i].parent ? p->unaccounted[i].parent
+                                           : "no GPU of this host",
+                  p->unaccounted[i].why);
+    for (size_t i = 0; i < p->n_errors; i++)
+        notes_event(rc->notes, LOG_ERROR,
+                    &(struct log_fields){ .event = LOG_EVENT_CLAIM_UNSATISFIED,
+                                          .consumer = p->errors[i].consumer,
+                                          .device = p->errors[i].uuid,
+                                          .gpu = p->errors[i].parent },
+                    LOG_EVENT_CLAIM_SATISFIED,
+                    "reconcile: the claim of consumer %s cannot be met: %s "
+                    "%s: %s",
+                    p->errors[i].consumer, reconcile_noun(&p->errors[i]),
+                    p->errors[i].uuid[0] ? p->errors[i].uuid
+                                         : p->errors[i].parent,
+                    p->errors[i].why);
+}
+
+bool
+pass_reconcile_step(struct pass_reconcile *rc, const struct hostload *host,
+                    struct placement *pl, const struct sync_cache *cache,
+                    bool full)
+{
+    struct reconcile_report rep = { 0 };
+    struct errbuf eb = { 0 };
+    struct guests *g;
+    struct reconcile_plan *p;
+    bool ok;
+
+    if (refresh(rc, pl, host, cache, full, &eb) < 0) {
+        log_error("reconcile: %s", eb.msg);
+        rc->loaded = false; /* read everything again next time */
+        return false;
+    }
+    repoint(rc, host->tree, cache);
+    g = hostplan_guests(host->conf, HOSTPLAN_NEED_ORPHANS, rc->notes);
+    p = hostplan_plan(host, g, rc->v, rc->n);
+    ok = hostplan_act(host, false, false, p, &rep) == 0 && g != NULL;
+    log_plan(rc, p, &rep);
+    notes_round_end(rc->notes);
+    count_step(&rc->stats, p, &rep);
+    reconcile_report_clear(&rep);
+    reconcile_plan_free(p);
+    guests_free(g);
+    return ok;
+}

@@ -1,0 +1,229 @@
+/*
+ * pass.c - one pass: scan, sync, reconcile, metrics.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "pass-metrics.h"
+#include "pass-reconcile.h"
+#include "pass.h"
+#include "xalloc.h"
+
+struct pass {
+    struct sync_cache *cache;
+    struct pass_reconcile *reconcile;
+    struct metrics *metrics; /* over the service's life */
+    double last_full;        /* when the cache was last dropped */
+    double down_since;       /* Placement unreachable since; 0: it is not */
+    bool refresh_now;        /* drop it at the next pass anyway */
+    bool scanned;            /* the host was just scanned: use that scan */
+};
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct pass *
+pass_new(void)
+{
+    struct pass *p = xcalloc(1, sizeof(*p));
+
+    p->cache = sync_cache_new();
+    p->reconcile = pass_reconcile_new();
+    p->metrics = metrics_new();
+    p->refresh_now = true;
+    return p;
+}
+
+void
+pass_free(struct pass *p)
+{
+    if (!p)
+        return;
+    sync_cache_free(p->cache);
+    pass_reconcile_free(p->reconcile);
+    metrics_free(p->metrics);
+    free(p);
+}
+
+void
+pass_scanned(struct pass *p)
+{
+    p->scanned = true;
+}
+
+void
+pass_refresh_next(struct pass *p)
+{
+    p->refresh_now = true;
+}
+
+/* One line per write, at the default level: what the agent did. */
+static void
+log_change(const struct sync_change *c)
+{
+    const struct log_fields f = { .event = sync_change_event(c->kind),
+                                  .provider = c->provider,
+                                  .method = c->method,
+                                  .path = c->path };
+
+    switch (c->kind) {
+    case SYNC_CHANGE_PROVIDER_CREATED:
+        log_event(LOG_NOTICE, &f, "provider %s created (%s)", c->provider,
+                  c->what);
+        break;
+    case SYNC_CHANGE_PROVIDER_DELETED:
+        log_event(LOG_NOTICE, &f, "provider %s deleted: %s", c->provider,
+                  c->what);
+        break;
+    case SYNC_CHANGE_PROVIDER_DRAINED:
+        log_event(LOG_NOTICE, &f,
+                  "provider %s drained (guests still hold it): %s", c->provider,
+                  c->what);
+        break;
+    case SYNC_CHANGE_INVENTORY:
+        log_event(LOG_NOTICE, &f, "provider %s inventory: %s", c->provider,
+                  c->what);
+        break;
+    case SYNC_CHANGE_TRAITS:
+        log_event(LOG_NOTICE, &f, "provider %s traits: %s", c->provider,
+                  c->what);
+        break;
+    case SYNC_CHANGE_NAME:
+        log_event(LOG_NOTICE, &f, "custom name %s created", c->what);
+        break;
+    }
+}
+
+/* Log what a sync did and found; the summary at summary_level. */
+static void
+log_report(const struct sync_report *rep, unsigned long requests, bool done,
+           enum log_level summary_level)
+{
+    for (size_t i = 0; i < rep->changes.n; i++)
+        log_change(&rep->changes.v[i]);
+    for (size_t i = 0; i < rep->warnings.n; i++)
+        log_warn("%s", rep->warnings.v[i]);
+    for (size_t i = 0; i < rep->errors.n; i++)
+        log_event(LOG_ERROR, &(struct log_fields){ .event = "sync_error" },
+                  "%s", rep->errors.v[i]);
+    for (size_t i = 0; i < rep->notes.n; i++)
+        log_info("%s", rep->notes.v[i]);
+    log_event(done ? summary_level : LOG_ERROR,
+              &(struct log_fields){ .event = done ? LOG_EVENT_SYNC_DONE
+                                                  : LOG_EVENT_SYNC_FAILED },
+              "pass %s: %u created, %u updated, %u deleted; %lu requests",
+              done ? "done" : "incomplete", rep->created, rep->updated,
+              rep->deleted, requests);
+}
+
+int
+pass_sync(struct session *s, const struct hostload *h, struct sync_cache *cache,
+          unsigned long requests_before, enum log_level summary_level)
+{
+    struct sync_report rep = { 0 };
+    struct errbuf eb = { 0 };
+    int r = session_sync(s, h, cache, 0, &rep, &eb);
+    bool done = r == 0 && rep.result == SYNC_DONE;
+
+    if (r < 0)
+        log_event(
+            LOG_ERROR,
+            &(struct log_fields){ .event = LOG_EVENT_SYNC_FAILED, .err = r },
+            "%s", eb.msg);
+    log_report(&rep, placement_requests(session_placement(s)) - requests_before,
+               done, summary_level);
+    sync_report_clear(&rep);
+    return r < 0 ? r : !done;
+}
+
+/* Placement down (the pass could not start) or back: one line each way. */
+static void
+track_placement(struct pass *p, bool reached)
+{
+    if (!reached && p->down_since == 0) {
+        p->down_since = now_s();
+        log_event(LOG_WARNING,
+                  &(struct log_fields){ .event = LOG_EVENT_PLACEMENT_DOWN },
+                  "Placement unreachable; retrying with backoff (the errors "
+                  "above say why)");
+    } else if (reached && p->down_since != 0) {
+        log_event(
+            LOG_NOTICE, &(struct log_fields){ .event = LOG_EVENT_PLACEMENT_UP },
+            "Placement reachable again after %.0f s", now_s() - p->down_since);
+        p->down_since = 0;
+    }
+}
+
+/* Whether this pass re-reads everything; if so the cache is dropped. */
+static bool
+full_refresh(struct pass *p, const struct conf *c)
+{
+    if (!p->refresh_now && c->full_refresh_s != 0 &&
+        now_s() - p->last_full < c->full_refresh_s)
+        return false;
+    sync_cache_forget(p->cache);
+    p->last_full = now_s();
+    p->refresh_now = false;
+    return true;
+}
+
+/* Scan, sync, reconcile; whether Placement now holds the tree. */
+static bool
+steps(struct pass *p, struct hostload *h, struct session *s)
+{
+    bool full;
+    int r;
+
+    if (!p->scanned && hostload_scan(h) < 0)
+        return false;
+    p->scanned = false;
+    if (session_open(s, h) < 0) {
+        track_placement(p, false);
+        return false;
+    }
+    full = full_refresh(p, h->conf);
+    r = pass_sync(s, h, p->cache, placement_requests(session_placement(s)),
+                  LOG_INFO);
+    track_placement(p, r >= 0);
+    if (r == 0 && h->conf->reconcile.enabled)
+        pass_reconcile_step(p->reconcile, h, session_placement(s), p->cache,
+                            full);
+    if (r < 0) {
+        session_close(s);      /* renegotiate: Placement may be another */
+        p->refresh_now = true; /* and re-read everything */
+    }
+    return r == 0;
+}
+
+void
+pass_set_interval(struct pass *p, double seconds)
+{
+    metrics_set_interval(p->metrics, seconds);
+}
+
+bool
+pass_run(struct pass *p, struct hostload *h, struct session *s)
+{
+    double start = now_s();
+    bool ok;
+
+    log_last_error_reset();
+    ok = steps(p, h, s);
+    if (!ok)
+        metrics_set_last_error(p->metrics, log_last_error());
+
+    pass_metrics_record(p->metrics, h, p->cache, p->reconcile,
+                        session_counts(s), ok, now_s() - start);
+    return ok;
+}
