@@ -290,15 +290,18 @@ print_figures(const struct figures *f)
         per((double)f->nsteady.served.requests, f->nsteady.start_ms / 1e3);
     bool nd = f->nova_done;
 
-    printf("vgpu-agent fleet against one production-shaped Placement (%s: "
-           "uwsgi 2 processes x 8\nthreads, Connection: close, listen 100, "
-           "PostgreSQL 15); %zu agents, each its own host\nof %d GPUs (%d "
-           "providers), interval_s %u standing for 60 s, full_refresh_s %u; "
-           "Nova:\n%zu hosts of python3-nova's SchedulerReportClient in one "
-           "process, the same tree,\nits association refresh scaled the same "
-           "way, on a fresh Placement\n\n",
-           placement_server_kind_name(srv), f->n, FLEET_GPUS, FLEET_GPUS + 1,
-           f->interval_s, 5 * f->interval_s, f->k);
+    printf("vgpu-agent fleet against one Placement (%s)\n"
+           "%zu agents, each its own host of %d GPUs (%d providers), "
+           "interval_s %u standing\nfor 60 s, full_refresh_s %u; Nova: %zu "
+           "hosts of python3-nova's SchedulerReportClient\nin one process "
+           "(green threads), the same tree, its association refresh scaled "
+           "the\nsame way, on a fresh Placement\n\n",
+           strcmp(placement_server_kind_name(srv), "uwsgi") == 0
+               ? "uwsgi as Debian's placement-api runs it, 2 processes x 8 "
+                 "threads,\nConnection: close, listen 100, PostgreSQL 15"
+               : "wsgiref, one Python process, sqlite",
+           f->n, FLEET_GPUS, FLEET_GPUS + 1, f->interval_s, 5 * f->interval_s,
+           f->k);
     printf("%-46s %10s%s\n", "", "agent", nd ? "        Nova" : "");
     print_row("first start: requests per host",
               per((double)f->first.served.requests, (double)f->n),

@@ -10,10 +10,10 @@
 # session and provider-tree cache), as K nova-compute processes would; they
 # run as green threads (eventlet, as nova-compute does).  A host's periodic
 # pass is what nova-compute's resource tracker does every
-# update_resources_interval (60 s; here INTERVAL_S): the allocations of its
-# root (_remove_deleted_instances_allocations), then
+# update_resources_interval (60 s; here INTERVAL_S):
 # get_provider_tree_and_ensure_root(), the driver's update_provider_tree()
-# (a child per GPU, its inventory and traits) and update_from_provider_tree().
+# (a child per GPU, its inventory and traits), update_from_provider_tree(),
+# then the allocations of its root (_remove_deleted_instances_allocations).
 # [compute] resource_provider_association_refresh (300 s per 60 s) is scaled
 # the same way, to 5 x INTERVAL_S.
 #
@@ -67,7 +67,6 @@ class Host:
             adapter=adapter.Adapter(session=sess, service_type='placement'))
 
     def periodic(self, ctx):
-        self.client.get_allocations_for_resource_provider(ctx, self.uuid)
         tree = self.client.get_provider_tree_and_ensure_root(
             ctx, self.uuid, name=self.name)
         for p in self.children:
@@ -76,6 +75,7 @@ class Host:
             tree.update_inventory(p['uuid'], p['inventories'])
             tree.update_traits(p['uuid'], p['traits'])
         self.client.update_from_provider_tree(ctx, tree)
+        self.client.get_allocations_for_resource_provider(ctx, self.uuid)
 
 
 def mark(name):
@@ -87,9 +87,8 @@ def round_all(hosts, ctx, pool):
     """One pass of every host at once; (requests, wall ms)."""
     before = sum(h.sent for h in hosts)
     start = time.monotonic()
-    for h in hosts:
-        pool.spawn(h.periodic, ctx)
-    pool.waitall()
+    for t in [pool.spawn(h.periodic, ctx) for h in hosts]:
+        t.wait()  # a host's exception ends the bench
     return (sum(h.sent for h in hosts) - before,
             (time.monotonic() - start) * 1e3)
 
