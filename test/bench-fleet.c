@@ -42,6 +42,9 @@
 #include "testproc.h"
 #include "xalloc.h"
 
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
+
 /* One phase as Placement saw it. */
 struct window {
     size_t log_from; /* request log offset at the start */

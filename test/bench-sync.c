@@ -54,6 +54,9 @@
 #include "placement-server.h"
 #include "xalloc.h"
 
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
+
 #define RUN_PASSES 4             /* the full re-read, then 3 unchanged */
 #define AGENT_TIMEOUT_MS 180000L /* one agent process, 256 GPUs included */
 #define PLACEMENT_EGG "/usr/lib/python3/dist-packages/openstack_placement"

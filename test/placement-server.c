@@ -330,6 +330,10 @@ spawn(struct placement_server *s, int port, long deadline)
                                        workers_ready_by(s, from, deadline));
 }
 
+/* Overridden by a test binary's PLACEMENT_SERVER_PREFER(). */
+__attribute__((weak)) enum placement_server_kind placement_server_binary_kind =
+    PLACEMENT_SERVER_WSGIREF;
+
 static enum placement_server_kind
 kind_of(const struct placement_server_opts *o)
 {
@@ -337,7 +341,11 @@ kind_of(const struct placement_server_opts *o)
 
     if (o && o->kind != PLACEMENT_SERVER_DEFAULT)
         return o->kind;
-    if (!v || !*v || strcmp(v, "uwsgi") == 0)
+    if (!v || !*v)
+        return placement_server_binary_kind == PLACEMENT_SERVER_UWSGI
+                   ? PLACEMENT_SERVER_UWSGI
+                   : PLACEMENT_SERVER_WSGIREF;
+    if (strcmp(v, "uwsgi") == 0)
         return PLACEMENT_SERVER_UWSGI;
     if (strcmp(v, "wsgiref") == 0)
         return PLACEMENT_SERVER_WSGIREF;

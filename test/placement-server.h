@@ -2,7 +2,13 @@
  * placement-server.h - a real OpenStack Placement for tests, in one of two
  * shapes.
  *
- * uwsgi (the default): Placement as Debian runs it in production, uwsgi
+ * Which shape a test gets: $VGPU_PLACEMENT_SERVER (uwsgi or wsgiref) for
+ * every test, else what its binary asks for with PLACEMENT_SERVER_PREFER()
+ * (the sync, run, fault and Placement client tests and the benches ask for
+ * uwsgi), else wsgiref, which starts with half the CPU: the suite has to
+ * fit CI's time on 2 cores.
+ *
+ * uwsgi: Placement as Debian runs it in production, uwsgi
  * with the settings of placement-api's placement-api-uwsgi.ini
  * (test/placement-uwsgi.ini: 2 processes x 8 threads for 2 cores,
  * `Connection: close`, listen 100) over PostgreSQL: a fresh database per
@@ -11,7 +17,7 @@
  * Start-up costs about 2 s on an idle box, nearly all of it the two
  * workers importing Placement, and about twice the CPU of wsgiref.
  *
- * wsgiref ($VGPU_PLACEMENT_SERVER=wsgiref): Debian's Placement
+ * wsgiref: Debian's Placement
  * (python3-placement) on a threaded wsgiref server with its own sqlite
  * database, writes serialized (sqlite would answer "database is locked").
  * The schema is created inside the server process; if
@@ -48,10 +54,18 @@
 struct placement_server;
 
 enum placement_server_kind {
-    PLACEMENT_SERVER_DEFAULT, /* $VGPU_PLACEMENT_SERVER, else uwsgi */
+    PLACEMENT_SERVER_DEFAULT, /* $VGPU_PLACEMENT_SERVER, else the binary's */
     PLACEMENT_SERVER_UWSGI,
     PLACEMENT_SERVER_WSGIREF,
 };
+
+/* The shape PLACEMENT_SERVER_DEFAULT gives when $VGPU_PLACEMENT_SERVER is
+ * unset: wsgiref (a weak definition in the harness), or what one source
+ * file of the test binary defines with PLACEMENT_SERVER_PREFER(UWSGI). */
+extern enum placement_server_kind placement_server_binary_kind;
+#define PLACEMENT_SERVER_PREFER(kind)                                          \
+    enum placement_server_kind placement_server_binary_kind =                  \
+        PLACEMENT_SERVER_##kind
 
 struct placement_server_opts {
     enum placement_server_kind kind;

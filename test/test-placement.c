@@ -5,9 +5,9 @@
  * starts it in Criterion's runner process before any test and stops it
  * after the last one.  Tests never share a provider: every name and UUID
  * is fresh.  On sqlite they run one at a time (see main()).  What
- * Placement holds is read back with the independent client of test/placement-shared.h.  The
- * binary has two sources (test/testplacement.h): claims, deletes, batches
- * and tokens are in test-placement-claims.c.
+ * Placement holds is read back with the independent client of
+ * test/placement-shared.h.  The binary has two sources (test/testplacement.h):
+ * claims, deletes, batches and tokens are in test-placement-claims.c.
  *
  * Hand-made responses and version documents, no Placement:
  * test-placement-proto.c.
@@ -33,6 +33,9 @@
 #include "testplacement.h"
 #include "testsecrets.h"
 #include "xalloc.h"
+
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
 
 struct http *http;
 struct placement *pl;

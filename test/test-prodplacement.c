@@ -31,6 +31,9 @@
 #include "testproc.h"
 #include "xalloc.h"
 
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
+
 #define UUID1 "c0ffee00-0000-4000-8000-000000000001"
 #define GPUS 16
 
