@@ -59,8 +59,9 @@ struct figures {
     struct window first, steady, restart, outage;
     double first_s, restart_s, outage_s_back; /* until every host done */
     double outage_restart_s; /* Placement's start-up after the outage */
-    unsigned long first_own, restart_own; /* the agents' counts */
-    unsigned long steady_passes, anon_kib;
+    unsigned long first_own, restart_own;       /* the agents' counts */
+    unsigned long first_passes, restart_passes; /* up to the done one */
+    unsigned long steady_passes, steady_one, steady_own, anon_kib;
     /* Nova */
     struct window nfirst, nsteady, nrestart;
     struct novafleet nova;
@@ -155,7 +156,7 @@ phase_first(struct figures *f)
     fleet_start(&fleet);
     f->first_s = wait_all_done(f, f->first.start_ms, "first start");
     window_close(&f->first);
-    f->first_own = fleet_requests_to_done(&fleet);
+    f->first_own = fleet_requests_to_done(&fleet, &f->first_passes);
     assert_providers(f, f->n, "first start");
 }
 
@@ -171,6 +172,8 @@ phase_steady(struct figures *f)
     window_close(&f->steady);
     s = fleet_scan(&fleet);
     f->steady_passes = s.done;
+    f->steady_one = s.one_request;
+    f->steady_own = s.requests;
     f->anon_kib = fleet_anon_kib(&fleet);
     assert_providers(f, f->n, "steady");
 }
@@ -184,7 +187,7 @@ phase_restart(struct figures *f)
     fleet_start(&fleet);
     f->restart_s = wait_all_done(f, f->restart.start_ms, "restart storm");
     window_close(&f->restart);
-    f->restart_own = fleet_requests_to_done(&fleet);
+    f->restart_own = fleet_requests_to_done(&fleet, &f->restart_passes);
     assert_providers(f, f->n, "restart storm");
 }
 
@@ -329,11 +332,18 @@ print_figures(const struct figures *f)
     print_row("restart storm: s until every host done", f->restart_s,
               f->nrestart.start_ms / 1e3, nd, 1);
     printf("\nthe agents' own counts up to their first done pass, per host: "
-           "first start %.1f,\nrestart storm %.1f; steady window %.0f s, %lu "
-           "host passes; agents' summed anonymous\nmemory %.1f MiB\n",
+           "first start %.1f\nrequests in %.2f passes, restart storm %.1f in "
+           "%.2f; steady window %.0f s: %lu host\npasses, %lu of them 1 "
+           "request, the others (full re-reads every full_refresh_s)\n%.1f "
+           "on average; agents' summed anonymous memory %.1f MiB\n",
            per((double)f->first_own, (double)f->n),
-           per((double)f->restart_own, (double)f->n), f->steady.start_ms / 1e3,
-           f->steady_passes, (double)f->anon_kib / 1024);
+           per((double)f->first_passes, (double)f->n),
+           per((double)f->restart_own, (double)f->n),
+           per((double)f->restart_passes, (double)f->n),
+           f->steady.start_ms / 1e3, f->steady_passes, f->steady_one,
+           per((double)(f->steady_own - f->steady_one),
+               (double)(f->steady_passes - f->steady_one)),
+           (double)f->anon_kib / 1024);
     printf("\noutage: Placement killed for %u s, then started (%.1f s until "
            "it served again\nis not counted): every host had a done pass %.1f "
            "s after; the busiest second\nheld %lu requests, %.1fx the steady "

@@ -166,6 +166,7 @@ fleet_mark(struct fleet *f)
         f->agents[i].mark = stat(f->agents[i].log, &st) == 0 ? st.st_size : 0;
         f->agents[i].done_ms = -1;
         f->agents[i].to_done = 0;
+        f->agents[i].passes_to_done = 0;
     }
 }
 
@@ -206,6 +207,7 @@ count_pass(bool done, unsigned long req, void *arg)
 
     s->passes++;
     s->done += done;
+    s->one_request += done && req == 1;
     s->requests += req;
     return true;
 }
@@ -226,7 +228,7 @@ fleet_scan(const struct fleet *f)
 }
 
 struct to_done {
-    unsigned long requests;
+    unsigned long requests, passes;
     bool done;
 };
 
@@ -236,6 +238,7 @@ until_done(bool done, unsigned long req, void *arg)
     struct to_done *t = arg;
 
     t->requests += req;
+    t->passes++;
     t->done = done;
     return !done;
 }
@@ -264,6 +267,7 @@ fleet_wait_done(struct fleet *f, double start_ms, long timeout_ms)
                 continue;
             a->done_ms = now - start_ms;
             a->to_done = t.requests;
+            a->passes_to_done = t.passes;
             last = now;
             left--;
         }
@@ -294,11 +298,14 @@ fleet_anon_kib(const struct fleet *f)
 }
 
 unsigned long
-fleet_requests_to_done(const struct fleet *f)
+fleet_requests_to_done(const struct fleet *f, unsigned long *ret_passes)
 {
-    unsigned long sum = 0;
+    unsigned long sum = 0, passes = 0;
 
-    for (size_t i = 0; i < f->n; i++)
+    for (size_t i = 0; i < f->n; i++) {
         sum += f->agents[i].to_done;
+        passes += f->agents[i].passes_to_done;
+    }
+    *ret_passes = passes;
     return sum;
 }

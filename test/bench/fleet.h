@@ -25,6 +25,7 @@ struct fleet_agent {
     long mark;             /* log offset of fleet_mark() */
     double done_ms;        /* when fleet_wait_done() first saw a done pass */
     unsigned long to_done; /* requests of its passes up to that one */
+    unsigned long passes_to_done; /* its passes up to that one */
 };
 
 struct fleet {
@@ -37,6 +38,7 @@ struct fleet {
 /* Scan of the agents' logs since their marks. */
 struct fleet_scan {
     unsigned long passes, done, requests; /* over every agent */
+    unsigned long one_request;            /* done passes of 1 request */
     size_t hosts_done;                    /* agents with a done pass */
 };
 
@@ -71,5 +73,7 @@ double fleet_wait_done(struct fleet *f, double start_ms, long timeout_ms);
 unsigned long fleet_anon_kib(const struct fleet *f);
 
 /* Requests the agents counted up to their first done pass since the mark
- * (after fleet_wait_done()), summed. */
-unsigned long fleet_requests_to_done(const struct fleet *f);
+ * (after fleet_wait_done()), summed; with their passes (failed ones and
+ * the done one) in *ret_passes. */
+unsigned long fleet_requests_to_done(const struct fleet *f,
+                                     unsigned long *ret_passes);
