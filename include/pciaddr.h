@@ -3,6 +3,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pci_addr {
@@ -24,3 +25,7 @@ char *pci_addr_format(const struct pci_addr *a, char buf[PCI_ADDR_STR_MAX]);
 char *pci_addr_format_rp(const struct pci_addr *a, char buf[PCI_ADDR_STR_MAX]);
 /* Orders by domain, bus, slot, function (address order). */
 int pci_addr_cmp(const struct pci_addr *a, const struct pci_addr *b);
+/* The order of devices everywhere: PCI functions first, in address order;
+ * other devices (addr ignored) after, by name. */
+int pci_device_cmp(bool a_pci, const struct pci_addr *a, const char *a_name,
+                   bool b_pci, const struct pci_addr *b, const char *b_name);

@@ -56,17 +56,26 @@ cmd_import_exec(const struct ctx *ctx, int argc, char **argv)
     struct errbuf eb = { 0 };
     int r;
 
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    const char *file;
+    int c;
+
     (void)ctx;
-    if (argc == 2 &&
-        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
+        if (c != 'h')
+            return CMD_EXIT_USAGE;
         import_usage(stdout);
         return CMD_EXIT_OK;
     }
-    if (argc != 2 || argv[1][0] == '-') {
-        import_usage(stderr);
+    if (optind >= argc)
+        return cmd_usage_error(argv[0], "which file? give nova.conf's path");
+    file = argv[optind++];
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
         return CMD_EXIT_USAGE;
-    }
-    r = novaconf_load(argv[1], &n, &eb);
+    r = novaconf_load(file, &n, &eb);
     if (r < 0) {
         log_error("%s", eb.msg);
         return r == -EINVAL ? CMD_EXIT_USAGE : CMD_EXIT_FAILED;
@@ -74,9 +83,9 @@ cmd_import_exec(const struct ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < n->warnings.n; i++)
         log_warn("%s", n->warnings.v[i]);
     yaml = novaconf_yaml(n);
-    if (check_yaml(argv[1], yaml) < 0)
+    if (check_yaml(file, yaml) < 0)
         return CMD_EXIT_USAGE;
-    printf("# vgpu-agent settings from %s ([devices], [mdev_*])\n%s", argv[1],
+    printf("# vgpu-agent settings from %s ([devices], [mdev_*])\n%s", file,
            yaml);
     return fflush(stdout) == 0 ? CMD_EXIT_OK : CMD_EXIT_FAILED;
 }

@@ -151,9 +151,9 @@ cmd_mdevs_exec(const struct ctx *ctx, int argc, char **argv)
         print_owned(p->errors, p->n_errors, consumer, xml, &count);
         if (count == 0) {
             /* a hook must not start the guest without its vGPU */
-            log_error("mdevs: consumer %s holds no VGPU on this host's GPUs "
+            log_error("%s: consumer %s holds no VGPU on this host's GPUs "
                       "(vgpu-agent show lists who holds what)",
-                      consumer);
+                      argv[0], consumer);
             r = -ENOENT;
         }
     }

@@ -39,23 +39,24 @@ cmd_restore_exec(const struct ctx *ctx, int argc, char **argv)
     bool state_only = false;
     int c, r;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 's') {
             state_only = true;
             continue;
         }
-        restore_usage(c == 'h' ? stdout : stderr);
-        return c == 'h' ? CMD_EXIT_OK : CMD_EXIT_USAGE;
+        if (c != 'h')
+            return CMD_EXIT_USAGE;
+        restore_usage(stdout);
+        return CMD_EXIT_OK;
     }
-    if (optind < argc) {
-        restore_usage(stderr);
+    if (cmd_no_more_args(argc, argv) != CMD_EXIT_OK)
         return CMD_EXIT_USAGE;
-    }
     r = restore_run(&ctx->host, state_only, &res);
-    log_info("restore: %u VF(s) typed again from the state file, %u "
-             "failed%s",
-             res.restored, res.failed,
-             res.reconciled ? "; reconcile pass done" : "");
+    if (r != -EINVAL) /* the configuration's errors said it all */
+        log_notice("restore: %u VF(s) typed again from the state file, %u "
+                   "failed%s",
+                   res.restored, res.failed,
+                   res.reconciled ? "; reconcile pass done" : "");
     return cmd_exit_status(r);
 }
 

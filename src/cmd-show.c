@@ -235,12 +235,15 @@ picture(struct hostplan *hp)
     cJSON_AddItemToObject(o, "orphans", mdev_list(p->orphans, p->n_orphans));
     cJSON_AddItemToObject(o, "unaccounted",
                           mdev_list(p->unaccounted, p->n_unaccounted));
-    for (size_t i = 0; i < p->n_orphans; i++)
+    for (size_t i = 0; i < p->n_orphans; i++) {
+        const struct reconcile_mdev *m = &p->orphans[i];
+        bool vf = m->parent && strcmp(m->uuid, m->parent) == 0;
+
         problem(problems,
-                "orphan %s on %s (%s): no claim, no guest (reconcile "
+                "orphan %s%s%s (%s): no claim, no guest (reconcile "
                 "--remove-orphans removes it)",
-                p->orphans[i].uuid, p->orphans[i].parent,
-                p->orphans[i].mdev_type);
+                m->uuid, vf ? "" : " on ", vf ? "" : m->parent, m->mdev_type);
+    }
     for (size_t i = 0; i < p->n_unaccounted; i++)
         problem(problems, "guest %s uses %s, which no allocation accounts for",
                 p->unaccounted[i].consumer, p->unaccounted[i].uuid);
@@ -269,6 +272,17 @@ str(const cJSON *o, const char *key)
     return s ? s : "";
 }
 
+/* Where device d sits, as " on PARENT"; "" for a VF, which is its own
+ * function ("0000:41:00.5 present", not "... present on 0000:41:00.5"). */
+static const char *
+on_parent(const cJSON *d, char *buf, size_t size)
+{
+    if (strcmp(str(d, "device"), str(d, "on")) == 0 || !*str(d, "on"))
+        return "";
+    snprintf(buf, size, " on %s", str(d, "on"));
+    return buf;
+}
+
 static void
 print_gpu(const cJSON *g)
 {
@@ -285,11 +299,14 @@ print_gpu(const cJSON *g)
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "claims")) {
         printf("  consumer %s: %ld unit(s)\n", str(c, "consumer"),
                num(c, "units"));
-        cJSON_ArrayForEach(d, cJSON_GetObjectItem(c, "devices"))
+        cJSON_ArrayForEach(d, cJSON_GetObjectItem(c, "devices")) {
+            char on[64];
+
             printf("    %s %s%s%s\n", str(d, "device"), str(d, "state"),
-                   strcmp(str(d, "state"), "missing") == 0 ? ", to be made on "
-                                                           : " on ",
-                   str(d, "on"));
+                   strcmp(str(d, "state"), "missing") == 0 ? ", to be made"
+                                                           : "",
+                   on_parent(d, on, sizeof(on)));
+        }
     }
 }
 
@@ -304,9 +321,12 @@ print_table(const cJSON *o)
            "RESERVED", "PROVIDER");
     cJSON_ArrayForEach(g, cJSON_GetObjectItem(o, "gpus"))
         print_gpu(g);
-    cJSON_ArrayForEach(m, cJSON_GetObjectItem(o, "orphans"))
-        printf("orphan %s on %s (%s)\n", str(m, "device"), str(m, "on"),
-               str(m, "type"));
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(o, "orphans")) {
+        char on[64];
+
+        printf("orphan %s%s (%s)\n", str(m, "device"),
+               on_parent(m, on, sizeof(on)), str(m, "type"));
+    }
     if (cJSON_GetArraySize(problems) == 0) {
         printf("problems: none\n");
         return;

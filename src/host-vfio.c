@@ -1,6 +1,6 @@
 /*
  * host-vfio.c - the NVIDIA vendor-specific VFIO producer of the host model
- * (vGPU manager 17+ on kernel 6.8+; ../shared/reference/vendor-vfio.md).
+ * (vGPU manager 17+ on kernel 6.8+).
  *
  * No mdev anywhere: each vGPU is one SR-IOV virtual function of the GPU,
  * typed by writing NVIDIA's global type id to <VF>/nvidia/current_vgpu_type.

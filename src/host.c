@@ -187,10 +187,8 @@ host_add_vgpu(struct host *h, const char *id, const char *fn,
 int
 host_gpu_cmp(const struct host_gpu *x, const struct host_gpu *y)
 {
-    if (x->is_pci != y->is_pci)
-        return x->is_pci ? -1 : 1;
-    return x->is_pci ? pci_addr_cmp(&x->addr, &y->addr)
-                     : strcmp(x->address, y->address);
+    return pci_device_cmp(x->is_pci, &x->addr, x->address, y->is_pci, &y->addr,
+                          y->address);
 }
 
 static int
@@ -203,13 +201,9 @@ static int
 fn_cmp(const void *a, const void *b)
 {
     const struct host_fn *x = a, *y = b;
-    int c;
 
-    if (x->is_pci != y->is_pci)
-        return x->is_pci ? -1 : 1;
-    if (x->is_pci && (c = pci_addr_cmp(&x->addr, &y->addr)) != 0)
-        return c;
-    return strcmp(x->name, y->name);
+    return pci_device_cmp(x->is_pci, &x->addr, x->name, y->is_pci, &y->addr,
+                          y->name);
 }
 
 static int

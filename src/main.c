@@ -57,8 +57,9 @@ usage(FILE *out)
     fprintf(out,
             "Usage: vgpu-agent [OPTIONS] COMMAND [ARGS]\n"
             "\n"
-            "Report a host's mediated-device GPUs (vGPUs) to OpenStack "
-            "Placement.\n"
+            "Report a host's vGPUs (mdev, and NVIDIA's vendor-specific "
+            "VFIO) to OpenStack\nPlacement, and make the vGPUs its "
+            "claims need.\n"
             "\n"
             "Options (before or after the command):\n"
             "  -c, --config FILE    configuration file (default %s;\n"
@@ -82,7 +83,8 @@ usage(FILE *out)
         fprintf(out, "%s\n", commands[i]->summary);
     }
     fprintf(out, "\nExit status: 0 ok, 1 failed, 2 usage or configuration "
-                 "error.\nSee vgpu-agent(8).\n");
+                 "error, 3 sync --dry-run:\nwrites pending.  "
+                 "See vgpu-agent(8).\n");
 }
 
 /* One global option; returns -1 to go on, else the exit status. */

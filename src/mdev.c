@@ -492,13 +492,9 @@ static int
 parent_cmp(const void *a, const void *b)
 {
     const struct mdev_parent *x = a, *y = b;
-    int c;
 
-    if (x->is_pci != y->is_pci)
-        return x->is_pci ? -1 : 1;
-    if (x->is_pci && (c = pci_addr_cmp(&x->addr, &y->addr)) != 0)
-        return c;
-    return strcmp(x->name, y->name);
+    return pci_device_cmp(x->is_pci, &x->addr, x->name, y->is_pci, &y->addr,
+                          y->name);
 }
 
 static int

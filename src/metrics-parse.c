@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "errbuf.h"
 #include "metrics.h"
+#include "textfile.h"
 #include "xalloc.h"
 
 static bool
@@ -213,29 +214,12 @@ metrics_parse(const char *name, const char *buf, struct metrics_file *ret,
 int
 metrics_load(const char *path, struct metrics_file *ret, struct errbuf *eb)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     _cleanup_free_ char *buf = NULL;
     size_t len = 0;
-    struct stat st;
+    int r = textfile_read(path, METRICS_FILE_MAX, &buf, &len, eb);
 
-    if (fd < 0 || fstat(fd, &st) < 0)
-        return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-    if (st.st_size > (off_t)METRICS_FILE_MAX)
-        return errbuf_set(eb, -EFBIG, "%s: larger than %u bytes", path,
-                          METRICS_FILE_MAX);
-    buf = xmalloc((size_t)st.st_size + 1);
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
+    if (r < 0)
+        return r;
     if (strlen(buf) != len)
         return errbuf_set(eb, -EINVAL, "%s: contains a NUL byte", path);
     return metrics_parse(path, buf, ret, eb);

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "novaconf.h"
 #include "parse.h"
+#include "textfile.h"
 #include "xalloc.h"
 
 /* One "key = value" of the file, in its section. */
@@ -412,21 +413,13 @@ novaconf_yaml(const struct novaconf *n)
 int
 novaconf_load(const char *path, struct novaconf **ret, struct errbuf *eb)
 {
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
     _cleanup_free_ char *buf = NULL;
-    size_t n;
+    size_t n = 0;
+    int r = textfile_read(path, NOVACONF_FILE_MAX, &buf, &n, eb);
 
-    if (!f)
-        return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-    buf = xmalloc(NOVACONF_FILE_MAX + 1);
-    n = fread(buf, 1, NOVACONF_FILE_MAX + 1, f);
-    if (ferror(f))
-        return errbuf_set(eb, -EIO, "%s: read error", path);
-    if (n > NOVACONF_FILE_MAX)
-        return errbuf_set(eb, -EFBIG, "%s: larger than %d bytes", path,
-                          NOVACONF_FILE_MAX);
+    if (r < 0)
+        return r;
     if (memchr(buf, '\0', n))
         return errbuf_set(eb, -EINVAL, "%s: a NUL byte: not a text file", path);
-    buf[n] = '\0';
     return novaconf_parse(path, buf, ret, eb);
 }

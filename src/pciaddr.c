@@ -74,3 +74,16 @@ pci_addr_cmp(const struct pci_addr *a, const struct pci_addr *b)
         return a->func < b->func ? -1 : 1;
     return 0;
 }
+
+int
+pci_device_cmp(bool a_pci, const struct pci_addr *a, const char *a_name,
+               bool b_pci, const struct pci_addr *b, const char *b_name)
+{
+    int c;
+
+    if (a_pci != b_pci)
+        return a_pci ? -1 : 1;
+    if (a_pci && (c = pci_addr_cmp(a, b)) != 0)
+        return c;
+    return strcmp(a_name, b_name);
+}

@@ -1,7 +1,7 @@
 /*
  * placement-reshape.c - a consumer's allocations (GET /allocations/{c})
  * and POST /reshaper, which moves inventories and allocations in one
- * transaction (placement.md 12): how Nova's per-VF GPU providers become
+ * transaction (microversion 1.30+): how Nova's per-VF GPU providers become
  * one provider per GPU without a guest losing its claim.
  */
 #include "config.h"

@@ -23,6 +23,9 @@ restore_vf(const struct sysfs *fs, const struct host *hw,
     const struct host_fn *fn = host_find_fn(hw, e->vf, &gpu);
     const struct host_vgpu *v = host_find_vgpu(hw, e->vf);
     struct errbuf eb = { 0 };
+    struct log_fields f = { .event = LOG_EVENT_MDEV_CREATED,
+                            .consumer = e->consumer,
+                            .device = e->vf };
 
     if (v && strcmp(v->type_id, e->type_id) == 0) {
         log_debug("restore: VF %s already carries %s", e->vf, e->type_id);
@@ -34,14 +37,17 @@ restore_vf(const struct sysfs *fs, const struct host *hw,
                    e->vf);
     else
         gpu->ops->create(fs, fn, e->type_id, e->vf, &eb);
+    f.gpu = gpu ? gpu->address : NULL;
     if (eb.code < 0) {
-        log_error("restore: %s for consumer %s: %s", e->type_id, e->consumer,
-                  eb.msg);
+        f.event = LOG_EVENT_MDEV_FAILED;
+        f.err = eb.code;
+        log_event(LOG_ERROR, &f, "restore: %s for consumer %s: %s", e->type_id,
+                  e->consumer, eb.msg);
         ret->failed++;
         return;
     }
-    log_info("restore: VF %s: %s for consumer %s", e->vf, e->type_id,
-             e->consumer);
+    log_event(LOG_NOTICE, &f, "restore: VF %s: %s for consumer %s", e->vf,
+              e->type_id, e->consumer);
     ret->restored++;
 }
 
@@ -62,6 +68,31 @@ restore_from_state(const struct hostload *h, struct restore_result *ret)
     for (size_t i = 0; i < st->n; i++)
         if (st->v[i].consumer[0])
             restore_vf(fs, h->hw, &st->v[i], ret);
+}
+
+/* One line per vGPU the pass made (a notice: what the agent did) or
+ * could not make (an error), with the fields of pass-reconcile.c's. */
+static void
+log_action(const struct reconcile_action *a)
+{
+    _cleanup_free_ char *res = reconcile_result_text(a);
+    bool failed = a->result == RECONCILE_FAILED;
+    bool created = a->action == RECONCILE_CREATE && !failed;
+    const struct log_fields f = {
+        .event = failed    ? LOG_EVENT_MDEV_FAILED
+                 : created ? LOG_EVENT_MDEV_CREATED
+                           : NULL,
+        .device = a->uuid,
+        .gpu = a->parent,
+        .consumer = a->consumer,
+    };
+
+    log_event(failed    ? LOG_ERROR
+              : created ? LOG_NOTICE
+                        : LOG_INFO,
+              &f, "restore: %s %s on %s (%s) for consumer %s: %s",
+              reconcile_verb_name(a->action), a->uuid, a->parent, a->mdev_type,
+              a->consumer, res);
 }
 
 /* After the VFs were typed: a new scan, the claims, the guests, one
@@ -90,15 +121,8 @@ reconcile_pass(struct hostplan *hp, struct restore_result *ret)
         ret->reconciled = true;
         ret->left =
             (unsigned)hostplan_act(&hp->host, false, false, hp->plan, &rep);
-        for (size_t i = 0; i < rep.n; i++) {
-            _cleanup_free_ char *res = reconcile_result_text(&rep.v[i]);
-
-            log_msg(rep.v[i].result == RECONCILE_FAILED ? LOG_ERROR : LOG_INFO,
-                    "restore: %s %s on %s (%s) for consumer %s: %s",
-                    reconcile_verb_name(rep.v[i].action), rep.v[i].uuid,
-                    rep.v[i].parent, rep.v[i].mdev_type, rep.v[i].consumer,
-                    res);
-        }
+        for (size_t i = 0; i < rep.n; i++)
+            log_action(&rep.v[i]);
         reconcile_report_clear(&rep);
     }
     return r == -EINVAL ? -EIO : r;

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "atomicfile.h"
+#include "textfile.h"
 #include "uuidstr.h"
 #include "vfstate.h"
 #include "xalloc.h"
@@ -204,42 +205,12 @@ vfstate_parse(const char *name, const char *json, size_t len,
     return 0;
 }
 
-static int
-read_file(const char *path, char **ret, size_t *ret_len, struct errbuf *eb)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    _cleanup_free_ char *buf = NULL;
-    size_t len = 0, cap = 0;
-
-    if (fd < 0)
-        return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-    for (;;) {
-        ssize_t n;
-
-        xgrow(&buf, &cap, len + 4096, 1);
-        n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > VFSTATE_MAX)
-            return errbuf_set(eb, -EFBIG, "%s: larger than %u bytes", path,
-                              VFSTATE_MAX);
-    }
-    *ret = TAKE_PTR(buf);
-    *ret_len = len;
-    return 0;
-}
-
 int
 vfstate_load(const char *path, struct vfstate **ret, struct errbuf *eb)
 {
     _cleanup_free_ char *buf = NULL;
     size_t len = 0;
-    int r = read_file(path, &buf, &len, eb);
+    int r = textfile_read(path, VFSTATE_MAX, &buf, &len, eb);
 
     if (r == -ENOENT) {
         *ret = vfstate_new();

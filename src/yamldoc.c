@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "errbuf.h"
+#include "textfile.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 
@@ -161,17 +162,12 @@ yamldoc_load_buf(const char *name, const char *buf, size_t len,
 int
 yamldoc_load_file(const char *path, struct yamldoc **ret, struct errbuf *eb)
 {
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
     _cleanup_free_ char *buf = NULL;
-    size_t len;
+    size_t len = 0;
+    int r = textfile_read(path, YAMLDOC_FILE_MAX, &buf, &len, eb);
 
-    if (!f)
-        return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-    buf = xmalloc(YAMLDOC_FILE_MAX + 1);
-    len = fread(buf, 1, YAMLDOC_FILE_MAX + 1, f);
-    if (ferror(f)) /* a directory opens fine and fails here: EISDIR */
-        return errbuf_set(eb, errno ? -errno : -EIO, "%s: %s", path,
-                          strerror(errno ? errno : EIO));
+    if (r < 0)
+        return r;
     return yamldoc_load_buf(path, buf, len, ret, eb);
 }
 

@@ -3,10 +3,10 @@
  * mode: what a VF lists, what a write to current_vgpu_type does.  No I/O:
  * the tree writer, the live fake kernel and the fake NVML all ask here.
  *
- * Errnos (reference/vendor-vfio.md section 1): the vGPU VFIO driver checks
- * the number (kstrtol: EINVAL, ERANGE) and whether the VF already has a vGPU
- * (EPERM) itself; everything else is RM's kvgpumgrCreateRequestVgpu(), whose
- * refusals (NV_ERR_NOT_SUPPORTED for a type not in the supported list,
+ * Errnos, as NVIDIA's open kernel modules give them: the vGPU VFIO driver
+ * checks the number (kstrtol: EINVAL, ERANGE) and whether the VF already has a
+ * vGPU (EPERM) itself; everything else is RM's kvgpumgrCreateRequestVgpu(),
+ * whose refusals (NV_ERR_NOT_SUPPORTED for a type not in the supported list,
  * NV_ERR_INSUFFICIENT_RESOURCES at max instances, NV_ERR_INVALID_OPERATION
  * for a MIG-backed type without a GPU instance, NV_ERR_OBJECT_NOT_FOUND for
  * an unknown id) come back as EIO, the errno observed for the MIG case.  So

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "cleanup.h"
+#include "strv.h"
 #include "testcoexist.h"
 #include "testproc.h"
 #include "xalloc.h"
@@ -329,22 +330,29 @@ claim_on_vf(const char *consumer, const char *root, const char *vf)
     placement_shared_must("PUT", path, body, 204);
 }
 
-/* What consumer holds, "provider=RC:n ..." by provider UUID. */
+/* What consumer holds, "provider=RC:n ..." sorted (Placement's order of
+ * providers is not stable). */
 static char *
 holdings(const char *consumer)
 {
     _cleanup_free_ char *path = xasprintf("/allocations/%s", consumer);
     cJSON *j = placement_shared_json(path);
     const cJSON *rp, *rc;
+    struct strv items = { 0 };
     char *s = xstrdup("");
 
     cJSON_ArrayForEach(rp, cJSON_GetObjectItem(j, "allocations"))
-        cJSON_ArrayForEach(rc, cJSON_GetObjectItem(rp, "resources")) {
-            char *next = xasprintf("%s%s=%s:%d ", s, rp->string, rc->string,
-                                   rc->valueint);
-            free(s);
-            s = next;
-        }
+        cJSON_ArrayForEach(rc, cJSON_GetObjectItem(rp, "resources"))
+            strv_pushf(&items, "%s=%s:%d ", rp->string, rc->string,
+                       rc->valueint);
+    strv_sort_uniq(&items);
+    for (size_t i = 0; i < items.n; i++) {
+        char *next = xasprintf("%s%s", s, items.v[i]);
+
+        free(s);
+        s = next;
+    }
+    strv_clear(&items);
     cJSON_Delete(j);
     return s;
 }

@@ -331,3 +331,73 @@ Test(runlog, sigterm_stops_it_within_a_second_while_a_remove_blocks)
     cr_assert(ne(ptr, strstr(agentproc_err(agent), "remove abandoned"), NULL),
               "%s", agentproc_err(agent));
 }
+
+/* Write text to rel under the live fake kernel, as root would. */
+static void
+kernel_write(const char *rel, const char *text)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s", root, rel);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+    cr_assert(fd >= 0, "%s: %m", path);
+    cr_assert(eq(long, (long)write(fd, text, strlen(text)), (long)strlen(text)),
+              "%s: %m", path);
+    close(fd);
+}
+
+/* The whole line of text holding needle; caller frees. */
+static char *
+line_with(const char *text, const char *needle)
+{
+    const char *p = strstr(text, needle), *start, *end;
+
+    cr_assert(p != NULL, "no '%s' in:\n%s", needle, text);
+    for (start = p; start > text && start[-1] != '\n'; start--)
+        ;
+    end = strchr(p, '\n');
+    return xstrndup(start, end ? (size_t)(end - start) : strlen(start));
+}
+
+#define M_OTHER "0b5c9a36-0d6e-4b8a-9a3e-2f1f3b0f00aa"
+
+/* A claim the host cannot meet is an error once, and a notice once it
+ * can be met again: both are events a script can select. */
+Test(runlog, a_claim_unmet_then_met_is_said_both_ways)
+{
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
+    _cleanup_free_ char *extra =
+        xasprintf("interval_s: 1\nlibvirt_uri: %s\nreconcile:\n  mdevctl_dir: "
+                  "%s/mdevctl.d\n",
+                  uri, dir);
+    _cleanup_free_ char *conf = write_conf(extra);
+    _cleanup_free_ char *line = NULL;
+    const char *log;
+
+    live_m60("");
+    agentrun(&run, (const char *const[]){ "-c", conf, "--sysfs-root", root,
+                                          "sync", NULL });
+    cr_assert(eq(int, run.status, 0), "%s", run.err);
+    claim("log-host_pci_0000_3e_00_0", 1);
+    /* behind the agent's back, an mdev of another type: a time-sliced GPU
+     * runs one type at a time, so nvidia-13 has no room left on 3e */
+    kernel_write("class/mdev_bus/0000:3e:00.0/mdev_supported_types/"
+                 "nvidia-12/create",
+                 M_OTHER);
+    START("--log-format", "json", "-c", conf, "run");
+    wait_for("\"event\":\"claim_unsatisfied\"", 1);
+    log = strstr(agentproc_err(agent), "\"event\":\"claim_unsatisfied\"");
+    cr_assert(ne(ptr, strstr(log, "\"consumer\":\"" CONSUMER "\""), NULL), "%s",
+              log);
+    /* the other type's guest is gone: the claim's mdev is made */
+    kernel_write("bus/mdev/devices/" M_OTHER "/remove", "1");
+    wait_for("\"event\":\"claim_satisfied\"", 1);
+    wait_for("\"event\":\"mdev_created\"", 1);
+    line = line_with(agentproc_err(agent), "\"event\":\"claim_satisfied\"");
+    cr_assert(ne(ptr, strstr(line, "{\"ts\":\""), NULL), "%s", line);
+    cr_assert(ne(ptr, strstr(line, "\"level\":\"notice\""), NULL), "%s", line);
+    cr_assert(ne(ptr, strstr(line, "\"consumer\":\"" CONSUMER "\""), NULL),
+              "%s", line);
+    cr_assert(
+        eq(u32, agentproc_count(agent, "\"event\":\"claim_unsatisfied\""), 1),
+        "said once, not at every pass:\n%s", agentproc_err(agent));
+}

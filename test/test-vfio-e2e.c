@@ -218,3 +218,25 @@ Test(vfio_e2e, a_released_claims_vf_becomes_an_orphan_and_is_reserved)
     assert_action("create", "0000:41:00.6", C2, "ok");
     cr_assert(eq(u32, vfioe2e_current(&e, "0000:41:00.4"), 594));
 }
+
+/* show names a VF once: it is its own function, so "0000:41:00.4 present",
+ * not "0000:41:00.4 present on 0000:41:00.4". */
+Test(vfio_e2e, show_names_each_vf_once)
+{
+    vfioe2e_start(&e, "guests.xml", NULL);
+    vfioe2e_claim(&e, C1, 1);
+    vfioe2e_claim(&e, C2, 1);
+    cr_assert(eq(int, vfioe2e_poke(&e, "0000:41:01.0", "594"), 0));
+    vfioe2e_agent(&e, (const char *const[]){ "show", NULL });
+    cr_assert(eq(int, e.run.status, 1), "%s\n%s", e.run.out, e.run.err);
+    cr_assert(has(e.run.out, "  consumer " C1 ": 1 unit(s)\n"
+                             "    0000:41:00.5 present\n"),
+              "%s", e.run.out);
+    cr_assert(has(e.run.out, "    0000:41:00.4 missing, to be made\n"), "%s",
+              e.run.out);
+    cr_assert(has(e.run.out, "orphan 0000:41:01.0 (nvidia-594)\n"), "%s",
+              e.run.out);
+    cr_assert(has(e.run.out, "  - orphan 0000:41:01.0 (nvidia-594): no "
+                             "claim, no guest"),
+              "%s", e.run.out);
+}

@@ -124,3 +124,44 @@ Test(vfio_restore_e2e, a_vf_the_driver_refuses_at_boot_is_an_error_naming_it)
               e.run.err);
     cr_assert(eq(u32, vfioe2e_current(&e, "0000:41:00.4"), 0));
 }
+
+/* The boot unit's journal says what it did without -v: each VF typed
+ * again, then the count; as JSON, events a script can select. */
+Test(vfio_restore_e2e, restore_says_what_it_did_at_the_default_level)
+{
+    claim_and_reboot(NULL);
+    vfioe2e_agent(&e, (const char *const[]){ "restore", NULL });
+    cr_assert(eq(int, e.run.status, 0), "%s", e.run.err);
+    assert_all_back();
+    cr_assert(has(e.run.err, "vgpu-agent: notice: restore: VF 0000:41:00.4: "
+                             "nvidia-594 for consumer " C2 "\n"),
+              "%s", e.run.err);
+    cr_assert(has(e.run.err, "vgpu-agent: notice: restore: 3 VF(s) typed "
+                             "again from the state file, 0 failed; "
+                             "reconcile pass done\n"),
+              "%s", e.run.err);
+    vfioe2e_control(&e, "reboot");
+    vfioe2e_agent(&e, (const char *const[]){ "--log-format", "json", "restore",
+                                             "--state-only", NULL });
+    cr_assert(eq(int, e.run.status, 0), "%s", e.run.err);
+    cr_assert(has(e.run.err, "\"level\":\"notice\",\"msg\":\"restore: VF "
+                             "0000:41:01.3: nvidia-594 for consumer " C4
+                             "\",\"event\":\"mdev_created\",\"gpu\":"
+                             "\"0000:41:00.0\",\"consumer\":\"" C4
+                             "\",\"device\":\"0000:41:01.3\"}"),
+              "%s", e.run.err);
+}
+
+/* A VF the driver refuses is an mdev_failed event naming VF and consumer. */
+Test(vfio_restore_e2e, a_refused_vf_is_a_failed_event_with_its_fields)
+{
+    claim_and_reboot(NULL);
+    cr_assert(eq(int, vfioe2e_poke(&e, "0000:41:04.3", "597"), 0));
+    vfioe2e_agent(&e, (const char *const[]){ "--log-format", "json", "restore",
+                                             "--state-only", NULL });
+    cr_assert(eq(int, e.run.status, 1), "%s", e.run.err);
+    cr_assert(has(e.run.err, "\"event\":\"mdev_failed\",\"gpu\":"
+                             "\"0000:41:00.0\",\"consumer\":\"" C2
+                             "\",\"device\":\"0000:41:00.4\",\"errno\":5}"),
+              "%s", e.run.err);
+}
