@@ -13,7 +13,8 @@ DEPS="autoconf automake make gcc clang pkg-config
       libxml2-dev libcriterion-dev libfuse3-dev fuse3
       python3-placement python3-keystone python3-keystonemiddleware python3-nova
       python3-prometheus-client mdevctl libvirt-clients curl clang-format
-      libclang-rt-14-dev stunnel4 openssl"
+      libclang-rt-14-dev stunnel4 openssl
+      postgresql python3-psycopg2 uwsgi-core uwsgi-plugin-python3"
 
 case "${1:-}" in
 --install-deps)

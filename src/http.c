@@ -70,6 +70,24 @@ http_set_token(struct http *h, const char *token, struct errbuf *eb)
     return 0;
 }
 
+/* Keep at most one idle connection, and only while no other is open.  A
+ * correct HTTP/1.1 server may hold a worker on a kept-alive connection
+ * until its next request comes or the server's idle timeout ends (uwsgi
+ * --http11-socket without threads: 10 s); a batch that leaves such a
+ * connection idle while its other requests wait in the server's listen
+ * backlog waits that long per round, or times out.  libcurl closes the
+ * oldest idle connection whenever a finished transfer makes the cache
+ * larger than this, so while requests are in flight none of ours sits idle
+ * on a worker; the last one of a batch stays for the next batch (a
+ * sequential client, like Nova's, reuses it every time).  A parallel batch
+ * opens a connection per request instead, which production Placement
+ * (Debian's uwsgi with `Connection: close`) makes it do anyway. */
+static void
+multi_limit_idle(CURLM *multi)
+{
+    (void)curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1L);
+}
+
 int
 http_new(const struct http_opts *o, struct http **ret, struct errbuf *eb)
 {
@@ -89,6 +107,7 @@ http_new(const struct http_opts *o, struct http **ret, struct errbuf *eb)
         curl_global_cleanup();
         return errbuf_set(eb, -ENOMEM, "cannot create a curl multi handle");
     }
+    multi_limit_idle(h->multi);
     h->base_url = xstrdup(o->base_url);
     n = strlen(h->base_url);
     while (n > 0 && h->base_url[n - 1] == '/')

@@ -11,10 +11,17 @@
  *   unchanged sync   a fresh process: requests, and writes (none expected)
  *   run              interval_s 1; the first pass re-reads everything, the
  *                    ones after it are unchanged passes (1 request expected)
+ *   Nova             the same first sync by Nova's report client, on a
+ *                    fresh Placement (test/bench/nova-sync.py), when
+ *                    python3-nova is installed
  *
  * Requests are the agent's own count (its -v "pass ...; N requests" line),
  * checked against Placement's request log, which also gives the writes.
  * Peak RSS is the agent child's ru_maxrss.
+ *
+ * The server is the harness's default shape, production-shaped uwsgi over
+ * PostgreSQL; VGPU_PLACEMENT_SERVER=wsgiref measures against the single
+ * Python process on sqlite instead (placement-server.h).
  *
  * It is a Criterion binary with one test because the Placement harness
  * (test/placement-server.c) reports failures with cr_assert.
@@ -39,19 +46,22 @@
 
 #include <cjson/cJSON.h>
 
+#include "agentrun.h"
 #include "bench/benchhost.h"
+#include "bench/novasync.h"
 #include "cleanup.h"
 #include "fixture.h"
 #include "placement-server.h"
 #include "xalloc.h"
+
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
 
 #define RUN_PASSES 4             /* the full re-read, then 3 unchanged */
 #define AGENT_TIMEOUT_MS 180000L /* one agent process, 256 GPUs included */
 #define PLACEMENT_EGG "/usr/lib/python3/dist-packages/openstack_placement"
 
 extern char **environ;
-
-static const unsigned sizes[] = { 1, 16, 64, 256 };
 
 /* One agent process. */
 struct agent_run {
@@ -78,18 +88,21 @@ struct phase {
     struct pass_cost passes[RUN_PASSES];
     size_t n_passes;
     struct served served;
-    double ms, cpu_ms;
+    double ms, cpu_ms, server_cpu_ms;
     long rss;
 };
 
 struct row {
     unsigned n;
     struct phase first, again, run;
+    struct novasync_vs vs; /* against Nova's first sync */
+    double start_ms;       /* placement_server_start() */
 };
 
 /* What .fini must undo if an assertion ends the benchmark early. */
 static struct placement_server *srv;
 static char *workdir;
+static const char *server_kind = "?"; /* placement_server_kind_name() */
 
 static double
 now_ms(void)
@@ -328,9 +341,11 @@ measure(const char *conf, const char *sys, const char *command,
     const char *const args[] = { "-v", "-c",    conf, "--sysfs-root",
                                  sys,  command, NULL };
     struct served before = served_so_far(), after;
+    double server_cpu = placement_server_cpu_ms(srv);
     struct agent_run run;
 
     agent_run(args, stop_after, &run);
+    ph->server_cpu_ms = placement_server_cpu_ms(srv) - server_cpu;
     after = served_so_far();
     ph->n_passes = passes_parse(run.err, ph->passes, RUN_PASSES);
     ph->served = (struct served){ after.requests - before.requests,
@@ -347,7 +362,7 @@ measure(const char *conf, const char *sys, const char *command,
 }
 
 static void
-host_prepare(unsigned n, char **ret_conf, char **ret_sys)
+host_prepare(unsigned n, char **ret_conf, char **ret_sys, double *ret_start_ms)
 {
     _cleanup_free_ char *yaml = NULL;
     struct errbuf eb = { 0 };
@@ -361,7 +376,9 @@ host_prepare(unsigned n, char **ret_conf, char **ret_sys)
     cr_assert(r == 0, "%s: %s", yaml, strerror(-r));
     cr_assert(mkdir(*ret_sys, 0700) == 0, "%s: %s", *ret_sys, strerror(errno));
     cr_assert(fakesys_materialize(yaml, *ret_sys, &eb) == 0, "%s", eb.msg);
+    *ret_start_ms = now_ms();
     srv = placement_server_start();
+    *ret_start_ms = now_ms() - *ret_start_ms;
     r = benchhost_write_conf(*ret_conf, placement_server_url(srv));
     cr_assert(r == 0, "%s: %s", *ret_conf, strerror(-r));
 }
@@ -377,6 +394,33 @@ host_done(void)
     workdir = NULL;
 }
 
+/* Nova's report client does the same first sync on a fresh Placement:
+ * the tree of the agent's dump, which Placement must then hold. */
+static void
+bench_nova(const char *conf, const char *sys, struct row *row)
+{
+    _cleanup_free_ char *path = xasprintf("%s/dump.json", workdir);
+    _cleanup_free_ char *err = NULL, *text = NULL;
+    cJSON *dump = agentrun_dump(conf, sys);
+    struct served before;
+    FILE *f = fopen(path, "we");
+
+    text = cJSON_Print(dump);
+    cr_assert(f != NULL && fputs(text, f) >= 0 && fclose(f) == 0, "%s", path);
+    placement_server_stop(srv);
+    srv = placement_server_start();
+    before = served_so_far();
+    row->vs.nova_server_ms = placement_server_cpu_ms(srv);
+    if (novasync_run(placement_server_url(srv), path, &row->vs.nova, &err) < 0)
+        cr_assert_fail("test/bench/nova-sync.py:\n%s", err);
+    row->vs.nova_server_ms =
+        placement_server_cpu_ms(srv) - row->vs.nova_server_ms;
+    row->vs.nova_logged = served_so_far().requests - before.requests;
+    row->vs.nova_done = true;
+    placement_server_assert_tree(srv, dump);
+    cJSON_Delete(dump);
+}
+
 /* Measure a host of n GPUs; with ret_api, also note Placement's API
  * version. */
 static void
@@ -387,9 +431,11 @@ bench_host(unsigned n, struct row *row, char **ret_api)
     size_t providers = 0;
 
     row->n = n;
-    host_prepare(n, &conf, &sys);
-    if (ret_api)
+    host_prepare(n, &conf, &sys, &row->start_ms);
+    if (ret_api) {
         *ret_api = placement_api_version();
+        server_kind = placement_server_kind_name(srv);
+    }
     measure(conf, sys, "sync", 0, &row->first);
     root = root_uuid();
     gen_before = generations(root, &providers);
@@ -402,6 +448,13 @@ bench_host(unsigned n, struct row *row, char **ret_api)
     measure(conf, sys, "run", RUN_PASSES, &row->run);
     cr_assert(row->run.n_passes >= RUN_PASSES, "run: %zu passes",
               row->run.n_passes);
+    row->vs.gpus = n;
+    row->vs.agent_requests = row->first.passes[0].requests;
+    row->vs.agent_ms = row->first.ms;
+    row->vs.agent_cpu_ms = row->first.cpu_ms;
+    row->vs.agent_server_ms = row->first.server_cpu_ms;
+    if (novasync_available())
+        bench_nova(conf, sys, row);
     host_done();
 }
 
@@ -419,16 +472,25 @@ run_pass_max(const struct phase *run)
     return max;
 }
 
+/* What the server is, in the words of the header. */
+static const char *
+server_shape(const char *kind)
+{
+    return strcmp(kind, "uwsgi") == 0
+               ? "uwsgi as Debian's placement-api runs it, 2 processes x 8 "
+                 "threads,\nConnection: close, PostgreSQL 15"
+               : "one Python process, wsgiref, sqlite, writes serialized";
+}
+
 static void
-print_header(const char *pkg, const char *api)
+print_header(const char *pkg, const char *api, const char *kind)
 {
     printf("vgpu-agent sync cost against the real Placement %s (API up to "
-           "%s; sqlite, 127.0.0.1)\n"
+           "%s; 127.0.0.1;\n%s)\n"
            "one enabled type, %s, on every GPU; requests as the agent counts "
            "them, writes as Placement\nlogged them; ms is wall time, mostly "
-           "Placement's (one Python process on sqlite,\nwrites serialized); "
-           "agent ms is the agent's own CPU time\n\n",
-           pkg, api, BENCHHOST_TYPE);
+           "Placement's; agent ms is the agent's own CPU time\n\n",
+           pkg, api, server_shape(kind), BENCHHOST_TYPE);
     printf("%5s | %-25s | %-24s | %-21s | %s\n", "", "first sync",
            "unchanged sync", "run (interval_s 1)", "peak RSS KiB");
     printf("%5s | %8s %7s %8s | %8s %6s %8s | %10s %10s | %7s %7s\n", "GPUs",
@@ -497,22 +559,46 @@ bench_fini(void)
     host_done();
 }
 
-Test(bench, sync_cost, .fini = bench_fini, .timeout = 900)
+/* The start-up times of the servers the rows started. */
+static void
+print_start(const struct row *rows, size_t n)
 {
+    double min = rows[0].start_ms, max = rows[0].start_ms;
+
+    for (size_t i = 1; i < n; i++) {
+        min = rows[i].start_ms < min ? rows[i].start_ms : min;
+        max = rows[i].start_ms > max ? rows[i].start_ms : max;
+    }
+    printf("\nPlacement (%s) start-up, until every worker serves: %.0f to "
+           "%.0f ms over %zu starts\n",
+           server_kind, min, max, n);
+}
+
+Test(bench, sync_cost, .fini = bench_fini, .timeout = 3600)
+{
+    unsigned sizes[32];
+    int n = benchhost_sizes(getenv("VGPU_BENCH_GPUS"), sizes,
+                            sizeof(sizes) / sizeof(*sizes));
     struct row rows[sizeof(sizes) / sizeof(*sizes)] = { 0 };
+    struct novasync_vs vs[sizeof(sizes) / sizeof(*sizes)];
     _cleanup_free_ char *pkg = placement_package_version();
     _cleanup_free_ char *api = NULL;
     double start = now_ms();
 
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+    cr_assert(n > 0, "VGPU_BENCH_GPUS=%s: not a list of 1..1024",
+              getenv("VGPU_BENCH_GPUS"));
+    for (int i = 0; i < n; i++) {
         bench_host(sizes[i], &rows[i], api ? NULL : &api);
+        vs[i] = rows[i].vs;
         fprintf(stderr, "bench: %u GPUs measured\n", sizes[i]);
     }
-    print_header(pkg, api);
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
+    print_header(pkg, api, server_kind);
+    for (int i = 0; i < n; i++)
         print_row(&rows[i]);
-    print_notes(rows, sizeof(sizes) / sizeof(*sizes));
-    print_scale(rows, sizeof(sizes) / sizeof(*sizes));
+    print_notes(rows, (size_t)n);
+    print_scale(rows, (size_t)n);
+    novasync_print(vs, (size_t)n);
+    print_start(rows, (size_t)n);
     printf("(benchmark took %.0f s)\n", (now_ms() - start) / 1e3);
     fflush(stdout);
 }

@@ -1,15 +1,19 @@
 /*
- * placement-server.c - start, query and stop a real Placement for tests.
+ * placement-server.c - start, kill, restart and stop a real Placement for
+ * tests, in either shape (placement-server.h).
  *
- * The server is test/placement-server.py under Debian's /usr/bin/python3
- * (the only interpreter that sees python3-placement).  It binds port 0 itself
- * and writes the port it got to a pipe, so two tests never race for a port.
- * The child gets PR_SET_PDEATHSIG before exec, so a crashing test takes its
- * server with it, and a process group of its own, so stop() kills the group.
+ * wsgiref: test/placement-server.py under Debian's /usr/bin/python3 (the
+ * only interpreter that sees python3-placement) binds port 0 itself and
+ * writes the port it got to a pipe.  uwsgi: test/placement-uwsgi.ini on a
+ * socket bound here (uwsgi-server.h) over a fresh database of the test
+ * binary's PostgreSQL (pgcluster.h).  Either way the server gets
+ * PR_SET_PDEATHSIG before exec, so a crashing test takes it along, and a
+ * process group of its own, which stop() kills.
  */
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,47 +24,28 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "cleanup.h"
 #include "fixture.h"
 #include "keystone-server.h"
-#include "nodeid.h"
+#include "pgcluster.h"
+#include "placement-server-internal.h"
 #include "placement-server.h"
-#include "strv.h"
 #include "testproc.h"
+#include "uwsgi-server.h"
 #include "xalloc.h"
 
-#define START_TIMEOUT_MS 60000 /* a loaded CI box imports slowly */
+#define START_TIMEOUT_MS 120000 /* a loaded CI box imports slowly */
 #define STOP_GRACE_MS 5000
 #define PYTHON_DEFAULT "/usr/bin/python3"
+#define UWSGI_LISTEN 100 /* the backlog Debian's ini asks for */
+#define UWSGI_READY "WSGI app 0 (mountpoint='') ready"
+#define UWSGI_WORKER "spawned uWSGI worker "
+#define UWSGI_NO_APP "unable to load app"
 
-struct placement_server {
-    pid_t pid; /* also the process group id; -1 while killed */
-    char *dir; /* temporary directory: conf, db, log */
-    char *url;
-    int port;
-    struct token_client *auth; /* NULL: noauth2 */
-};
-
-/* The client's side of keystone auth: mutable even through the const
- * server pointer the query helpers take. */
-struct token_client {
-    struct keystone_server *ks;
-    char *token; /* what call_raw() sends as X-Auth-Token; NULL: none yet */
-};
-
-static char *call_raw(const struct placement_server *s, const char *method,
-                      const char *path, const char *body, long *ret_status,
-                      char err[CURL_ERROR_SIZE]);
-
-/* cr_assert_fail() with the noreturn the analyzers need to see. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
+void
+placement_server_fail(const char *fmt, ...)
 {
     char msg[4096];
     va_list ap;
@@ -72,17 +57,20 @@ fail(const char *fmt, ...)
     abort(); /* not reached */
 }
 
+#define fail placement_server_fail
+
+/* A file of the harness: $env if set, else next to the test data. */
 static char *
-runner_path(void)
+harness_file(const char *env, const char *name)
 {
-    const char *runner = getenv("VGPU_PLACEMENT_RUNNER");
+    const char *path = getenv(env);
     const char *data = getenv("VGPU_TEST_DATA");
 
-    if (runner)
-        return xstrdup(runner);
-    cr_assert(data != NULL, "neither VGPU_PLACEMENT_RUNNER nor VGPU_TEST_DATA "
-                            "is set (run via make check)");
-    return xasprintf("%s/../placement-server.py", data);
+    if (path && *path)
+        return xstrdup(path);
+    cr_assert(data != NULL,
+              "neither %s nor VGPU_TEST_DATA is set (run via make check)", env);
+    return xasprintf("%s/../%s", data, name);
 }
 
 static void
@@ -99,19 +87,18 @@ write_file(const char *path, const char *text)
 }
 
 /* placement.md 16.1.  [placement_database] must stay the last section: the
- * runner appends sync_on_startup to it. */
+ * wsgiref runner appends sync_on_startup to it. */
 static void
-write_conf(const char *dir)
+write_conf(const char *dir, const char *db_url)
 {
     _cleanup_free_ char *path = xasprintf("%s/placement.conf", dir);
-    _cleanup_free_ char *conf =
-        xasprintf("[DEFAULT]\n"
-                  "debug = False\n"
-                  "[api]\n"
-                  "auth_strategy = noauth2\n"
-                  "[placement_database]\n"
-                  "connection = sqlite:///%s/placement.db\n",
-                  dir);
+    _cleanup_free_ char *conf = xasprintf("[DEFAULT]\n"
+                                          "debug = False\n"
+                                          "[api]\n"
+                                          "auth_strategy = noauth2\n"
+                                          "[placement_database]\n"
+                                          "connection = %s\n",
+                                          db_url);
 
     write_file(path, conf);
 }
@@ -120,7 +107,8 @@ write_conf(const char *dir)
  * memcached, no token cache (a revoked token must fail at once), no retries
  * (Keystone down answers 503 at once instead of after seconds of backoff). */
 static void
-write_keystone_conf(const char *dir, const struct keystone_server *ks)
+write_keystone_conf(const char *dir, const struct keystone_server *ks,
+                    const char *db_url)
 {
     const char *auth_url = keystone_server_auth_url(ks);
     _cleanup_free_ char *path = xasprintf("%s/placement.conf", dir);
@@ -143,27 +131,31 @@ write_keystone_conf(const char *dir, const struct keystone_server *ks)
                   "token_cache_time = -1\n"
                   "http_request_max_retries = 0\n"
                   "[placement_database]\n"
-                  "connection = sqlite:///%s/placement.db\n",
-                  auth_url, auth_url, dir);
+                  "connection = %s\n",
+                  auth_url, auth_url, db_url);
 
     write_file(path, conf);
 }
 
-/* port 0: the runner picks one; else it binds that one (a restart). */
-static pid_t
-spawn_runner(const char *dir, int port, int *ret_port_fd)
+/* --- wsgiref: test/placement-server.py ----------------------------------- */
+
+/* port 0: the runner picks one; else it binds that one (a restart).
+ * Returns the port the runner reported, 0 when none came by deadline. */
+static int
+spawn_runner(struct placement_server *s, int port, long deadline)
 {
     const char *py =
         getenv("VGPU_PYTHON") ? getenv("VGPU_PYTHON") : PYTHON_DEFAULT;
-    _cleanup_free_ char *runner = runner_path();
-    _cleanup_free_ char *log = xasprintf("%s/server.log", dir);
-    _cleanup_close_ int log_fd = -1, null_fd = -1;
-    _cleanup_free_ char *py_copy = xstrdup(py), *dir_copy = xstrdup(dir);
+    _cleanup_free_ char *runner =
+        harness_file("VGPU_PLACEMENT_RUNNER", "placement-server.py");
+    _cleanup_free_ char *log = xasprintf("%s/server.log", s->dir);
+    _cleanup_close_ int log_fd = -1, null_fd = -1, port_fd = -1;
+    _cleanup_free_ char *py_copy = xstrdup(py), *dir_copy = xstrdup(s->dir);
     const char *tmpl = getenv("VGPU_PLACEMENT_TEMPLATE");
     _cleanup_free_ char *tmpl_copy = xstrdup(tmpl && *tmpl ? tmpl : "-");
     _cleanup_free_ char *port_arg = xasprintf("%d", port);
     char *argv[] = { py_copy, runner, dir_copy, tmpl_copy, port_arg, NULL };
-    pid_t parent = getpid(), pid;
+    pid_t parent = getpid();
     int p[2];
 
     cr_assert(access(runner, R_OK) == 0, "%s: %s", runner, strerror(errno));
@@ -172,15 +164,103 @@ spawn_runner(const char *dir, int port, int *ret_port_fd)
     null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     cr_assert(log_fd >= 0 && null_fd >= 0, "%s: %s", log, strerror(errno));
     cr_assert(pipe2(p, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
-    pid = fork();
-    cr_assert(pid >= 0, "fork: %s", strerror(errno));
-    if (pid == 0)
+    s->pid = fork();
+    cr_assert(s->pid >= 0, "fork: %s", strerror(errno));
+    if (s->pid == 0)
         testproc_child_exec(parent, p[1], log_fd, null_fd, argv);
-    setpgid(pid, pid); /* also here: no window where stop() misses it */
+    setpgid(s->pid, s->pid); /* also here: no window where stop() misses it */
     close(p[1]);
-    *ret_port_fd = p[0];
-    return pid;
+    port_fd = p[0];
+    return testproc_read_port(port_fd, deadline);
 }
+
+/* --- uwsgi: test/placement-uwsgi.ini ------------------------------------- */
+
+static long
+log_size(const struct placement_server *s)
+{
+    _cleanup_free_ char *path = xasprintf("%s/server.log", s->dir);
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* Occurrences of needle in the log after its first `from` bytes. */
+static unsigned
+log_count(const struct placement_server *s, long from, const char *needle)
+{
+    _cleanup_free_ char *log = placement_server_log(s);
+    unsigned n = 0;
+
+    if ((size_t)from > strlen(log))
+        return 0;
+    for (const char *p = strstr(log + from, needle); p;
+         p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static int
+env_int(const char *name)
+{
+    const char *v = getenv(name);
+    char *end;
+    long n;
+
+    if (!v || !*v)
+        return 0;
+    n = strtol(v, &end, 10);
+    cr_assert(*end == '\0' && n > 0 && n <= 64, "%s=%s: not 1..64", name, v);
+    return (int)n;
+}
+
+static void
+spawn_uwsgi(struct placement_server *s, int port)
+{
+    _cleanup_free_ char *ini =
+        harness_file("VGPU_PLACEMENT_UWSGI_INI", "placement-uwsgi.ini");
+    _cleanup_free_ char *env = xasprintf("OS_PLACEMENT_CONFIG_DIR=%s", s->dir);
+    _cleanup_free_ char *log = xasprintf("%s/server.log", s->dir);
+    _cleanup_free_ char *procs = xasprintf("%d", s->processes);
+    _cleanup_free_ char *threads = xasprintf("%d", s->threads);
+    const char *args[9] = { "--ini", ini, "--env", env };
+    size_t n = 4;
+
+    cr_assert(access(ini, R_OK) == 0, "%s: %s", ini, strerror(errno));
+    if (s->processes > 0) {
+        args[n++] = "--processes";
+        args[n++] = procs;
+    }
+    if (s->threads > 0) {
+        args[n++] = "--threads";
+        args[n++] = threads;
+    }
+    args[n] = NULL;
+    s->pid = uwsgi_server_spawn(args, s->keepalive, port, UWSGI_LISTEN, log,
+                                &s->port);
+}
+
+/* Whether every worker of the uwsgi whose log starts at offset `from` has
+ * loaded Placement by deadline: GET / answers once the first has, and a
+ * worker still importing would compete with the test for the CPU. */
+static bool
+workers_ready_by(const struct placement_server *s, long from, long deadline)
+{
+    for (;;) {
+        unsigned spawned = log_count(s, from, UWSGI_WORKER);
+
+        if (log_count(s, from, UWSGI_NO_APP) > 0)
+            return false;
+        if (spawned > 0 && log_count(s, from, UWSGI_READY) >= spawned)
+            return true;
+        if (testproc_now_ms() > deadline)
+            return false;
+        usleep(20 * 1000);
+    }
+}
+
+/* --- both ------------------------------------------------------------------
+ */
 
 /* Abort the test with the end of the server's log, after cleaning up. */
 static void __attribute__((noreturn))
@@ -194,25 +274,26 @@ start_failed(struct placement_server *s, const char *why)
 
     if (s->pid > 0 && waitpid(s->pid, &status, WNOHANG) == s->pid) {
         s->pid = -1; /* reaped: stop() must not signal a recycled pid */
-        msg = xasprintf("placement server: %s (runner exited, status 0x%x); "
-                        "log:\n%s",
-                        why, (unsigned)status, tail);
+        msg = xasprintf("placement server (%s): %s (it exited, status "
+                        "0x%x); log:\n%s",
+                        placement_server_kind_name(s), why, (unsigned)status,
+                        tail);
     } else {
-        msg = xasprintf("placement server: %s; log:\n%s", why, tail);
+        msg = xasprintf("placement server (%s): %s; log:\n%s",
+                        placement_server_kind_name(s), why, tail);
     }
 
     placement_server_stop(s);
     fail("%s", msg);
 }
 
-/* The port line the runner writes once it listens; 0 on EOF or timeout. */
 static bool
 root_answers(const struct placement_server *s)
 {
     char err[CURL_ERROR_SIZE];
     long status = 0;
 
-    free(call_raw(s, "GET", "/", NULL, &status, err));
+    free(placement_server_call_raw(s, "GET", "/", NULL, &status, err));
     return status == 200;
 }
 
@@ -228,54 +309,120 @@ answers_by(const struct placement_server *s, long deadline)
     return true;
 }
 
+/* Start the server on port (0: any); whether it serves by deadline. */
+static bool
+spawn(struct placement_server *s, int port, long deadline)
+{
+    long from = log_size(s);
+
+    if (s->kind == PLACEMENT_SERVER_UWSGI) {
+        spawn_uwsgi(s, port);
+    } else {
+        int got = spawn_runner(s, port, deadline);
+
+        if (got <= 0 || got > 65535 || (port && got != port))
+            return false;
+        s->port = got;
+    }
+    if (!s->url)
+        s->url = xasprintf("http://127.0.0.1:%d", s->port);
+    return answers_by(s, deadline) && (s->kind != PLACEMENT_SERVER_UWSGI ||
+                                       workers_ready_by(s, from, deadline));
+}
+
+/* Overridden by a test binary's PLACEMENT_SERVER_PREFER(). */
+__attribute__((weak)) enum placement_server_kind placement_server_binary_kind =
+    PLACEMENT_SERVER_WSGIREF;
+
+static enum placement_server_kind
+kind_of(const struct placement_server_opts *o)
+{
+    const char *v = getenv("VGPU_PLACEMENT_SERVER");
+
+    if (o && o->kind != PLACEMENT_SERVER_DEFAULT)
+        return o->kind;
+    if (!v || !*v)
+        return placement_server_binary_kind == PLACEMENT_SERVER_UWSGI
+                   ? PLACEMENT_SERVER_UWSGI
+                   : PLACEMENT_SERVER_WSGIREF;
+    if (strcmp(v, "uwsgi") == 0)
+        return PLACEMENT_SERVER_UWSGI;
+    if (strcmp(v, "wsgiref") == 0)
+        return PLACEMENT_SERVER_WSGIREF;
+    fail("VGPU_PLACEMENT_SERVER=%s: neither uwsgi nor wsgiref", v);
+}
+
 static struct placement_server *
-start(struct keystone_server *ks)
+start(const struct placement_server_opts *o)
 {
     const char *tmp = getenv("TMPDIR");
     struct placement_server *s = xcalloc(1, sizeof(*s));
-    _cleanup_close_ int port_fd = -1;
     long deadline = testproc_now_ms() + START_TIMEOUT_MS;
-    int port;
+    _cleanup_free_ char *db_url = NULL;
 
     s->pid = -1;
+    s->kind = kind_of(o);
+    s->keepalive = o && o->keepalive;
+    s->processes = o && o->processes > 0 ? o->processes
+                                         : env_int("VGPU_PLACEMENT_PROCESSES");
+    s->threads =
+        o && o->threads > 0 ? o->threads : env_int("VGPU_PLACEMENT_THREADS");
+    cr_assert(s->kind == PLACEMENT_SERVER_UWSGI || !o ||
+                  (!o->keepalive && !o->processes && !o->threads),
+              "keepalive, processes and threads are uwsgi's");
+    /* the database first: a failure leaves no directory behind */
+    if (s->kind == PLACEMENT_SERVER_UWSGI)
+        db_url = pgcluster_create_db(s->db);
     s->dir = xasprintf("%s/vgpu-placement-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     cr_assert(mkdtemp(s->dir) != NULL, "mkdtemp %s: %s", s->dir,
               strerror(errno));
-    if (ks)
-        write_keystone_conf(s->dir, ks);
+    if (!db_url)
+        db_url = xasprintf("sqlite:///%s/placement.db", s->dir);
+    if (o && o->keystone)
+        write_keystone_conf(s->dir, o->keystone, db_url);
     else
-        write_conf(s->dir);
-    s->pid = spawn_runner(s->dir, 0, &port_fd);
-    port = testproc_read_port(port_fd, deadline);
-    if (port <= 0 || port > 65535)
-        start_failed(s, "no port reported");
-    s->port = port;
-    s->url = xasprintf("http://127.0.0.1:%d", port);
-    if (!answers_by(s, deadline))
-        start_failed(s, "GET / does not answer 200");
+        write_conf(s->dir, db_url);
+    if (!spawn(s, 0, deadline))
+        start_failed(s, "does not serve (GET / 200 from every worker)");
     return s;
 }
 
 struct placement_server *
-placement_server_start(void)
+placement_server_start_opts(const struct placement_server_opts *o)
 {
-    return start(NULL);
-}
-
-struct placement_server *
-placement_server_start_keystone(struct keystone_server *ks)
-{
-    struct placement_server *s = start(ks);
+    struct placement_server *s = start(o);
     long status = 0;
 
+    if (!o || !o->keystone)
+        return s;
     s->auth = xcalloc(1, sizeof(*s->auth));
-    s->auth->ks = ks;
+    s->auth->ks = o->keystone;
     free(placement_server_get(s, "/resource_providers", &status));
     cr_assert(status == 200,
               "GET /resource_providers with a token of %s: "
               "status %ld",
               KEYSTONE_SERVER_PLACEMENT_USER, status);
     return s;
+}
+
+struct placement_server *
+placement_server_start(void)
+{
+    return placement_server_start_opts(NULL);
+}
+
+struct placement_server *
+placement_server_start_keystone(struct keystone_server *ks)
+{
+    struct placement_server_opts o = { .keystone = ks };
+
+    return placement_server_start_opts(&o);
+}
+
+const char *
+placement_server_kind_name(const struct placement_server *s)
+{
+    return s->kind == PLACEMENT_SERVER_UWSGI ? "uwsgi" : "wsgiref";
 }
 
 void
@@ -290,19 +437,17 @@ placement_server_kill(struct placement_server *s)
 void
 placement_server_restart(struct placement_server *s)
 {
-    _cleanup_close_ int port_fd = -1;
     long deadline = testproc_now_ms() + START_TIMEOUT_MS;
     _cleanup_free_ char *log = NULL;
-    int port;
 
     cr_assert(s->pid < 0, "placement_server_restart: still running");
-    s->pid = spawn_runner(s->dir, s->port, &port_fd);
-    port = testproc_read_port(port_fd, deadline);
-    if (port == s->port && answers_by(s, deadline))
+    if (spawn(s, s->port, deadline))
         return;
     log = placement_server_log(s);
-    placement_server_kill(s); /* s stays the caller's, for its cleanup */
-    fail("placement server: restart on port %d failed; log:\n%s", s->port, log);
+    if (s->pid > 0)
+        placement_server_kill(s); /* s stays the caller's, for its cleanup */
+    fail("placement server (%s): restart on port %d failed; log:\n%s",
+         placement_server_kind_name(s), s->port, log);
 }
 
 const char *
@@ -311,13 +456,14 @@ placement_server_url(const struct placement_server *s)
     return s->url;
 }
 
-/* Reap the runner, waiting at most ms; true once it is gone. */
 void
 placement_server_stop(struct placement_server *s)
 {
     if (!s)
         return;
-    if (s->pid > 0) {
+    if (s->pid > 0 && s->kind == PLACEMENT_SERVER_UWSGI) {
+        uwsgi_server_kill(s->pid); /* nothing to save: its database goes */
+    } else if (s->pid > 0) {
         kill(-s->pid, SIGTERM);
         if (!testproc_reap(s->pid, STOP_GRACE_MS)) {
             kill(-s->pid, SIGKILL);
@@ -325,6 +471,7 @@ placement_server_stop(struct placement_server *s)
         }
         kill(-s->pid, SIGKILL); /* anything the runner left in its group */
     }
+    pgcluster_drop_db(s->db);
     if (s->dir)
         fixture_rm_rf(s->dir);
     free(s->dir);
@@ -343,243 +490,53 @@ placement_server_log(const struct placement_server *s)
     return testproc_read_file(path);
 }
 
-/* One request; transport errors give status 0 and the message in err. */
-static char *
-call_raw(const struct placement_server *s, const char *method, const char *path,
-         const char *body, long *ret_status, char err[CURL_ERROR_SIZE])
+/* Fields 14 and 15 of /proc/PID/stat, utime + stime, in ms; with the
+ * process group (field 5) in *ret_pgrp. */
+static double
+proc_cpu_ms(const char *pid, long *ret_pgrp)
 {
-    _cleanup_free_ char *url = xasprintf("%s%s", s->url, path);
-    /* noauth2: the token names the user */
-    _cleanup_free_ char *auth =
-        xasprintf("X-Auth-Token: %s", !s->auth         ? "admin"
-                                      : s->auth->token ? s->auth->token
-                                                       : "");
-    struct curl_slist *h = NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    CURL *c = curl_easy_init();
-    CURLcode rc;
+    _cleanup_free_ char *path = xasprintf("/proc/%s/stat", pid);
+    _cleanup_free_ char *stat = testproc_read_file(path);
+    const char *p = strrchr(stat, ')');
+    unsigned long long utime = 0, stime = 0;
+    long pgrp = -1;
 
-    if (!c || !mem)
-        fail("curl_easy_init or open_memstream failed");
-    h = curl_slist_append(h, auth);
-    h = curl_slist_append(
-        h, "OpenStack-API-Version: placement " PLACEMENT_SERVER_MICROVERSION);
-    h = curl_slist_append(h, "Accept: application/json");
-    if (body)
-        h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body || !strcmp(method, "PUT") || !strcmp(method, "POST"))
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, testproc_collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)mem);
-    err[0] = '\0';
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    fclose(mem);
-    if (rc != CURLE_OK) {
-        *ret_status = 0;
-        if (!err[0])
-            snprintf(err, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
-    }
-    return buf;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %ld %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+               &pgrp, &utime, &stime) != 3)
+        return 0;
+    *ret_pgrp = pgrp;
+    return (double)(utime + stime) * 1e3 / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* A token of the placement service user (admin on project service). */
-static void
-renew_token(struct token_client *a)
+double
+placement_server_cpu_ms(const struct placement_server *s)
 {
-    long status = 0;
+    _cleanup_free_ char *backend = xasprintf("postgres: placement %s ", s->db);
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    double ms = 0;
 
-    free(a->token);
-    a->token = keystone_server_token(a->ks, KEYSTONE_SERVER_PLACEMENT_USER,
-                                     KEYSTONE_SERVER_PLACEMENT_PASSWORD,
-                                     "service", &status);
-    cr_assert(a->token != NULL, "token of %s: status %ld",
-              KEYSTONE_SERVER_PLACEMENT_USER, status);
-}
+    cr_assert(d != NULL, "/proc: %s", strerror(errno));
+    while ((e = readdir(d))) {
+        _cleanup_free_ char *cmd = NULL, *path = NULL;
+        long pgrp = -1;
+        double cpu;
 
-char *
-placement_server_call(const struct placement_server *s, const char *method,
-                      const char *path, const char *body, long *ret_status)
-{
-    char err[CURL_ERROR_SIZE];
-    char *buf;
-
-    if (s->auth && !s->auth->token)
-        renew_token(s->auth);
-    buf = call_raw(s, method, path, body, ret_status, err);
-    if (s->auth && *ret_status == 401) { /* expired or revoked: once more */
-        free(buf);
-        renew_token(s->auth);
-        buf = call_raw(s, method, path, body, ret_status, err);
-    }
-
-    if (*ret_status == 0) {
-        free(buf);
-        fail("%s %s%s: %s", method, s->url, path, err);
-    }
-    return buf;
-}
-
-char *
-placement_server_get(const struct placement_server *s, const char *path,
-                     long *ret_status)
-{
-    return placement_server_call(s, "GET", path, NULL, ret_status);
-}
-
-cJSON *
-placement_server_get_json(const struct placement_server *s, const char *path)
-{
-    long status = 0;
-    _cleanup_free_ char *body = placement_server_get(s, path, &status);
-    cJSON *j;
-
-    cr_assert(status == 200, "GET %s: status %ld: %s", path, status, body);
-    j = cJSON_Parse(body);
-    cr_assert(j != NULL, "GET %s: not JSON: %s", path, body);
-    return j;
-}
-
-/* --- comparing Placement with a dump ------------------------------------- */
-
-static char *
-sorted_words(const cJSON *array)
-{
-    struct strv sv = { 0 };
-    const cJSON *t;
-    char *s = xstrdup("");
-
-    /* the owner trait (nodeid.h) is the sync's, not the dump's */
-    cJSON_ArrayForEach(t, array)
-        if (cJSON_IsString(t) && strncmp(t->valuestring, NODEID_TRAIT_PREFIX,
-                                         strlen(NODEID_TRAIT_PREFIX)) != 0)
-            strv_push(&sv, t->valuestring);
-    strv_sort_uniq(&sv);
-    for (size_t i = 0; i < sv.n; i++) {
-        char *next = xasprintf("%s%s%s", s, i ? " " : "", sv.v[i]);
-        free(s);
-        s = next;
-    }
-    strv_clear(&sv);
-    return s;
-}
-
-static const char *
-string_at(const cJSON *o, const char *key)
-{
-    const char *v =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-
-    return v ? v : "(null)";
-}
-
-static void
-assert_inventories(const struct placement_server *s, const char *uuid,
-                   const cJSON *want)
-{
-    _cleanup_free_ char *path =
-        xasprintf("/resource_providers/%s/inventories", uuid);
-    cJSON *doc = placement_server_get_json(s, path);
-    const cJSON *got = cJSON_GetObjectItem(doc, "inventories");
-    const cJSON *w;
-
-    cr_assert(cJSON_GetArraySize(got) == cJSON_GetArraySize(want),
-              "%s: %d inventory classes in Placement, %d in the dump", uuid,
-              cJSON_GetArraySize(got), cJSON_GetArraySize(want));
-    cJSON_ArrayForEach(w, want) {
-        const cJSON *g = cJSON_GetObjectItem(got, w->string);
-        const cJSON *f;
-
-        cr_assert(g != NULL, "%s: no %s inventory", uuid, w->string);
-        cJSON_ArrayForEach(f, w) {
-            const cJSON *gf = cJSON_GetObjectItem(g, f->string);
-
-            cr_assert(gf != NULL && gf->valuedouble == f->valuedouble,
-                      "%s: %s.%s is %g in Placement, %g in the dump", uuid,
-                      w->string, f->string, gf ? gf->valuedouble : -1.0,
-                      f->valuedouble);
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        cpu = proc_cpu_ms(e->d_name, &pgrp);
+        if (s->pid > 0 && pgrp == s->pid) {
+            ms += cpu;
+            continue;
         }
+        if (!s->db[0])
+            continue;
+        path = xasprintf("/proc/%s/cmdline", e->d_name);
+        cmd = testproc_read_file(path);
+        if (strncmp(cmd, backend, strlen(backend)) == 0)
+            ms += cpu;
     }
-    cJSON_Delete(doc);
-}
-
-static void
-assert_provider(const struct placement_server *s, const cJSON *p)
-{
-    const char *uuid = string_at(p, "uuid");
-    _cleanup_free_ char *rpath = xasprintf("/resource_providers/%s", uuid);
-    _cleanup_free_ char *tpath =
-        xasprintf("/resource_providers/%s/traits", uuid);
-    cJSON *rp = placement_server_get_json(s, rpath);
-    cJSON *traits = placement_server_get_json(s, tpath);
-    const cJSON *parent = cJSON_GetObjectItem(p, "parent_provider_uuid");
-    const cJSON *rparent = cJSON_GetObjectItem(rp, "parent_provider_uuid");
-    _cleanup_free_ char *want = sorted_words(cJSON_GetObjectItem(p, "traits"));
-    _cleanup_free_ char *got =
-        sorted_words(cJSON_GetObjectItem(traits, "traits"));
-
-    cr_assert(strcmp(string_at(rp, "name"), string_at(p, "name")) == 0,
-              "%s: named %s in Placement, %s in the dump", uuid,
-              string_at(rp, "name"), string_at(p, "name"));
-    cr_assert(cJSON_IsNull(parent)
-                  ? cJSON_IsNull(rparent)
-                  : strcmp(string_at(p, "parent_provider_uuid"),
-                           string_at(rp, "parent_provider_uuid")) == 0,
-              "%s: parent", uuid);
-    assert_inventories(s, uuid, cJSON_GetObjectItem(p, "inventories"));
-    cr_assert(strcmp(got, want) == 0,
-              "%s: traits in Placement: %s; in the dump: %s", uuid, got, want);
-    cJSON_Delete(rp);
-    cJSON_Delete(traits);
-}
-
-void
-placement_server_assert_tree(const struct placement_server *s,
-                             const cJSON *dump)
-{
-    const cJSON *providers = cJSON_GetObjectItem(dump, "providers");
-    const char *root = string_at(cJSON_GetArrayItem(providers, 0), "uuid");
-    _cleanup_free_ char *path =
-        xasprintf("/resource_providers?in_tree=%s", root);
-    cJSON *tree = placement_server_get_json(s, path);
-    int n = cJSON_GetArraySize(cJSON_GetObjectItem(tree, "resource_providers"));
-    const cJSON *p;
-
-    cJSON_Delete(tree);
-    cr_assert(n == cJSON_GetArraySize(providers),
-              "%d providers in Placement's tree, %d in the dump", n,
-              cJSON_GetArraySize(providers));
-    cJSON_ArrayForEach(p, providers)
-        assert_provider(s, p);
-}
-
-char *
-placement_server_generations(const struct placement_server *s,
-                             const char *root_uuid)
-{
-    _cleanup_free_ char *path =
-        xasprintf("/resource_providers?in_tree=%s", root_uuid);
-    cJSON *tree = placement_server_get_json(s, path);
-    const cJSON *rp;
-    char *str = xstrdup("");
-
-    cJSON_ArrayForEach(rp, cJSON_GetObjectItem(tree, "resource_providers")) {
-        const cJSON *g = cJSON_GetObjectItem(rp, "generation");
-        char *next = xasprintf("%s %s=%d", str, string_at(rp, "uuid"),
-                               cJSON_IsNumber(g) ? g->valueint : -1);
-        free(str);
-        str = next;
-    }
-    cJSON_Delete(tree);
-    return str;
+    closedir(d);
+    return ms;
 }

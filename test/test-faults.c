@@ -25,6 +25,9 @@
 #include "testsecrets.h"
 #include "xalloc.h"
 
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
+
 static struct placement_server *srv;
 static struct fault_proxy *proxy;
 static struct agentenv env; /* agent.yaml; the m60 host */

@@ -6,7 +6,8 @@
  * harness's own client.  Suite http_transport needs no Placement: a closed
  * port, a listener that never answers, and a canned responder on a thread
  * for the headers Placement never sends (Retry-After) and a body without a
- * Content-Length.
+ * Content-Length.  Suite http_keepalive runs a keep-alive uwsgi with fewer
+ * workers than the requests a batch has in flight.
  */
 #include "config.h"
 
@@ -21,10 +22,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "cleanup.h"
+#include "fixture.h"
 #include "http.h"
 #include "placement-server.h"
 #include "responder.h"
+#include "testproc.h"
 #include "testsecrets.h"
+#include "uwsgi-server.h"
 #include "xalloc.h"
 
 #define MV "OpenStack-API-Version: placement 1.39"
@@ -331,4 +336,100 @@ Test(http_transport, one_map_from_status_to_errno)
     for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++)
         cr_expect(eq(int, http_status_errno(map[i].status), map[i].r), "%ld",
                   map[i].status);
+}
+
+/* ---- keep-alive, fewer server workers than requests in flight ----------- */
+
+/* uwsgi --http11-socket with 2 processes and no threads (issue 14): after
+ * a response a worker waits, up to socket-timeout (10 s), for the next
+ * request on that connection and serves nothing else meanwhile; HTTP/1.1
+ * allows it.  A client that keeps those connections idle while its other
+ * requests queue behind them in the listen backlog waits 10 s a round. */
+#define KEEPALIVE_APP                                                          \
+    "def application(environ, start_response):\n"                              \
+    "    start_response('200 OK', [('Content-Type', 'application/json'),\n"    \
+    "                              ('Content-Length', '2')])\n"                \
+    "    return [b'{}']\n"
+#define KEEPALIVE_REQUESTS 8
+
+static pid_t keepalive_pid = -1;
+static char *keepalive_dir;
+
+static void
+start_keepalive(void)
+{
+    const char *args[] = {
+        "--master",    "--plugins",         "python3", "--processes",
+        "2",           "--socket-timeout",  "10",      "--eval",
+        KEEPALIVE_APP, "--disable-logging", NULL
+    };
+    _cleanup_free_ char *log = NULL, *url = NULL;
+    long deadline = testproc_now_ms() + 30000;
+    int port = 0;
+
+    keepalive_dir = fixture_tmpdir();
+    log = xasprintf("%s/uwsgi.log", keepalive_dir);
+    keepalive_pid = uwsgi_server_spawn(args, true, 0, 100, log, &port);
+    /* the app loads in the master, which then forks the workers */
+    for (;;) {
+        _cleanup_free_ char *text = testproc_read_file(log);
+
+        if (strstr(text, "spawned uWSGI worker 2"))
+            break;
+        cr_assert(lt(long, testproc_now_ms(), deadline),
+                  "uwsgi did not start; its log:\n%s", text);
+        testproc_sleep_ms(20);
+    }
+    url = xasprintf("http://127.0.0.1:%d", port);
+    http = client(url, NULL, 0, 2); /* 2 s: a held connection is a failure */
+}
+
+static void
+stop_keepalive(void)
+{
+    teardown();
+    uwsgi_server_kill(keepalive_pid);
+    keepalive_pid = -1;
+    if (keepalive_dir)
+        fixture_rm_rf(keepalive_dir);
+    free(keepalive_dir);
+    keepalive_dir = NULL;
+}
+
+TestSuite(http_keepalive, .init = start_keepalive, .fini = stop_keepalive);
+
+/* One round of KEEPALIVE_REQUESTS GETs, all in flight at once; asserts
+ * each got its 200 and returns the time the round took (ms). */
+static long
+keepalive_round(void)
+{
+    struct http_req reqs[KEEPALIVE_REQUESTS] = { 0 };
+    struct errbuf eb = { 0 };
+    long start = testproc_now_ms();
+    int rc;
+
+    for (int i = 0; i < KEEPALIVE_REQUESTS; i++)
+        reqs[i] = (struct http_req){ .method = "GET", .path = "/" };
+    rc = http_request_many(http, reqs, KEEPALIVE_REQUESTS, KEEPALIVE_REQUESTS,
+                           &eb);
+    cr_assert(eq(int, rc, 0), "%s", eb.msg);
+    for (int i = 0; i < KEEPALIVE_REQUESTS; i++)
+        cr_assert(eq(long, reqs[i].resp.status, 200));
+    http_req_clear(reqs, KEEPALIVE_REQUESTS);
+    return testproc_now_ms() - start;
+}
+
+Test(http_keepalive, parallel_rounds_progress_when_workers_hold_connections)
+{
+    /* a sync is several rounds, each reusing what the last one left */
+    for (int round = 0; round < 3; round++)
+        cr_assert(lt(long, keepalive_round(), 1500), "round %d", round);
+}
+
+Test(http_keepalive, sequential_requests_reuse_one_connection)
+{
+    for (int i = 0; i < KEEPALIVE_REQUESTS; i++) {
+        must("GET", "/", NULL, NULL);
+        cr_assert(eq(long, resp.status, 200));
+    }
 }

@@ -4,10 +4,10 @@
  * One Placement serves the whole binary (test/placement-shared.h): main()
  * starts it in Criterion's runner process before any test and stops it
  * after the last one.  Tests never share a provider: every name and UUID
- * is fresh.  They run one at a time (see main()).  What Placement holds is
- * read back with the independent client of test/placement-shared.h.  The
- * binary has two sources (test/testplacement.h): claims, deletes, batches
- * and tokens are in test-placement-claims.c.
+ * is fresh.  On sqlite they run one at a time (see main()).  What
+ * Placement holds is read back with the independent client of
+ * test/placement-shared.h.  The binary has two sources (test/testplacement.h):
+ * claims, deletes, batches and tokens are in test-placement-claims.c.
  *
  * Hand-made responses and version documents, no Placement:
  * test-placement-proto.c.
@@ -34,6 +34,9 @@
 #include "testsecrets.h"
 #include "xalloc.h"
 
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
+
 struct http *http;
 struct placement *pl;
 static struct placement_counts counts; /* the live connection's requests */
@@ -47,9 +50,11 @@ main(int argc, char *argv[])
 
     if (criterion_handle_args(argc, argv, true)) {
         srv = placement_shared_start();
-        /* One test at a time: two tests writing at once make the sqlite
-         * behind Placement answer 500 "database is locked". */
-        criterion_options.jobs = 1;
+        /* One test at a time on sqlite (wsgiref, or a server of your own):
+         * two tests writing at once make it answer 500 "database is
+         * locked".  The uwsgi shape's PostgreSQL takes them in parallel. */
+        if (!srv || strcmp(placement_server_kind_name(srv), "uwsgi") != 0)
+            criterion_options.jobs = 1;
         result = !criterion_run_all_tests(tests);
         placement_server_stop(srv);
     }

@@ -42,6 +42,9 @@
 #include "testsecrets.h"
 #include "xalloc.h"
 
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
+
 struct placement_server *srv;
 struct fault_proxy *proxy;
 struct agentenv env;

@@ -28,6 +28,9 @@
 #include "testsecrets.h"
 #include "xalloc.h"
 
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
+
 #define PASS_DONE "pass done: "
 #define PASS_MS 15000 /* patience for one pass (sanitizers, loaded CI box) */
 

@@ -23,6 +23,9 @@
 #include "testsecrets.h"
 #include "xalloc.h"
 
+/* Placement as production runs it (placement-server.h) */
+PLACEMENT_SERVER_PREFER(UWSGI);
+
 #define CONSUMER "6f1c2a4e-5b7d-4c8e-9f0a-1b2c3d4e5f60"
 #define PROJECT "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "benchhost.h"
@@ -117,4 +119,23 @@ benchhost_write_conf(const char *path, const char *url)
             "  token: %s\n",
             BENCHHOST_NODE, BENCHHOST_TYPE, path, path, url, TEST_TOKEN);
     return close_checked(f);
+}
+
+int
+benchhost_sizes(const char *list, unsigned *ret, size_t max)
+{
+    const char *v = list && *list ? list : "1 16 64 256";
+    size_t n = 0;
+    char *end;
+
+    v += strspn(v, " ,");
+    while (*v) {
+        unsigned long g = strtoul(v, &end, 10);
+
+        if (end == v || g < 1 || g > BENCHHOST_MAX || n == max)
+            return -EINVAL;
+        ret[n++] = (unsigned)g;
+        v = end + strspn(end, " ,");
+    }
+    return n > 0 ? (int)n : -EINVAL;
 }

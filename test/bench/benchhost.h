@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <stddef.h>
+
 #define BENCHHOST_NODE "bench-host"
 #define BENCHHOST_TYPE "nvidia-18" /* the enabled default type */
 
@@ -19,3 +21,7 @@ int benchhost_write_yaml(const char *path, unsigned n);
 /* Write the agent configuration to path (mode 0600, it holds the token):
  * the default type, Placement at url, interval_s 1 for `run`. */
 int benchhost_write_conf(const char *path, const char *url);
+
+/* Parse "1 16 64 256" (spaces or commas; NULL or "" for that default) into
+ * at most max sizes of 1..1024.  Returns how many, or -EINVAL. */
+int benchhost_sizes(const char *list, unsigned *ret, size_t max);
