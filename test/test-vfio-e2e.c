@@ -202,9 +202,28 @@ Test(vfio_e2e, an_orphan_vf_a_process_holds_is_retried_at_later_passes)
     cr_assert(eq(u32, vfioe2e_current(&e, "0000:41:01.0"), 0));
 }
 
+/* The A10 provider's VGPU reserved in Placement. */
+static int
+vgpu_reserved(void)
+{
+    _cleanup_free_ char *path =
+        xasprintf("/resource_providers/%s/inventories", e.rp);
+    cJSON *j = placement_server_get_json(e.srv, path);
+    const cJSON *r = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "inventories"), "VGPU"),
+        "reserved");
+    int n = cJSON_IsNumber(r) ? r->valueint : -1;
+
+    cJSON_Delete(j);
+    return n;
+}
+
 Test(vfio_e2e, a_released_claims_vf_becomes_an_orphan_and_is_reserved)
 {
+    int held; /* what the host already holds back: guests' VFs no claim owns */
+
     vfioe2e_start(&e, "guests.xml", NULL);
+    held = vgpu_reserved();
     vfioe2e_claim(&e, C3, 1);
     vfioe2e_reconcile(&e, NULL);
     assert_action("create", "0000:41:00.4", C3, "ok");
@@ -217,6 +236,10 @@ Test(vfio_e2e, a_released_claims_vf_becomes_an_orphan_and_is_reserved)
               e.run.out);
     assert_action("create", "0000:41:00.6", C2, "ok");
     cr_assert(eq(u32, vfioe2e_current(&e, "0000:41:00.4"), 594));
+    /* and Placement holds it back from the next sync on */
+    vfioe2e_agent(&e, (const char *const[]){ "sync", NULL });
+    cr_assert(eq(int, e.run.status, 0), "%s", e.run.err);
+    cr_assert(eq(int, vgpu_reserved(), held + 1), "%s", e.run.err);
 }
 
 /* show names a VF once: it is its own function, so "0000:41:00.4 present",
