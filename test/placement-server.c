@@ -86,8 +86,9 @@ write_file(const char *path, const char *text)
     cr_assert(ok, "%s: %s", path, strerror(errno));
 }
 
-/* placement.md 16.1.  [placement_database] must stay the last section: the
- * wsgiref runner appends sync_on_startup to it. */
+/* Placement's own settings: noauth2, its database.  [placement_database]
+ * must stay the last section: the wsgiref runner appends sync_on_startup to
+ * it. */
 static void
 write_conf(const char *dir, const char *db_url)
 {

@@ -1,13 +1,13 @@
 #!/usr/bin/python3
-# placement-server.py - run the real Placement for one test (placement.md 16).
+# placement-server.py - run the real Placement for one test.
 #
 # Usage: placement-server.py DIR [TEMPLATE_DB|- [PORT]]
 #
 # DIR holds placement.conf (written by test/placement-server.c); the database
 # named there is created here, in this process (placement-manage would pay the
 # Python start-up a second time), or copied from TEMPLATE_DB when that exists.
-# The server is Placement's WSGI app on a threaded wsgiref server (16.4: the
-# stock placement-api is single-threaded) bound to 127.0.0.1 port 0; once it
+# The server is Placement's WSGI app on a threaded wsgiref server (the
+# stock placement-api script is single-threaded) bound to 127.0.0.1 port 0; once it
 # listens, the port goes to stdout as one line and stdout is closed, so the
 # caller never races for a port.  With PORT (a restart after a kill) it binds
 # that port instead and keeps the database DIR already holds.  Logs go to stderr.  Must run under Debian's
