@@ -98,3 +98,9 @@ int http_status_errno(long status);
 void http_response_clear(struct http_response *r);
 /* Clear the responses of a batch. */
 void http_req_clear(struct http_req *reqs, size_t n);
+
+/* `run` blocks SIGTERM and SIGINT and takes them with sigtimedwait()
+ * between passes: one pending means the service is stopping.  Every
+ * transfer is then abandoned within a second, and the pass it belonged to
+ * is dropped, not counted as failed. */
+bool http_stop_pending(void);

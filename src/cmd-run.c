@@ -54,7 +54,9 @@ serve(struct service *s, const struct run_args *a, const sigset_t *set)
         }
         sig = wait_signal(set, service_next_wait(s));
         if (sig == SIGTERM || sig == SIGINT) {
-            log_info("signal %d: stopping", sig);
+            log_event(LOG_NOTICE,
+                      &(struct log_fields){ .event = LOG_EVENT_STOPPING },
+                      "signal %d: stopping", sig);
             return CMD_EXIT_OK;
         }
         if (sig == SIGHUP)

@@ -303,20 +303,25 @@ xfer_set_method(CURL *e, const struct http_req *r)
     return c;
 }
 
-/* `run` blocks SIGTERM/SIGINT and takes them with sigtimedwait() between
- * passes; one pending while a transfer hangs on a slow Placement means
- * "stop now": abandon the transfer so the service exits within a second
+bool
+http_stop_pending(void)
+{
+    sigset_t pending;
+
+    if (sigpending(&pending) < 0)
+        return false;
+    return sigismember(&pending, SIGTERM) == 1 ||
+           sigismember(&pending, SIGINT) == 1;
+}
+
+/* A stop pending while a transfer hangs on a slow Placement means "stop
+ * now": abandon the transfer so the service exits within a second
  * (libcurl calls this at least once a second). */
 static int
 on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
             curl_off_t ultotal, curl_off_t ulnow)
 {
-    sigset_t pending;
-
-    if (sigpending(&pending) < 0)
-        return 0;
-    return sigismember(&pending, SIGTERM) == 1 ||
-           sigismember(&pending, SIGINT) == 1;
+    return http_stop_pending();
 }
 
 static CURLcode

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "hostplan.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "pass-metrics.h"
@@ -146,6 +147,11 @@ pass_sync(struct session *s, const struct hostload *h, struct sync_cache *cache,
     int r = session_sync(s, h, cache, 0, &rep, &eb);
     bool done = r == 0 && rep.result == SYNC_DONE;
 
+    if (!done && http_stop_pending()) { /* its requests were abandoned */
+        log_info("pass abandoned: stopping");
+        sync_report_clear(&rep);
+        return -ECANCELED;
+    }
     if (r < 0)
         log_event(
             LOG_ERROR,
@@ -291,6 +297,8 @@ steps(struct pass *p, struct hostload *h, struct session *s)
         hostload_check(h, LOG_WARNING);
     p->check_conf = false;
     if (session_open(s, h) < 0) {
+        if (http_stop_pending())
+            return false;
         track_placement(p, false);
         sync_cache_set_unconfirmed(p->cache, true);
         return false;
@@ -301,6 +309,8 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     if (r == 0)
         r = pass_sync(s, h, p->cache, placement_requests(session_placement(s)),
                       LOG_INFO);
+    if (r < 0 && http_stop_pending())
+        return false; /* stopping: nothing about Placement to conclude */
     if (r >= 0)
         state_save(p, h);
     track_placement(p, r >= 0);
@@ -329,6 +339,8 @@ pass_run(struct pass *p, struct hostload *h, struct session *s)
 
     log_last_error_reset();
     ok = steps(p, h, s);
+    if (!ok && http_stop_pending())
+        return false; /* abandoned for a stop: no pass to record */
     if (!ok)
         metrics_set_last_error(p->metrics, log_last_error());
 

@@ -262,6 +262,42 @@ Test(run_faults, placement_killed_mid_pass_and_restarted_is_converged_on)
     agentproc_assert_stops(env.agent);
 }
 
+/* SIGTERM while a pass waits on a slow Placement: the pass is abandoned,
+ * not failed.  No error, no "Placement unreachable" (nothing went wrong with
+ * Placement), the stop said at the default level, within a second. */
+Test(run_faults, sigterm_mid_pass_abandons_it_without_an_error)
+{
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
+    const char *err;
+    long deadline, t0;
+
+    agentenv_host(&env, "m60");
+    proxy = fault_proxy_start(placement_server_url(srv));
+    fault_proxy_set(proxy, "delay", NULL);
+    write_conf("interval_s: 1\n", uri, NULL, fault_proxy_url(proxy));
+    agentenv_start(&env, NULL);
+    deadline = testproc_now_ms() + WAIT_MS;
+    while (server_log_count("POST /resource_providers") < 1) {
+        cr_assert(lt(long, testproc_now_ms(), deadline),
+                  "no provider made:\n%s", agentproc_err(env.agent));
+        testproc_sleep_ms(5);
+    }
+    t0 = testproc_now_ms();
+    agentproc_signal(env.agent, SIGTERM);
+    cr_assert(eq(int, agentproc_wait(env.agent, 5000), 0), "%s",
+              agentproc_err(env.agent));
+    err = agentproc_err(env.agent);
+    cr_assert(lt(long, testproc_now_ms() - t0, 1500), "%s", err);
+    cr_assert(eq(u32, agentproc_count(env.agent, PASS_DONE), 0),
+              "stopped mid-pass, not after one:\n%s", err);
+    cr_assert(eq(u32, agentproc_count(env.agent, "error: "), 0), "%s", err);
+    cr_assert(eq(u32, agentproc_count(env.agent, "Placement unreachable"), 0),
+              "%s", err);
+    cr_assert(
+        eq(u32, agentproc_count(env.agent, "notice: signal 15: stopping"), 1),
+        "%s", err);
+}
+
 /* --- a 409 storm ---------------------------------------------------------- */
 
 #define STORM_MS 10000
