@@ -104,7 +104,7 @@ log_json(enum log_level level, const struct log_fields *f, const char *msg)
         fprintf(stderr, "%s\n", line);
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vemit(enum log_level level, const struct log_fields *f, const char *fmt,
           va_list ap)
 {
