@@ -92,7 +92,7 @@ notes_free(struct notes *n)
     free(n);
 }
 
-static void
+static void __attribute__((format(printf, 5, 0)))
 notes_vsay(struct notes *n, enum log_level level, const struct log_fields *f,
            const char *cleared_event, const char *fmt, va_list ap)
 {
