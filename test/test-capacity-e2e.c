@@ -64,9 +64,8 @@ try_claim(const char *consumer, const char *rp, int n)
     _cleanup_free_ char *path = xasprintf("/allocations/%s", consumer);
     _cleanup_free_ char *body = rh_claim_body(rp, n);
     long status = 0;
-    _cleanup_free_ char *resp =
-        placement_server_call(rh.srv, "PUT", path, body, &status);
 
+    free(placement_server_call(rh.srv, "PUT", path, body, &status));
     return status;
 }
 
