@@ -16,6 +16,8 @@
  */
 #pragma once
 
+#include "errbuf.h"
+
 enum log_level { LOG_ERROR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
@@ -56,6 +58,7 @@ struct log_fields {
 #define LOG_EVENT_CLAIM_SATISFIED "claim_satisfied"
 #define LOG_EVENT_SYNC_DONE "sync_done"
 #define LOG_EVENT_SYNC_FAILED "sync_failed"
+#define LOG_EVENT_SYNC_ERROR "sync_error"
 #define LOG_EVENT_REQUEST_FAILED "request_failed"
 
 void log_setup(enum log_format format, enum log_level max_level);
@@ -71,6 +74,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* A line with fields (f NULL: none, as log_msg()). */
 void log_event(enum log_level level, const struct log_fields *f,
                const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* An error line for a failure: event, or LOG_EVENT_REQUEST_FAILED with the
+ * method, path and status as fields when req names the request that
+ * failed (req may be NULL); err a negative errno or 0. */
+void log_failure(const char *event, int err, const struct errbuf_request *req,
+                 const char *msg);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)

@@ -27,11 +27,14 @@ void notes_say(struct notes *n, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same, with the event's fields (f: event, consumer, device, gpu,
  * provider are kept) and the event logged with them, as a notice, when
- * the problem clears (cleared_event NULL: a warning, as notes_say()). */
+ * the problem clears (cleared_event NULL: a warning, as notes_say()), in
+ * the words of cleared_msg ("the claim ... is met"; NULL: "cleared: "
+ * and the problem). */
 void notes_event(struct notes *n, enum log_level level,
                  const struct log_fields *f, const char *cleared_event,
-                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* End of a round: log "cleared: <problem>" at warning level (whoever saw
+                 const char *cleared_msg, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* End of a round: log "cleared: <problem>" (or its cleared_msg) (whoever saw
  * the problem sees it end) for each of the last round's problems this one
  * did not see. */
 void notes_round_end(struct notes *n);

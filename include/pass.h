@@ -59,6 +59,11 @@ bool pass_run(struct pass *p, struct hostload *h, struct session *s);
  * did not finish (providers failed, or the root vanished: the report's
  * lines, logged, say which), or a negative errno when it could not start
  * (logged). */
+/* Log a sync report's warnings and errors (an error naming the request
+ * that failed as a request_failed event with its method, path and
+ * status). */
+void pass_log_problems(const struct sync_report *rep);
+
 int pass_sync(struct session *s, const struct hostload *h,
               struct sync_cache *cache, unsigned long requests_before,
               enum log_level summary_level);

@@ -165,7 +165,8 @@ void placement_prep_put_traits(struct placement *p, struct placement_call *c,
 int placement_done_put_traits(struct placement *p, struct placement_call *c,
                               struct placement_traits *ret, struct errbuf *eb);
 
-/* PUT /traits/{name} and PUT /resource_classes/{name}: 201 or 204 is 0. */
+/* PUT /traits/{name} and PUT /resource_classes/{name}: 1 when it made the
+ * name (201), 0 when the name existed (204). */
 void placement_prep_ensure_trait(struct placement *p, struct placement_call *c,
                                  const char *name);
 void placement_prep_ensure_resource_class(struct placement *p,

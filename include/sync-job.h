@@ -24,14 +24,16 @@ struct sync_job {
     bool exists;    /* in Placement */
     bool need_read; /* its inventories and traits must be (re)read */
     bool deleted;
-    bool created;    /* by this pass (or, dry, to be) */
-    bool planned;    /* dry run: exists only in the plan */
-    bool written;    /* its inventories or traits were (or would be) written */
-    bool failed;     /* given up on for this pass */
-    char *why;       /* when failed: the message */
-    char *clash;     /* its create met a provider of its name:
-                      * that 409's message until resolved */
-    long generation; /* the last one read or written */
+    bool created; /* by this pass (or, dry, to be) */
+    bool planned; /* dry run: exists only in the plan */
+    bool written; /* its inventories or traits were (or would be) written */
+    bool failed;  /* given up on for this pass */
+    char *why;    /* when failed: the message */
+    /* and the request that failed, if one did */
+    struct errbuf_request why_req;
+    char *clash;                /* its create met a provider of its name:
+                                 * that 409's message until resolved */
+    long generation;            /* the last one read or written */
     struct placement_invs invs; /* what Placement holds */
     struct strv traits;
     struct inventory *new_invs; /* planned write, when put_invs */
@@ -50,8 +52,10 @@ struct sync_job {
     bool reshape;
 };
 
-/* Give up on j for this pass (a job fails once); msg is copied. */
-void sync_job_fail(struct sync_job *j, const char *msg);
+/* Give up on j for this pass (a job fails once); msg is copied, req (the
+ * request that failed, may be NULL) too. */
+void sync_job_fail(struct sync_job *j, const char *msg,
+                   const struct errbuf_request *req);
 struct sync_jobs {
     struct sync_job *v;
     size_t n, cap;

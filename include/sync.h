@@ -85,14 +85,24 @@ struct sync_changes {
     size_t n, cap;
 };
 
+/* Why a pass is not SYNC_DONE, one line each: a provider that failed, a
+ * custom name that could not be created, the root that vanished; req
+ * names the request that failed, when one did (method "" otherwise). */
+struct sync_error {
+    char *msg;
+    struct errbuf_request req;
+};
+struct sync_errors {
+    struct sync_error *v;
+    size_t n, cap;
+};
+
 struct sync_report {
     enum sync_result result;
     struct sync_changes changes; /* done (or planned, SYNC_DRY_RUN) */
     struct strv warnings;        /* drained providers, capacity below usage */
-    struct strv errors; /* why the pass is not SYNC_DONE, one line each:
-                         * a provider that failed, a custom name that
-                         * could not be created, the root that vanished */
-    struct strv notes;  /* worth a line at -v: 409s retried, still drained */
+    struct sync_errors errors;   /* why the pass is not SYNC_DONE */
+    struct strv notes; /* worth a line at -v: 409s retried, still drained */
     unsigned created, updated, deleted; /* providers; a drain is an update */
 };
 /* Empty r for the next pass (result SYNC_DONE). */

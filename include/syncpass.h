@@ -46,6 +46,10 @@ void sync_change_add(struct sync_report *r, enum sync_change_kind kind,
                      const char *provider, const char *method, char *path,
                      char *what);
 void sync_changes_clear(struct sync_changes *c);
+/* Record why the pass is not done; req (may be NULL) the failed request. */
+void sync_error_add(struct sync_report *r, const struct errbuf_request *req,
+                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void sync_errors_clear(struct sync_errors *e);
 /* "VGPU total 0 -> 4, max_unit 0 -> 4" between two inventory lists (sorted
  * by resource class); "VGPU added (total 4)", "VGPU removed"; caller frees. */
 char *sync_change_describe_invs(const struct inventory *old, size_t n_old,

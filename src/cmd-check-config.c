@@ -156,7 +156,8 @@ find_node(struct placement *pl, const struct conf *c)
 
     if (r < 0) {
         fflush(stdout);
-        log_error("check-config: %s", eb.msg);
+        errbuf_prefix(&eb, "check-config");
+        log_failure(NULL, r, &eb.req, eb.msg);
         return CMD_EXIT_FAILED;
     }
     tree_root_uuid(c, uuid);

@@ -47,7 +47,8 @@ dry_run_sync(struct session *s, const struct hostload *h)
     int r = session_sync(s, h, cache, SYNC_DRY_RUN, &rep, &eb);
 
     if (r < 0) {
-        log_error("sync --dry-run: %s", eb.msg);
+        errbuf_prefix(&eb, "sync --dry-run");
+        log_failure(LOG_EVENT_SYNC_FAILED, r, &eb.req, eb.msg);
         sync_report_clear(&rep);
         return CMD_EXIT_FAILED;
     }
@@ -58,10 +59,7 @@ dry_run_sync(struct session *s, const struct hostload *h)
                c->provider ? c->provider : "", c->provider ? ": " : "",
                c->what);
     }
-    for (size_t i = 0; i < rep.warnings.n; i++)
-        log_warn("%s", rep.warnings.v[i]);
-    for (size_t i = 0; i < rep.errors.n; i++)
-        log_error("%s", rep.errors.v[i]);
+    pass_log_problems(&rep);
     if (rep.changes.n == 0)
         printf("nothing to do: Placement holds the tree\n");
     else

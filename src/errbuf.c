@@ -18,10 +18,22 @@ errbuf_set(struct errbuf *eb, int code, const char *fmt, ...)
     if (!eb)
         return code;
     eb->code = code;
+    eb->req = (struct errbuf_request){ 0 };
     va_start(ap, fmt);
     vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
     va_end(ap);
     return code;
+}
+
+void
+errbuf_set_request(struct errbuf *eb, const char *method, const char *path,
+                   long status)
+{
+    if (!eb)
+        return;
+    snprintf(eb->req.method, sizeof(eb->req.method), "%s", method);
+    snprintf(eb->req.path, sizeof(eb->req.path), "%s", path);
+    eb->req.status = status;
 }
 
 int
@@ -52,4 +64,5 @@ errbuf_clear(struct errbuf *eb)
         return;
     eb->code = 0;
     eb->msg[0] = '\0';
+    eb->req = (struct errbuf_request){ 0 };
 }

@@ -144,21 +144,26 @@ post_tokens(struct keystone *k, struct http_response *resp, struct errbuf *eb)
     struct errbuf heb = { 0 };
     int r =
         http_request(k->http, "POST", TOKENS_PATH, k->body, NULL, resp, &heb);
+    _cleanup_free_ char *url = xasprintf("%s" TOKENS_PATH, k->auth_url);
 
     /* The facts: r says what went wrong (no answer) or the status does;
      * http.c's message, whole, says how. */
-    if (r < 0)
-        return errbuf_set(eb, r, "keystone: POST %s" TOKENS_PATH ": %s (%s)",
-                          k->auth_url, heb.msg, transport_reason(r));
+    if (r < 0) {
+        errbuf_set(eb, r, "keystone: POST %s: %s (%s)", url, heb.msg,
+                   transport_reason(r));
+        errbuf_set_request(eb, "POST", url, 0);
+        return r;
+    }
     if (resp->status != 201 && resp->status != 200) {
         int code = http_status_errno(resp->status);
         char detail[DETAIL_MAX + 4];
 
         error_detail(k, resp, detail);
-        return errbuf_set(eb, code < 0 ? code : -EIO, /* another 2xx: -EIO */
-                          "keystone: POST %s" TOKENS_PATH ": %ld%s%s%s",
-                          k->auth_url, resp->status, detail[0] ? " (" : "",
-                          detail, detail[0] ? ")" : "");
+        errbuf_set(eb, code < 0 ? code : -EIO, /* another 2xx: -EIO */
+                   "keystone: POST %s: %ld%s%s%s", url, resp->status,
+                   detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+        errbuf_set_request(eb, "POST", url, resp->status);
+        return code < 0 ? code : -EIO;
     }
     if (!resp->subject_token || !resp->subject_token[0])
         return errbuf_set(eb, -EPROTO,

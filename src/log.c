@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
@@ -144,4 +145,20 @@ log_event(enum log_level level, const struct log_fields *f, const char *fmt,
     va_start(ap, fmt);
     log_vemit(level, f, fmt, ap);
     va_end(ap);
+}
+
+void
+log_failure(const char *event, int err, const struct errbuf_request *req,
+            const char *msg)
+{
+    bool is_request = req && req->method[0];
+    const struct log_fields f = {
+        .event = is_request ? LOG_EVENT_REQUEST_FAILED : event,
+        .method = is_request ? req->method : NULL,
+        .path = is_request ? req->path : NULL,
+        .status = is_request ? req->status : 0,
+        .err = err,
+    };
+
+    log_event(LOG_ERROR, &f, "%s", msg);
 }

@@ -15,6 +15,7 @@
 struct note {
     char *msg;
     char *cleared_event; /* NULL: a plain "cleared: ..." warning */
+    char *cleared_msg;   /* NULL: "cleared: <msg>" */
     char *consumer, *device, *gpu, *provider;
 };
 
@@ -34,6 +35,7 @@ note_list_clear(struct note_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].msg);
         free(l->v[i].cleared_event);
+        free(l->v[i].cleared_msg);
         free(l->v[i].consumer);
         free(l->v[i].device);
         free(l->v[i].gpu);
@@ -60,7 +62,7 @@ dup_or_null(const char *s)
 
 static void
 note_list_add(struct note_list *l, char *msg, const struct log_fields *f,
-              const char *cleared_event)
+              const char *cleared_event, const char *cleared_msg)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 8;
@@ -69,6 +71,7 @@ note_list_add(struct note_list *l, char *msg, const struct log_fields *f,
     l->v[l->n++] = (struct note){
         .msg = msg,
         .cleared_event = dup_or_null(cleared_event),
+        .cleared_msg = dup_or_null(cleared_msg),
         .consumer = dup_or_null(f ? f->consumer : NULL),
         .device = dup_or_null(f ? f->device : NULL),
         .gpu = dup_or_null(f ? f->gpu : NULL),
@@ -92,9 +95,10 @@ notes_free(struct notes *n)
     free(n);
 }
 
-static void __attribute__((format(printf, 5, 0)))
+static void __attribute__((format(printf, 6, 0)))
 notes_vsay(struct notes *n, enum log_level level, const struct log_fields *f,
-           const char *cleared_event, const char *fmt, va_list ap)
+           const char *cleared_event, const char *cleared_msg, const char *fmt,
+           va_list ap)
 {
     char *msg = xvasprintf(fmt, ap);
 
@@ -109,7 +113,7 @@ notes_vsay(struct notes *n, enum log_level level, const struct log_fields *f,
     }
     if (!note_list_has(&n->noted, msg))
         log_event(level, f, "%s", msg);
-    note_list_add(&n->now, msg, f, cleared_event);
+    note_list_add(&n->now, msg, f, cleared_event, cleared_msg);
 }
 
 void
@@ -118,18 +122,19 @@ notes_say(struct notes *n, enum log_level level, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    notes_vsay(n, level, NULL, NULL, fmt, ap);
+    notes_vsay(n, level, NULL, NULL, NULL, fmt, ap);
     va_end(ap);
 }
 
 void
 notes_event(struct notes *n, enum log_level level, const struct log_fields *f,
-            const char *cleared_event, const char *fmt, ...)
+            const char *cleared_event, const char *cleared_msg, const char *fmt,
+            ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    notes_vsay(n, level, f, cleared_event, fmt, ap);
+    notes_vsay(n, level, f, cleared_event, cleared_msg, fmt, ap);
     va_end(ap);
 }
 
@@ -150,7 +155,8 @@ notes_round_end(struct notes *n)
                                             .device = o->device,
                                             .gpu = o->gpu,
                                             .provider = o->provider },
-                      "cleared: %s", o->msg);
+                      "%s%s", o->cleared_msg ? "" : "cleared: ",
+                      o->cleared_msg ? o->cleared_msg : o->msg);
     }
     note_list_clear(&n->noted);
     n->noted = n->now;

@@ -220,7 +220,7 @@ log_action(struct notes *n, const struct reconcile_action *a)
                                               : "mdev_definition";
     if (failed) {
         notes_event(
-            n, LOG_ERROR, &f, NULL, "reconcile: %s %s on %s (%s)%s%s: %s",
+            n, LOG_ERROR, &f, NULL, NULL, "reconcile: %s %s on %s (%s)%s%s: %s",
             reconcile_verb_name(a->action), a->uuid, a->parent, a->mdev_type,
             *a->consumer ? " for consumer " : "", a->consumer, result);
         return;
@@ -251,13 +251,17 @@ log_plan(struct pass_reconcile *rc, const struct reconcile_plan *p,
                   p->unaccounted[i].why);
     for (size_t i = 0; i < rc->unmet.n; i++) {
         const struct unmet_claim *u = &rc->unmet.v[i];
+        _cleanup_free_ char *met =
+            xasprintf("reconcile: the claim of consumer %s can be met again: "
+                      "%s",
+                      u->consumer, u->what);
 
         notes_event(rc->notes, LOG_ERROR,
                     &(struct log_fields){ .event = LOG_EVENT_CLAIM_UNSATISFIED,
                                           .consumer = u->consumer,
                                           .device = u->device,
                                           .gpu = u->gpu },
-                    LOG_EVENT_CLAIM_SATISFIED,
+                    LOG_EVENT_CLAIM_SATISFIED, met,
                     "reconcile: the claim of consumer %s cannot be met: %s: "
                     "%s",
                     u->consumer, u->what, u->why);
@@ -276,7 +280,8 @@ pass_reconcile_step(struct pass_reconcile *rc, struct hostload *host,
     bool ok;
 
     if (refresh(rc, pl, host, cache, full, &eb) < 0) {
-        log_error("reconcile: %s", eb.msg);
+        errbuf_prefix(&eb, "reconcile");
+        log_failure(NULL, eb.code, &eb.req, eb.msg);
         rc->loaded = false; /* read everything again next time */
         return false;
     }

@@ -116,6 +116,16 @@ log_change(const struct sync_change *c)
     }
 }
 
+void
+pass_log_problems(const struct sync_report *rep)
+{
+    for (size_t i = 0; i < rep->warnings.n; i++)
+        log_warn("%s", rep->warnings.v[i]);
+    for (size_t i = 0; i < rep->errors.n; i++)
+        log_failure(LOG_EVENT_SYNC_ERROR, 0, &rep->errors.v[i].req,
+                    rep->errors.v[i].msg);
+}
+
 /* Log what a sync did and found; the summary at summary_level. */
 static void
 log_report(const struct sync_report *rep, unsigned long requests, bool done,
@@ -123,11 +133,7 @@ log_report(const struct sync_report *rep, unsigned long requests, bool done,
 {
     for (size_t i = 0; i < rep->changes.n; i++)
         log_change(&rep->changes.v[i]);
-    for (size_t i = 0; i < rep->warnings.n; i++)
-        log_warn("%s", rep->warnings.v[i]);
-    for (size_t i = 0; i < rep->errors.n; i++)
-        log_event(LOG_ERROR, &(struct log_fields){ .event = "sync_error" },
-                  "%s", rep->errors.v[i]);
+    pass_log_problems(rep);
     for (size_t i = 0; i < rep->notes.n; i++)
         log_info("%s", rep->notes.v[i]);
     log_event(done ? summary_level : LOG_ERROR,
@@ -153,10 +159,7 @@ pass_sync(struct session *s, const struct hostload *h, struct sync_cache *cache,
         return -ECANCELED;
     }
     if (r < 0)
-        log_event(
-            LOG_ERROR,
-            &(struct log_fields){ .event = LOG_EVENT_SYNC_FAILED, .err = r },
-            "%s", eb.msg);
+        log_failure(LOG_EVENT_SYNC_FAILED, r, &eb.req, eb.msg);
     log_report(&rep, placement_requests(session_placement(s)) - requests_before,
                done, summary_level);
     sync_report_clear(&rep);

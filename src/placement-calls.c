@@ -193,8 +193,11 @@ int
 placement_done_ensure(struct placement *p, struct placement_call *c,
                       struct errbuf *eb)
 {
+    int r;
+
     (void)p;
-    return placement_call_status(c, 201, 204, eb);
+    r = placement_call_status(c, 201, 204, eb);
+    return r < 0 ? r : c->req.resp.status == 201;
 }
 
 void

@@ -304,25 +304,38 @@ call_error(const struct placement_call *c, struct errbuf *eb)
                           : "");
 }
 
-int
-placement_call_status(const struct placement_call *c, long want, long want2,
-                      struct errbuf *eb)
+/* The message of a call that did not get the status wanted. */
+static int
+call_failure(const struct placement_call *c, struct errbuf *eb)
 {
     const struct http_req *r = &c->req;
 
-    if (!r->method || !c->path)
-        return errbuf_set(eb, -EINVAL, "placement call was never prepared");
     if (r->rc < 0)
         return errbuf_set(eb, r->rc, "%s", r->eb.msg);
     if (!r->resp.body || r->resp.status == 0)
         return errbuf_set(eb, -EIO, "%s %s: no response (call not run)",
                           r->method, c->path);
-    if (r->resp.status == want || r->resp.status == want2)
-        return 0;
     if (r->resp.status >= 200 && r->resp.status < 300)
         return errbuf_set(eb, -EPROTO, "%s %s: unexpected status %ld",
                           r->method, c->path, r->resp.status);
     return call_error(c, eb);
+}
+
+int
+placement_call_status(const struct placement_call *c, long want, long want2,
+                      struct errbuf *eb)
+{
+    const struct http_req *r = &c->req;
+    int rc;
+
+    if (!r->method || !c->path)
+        return errbuf_set(eb, -EINVAL, "placement call was never prepared");
+    if (r->rc == 0 && r->resp.body &&
+        (r->resp.status == want || r->resp.status == want2))
+        return 0;
+    rc = call_failure(c, eb);
+    errbuf_set_request(eb, r->method, c->path, r->rc < 0 ? 0 : r->resp.status);
+    return rc;
 }
 
 int

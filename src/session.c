@@ -124,7 +124,7 @@ keystone_ready(struct session *s, const struct hostload *h, struct errbuf *eb)
 static int
 open_failed(const struct errbuf *eb)
 {
-    log_error("%s", eb->msg);
+    log_failure(LOG_EVENT_SYNC_FAILED, eb->code, &eb->req, eb->msg);
     return eb->code == -EINVAL || eb->code == 0 ? -EIO : eb->code;
 }
 

@@ -11,12 +11,15 @@
 #include "xalloc.h"
 
 void
-sync_job_fail(struct sync_job *j, const char *msg)
+sync_job_fail(struct sync_job *j, const char *msg,
+              const struct errbuf_request *req)
 {
     if (j->failed)
         return;
     j->failed = true;
     j->why = xstrdup(msg);
+    if (req)
+        j->why_req = *req;
 }
 
 struct sync_job *

@@ -76,17 +76,19 @@ sync_names_done(struct sync_pass *ps, struct sync_batch *b, size_t first,
     for (size_t i = 0; i < traits->n + rcs->n; i++) {
         const char *name = i < traits->n ? traits->v[i] : rcs->v[i - traits->n];
         struct errbuf eb = { 0 };
+        int r = placement_done_ensure(ps->pl, &b->calls[first + i], &eb);
 
-        if (placement_done_ensure(ps->pl, &b->calls[first + i], &eb) == 0) {
+        if (r >= 0)
             sync_cache_learn(ps->cache, name);
+        if (r == 1) /* made now, not found made by another host */
             sync_change_add(
                 ps->report, SYNC_CHANGE_NAME, NULL, "PUT",
                 xasprintf("%s%s",
                           i < traits->n ? "/traits/" : "/resource_classes/",
                           name),
                 xstrdup(name));
-        } else
-            strv_pushf(&ps->report->errors, "%s", eb.msg);
+        else if (r < 0)
+            sync_error_add(ps->report, &eb.req, "%s", eb.msg);
     }
 }
 

@@ -86,6 +86,6 @@ sync_check_owner(struct sync_pass *ps)
                         o->host ? o->host : "(unnamed)",
                         o->trait ? o->trait : "no owner trait: no machine ID",
                         ps->tree->providers[0].name);
-        sync_job_fail(j, why);
+        sync_job_fail(j, why, NULL);
     }
 }

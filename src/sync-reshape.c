@@ -306,10 +306,10 @@ sync_round_reshape(struct sync_pass *ps)
     if (r == 0)
         reshaped(ps);
     else
-        strv_pushf(&ps->report->errors,
-                   "moving %zu per-VF provider(s) of nova-compute onto the "
-                   "GPUs' providers: %s; those GPUs are not offered until "
-                   "it succeeds",
-                   rs.n_vfs, eb.msg);
+        sync_error_add(ps->report, &eb.req,
+                       "moving %zu per-VF provider(s) of nova-compute onto the "
+                       "GPUs' providers: %s; those GPUs are not offered until "
+                       "it succeeds",
+                       rs.n_vfs, eb.msg);
     reshape_clear(&rs);
 }

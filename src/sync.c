@@ -24,7 +24,7 @@ void
 sync_report_clear(struct sync_report *r)
 {
     strv_clear(&r->warnings);
-    strv_clear(&r->errors);
+    sync_errors_clear(&r->errors);
     strv_clear(&r->notes);
     sync_changes_clear(&r->changes);
     r->created = r->updated = r->deleted = 0;
@@ -116,8 +116,10 @@ conflicts(struct sync_pass *ps, bool give_up)
             continue;
         any = true;
         if (give_up)
-            sync_job_fail(j, "generation kept changing; gave up after "
-                             "4 conflicts (next pass retries)");
+            sync_job_fail(j,
+                          "generation kept changing; gave up after "
+                          "4 conflicts (next pass retries)",
+                          NULL);
     }
     return any;
 }
@@ -151,7 +153,7 @@ finish(struct sync_pass *ps)
         const struct sync_job *j = &ps->jobs.v[i];
 
         if (j->failed)
-            strv_pushf(&ps->report->errors, "%s: %s", j->name, j->why);
+            sync_error_add(ps->report, &j->why_req, "%s: %s", j->name, j->why);
         if (j->written && !j->created)
             ps->report->updated++; /* once per provider, not per write */
         if (j->deleted || j->failed)
@@ -183,10 +185,10 @@ rounds(struct sync_pass *ps)
 static void
 root_vanished(struct sync_pass *ps)
 {
-    strv_pushf(&ps->report->errors,
-               "root provider %s (uuid %s) vanished from Placement; "
-               "recreating it next pass",
-               ps->tree->providers[0].name, ps->root_uuid);
+    sync_error_add(ps->report, NULL,
+                   "root provider %s (uuid %s) vanished from Placement; "
+                   "recreating it next pass",
+                   ps->tree->providers[0].name, ps->root_uuid);
     sync_cache_forget(ps->cache);
     ps->report->result = SYNC_ROOT_VANISHED;
 }

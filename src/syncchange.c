@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,31 @@ sync_changes_clear(struct sync_changes *c)
     }
     free(c->v);
     *c = (struct sync_changes){ 0 };
+}
+
+void
+sync_error_add(struct sync_report *r, const struct errbuf_request *req,
+               const char *fmt, ...)
+{
+    struct sync_errors *e = &r->errors;
+    va_list ap;
+
+    xgrow(&e->v, &e->cap, e->n, sizeof(*e->v));
+    va_start(ap, fmt);
+    e->v[e->n] = (struct sync_error){ .msg = xvasprintf(fmt, ap) };
+    va_end(ap);
+    if (req)
+        e->v[e->n].req = *req;
+    e->n++;
+}
+
+void
+sync_errors_clear(struct sync_errors *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->v[i].msg);
+    free(e->v);
+    *e = (struct sync_errors){ 0 };
 }
 
 /* s + ", " + more, s freed; NULL s: more copied. */

@@ -190,7 +190,7 @@ sync_round_stale(struct sync_pass *ps)
 
         if (placement_done_get_allocations(ps->pl, &b.calls[i], &j->allocs,
                                            &eb) < 0)
-            sync_job_fail(j, eb.msg);
+            sync_job_fail(j, eb.msg, &eb.req);
     }
     sync_batch_clear(&b);
 }
@@ -264,7 +264,7 @@ drain_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
     struct errbuf eb = { 0 };
 
     if (placement_done_put_inventories(ps->pl, c, &got, &eb) < 0) {
-        sync_job_fail(j, eb.msg);
+        sync_job_fail(j, eb.msg, &eb.req);
         return;
     }
     drain_record(ps, j, got.invs, got.n);
@@ -293,7 +293,7 @@ delete_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
     } else if (r == -EBUSY) { /* a claim landed meanwhile */
         strv_pushf(&ps->report->warnings, "%s: %s; kept", j->name, eb.msg);
     } else {
-        sync_job_fail(j, eb.msg);
+        sync_job_fail(j, eb.msg, &eb.req);
     }
 }
 

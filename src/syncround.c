@@ -69,7 +69,7 @@ sync_round_create(struct sync_pass *ps)
         } else if (r == -EEXIST) {
             j->clash = xstrdup(eb.msg); /* sync_round_clash() decides */
         } else {
-            sync_job_fail(j, eb.msg);
+            sync_job_fail(j, eb.msg, &eb.req);
         }
         placement_rp_clear(&rp);
     }
@@ -85,7 +85,7 @@ clash_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
     size_t n = 0;
 
     if (placement_done_list_providers(ps->pl, c, &rps, &n, &eb) < 0) {
-        sync_job_fail(j, eb.msg);
+        sync_job_fail(j, eb.msg, &eb.req);
     } else if (n == 1 && strcmp(rps[0].parent_uuid, ps->root_uuid) == 0) {
         snprintf(j->uuid, sizeof(j->uuid), "%s", rps[0].uuid);
         j->exists = j->need_read = true;
@@ -94,9 +94,9 @@ clash_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *c)
                    "a provider of this name (%s) exists outside this "
                    "host's tree; rename or delete it",
                    rps[0].uuid);
-        sync_job_fail(j, eb.msg);
+        sync_job_fail(j, eb.msg, &eb.req);
     } else {
-        sync_job_fail(j, j->clash);
+        sync_job_fail(j, j->clash, NULL);
     }
     free(j->clash);
     j->clash = NULL;
@@ -131,7 +131,7 @@ read_done(struct sync_pass *ps, struct sync_job *j, struct placement_call *ci,
 
     if (placement_done_get_inventories(ps->pl, ci, &invs, &eb) < 0 ||
         placement_done_get_traits(ps->pl, ct, &traits, &eb) < 0) {
-        sync_job_fail(j, eb.msg);
+        sync_job_fail(j, eb.msg, &eb.req);
     } else if (invs.generation == traits.generation) {
         placement_invs_clear(&j->invs);
         j->invs = invs;
@@ -283,7 +283,7 @@ sync_write_done(struct sync_pass *ps, struct sync_job *j, int r,
         j->need_read = true;
         j->put_traits = false;
     } else if (r < 0) {
-        sync_job_fail(j, eb->msg);
+        sync_job_fail(j, eb->msg, &eb->req);
     } else {
         j->written = true; /* counted once, by the pass's end */
     }

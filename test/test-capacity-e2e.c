@@ -220,11 +220,13 @@ Test(capacity_e2e, an_unmet_claim_degrades_the_service_until_it_is_met)
     /* the operator frees room: the claim is met, said once */
     kernel_remove(M_A);
     agentproc_expect(p, "reconcile: create " C3_3E_0, 1, 15000);
-    agentproc_expect(p, "cleared: reconcile: the claim of consumer " C3, 1,
-                     15000);
+    agentproc_expect(
+        p,
+        "notice: reconcile: the claim of consumer " C3 " can be met again: ", 1,
+        15000);
     agentproc_expect_passes(p, 2, 15000);
-    cr_assert(eq(u32, agentproc_count(p, "cleared: reconcile: the claim"), 1),
-              "%s", agentproc_err(p));
+    cr_assert(eq(u32, agentproc_count(p, "can be met again"), 1), "%s",
+              agentproc_err(p));
     rh_agent((const char *const[]){ "status", NULL });
     cr_assert(eq(int, rh.run.status, 0), "%s\n%s", rh.run.out, rh.run.err);
     cr_assert(not(has(rh.run.out, "degraded")), "%s", rh.run.out);

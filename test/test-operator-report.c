@@ -40,6 +40,7 @@ count_providers(const char *prefix)
 Test(operator, sync_dry_run_prints_the_writes_and_makes_none)
 {
     _cleanup_free_ char *c = NULL;
+    long status = 0;
 
     srv = placement_server_start();
     c = conf(NULL, NULL);
@@ -59,8 +60,14 @@ Test(operator, sync_dry_run_prints_the_writes_and_makes_none)
                         "update, 0 to delete\n");
     cr_assert(eq(int, count_providers("op-host"), 0), "it wrote");
 
+    /* another host made one of the custom names already: not "created" */
+    free(placement_server_call(srv, "PUT", "/traits/CUSTOM_NVIDIA_18", NULL,
+                               &status));
+    cr_assert(eq(long, status, 201));
     AGENT(c, "sync");
     cr_assert(eq(int, run.status, 0), "%s", run.err);
+    cr_assert(eq(ptr, strstr(run.err, "custom name CUSTOM_NVIDIA_18"), NULL),
+              "%s", run.err);
     assert_has(run.err, "vgpu-agent: notice: provider op-host created (root, "
                         "uuid ");
     assert_has(run.err, "vgpu-agent: notice: provider op-host_pci_0000_3e_00_0 "

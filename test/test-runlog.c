@@ -1,21 +1,24 @@
 /*
  * test-runlog.c - what `vgpu-agent run` says at the default level, and how
  * it stops: the start line, a reload applied after a broken one, Placement
- * gone and back, the mdevs it makes (as JSON events), `status` judging it
- * by the interval it runs with, and SIGTERM while an orphan's remove
- * blocks.  The agent runs in the background against the real Placement
- * behind the fault proxy (test/fault-proxy.h).
+ * gone and back, the mdevs it makes and a failed request (as JSON events),
+ * `status` judging it by the interval it runs with, and SIGTERM while an
+ * orphan's remove blocks.  The agent runs in the background against the real
+ * Placement behind the fault proxy (test/fault-proxy.h).
  */
 #include "config.h"
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "agentrun.h"
 #include "cleanup.h"
@@ -186,6 +189,79 @@ Test(runlog, placement_gone_and_back_is_said_once_each_way)
               "%s", agentproc_err(agent));
 }
 
+/* The whole line of text holding needle; caller frees. */
+static char *
+line_with(const char *text, const char *needle)
+{
+    const char *p = strstr(text, needle), *start, *end;
+
+    cr_assert(p != NULL, "no '%s' in:\n%s", needle, text);
+    for (start = p; start > text && start[-1] != '\n'; start--)
+        ;
+    end = strchr(p, '\n');
+    return xstrndup(start, end ? (size_t)(end - start) : strlen(start));
+}
+
+/* The JSON line of text holding needle, parsed; cJSON_Delete() it. */
+static cJSON *
+json_line_with(const char *text, const char *needle)
+{
+    _cleanup_free_ char *line = line_with(text, needle);
+    cJSON *o = cJSON_Parse(line);
+
+    cr_assert(o != NULL, "not JSON: %s", line);
+    return o;
+}
+
+Test(runlog, a_failed_request_is_a_json_line_naming_it)
+{
+    _cleanup_free_ char *conf = write_conf("");
+    cJSON *o;
+
+    root = fixture_host("m60");
+    /* the first sync's inventories go in one reshape: Placement fails it */
+    fault_proxy_set(proxy, "status500", "/reshaper");
+    agentrun(&run, (const char *const[]){ "--log-format", "json", "-c", conf,
+                                          "--sysfs-root", root, "sync", NULL });
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    o = json_line_with(run.err, "\"event\":\"request_failed\"");
+    cr_assert(
+        eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "level")), "error"),
+        "%s", run.err);
+    cr_assert(
+        eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "method")), "POST"),
+        "%s", run.err);
+    cr_assert(eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "path")),
+                 "/reshaper"),
+              "%s", run.err);
+    cr_assert(
+        eq(dbl, cJSON_GetNumberValue(cJSON_GetObjectItem(o, "status")), 500),
+        "%s", run.err);
+    cJSON_Delete(o);
+
+    /* Placement refuses the token: the pass cannot start, and says which
+     * request was refused */
+    fault_proxy_set(proxy, "pass", NULL);
+    agentrun_clear(&run);
+    agentrun_env(
+        &run,
+        (const char *const[]){ "--log-format", "json", "-c", conf,
+                               "--sysfs-root", root, "sync", NULL },
+        (const char *const[]){ "VGPU_AGENT_TOKEN=not-the-admin", NULL });
+    cr_assert(eq(int, run.status, 1), "%s", run.err);
+    o = json_line_with(run.err, "\"event\":\"request_failed\"");
+    cr_assert(
+        eq(str, cJSON_GetStringValue(cJSON_GetObjectItem(o, "method")), "GET"),
+        "%s", run.err);
+    cr_assert(
+        eq(dbl, cJSON_GetNumberValue(cJSON_GetObjectItem(o, "status")), 403),
+        "%s", run.err);
+    cr_assert(
+        eq(dbl, cJSON_GetNumberValue(cJSON_GetObjectItem(o, "errno")), EACCES),
+        "%s", run.err);
+    cJSON_Delete(o);
+}
+
 /* `status` with the agent's config. */
 static void
 status(const char *conf)
@@ -348,19 +424,6 @@ kernel_write(const char *rel, const char *text)
     close(fd);
 }
 
-/* The whole line of text holding needle; caller frees. */
-static char *
-line_with(const char *text, const char *needle)
-{
-    const char *p = strstr(text, needle), *start, *end;
-
-    cr_assert(p != NULL, "no '%s' in:\n%s", needle, text);
-    for (start = p; start > text && start[-1] != '\n'; start--)
-        ;
-    end = strchr(p, '\n');
-    return xstrndup(start, end ? (size_t)(end - start) : strlen(start));
-}
-
 #define M_OTHER "0b5c9a36-0d6e-4b8a-9a3e-2f1f3b0f00aa"
 
 /* A claim the host cannot meet is an error once, and a notice once it
@@ -398,6 +461,7 @@ Test(runlog, a_claim_unmet_then_met_is_said_both_ways)
     line = line_with(agentproc_err(agent), "\"event\":\"claim_satisfied\"");
     cr_assert(ne(ptr, strstr(line, "{\"ts\":\""), NULL), "%s", line);
     cr_assert(ne(ptr, strstr(line, "\"level\":\"notice\""), NULL), "%s", line);
+    cr_assert(ne(ptr, strstr(line, "can be met again"), NULL), "%s", line);
     cr_assert(ne(ptr, strstr(line, "\"consumer\":\"" CONSUMER "\""), NULL),
               "%s", line);
     cr_assert(
