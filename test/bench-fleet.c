@@ -17,6 +17,8 @@
  *                  (test/bench/nova-fleet.py), on a fresh Placement: first
  *                  start, steady, restart
  *
+ * Each phase's main figures go to stderr as it ends (a long run that
+ * fails later still shows them); the table beside Nova's at the end.
  * Requests are what Placement's request log holds (test/bench/reqlog.h)
  * and, for the agents, what each counted up to its first done pass;
  * Placement's CPU is its workers' and its PostgreSQL backends'.  After the
@@ -389,9 +391,27 @@ Test(bench, fleet, .fini = bench_fini, .timeout = 14400)
     srv = placement_server_start();
     fleet_prepare(&fleet, f.n, f.interval_s, placement_server_url(srv));
     phase_first(&f);
+    fprintf(stderr,
+            "bench-fleet: first start: %.1f requests per host, %.1f s until "
+            "every host done\n",
+            per((double)f.first.served.requests, (double)f.n), f.first_s);
     phase_steady(&f);
+    fprintf(stderr,
+            "bench-fleet: steady: %.2f requests per host per pass, %.1f ms "
+            "Placement CPU per host-pass\n",
+            per((double)f.steady.served.requests, (double)f.steady_passes),
+            per(f.steady.cpu_ms, (double)f.steady_passes));
     phase_restart(&f);
+    fprintf(stderr,
+            "bench-fleet: restart storm: %.1f requests per host (%.1f "
+            "counted by the agents), %.1f s until every host done\n",
+            per((double)f.restart.served.requests, (double)f.n),
+            per((double)f.restart_own, (double)f.n), f.restart_s);
     phase_outage(&f);
+    fprintf(stderr,
+            "bench-fleet: outage: every host back %.1f s after Placement "
+            "served again; busiest second %lu requests\n",
+            f.outage_s_back, f.outage.served.busiest);
     fleet_stop(&fleet);
     check_trees();
     fprintf(stderr, "bench-fleet: every host's tree is its dump\n");
