@@ -8,9 +8,10 @@
  * "node": the root provider's name, "root": {"uuid", "owned"}, "known":
  * [custom names], "providers": [{"uuid", "name",
  * "resource_provider_generation", "inventories": {...}, "traits": [...]}]}.
- * It is only ever a hint: a missing, old-format, other node's or corrupt
- * file means a full read, and a loaded cache is unconfirmed (sync-cache.h)
- * until a pass has seen the root in Placement.
+ * It is only ever a hint (statefile.h, which also writes it): a missing,
+ * old-format, other node's or corrupt file means a full read, and a loaded
+ * cache is unconfirmed (sync-cache.h) until a pass has seen the root in
+ * Placement.
  */
 #pragma once
 
@@ -41,9 +42,4 @@ int sync_statefile_parse(const char *text, const char *node,
  * errno of reading it.  Messages name the path. */
 int sync_statefile_load(const char *path, const char *node,
                         struct sync_cache *c, struct errbuf *eb)
-    __attribute__((warn_unused_result));
-
-/* Write text (sync_statefile_format()'s) to path atomically (atomicfile.h),
- * mode 0600, making its directory (one level) when missing. */
-int sync_statefile_save(const char *path, const char *text, struct errbuf *eb)
     __attribute__((warn_unused_result));

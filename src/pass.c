@@ -15,6 +15,7 @@
 #include "pass-metrics.h"
 #include "pass-reconcile.h"
 #include "pass.h"
+#include "statefile.h"
 #include "sync-statefile.h"
 #include "xalloc.h"
 
@@ -229,7 +230,7 @@ state_save(struct pass *p, const struct hostload *h)
     if (p->state_saved && strcmp(text, p->state_saved) == 0)
         return;
     path = sync_statefile_path(h->conf->state_dir);
-    if (sync_statefile_save(path, text, &eb) < 0) {
+    if (statefile_save(path, text, &eb) < 0) {
         if (p->state_warned)
             log_debug("sync state not saved: %s", eb.msg);
         else

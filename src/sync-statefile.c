@@ -6,18 +6,15 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#include "atomicfile.h"
 #include "cleanup.h"
 #include "inventory.h"
 #include "placement-internal.h"
+#include "statefile.h"
 #include "sync-cache.h"
 #include "sync-statefile.h"
 #include "uuidstr.h"
@@ -57,15 +54,13 @@ entry_to_json(const struct sync_cache_entry *e)
 char *
 sync_statefile_format(const struct sync_cache *c, const char *node)
 {
-    cJSON *doc = cJSON_CreateObject();
+    cJSON *doc =
+        statefile_new(SYNC_STATEFILE_FORMAT, SYNC_STATEFILE_VERSION, node);
     cJSON *providers = cJSON_CreateArray();
     bool owned = false;
     const char *root = sync_cache_root(c, &owned);
-    char *text, *out;
+    char *text;
 
-    cJSON_AddStringToObject(doc, "format", SYNC_STATEFILE_FORMAT);
-    cJSON_AddNumberToObject(doc, "version", SYNC_STATEFILE_VERSION);
-    cJSON_AddStringToObject(doc, "node", node);
     if (root) {
         cJSON *r = cJSON_AddObjectToObject(doc, "root");
 
@@ -82,11 +77,9 @@ sync_statefile_format(const struct sync_cache *c, const char *node)
         cJSON_AddItemToArray(providers, entry_to_json(&e));
     }
     cJSON_AddItemToObject(doc, "providers", providers);
-    text = cJSON_Print(doc);
+    text = statefile_format(doc);
     cJSON_Delete(doc);
-    out = xstrdup(text ? text : "{}"); /* NULL only without memory */
-    free(text);
-    return out;
+    return text;
 }
 
 /* A lower-case UUID string at key of o into ret. */
@@ -99,31 +92,6 @@ get_uuid(const cJSON *o, const char *key, const char *what,
 
     if (!s || uuidstr_lower(s, ret) < 0)
         return errbuf_set(eb, -EPROTO, "%s: %s is not a UUID", what, key);
-    return 0;
-}
-
-/* The header: the format, its version and the node it was written for. */
-static int
-check_header(const cJSON *doc, const char *node, struct errbuf *eb)
-{
-    const char *format =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "format"));
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(doc, "version");
-    const char *was =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "node"));
-
-    if (!format || strcmp(format, SYNC_STATEFILE_FORMAT) != 0)
-        return errbuf_set(eb, -ESTALE, "not a %s file", SYNC_STATEFILE_FORMAT);
-    if (!cJSON_IsNumber(version) ||
-        version->valuedouble != SYNC_STATEFILE_VERSION)
-        return errbuf_set(eb, -ESTALE, "written in format version %g, not %d",
-                          cJSON_IsNumber(version) ? version->valuedouble : 0.0,
-                          SYNC_STATEFILE_VERSION);
-    if (!was)
-        return errbuf_set(eb, -EPROTO, "no node");
-    if (strcmp(was, node) != 0)
-        return errbuf_set(eb, -ESTALE, "written for node %s, not %s", was,
-                          node);
     return 0;
 }
 
@@ -201,8 +169,8 @@ parse_doc(const cJSON *doc, const char *node, struct sync_cache *c,
     const cJSON *providers = cJSON_GetObjectItemCaseSensitive(doc, "providers");
     const cJSON *o;
     size_t i = 0;
-    int r = cJSON_IsObject(doc) ? check_header(doc, node, eb)
-                                : errbuf_set(eb, -EPROTO, "not a JSON object");
+    int r = statefile_check(doc, SYNC_STATEFILE_FORMAT, SYNC_STATEFILE_VERSION,
+                            node, eb);
 
     if (r == 0)
         r = parse_root(doc, c, eb);
@@ -217,18 +185,15 @@ parse_doc(const cJSON *doc, const char *node, struct sync_cache *c,
     return r;
 }
 
-int
-sync_statefile_parse(const char *text, const char *node, struct sync_cache *c,
-                     struct errbuf *eb)
+/* Fill c from doc, or leave it empty. */
+static int
+from_doc(const cJSON *doc, const char *node, struct sync_cache *c,
+         struct errbuf *eb)
 {
-    cJSON *doc = cJSON_Parse(text);
     int r;
 
     sync_cache_reset(c);
-    if (!doc)
-        return errbuf_set(eb, -EPROTO, "not JSON");
     r = parse_doc(doc, node, c, eb);
-    cJSON_Delete(doc);
     if (r < 0)
         sync_cache_reset(c);
     else
@@ -236,58 +201,36 @@ sync_statefile_parse(const char *text, const char *node, struct sync_cache *c,
     return r;
 }
 
-/* The whole file, NUL-terminated, at most SYNC_STATEFILE_MAX bytes. */
-static int
-read_text(const char *path, char **ret, struct errbuf *eb)
+int
+sync_statefile_parse(const char *text, const char *node, struct sync_cache *c,
+                     struct errbuf *eb)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    _cleanup_free_ char *buf = NULL;
-    size_t len = 0;
-    ssize_t n;
+    cJSON *doc = cJSON_Parse(text);
+    int r;
 
-    if (fd < 0)
-        return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-    buf = xmalloc(SYNC_STATEFILE_MAX + 1);
-    while ((n = read(fd, buf + len, SYNC_STATEFILE_MAX + 1 - len)) > 0)
-        if ((len += (size_t)n) > SYNC_STATEFILE_MAX)
-            return errbuf_set(eb, -EFBIG, "%s: larger than %u bytes", path,
-                              SYNC_STATEFILE_MAX);
-    if (n < 0)
-        return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-    buf[len] = '\0';
-    if (strlen(buf) != len)
-        return errbuf_set(eb, -EPROTO, "%s: a NUL byte", path);
-    *ret = TAKE_PTR(buf);
-    return 0;
+    if (!doc) {
+        sync_cache_reset(c);
+        return errbuf_set(eb, -EPROTO, "not JSON");
+    }
+    r = from_doc(doc, node, c, eb);
+    cJSON_Delete(doc);
+    return r;
 }
 
 int
 sync_statefile_load(const char *path, const char *node, struct sync_cache *c,
                     struct errbuf *eb)
 {
-    _cleanup_free_ char *text = NULL;
-    int r = read_text(path, &text, eb);
+    cJSON *doc = NULL;
+    int r = statefile_read(path, SYNC_STATEFILE_MAX, &doc, eb);
 
     if (r < 0) {
         sync_cache_reset(c);
         return r;
     }
-    r = sync_statefile_parse(text, node, c, eb);
+    r = from_doc(doc, node, c, eb);
+    cJSON_Delete(doc);
     if (r < 0)
         errbuf_prefix(eb, "%s", path);
     return r;
-}
-
-int
-sync_statefile_save(const char *path, const char *text, struct errbuf *eb)
-{
-    _cleanup_free_ char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-
-    if (slash && slash != dir) {
-        *slash = '\0';
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-            return errbuf_set(eb, -errno, "%s: %s", dir, strerror(errno));
-    }
-    return atomicfile_replace(path, text, strlen(text), 0600, eb);
 }

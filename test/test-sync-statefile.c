@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "fixture.h"
 #include "sync-cache.h"
+#include "statefile.h"
 #include "sync-statefile.h"
 #include "xalloc.h"
 
@@ -84,7 +85,7 @@ Test(sync_statefile, what_is_saved_is_loaded_unconfirmed_and_formats_the_same)
 
     fill(cache);
     text = sync_statefile_format(cache, NODE);
-    cr_assert(eq(int, sync_statefile_save(path, text, &eb), 0), "%s", eb.msg);
+    cr_assert(eq(int, statefile_save(path, text, &eb), 0), "%s", eb.msg);
     cr_assert(eq(int, stat(path, &st), 0));
     cr_assert(eq(int, st.st_mode & 07777, 0600));
     sync_cache_reset(cache);
@@ -111,7 +112,7 @@ Test(sync_statefile, a_missing_directory_is_made)
     _cleanup_free_ char *text = sync_statefile_format(cache, NODE);
     struct errbuf eb = { 0 };
 
-    cr_assert(eq(int, sync_statefile_save(path, text, &eb), 0), "%s", eb.msg);
+    cr_assert(eq(int, statefile_save(path, text, &eb), 0), "%s", eb.msg);
     cr_assert(eq(int, sync_statefile_load(path, NODE, cache, &eb), 0), "%s",
               eb.msg);
     cr_assert(sync_cache_root(cache, NULL) == NULL, "no root yet");

@@ -1,0 +1,38 @@
+/*
+ * statefile.h - the agent's own small JSON files under state_dir, what
+ * they have in common: a header naming the format, its version and the
+ * node the file was written for, a size cap, and atomic replacement.
+ *
+ * A state file is only ever a hint that saves requests: a missing,
+ * old-format, other node's or corrupt one means reading Placement again,
+ * never an error that stops the agent.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "errbuf.h"
+
+/* A new document {"format": format, "version": version, "node": node}. */
+cJSON *statefile_new(const char *format, int version, const char *node);
+
+/* doc is an object with that header: 0, -ESTALE (another format or
+ * version, another node) or -EPROTO (not an object, no node). */
+int statefile_check(const cJSON *doc, const char *format, int version,
+                    const char *node, struct errbuf *eb)
+    __attribute__((warn_unused_result));
+
+/* The file at path parsed (cJSON_Delete() it): -ENOENT when missing,
+ * -EFBIG past max bytes, -EPROTO when not JSON; messages name the path. */
+int statefile_read(const char *path, size_t max, cJSON **ret, struct errbuf *eb)
+    __attribute__((warn_unused_result));
+
+/* text written to path atomically (atomicfile.h), mode 0600, making its
+ * directory (one level) when missing. */
+int statefile_save(const char *path, const char *text, struct errbuf *eb)
+    __attribute__((warn_unused_result));
+
+/* doc as a state file's text; free() it. */
+char *statefile_format(const cJSON *doc);

@@ -1,0 +1,94 @@
+/*
+ * statefile.c - the header, reading and writing of the agent's state
+ * files (see statefile.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "atomicfile.h"
+#include "cleanup.h"
+#include "statefile.h"
+#include "textfile.h"
+#include "xalloc.h"
+
+cJSON *
+statefile_new(const char *format, int version, const char *node)
+{
+    cJSON *doc = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(doc, "format", format);
+    cJSON_AddNumberToObject(doc, "version", version);
+    cJSON_AddStringToObject(doc, "node", node);
+    return doc;
+}
+
+int
+statefile_check(const cJSON *doc, const char *format, int version,
+                const char *node, struct errbuf *eb)
+{
+    const char *was_format =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "format"));
+    const cJSON *was_version = cJSON_GetObjectItemCaseSensitive(doc, "version");
+    const char *was_node =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "node"));
+
+    if (!cJSON_IsObject(doc))
+        return errbuf_set(eb, -EPROTO, "not a JSON object");
+    if (!was_format || strcmp(was_format, format) != 0)
+        return errbuf_set(eb, -ESTALE, "not a %s file", format);
+    if (!cJSON_IsNumber(was_version) || was_version->valuedouble != version)
+        return errbuf_set(eb, -ESTALE, "written in format version %g, not %d",
+                          cJSON_IsNumber(was_version) ? was_version->valuedouble
+                                                      : 0.0,
+                          version);
+    if (!was_node)
+        return errbuf_set(eb, -EPROTO, "no node");
+    if (strcmp(was_node, node) != 0)
+        return errbuf_set(eb, -ESTALE, "written for node %s, not %s", was_node,
+                          node);
+    return 0;
+}
+
+int
+statefile_read(const char *path, size_t max, cJSON **ret, struct errbuf *eb)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    int r = textfile_read(path, max, &text, &len, eb);
+
+    *ret = NULL;
+    if (r < 0)
+        return r;
+    if (strlen(text) != len)
+        return errbuf_set(eb, -EPROTO, "%s: a NUL byte", path);
+    *ret = cJSON_Parse(text);
+    return *ret ? 0 : errbuf_set(eb, -EPROTO, "%s: not JSON", path);
+}
+
+int
+statefile_save(const char *path, const char *text, struct errbuf *eb)
+{
+    _cleanup_free_ char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+            return errbuf_set(eb, -errno, "%s: %s", dir, strerror(errno));
+    }
+    return atomicfile_replace(path, text, strlen(text), 0600, eb);
+}
+
+char *
+statefile_format(const cJSON *doc)
+{
+    char *text = cJSON_Print(doc);
+    char *out = xstrdup(text ? text : "{}"); /* NULL only without memory */
+
+    free(text);
+    return out;
+}
