@@ -76,10 +76,12 @@ void hostplan_owned(const struct reconcile_plan *p,
                     const struct reconcile_report *rep, struct strv *ret);
 
 /* Before a sync: when h's tree holds vGPUs back and some GPU has vGPUs,
- * read the claims on h's GPUs (s open) and the guests, and hold back only
- * the vGPUs no claim owns.  Returns 0, or a negative errno when the claims
+ * read the claims on h's GPUs (s open; unless saved, n_saved of them, are
+ * given: run's claims state file) and the guests, and hold back only the
+ * vGPUs no claim owns.  Returns 0, or a negative errno when the claims
  * cannot be read (logged; the tree then holds back every vGPU). */
-int hostplan_hold_back(struct hostload *h, struct session *s)
+int hostplan_hold_back(struct hostload *h, struct session *s,
+                       const struct reconcile_claim *saved, size_t n_saved)
     __attribute__((warn_unused_result));
 
 /* The host, a Placement session and the claims on the host's GPUs; the

@@ -35,6 +35,14 @@ bool pass_reconcile_step(struct pass_reconcile *rc, struct hostload *h,
                          struct placement *pl, const struct sync_cache *cache,
                          bool full);
 
+/* The claims the state file kept (claims-statefile.h), read at the first
+ * call, pointed at h's providers as cache (the sync state's) names them:
+ * *ret and *ret_n are left alone when there are none (no state_dir, no
+ * file, or one that cannot be used). */
+void pass_reconcile_saved(struct pass_reconcile *rc, const struct hostload *h,
+                          const struct sync_cache *cache,
+                          const struct reconcile_claim **ret, size_t *ret_n);
+
 /* The vGPUs that are not to be held back (tree_hold_back()), as the last
  * step that read the guests found them; NULL before any did. */
 const struct strv *pass_reconcile_owned(const struct pass_reconcile *rc);

@@ -36,3 +36,10 @@ int statefile_save(const char *path, const char *text, struct errbuf *eb)
 
 /* doc as a state file's text; free() it. */
 char *statefile_format(const cJSON *doc);
+
+/* Save text (taken: kept or freed) to path unless it is *saved_io, the
+ * text last saved there (NULL: none yet); *saved_io then becomes text.
+ * Returns 1 when written, 0 when unchanged, or statefile_save()'s error
+ * (*saved_io unchanged: the next call tries again). */
+int statefile_update(const char *path, char *text, char **saved_io,
+                     struct errbuf *eb) __attribute__((warn_unused_result));

@@ -106,7 +106,7 @@ cmd_sync_exec(const struct ctx *ctx, int argc, char **argv)
         r = session_open(s, &host);
     }
     if (r == 0) /* hold back only the vGPUs no claim owns */
-        r = hostplan_hold_back(&host, s);
+        r = hostplan_hold_back(&host, s, NULL, 0);
     if (r == 0 && dry_run) {
         r = dry_run_sync(s, &host);
         hostload_clear(&host);

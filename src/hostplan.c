@@ -167,7 +167,8 @@ has_vgpus(const struct tree *t)
 }
 
 int
-hostplan_hold_back(struct hostload *h, struct session *s)
+hostplan_hold_back(struct hostload *h, struct session *s,
+                   const struct reconcile_claim *saved, size_t n_saved)
 {
     _cleanup_(strv_clear) struct strv owned = { 0 };
     struct reconcile_claim *claims = NULL;
@@ -178,13 +179,15 @@ hostplan_hold_back(struct hostload *h, struct session *s)
 
     if (!h->tree->holds || !has_vgpus(h->tree))
         return 0;
-    if (claims_load(session_placement(s), h->tree,
+    if (!saved &&
+        claims_load(session_placement(s), h->tree,
                     h->conf->placement.max_parallel, &claims, &n, &eb) < 0) {
         log_error("%s", eb.msg);
         return eb.code;
     }
     g = hostplan_guests(h->conf, HOSTPLAN_NEED_OWNERS, NULL);
-    p = hostplan_plan(h, g, claims, n);
+    p = saved ? hostplan_plan(h, g, saved, n_saved)
+              : hostplan_plan(h, g, claims, n);
     hostplan_owned(p, NULL, &owned);
     tree_hold_back(h->tree, &owned);
     reconcile_plan_free(p);

@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims-statefile.h"
 #include "claims.h"
 #include "cleanup.h"
 #include "hostplan.h"
 #include "log.h"
 #include "notes.h"
 #include "pass-reconcile.h"
+#include "statefile.h"
 #include "strv.h"
 #include "unmet.h"
 #include "xalloc.h"
@@ -28,6 +30,10 @@ struct pass_reconcile {
     struct strv owned;   /* vGPUs not to hold back (hostplan_owned()) */
     bool owned_known;    /* once a step planned with the guests */
     struct unmet unmet;  /* the claims the last step left unmet */
+    bool state_read;     /* the claims state file, once at the start */
+    bool state_pending;  /* its claims are in v, not yet pruned */
+    char *state_saved;   /* its text as last saved */
+    bool state_warned;
 };
 
 struct pass_reconcile *
@@ -49,6 +55,7 @@ pass_reconcile_free(struct pass_reconcile *rc)
     notes_free(rc->notes);
     strv_clear(&rc->owned);
     unmet_clear(&rc->unmet);
+    free(rc->state_saved);
     free(rc);
 }
 
@@ -120,6 +127,92 @@ refresh_moved(struct pass_reconcile *rc, struct placement *pl,
     return r;
 }
 
+/* Once: the claims of the state file into rc, not yet trusted (refresh()
+ * prunes them against the first sync's cache); said when there are none. */
+static void
+state_load(struct pass_reconcile *rc, const struct hostload *host)
+{
+    _cleanup_free_ char *path = NULL;
+    struct errbuf eb = { 0 };
+    int r;
+
+    if (rc->state_read || !host->conf->state_dir)
+        return;
+    rc->state_read = true;
+    path = claims_statefile_path(host->conf->state_dir);
+    r = claims_statefile_load(path, host->tree->providers[0].name, &rc->v,
+                              &rc->n, &rc->read_at, &eb);
+    if (r == -ENOENT)
+        log_info("%s: no claims state yet; reading the claims in full", path);
+    else if (r < 0)
+        log_warn("claims state %s; ignored, reading the claims in full",
+                 eb.msg);
+    rc->state_pending = r == 0;
+}
+
+void
+pass_reconcile_saved(struct pass_reconcile *rc, const struct hostload *h,
+                     const struct sync_cache *cache,
+                     const struct reconcile_claim **ret, size_t *ret_n)
+{
+    state_load(rc, h);
+    if (!rc->state_pending)
+        return;
+    repoint(rc, h->tree, cache);
+    *ret = rc->v;
+    *ret_n = rc->n;
+}
+
+/* The claims of the state file, as far as they still hold against the
+ * cache the pass's sync just confirmed: whether they were taken. */
+static bool
+state_take(struct pass_reconcile *rc, const struct hostload *host,
+           const struct sync_cache *cache, bool full)
+{
+    state_load(rc, host);
+    if (!rc->state_pending)
+        return false;
+    rc->state_pending = false;
+    if (full)
+        return false;
+    if (!claims_statefile_prune(rc->v, &rc->n, &rc->read_at, host->tree,
+                                cache)) {
+        log_info("claims state: a provider outside the tree moved; reading "
+                 "the claims in full");
+        return false;
+    }
+    log_info("claims state: %zu claim(s) loaded; re-reading only the "
+             "providers whose generation moved",
+             rc->n);
+    return rc->loaded = true;
+}
+
+/* After the claims were read: to the state file, when they changed.  A
+ * failed write costs the next restart a full read of the claims: a
+ * warning the first time, then at debug level. */
+static void
+state_save(struct pass_reconcile *rc, const struct hostload *host)
+{
+    _cleanup_free_ char *path = NULL;
+    struct errbuf eb = { 0 };
+
+    if (!host->conf->state_dir)
+        return;
+    path = claims_statefile_path(host->conf->state_dir);
+    if (statefile_update(path,
+                         claims_statefile_format(rc->v, rc->n, &rc->read_at,
+                                                 host->tree->providers[0].name),
+                         &rc->state_saved, &eb) < 0) {
+        if (rc->state_warned)
+            log_debug("claims state not saved: %s", eb.msg);
+        else
+            log_warn("claims state not saved (the next start reads the "
+                     "claims in full): %s",
+                     eb.msg);
+        rc->state_warned = true;
+    }
+}
+
 static int
 refresh(struct pass_reconcile *rc, struct placement *pl,
         const struct hostload *host, const struct sync_cache *cache, bool full,
@@ -127,6 +220,8 @@ refresh(struct pass_reconcile *rc, struct placement *pl,
 {
     int r;
 
+    if (!rc->loaded && state_take(rc, host, cache, full))
+        return refresh_moved(rc, pl, host, cache, false, eb);
     if (full || !rc->loaded) {
         free(rc->v);
         rc->v = NULL;
@@ -285,6 +380,7 @@ pass_reconcile_step(struct pass_reconcile *rc, struct hostload *host,
         rc->loaded = false; /* read everything again next time */
         return false;
     }
+    state_save(rc, host);
     repoint(rc, host->tree, cache);
     g = hostplan_guests(host->conf, HOSTPLAN_NEED_ORPHANS, rc->notes);
     p = hostplan_plan(host, g, rc->v, rc->n);

@@ -221,16 +221,15 @@ state_load(struct pass *p, const struct hostload *h)
 static void
 state_save(struct pass *p, const struct hostload *h)
 {
-    _cleanup_free_ char *text = NULL, *path = NULL;
+    _cleanup_free_ char *path = NULL;
     struct errbuf eb = { 0 };
 
     if (!h->conf->state_dir)
         return;
-    text = sync_statefile_format(p->cache, h->tree->providers[0].name);
-    if (p->state_saved && strcmp(text, p->state_saved) == 0)
-        return;
     path = sync_statefile_path(h->conf->state_dir);
-    if (statefile_save(path, text, &eb) < 0) {
+    if (statefile_update(
+            path, sync_statefile_format(p->cache, h->tree->providers[0].name),
+            &p->state_saved, &eb) < 0) {
         if (p->state_warned)
             log_debug("sync state not saved: %s", eb.msg);
         else
@@ -238,10 +237,7 @@ state_save(struct pass *p, const struct hostload *h)
                      "in full): %s",
                      eb.msg);
         p->state_warned = true;
-        return;
     }
-    free(p->state_saved);
-    p->state_saved = TAKE_PTR(text);
 }
 
 /* Whether this pass re-reads everything; if so the cache is dropped. */
@@ -258,17 +254,23 @@ full_refresh(struct pass *p, const struct conf *c)
 }
 
 /* Hold back the vGPUs no claim owns, as the last reconcile step found
- * them; before any did, as the claims and guests say now. */
+ * them; before any did, as the claims (those the state file kept, after a
+ * restart: the reconcile step of this same pass corrects them) and the
+ * guests say now. */
 static int
 hold_back(struct pass *p, struct hostload *h, struct session *s)
 {
     const struct strv *owned = pass_reconcile_owned(p->reconcile);
+    const struct reconcile_claim *saved = NULL;
+    size_t n_saved = 0;
 
     if (owned) {
         tree_hold_back(h->tree, owned);
         return 0;
     }
-    return hostplan_hold_back(h, s);
+    if (h->conf->reconcile.enabled)
+        pass_reconcile_saved(p->reconcile, h, p->cache, &saved, &n_saved);
+    return hostplan_hold_back(h, s, saved, n_saved);
 }
 
 /* Reconcile; when that changed what the tree holds back (orphans removed,

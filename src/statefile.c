@@ -92,3 +92,20 @@ statefile_format(const cJSON *doc)
     free(text);
     return out;
 }
+
+int
+statefile_update(const char *path, char *text, char **saved_io,
+                 struct errbuf *eb)
+{
+    _cleanup_free_ char *owned = text;
+    int r;
+
+    if (*saved_io && strcmp(*saved_io, text) == 0)
+        return 0;
+    r = statefile_save(path, text, eb);
+    if (r < 0)
+        return r;
+    free(*saved_io);
+    *saved_io = TAKE_PTR(owned);
+    return 1;
+}

@@ -275,7 +275,7 @@ Test(operator, check_config_connect_reads_as_the_agent_and_checks_the_dirs)
 
 Test(operator, mdevs_for_a_consumer_holding_nothing_here_fails)
 {
-    _cleanup_free_ char *c = NULL;
+    _cleanup_free_ char *c = NULL, *rp = NULL;
 
     srv = placement_server_start();
     c = conf(NULL, NULL);
@@ -290,7 +290,8 @@ Test(operator, mdevs_for_a_consumer_holding_nothing_here_fails)
     cr_assert(eq(int, run.status, 1), "%s", run.err);
     assert_has(run.err, "vgpu-agent: error: devices: consumer " CONSUMER
                         " holds no VGPU on this host's GPUs");
-    claim(provider_uuid("op-host_pci_0000_3d_00_0"), 1);
+    rp = provider_uuid("op-host_pci_0000_3d_00_0");
+    claim(rp, 1);
     AGENT(c, "mdevs", CONSUMER);
     cr_assert(eq(int, run.status, 0), "%s", run.err);
     assert_has(run.out, " 0000:3d:00.0 nvidia-18\n");
@@ -300,7 +301,7 @@ Test(operator, mdevs_for_a_consumer_holding_nothing_here_fails)
 
 Test(operator, show_draws_the_gpus_the_claims_and_their_devices)
 {
-    _cleanup_free_ char *c = NULL;
+    _cleanup_free_ char *c = NULL, *rp = NULL;
     cJSON *o, *g, *d;
 
     srv = placement_server_start();
@@ -315,7 +316,8 @@ Test(operator, show_draws_the_gpus_the_claims_and_their_devices)
     assert_has(run.out, "problems: none\n");
 
     /* a guest's claim whose mdev does not exist (yet) */
-    claim(provider_uuid("op-host_pci_0000_3e_00_0"), 1);
+    rp = provider_uuid("op-host_pci_0000_3e_00_0");
+    claim(rp, 1);
     AGENT(c, "show");
     cr_assert(eq(int, run.status, 1), "%s\n%s", run.out, run.err);
     assert_has(run.out, "0000:3e:00.0   nvidia-13         4     1        0");

@@ -473,6 +473,73 @@ Test(service, a_pass_creates_the_mdev_a_new_claim_needs)
         eq(dbl, metric(METRICS_PREFIX "mdevs_created_total", NULL, NULL), 1));
 }
 
+/* The UUID of GPU_3E's provider, as the current agent.yaml makes it. */
+static char *
+gpu_3e_uuid(void)
+{
+    struct hostload_opts o = opts();
+    struct hostload h = { 0 };
+    char *rp;
+
+    cr_assert(eq(int, hostload_open(&o, &h), 0));
+    rp = gpu_uuid(&h, GPU_3E);
+    hostload_clear(&h);
+    return rp;
+}
+
+/* With reconcile on, what a restart reads of the claims is only what
+ * moved: the claims state file (state_dir/claims-state.json) holds the
+ * rest. */
+Test(service, a_restart_with_reconcile_on_costs_at_most_2_requests)
+{
+    _cleanup_free_ char *rp = NULL;
+    _cleanup_free_ char *state = agentenv_path(&env, "state/claims-state.json");
+    struct stat st;
+
+    agentenv_live(&env, "hosts/m60.yaml");
+    write_m60_conf("CUSTOM_CAD");
+    start_service();
+    cr_assert(service_pass(svc));
+    rp = gpu_3e_uuid();
+    claim_one(CONSUMER, rp);
+    cr_assert(service_pass(svc), "the pass that makes the claim's mdev");
+    cr_assert(eq(dbl, metric(METRICS_PREFIX "gpu_used", "address", GPU_3E), 1));
+    cr_assert(eq(int, stat(state, &st), 0), "the claims state is written");
+    restart_service();
+    cr_assert(service_pass(svc), "the first pass after the restart");
+    cr_assert(le(dbl, requests(NULL), 2),
+              "the first pass after a restart counted %g requests",
+              requests(NULL));
+    cr_assert(eq(dbl, metric(METRICS_PREFIX "gpu_used", "address", GPU_3E), 1),
+              "the claim is known from the state file");
+    cr_assert(
+        eq(dbl, metric(METRICS_PREFIX "unsatisfied_claims", NULL, NULL), 0));
+}
+
+/* A claim made while the agent was stopped moved its provider's
+ * generation: the restarted agent reads it and makes its mdev. */
+Test(service, a_claim_made_while_the_agent_was_stopped_is_met_after_a_restart)
+{
+    _cleanup_free_ char *rp = NULL, *link = NULL;
+    char mdev[UUIDSTR_LEN];
+    struct stat st;
+
+    agentenv_live(&env, "hosts/m60.yaml");
+    write_m60_conf("CUSTOM_CAD");
+    start_service();
+    cr_assert(service_pass(svc));
+    service_free(svc);
+    svc = NULL;
+    rp = gpu_3e_uuid();
+    claim_one(CONSUMER, rp);
+    cr_assert(eq(int, reconcile_uuid(CONSUMER, rp, 0, mdev), 0));
+    link = xasprintf("%s/bus/mdev/devices/%s", env.root, mdev);
+    start_service();
+    cr_assert(service_pass(svc), "the first pass after the restart");
+    cr_assert(eq(int, lstat(link, &st), 0), "the claim's mdev %s", mdev);
+    cr_assert(eq(dbl, metric(METRICS_PREFIX "gpu_used", "address", GPU_3E), 1));
+}
+
 TestSuite(session, .init = setup, .fini = teardown);
 
 /* Requests in a table of counts. */

@@ -12,8 +12,8 @@
 
 #include "cleanup.h"
 #include "fixture.h"
-#include "sync-cache.h"
 #include "statefile.h"
+#include "sync-cache.h"
 #include "sync-statefile.h"
 #include "xalloc.h"
 

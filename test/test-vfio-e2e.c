@@ -60,7 +60,7 @@ assert_action(const char *action, const char *vf, const char *consumer,
 
 Test(vfio_e2e, sync_reports_the_a10_with_nvmls_max_instances)
 {
-    _cleanup_free_ char *path = NULL;
+    _cleanup_free_ char *path = NULL, *traits = NULL;
     cJSON *j;
     const cJSON *vgpu;
 
@@ -73,8 +73,9 @@ Test(vfio_e2e, sync_reports_the_a10_with_nvmls_max_instances)
     cJSON_Delete(j);
     path = (free(path), xasprintf("/resource_providers/%s/traits", e.rp));
     j = placement_server_get_json(e.srv, path);
-    cr_assert(has(cJSON_PrintUnformatted(j), "CUSTOM_NVIDIA_594"));
+    traits = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
+    cr_assert(has(traits, "CUSTOM_NVIDIA_594"), "%s", traits);
 }
 
 Test(vfio_e2e, claims_become_typed_vfs_the_lowest_free_first)
