@@ -247,6 +247,9 @@ full_refresh(struct pass *p, const struct conf *c)
     if (!p->refresh_now && c->full_refresh_s != 0 &&
         now_s() - p->last_full < c->full_refresh_s)
         return false;
+    if (!p->refresh_now) /* the scheduled one, not the first or a reload's */
+        log_info("re-reading Placement in full (every full_refresh_s, %u s)",
+                 c->full_refresh_s);
     sync_cache_forget(p->cache);
     p->last_full = now_s();
     p->refresh_now = false;

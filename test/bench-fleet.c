@@ -63,7 +63,8 @@ struct figures {
     double outage_restart_s; /* Placement's start-up after the outage */
     unsigned long first_own, restart_own;       /* the agents' counts */
     unsigned long first_passes, restart_passes; /* up to the done one */
-    unsigned long steady_passes, steady_one, steady_own, anon_kib;
+    unsigned long steady_passes, steady_one, steady_full, steady_own;
+    unsigned long anon_kib;
     /* Nova */
     struct window nfirst, nsteady, nrestart;
     struct novafleet nova;
@@ -175,6 +176,7 @@ phase_steady(struct figures *f)
     s = fleet_scan(&fleet);
     f->steady_passes = s.done;
     f->steady_one = s.one_request;
+    f->steady_full = s.full;
     f->steady_own = s.requests;
     f->anon_kib = fleet_anon_kib(&fleet);
     assert_providers(f, f->n, "steady");
@@ -336,8 +338,9 @@ print_figures(const struct figures *f)
     printf("\nthe agents' own counts up to their first done pass, per host: "
            "first start %.1f\nrequests in %.2f passes, restart storm %.1f in "
            "%.2f; steady window %.0f s: %lu host\npasses, %lu of them 1 "
-           "request, the others (full re-reads every full_refresh_s)\n%.1f "
-           "on average; agents' summed anonymous memory %.1f MiB\n",
+           "request, the others %.1f on average (%lu scheduled full\n"
+           "re-reads every full_refresh_s); agents' summed anonymous memory "
+           "%.1f MiB\n",
            per((double)f->first_own, (double)f->n),
            per((double)f->first_passes, (double)f->n),
            per((double)f->restart_own, (double)f->n),
@@ -345,7 +348,7 @@ print_figures(const struct figures *f)
            f->steady.start_ms / 1e3, f->steady_passes, f->steady_one,
            per((double)(f->steady_own - f->steady_one),
                (double)(f->steady_passes - f->steady_one)),
-           (double)f->anon_kib / 1024);
+           f->steady_full, (double)f->anon_kib / 1024);
     printf("\noutage: Placement killed for %u s, then started (%.1f s until "
            "it served again\nis not counted): every host had a done pass %.1f "
            "s after; the busiest second\nheld %lu requests, %.1fx the steady "
@@ -354,16 +357,18 @@ print_figures(const struct figures *f)
            f->outage.served.busiest,
            per((double)f->outage.served.busiest, rate), rate,
            per((double)f->outage.served.requests, (double)f->n));
-    printf("\ntargets (issue 14): restart storm <= 2 requests per host: %s; "
-           "outage back within\n2 intervals: %s, busiest second <= 3x steady: "
-           "%s; steady 1 request per pass: %s\n",
-           per((double)f->restart_own, (double)f->n) <= 2 ? "met" : "NOT met",
-           f->outage_s_back <= 2.0 * f->interval_s ? "met" : "NOT met",
-           per((double)f->outage.served.busiest, rate) <= 3 ? "met" : "NOT met",
-           per((double)f->steady.served.requests, (double)f->steady_passes) <=
-                   1.0
-               ? "met"
-               : "NOT met");
+    /* Placement's own log for the restart; every steady pass but the
+     * scheduled full re-reads must have cost the one listing */
+    printf(
+        "\ntargets (issue 14): restart storm <= 2 requests per host (as "
+        "Placement logged\nthem): %s; outage back within 2 intervals: %s, "
+        "busiest second <= 3x steady: %s;\nan unchanged steady pass "
+        "(not a scheduled full re-read) costs 1 request: %s\n",
+        per((double)f->restart.served.requests, (double)f->n) <= 2 ? "met"
+                                                                   : "NOT met",
+        f->outage_s_back <= 2.0 * f->interval_s ? "met" : "NOT met",
+        per((double)f->outage.served.busiest, rate) <= 3 ? "met" : "NOT met",
+        f->steady_passes - f->steady_one <= f->steady_full ? "met" : "NOT met");
 }
 
 static void

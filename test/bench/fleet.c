@@ -35,12 +35,14 @@ write_conf(const struct fleet *f, const struct fleet_agent *a, const char *url)
                   "lock_file: %s/lock\n"
                   "state_dir: %s/state\n"
                   "machine_id_file: %s/machine-id\n"
-                  "reconcile: {enabled: false}\n"
+                  /* reconcile on, as by default: no guest, no claim */
+                  "libvirt_uri: test:///default\n"
+                  "reconcile: {mdevctl_dir: %s/mdevctl.d}\n"
                   "placement:\n"
                   "  endpoint: %s\n"
                   "  token: %s\n",
                   a->node, BENCHHOST_TYPE, f->interval_s, 5 * f->interval_s,
-                  a->dir, a->dir, a->dir, url, TEST_TOKEN);
+                  a->dir, a->dir, a->dir, a->dir, url, TEST_TOKEN);
 
     fixture_write(a->conf, text, 0600);
 }
@@ -170,6 +172,9 @@ fleet_mark(struct fleet *f)
     }
 }
 
+/* What run logs (at -v) before a scheduled full re-read. */
+#define FULL_LINE "re-reading Placement in full (every full_refresh_s"
+
 /* The agent's log since its mark; free() it. */
 static char *
 log_since_mark(const struct fleet_agent *a)
@@ -223,6 +228,8 @@ fleet_scan(const struct fleet *f)
 
         passes_each(text, count_pass, &s);
         s.hosts_done += s.done > done_before;
+        for (const char *p = text; (p = strstr(p, FULL_LINE)) != NULL; p++)
+            s.full++;
     }
     return s;
 }

@@ -39,6 +39,7 @@ struct fleet {
 struct fleet_scan {
     unsigned long passes, done, requests; /* over every agent */
     unsigned long one_request;            /* done passes of 1 request */
+    unsigned long full;                   /* scheduled full re-reads */
     size_t hosts_done;                    /* agents with a done pass */
 };
 
