@@ -203,12 +203,10 @@ state_save(struct pass_reconcile *rc, const struct hostload *host)
                          claims_statefile_format(rc->v, rc->n, &rc->read_at,
                                                  host->tree->providers[0].name),
                          &rc->state_saved, &eb) < 0) {
-        if (rc->state_warned)
-            log_debug("claims state not saved: %s", eb.msg);
-        else
-            log_warn("claims state not saved (the next start reads the "
-                     "claims in full): %s",
-                     eb.msg);
+        log_msg(rc->state_warned ? LOG_DEBUG : LOG_WARNING,
+                "claims state not saved (the next start reads the claims in "
+                "full): %s",
+                eb.msg);
         rc->state_warned = true;
     }
 }

@@ -230,12 +230,10 @@ state_save(struct pass *p, const struct hostload *h)
     if (statefile_update(
             path, sync_statefile_format(p->cache, h->tree->providers[0].name),
             &p->state_saved, &eb) < 0) {
-        if (p->state_warned)
-            log_debug("sync state not saved: %s", eb.msg);
-        else
-            log_warn("sync state not saved (the next start reads Placement "
-                     "in full): %s",
-                     eb.msg);
+        log_msg(p->state_warned ? LOG_DEBUG : LOG_WARNING,
+                "sync state not saved (the next start reads Placement in "
+                "full): %s",
+                eb.msg);
         p->state_warned = true;
     }
 }
