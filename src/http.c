@@ -4,8 +4,9 @@
  * Every request, single or batched, is an easy handle on the agent's multi
  * handle, so the connection cache (keep-alive) and the DNS cache are shared
  * and the batch path is the one always exercised.  Bodies are capped while
- * they arrive (a write callback that refuses past max_response), and the
- * token only ever goes into a header list, never into a message.
+ * they arrive (a write callback that refuses past max_response: what comes
+ * back is http-answer.c's), and the token only ever goes into a header
+ * list, never into a message.
  */
 #include "config.h"
 
@@ -14,42 +15,15 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
 #include "cleanup.h"
 #include "errbuf.h"
+#include "http-internal.h"
 #include "http.h"
 #include "secret.h"
 #include "xalloc.h"
-
-struct http {
-    CURLM *multi;
-    char *base_url;     /* no trailing '/' */
-    char *token_header; /* "X-Auth-Token: ..." or NULL */
-    char *cacert;
-    bool insecure;
-    long timeout_s;
-    size_t max_response;
-};
-
-/* One request in flight. */
-struct xfer {
-    const struct http *h;
-    struct http_req *req;
-    CURL *easy;
-    struct curl_slist *headers;
-    char *url;
-    char *buf; /* body so far, NUL-terminated */
-    size_t len, cap, max;
-    bool too_big;
-    char *request_id;
-    char *subject_token;
-    double retry_after_s;
-    char error[CURL_ERROR_SIZE];
-};
 
 static bool
 has_control_char(const char *s)
@@ -156,92 +130,6 @@ http_req_clear(struct http_req *reqs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         http_response_clear(&reqs[i].resp);
-}
-
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *userdata)
-{
-    struct xfer *x = userdata;
-    size_t n = size * nmemb;
-
-    if (n > x->max - x->len) {
-        x->too_big = true;
-        return 0; /* abort: CURLE_WRITE_ERROR */
-    }
-    if (x->len + n + 1 > x->cap) {
-        x->cap = x->cap ? x->cap : 4096;
-        while (x->cap < x->len + n + 1)
-            x->cap *= 2;
-        x->buf = xrealloc(x->buf, x->cap);
-    }
-    memcpy(x->buf + x->len, data, n);
-    x->len += n;
-    x->buf[x->len] = '\0';
-    return n;
-}
-
-/* The value of header line `line` (n bytes, CRLF included) if it is named
- * `name`, trimmed; NULL otherwise. */
-static char *
-header_value(const char *line, size_t n, const char *name)
-{
-    size_t k = strlen(name);
-    const char *v, *end = line + n;
-
-    if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
-        return NULL;
-    v = line + k + 1;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' ||
-                       end[-1] == '\t'))
-        end--;
-    return xstrndup(v, (size_t)(end - v));
-}
-
-/* Retry-After is delta-seconds or an HTTP-date (RFC 9110 10.2.3). */
-static double
-parse_retry_after(const char *v)
-{
-    char *end;
-    long s;
-    time_t t;
-
-    errno = 0;
-    s = strtol(v, &end, 10);
-    if (end != v && *end == '\0' && errno == 0 && s >= 0)
-        return (double)s;
-    t = curl_getdate(v, NULL);
-    if (t < 0)
-        return -1;
-    return t > time(NULL) ? difftime(t, time(NULL)) : 0;
-}
-
-static size_t
-on_header(char *data, size_t size, size_t nitems, void *userdata)
-{
-    struct xfer *x = userdata;
-    size_t n = size * nitems;
-    char *v;
-
-    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        /* a new response (after a 1xx): forget the previous one's headers */
-        free(x->request_id);
-        x->request_id = NULL;
-        secret_free(x->subject_token);
-        x->subject_token = NULL;
-        x->retry_after_s = -1;
-    } else if ((v = header_value(data, n, "x-subject-token"))) {
-        secret_free(x->subject_token);
-        x->subject_token = v;
-    } else if ((v = header_value(data, n, "x-openstack-request-id"))) {
-        free(x->request_id);
-        x->request_id = v;
-    } else if ((v = header_value(data, n, "retry-after"))) {
-        x->retry_after_s = parse_retry_after(v);
-        free(v);
-    }
-    return n;
 }
 
 static int
@@ -376,9 +264,9 @@ xfer_setup(struct http *h, struct xfer *x)
     SETOPT(c, e, CURLOPT_HTTPHEADER, x->headers);
     SETOPT(c, e, CURLOPT_ERRORBUFFER, x->error);
     SETOPT(c, e, CURLOPT_PRIVATE, (void *)x);
-    SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(c, e, CURLOPT_WRITEFUNCTION, http_on_body);
     SETOPT(c, e, CURLOPT_WRITEDATA, (void *)x);
-    SETOPT(c, e, CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(c, e, CURLOPT_HEADERFUNCTION, http_on_header);
     SETOPT(c, e, CURLOPT_HEADERDATA, (void *)x);
     if (c == CURLE_OK)
         c = xfer_set_transport(h, e);
@@ -388,113 +276,6 @@ xfer_setup(struct http *h, struct xfer *x)
         return errbuf_set(&x->req->eb, -EINVAL, "%s %s: %s", r->method, r->path,
                           curl_easy_strerror(c));
     return 0;
-}
-
-static int
-errno_of(CURLcode c)
-{
-    switch (c) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return -ETIMEDOUT;
-    case CURLE_COULDNT_CONNECT:
-        return -ECONNREFUSED;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return -EHOSTUNREACH;
-    case CURLE_FILESIZE_EXCEEDED:
-        return -EFBIG;
-    case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-        return -ECONNRESET;
-    default:
-        return -EIO;
-    }
-}
-
-/* "host:port" of url, for messages. */
-static char *
-url_authority(const char *url)
-{
-    const char *a = strstr(url, "://");
-    size_t n;
-
-    a = a ? a + 3 : url;
-    n = strcspn(a, "/?#");
-    return xasprintf("%.*s", (int)n, a);
-}
-
-/* A transfer that got no response: say why in words a user acts on.  TLS
- * trust problems name the host and the CA bundle used; the rest is
- * libcurl's own message. */
-static void
-xfer_fail(struct xfer *x, CURLcode result)
-{
-    struct http_req *r = x->req;
-    const char *why = x->error[0] ? x->error : curl_easy_strerror(result);
-    _cleanup_free_ char *host = NULL;
-
-    switch (result) {
-    case CURLE_PEER_FAILED_VERIFICATION:
-        host = url_authority(x->url);
-        r->rc = errbuf_set(&r->eb, -EIO,
-                           "%s %s: TLS certificate of %s not trusted "
-                           "(CA bundle: %s%s): %s",
-                           r->method, r->path, host,
-                           x->h->cacert ? x->h->cacert : "the system's",
-                           x->h->cacert ? ", placement.cacert" : "", why);
-        return;
-    case CURLE_SSL_CACERT_BADFILE:
-        if (x->h->cacert)
-            r->rc = errbuf_set(&r->eb, -EIO,
-                               "%s %s: cannot use the CA bundle %s "
-                               "(placement.cacert): %s",
-                               r->method, r->path, x->h->cacert, why);
-        else
-            r->rc = errbuf_set(&r->eb, -EIO,
-                               "%s %s: cannot use the system's CA bundle: %s",
-                               r->method, r->path, why);
-        return;
-    case CURLE_SSL_CONNECT_ERROR:
-        host = url_authority(x->url);
-        r->rc =
-            errbuf_set(&r->eb, -EIO, "%s %s: TLS handshake with %s failed: %s",
-                       r->method, r->path, host, why);
-        return;
-    default:
-        r->rc = errbuf_set(&r->eb, errno_of(result), "%s %s: %s", r->method,
-                           r->path, why);
-    }
-}
-
-/* Turn a finished transfer into the request's rc/eb/resp. */
-static void
-xfer_finish(struct xfer *x, CURLcode result)
-{
-    struct http_req *r = x->req;
-    long status = 0;
-
-    if (x->too_big || result == CURLE_FILESIZE_EXCEEDED) {
-        r->rc = errbuf_set(&r->eb, -EFBIG,
-                           "%s %s: response larger than "
-                           "%zu bytes",
-                           r->method, r->path, x->max);
-        return;
-    }
-    if (result != CURLE_OK) {
-        xfer_fail(x, result);
-        return;
-    }
-    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (!x->buf)
-        x->buf = xstrdup("");
-    r->rc = 0;
-    r->resp.status = status;
-    r->resp.body = TAKE_PTR(x->buf);
-    r->resp.len = x->len;
-    r->resp.request_id = TAKE_PTR(x->request_id);
-    r->resp.subject_token = TAKE_PTR(x->subject_token);
-    r->resp.retry_after_s = x->retry_after_s;
 }
 
 /* Free a header list; libcurl copied the token into it, so wipe first. */
@@ -579,7 +360,8 @@ batch_collect(struct batch *b)
             continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
         x = (struct xfer *)priv;
-        xfer_finish(x, msg->data.result); /* msg is invalid after release */
+        http_xfer_finish(x,
+                         msg->data.result); /* msg is invalid after release */
         xfer_release(b->h, x);
         b->active--;
     }
@@ -660,16 +442,4 @@ http_request(struct http *h, const char *method, const char *path,
         return rc;
     *ret = r.resp;
     return 0;
-}
-
-int
-http_status_errno(long status)
-{
-    if (status >= 200 && status < 300)
-        return 0;
-    if (status == 401 || status == 403)
-        return -EACCES;
-    if (status == 404)
-        return -ENOENT;
-    return -EIO;
 }
