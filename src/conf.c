@@ -356,8 +356,7 @@ const struct confwalk_key conf_keys[] = {
       .help = "Where run writes Prometheus metrics after every pass" },
     { "state_dir", CONFWALK_STRING, FIELD(conf, state_dir),
       .check = confwalk_check_absolute, .def = CONF_DEFAULT_STATE_DIR,
-      .help = "The agent's records: which VF belongs to which claim, what "
-              "run last knew of Placement and of the claims" },
+      .help = "The agent's records: which VF belongs to which claim" },
     { "interval_s", CONFWALK_UINT, FIELD(conf, interval_s), .min = 1,
       .max = 86400, .def = CONF_STR(CONF_DEFAULT_INTERVAL_S),
       .help = "Seconds between two passes of run" },
