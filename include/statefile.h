@@ -25,7 +25,8 @@ int statefile_check(const cJSON *doc, const char *format, int version,
     __attribute__((warn_unused_result));
 
 /* The file at path parsed (cJSON_Delete() it): -ENOENT when missing,
- * -EFBIG past max bytes, -EPROTO when not JSON; messages name the path. */
+ * -EFBIG past max bytes, -EINVAL with a NUL byte, -EPROTO when not JSON;
+ * messages name the path. */
 int statefile_read(const char *path, size_t max, cJSON **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
 

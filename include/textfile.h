@@ -17,3 +17,8 @@
  * checked: a NUL stays in the buffer. */
 int textfile_read(const char *path, size_t max, char **ret, size_t *ret_len,
                   struct errbuf *eb);
+
+/* textfile_read() of a file that must be text, for readers that stop at
+ * the first NUL: also -EINVAL with "PATH: a NUL byte: not a text file". */
+int textfile_read_text(const char *path, size_t max, char **ret,
+                       struct errbuf *eb);

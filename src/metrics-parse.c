@@ -215,13 +215,10 @@ int
 metrics_load(const char *path, struct metrics_file *ret, struct errbuf *eb)
 {
     _cleanup_free_ char *buf = NULL;
-    size_t len = 0;
-    int r = textfile_read(path, METRICS_FILE_MAX, &buf, &len, eb);
+    int r = textfile_read_text(path, METRICS_FILE_MAX, &buf, eb);
 
     if (r < 0)
         return r;
-    if (strlen(buf) != len)
-        return errbuf_set(eb, -EINVAL, "%s: contains a NUL byte", path);
     return metrics_parse(path, buf, ret, eb);
 }
 

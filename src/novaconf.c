@@ -414,12 +414,9 @@ int
 novaconf_load(const char *path, struct novaconf **ret, struct errbuf *eb)
 {
     _cleanup_free_ char *buf = NULL;
-    size_t n = 0;
-    int r = textfile_read(path, NOVACONF_FILE_MAX, &buf, &n, eb);
+    int r = textfile_read_text(path, NOVACONF_FILE_MAX, &buf, eb);
 
     if (r < 0)
         return r;
-    if (memchr(buf, '\0', n))
-        return errbuf_set(eb, -EINVAL, "%s: a NUL byte: not a text file", path);
     return novaconf_parse(path, buf, ret, eb);
 }

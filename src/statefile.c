@@ -57,14 +57,11 @@ int
 statefile_read(const char *path, size_t max, cJSON **ret, struct errbuf *eb)
 {
     _cleanup_free_ char *text = NULL;
-    size_t len = 0;
-    int r = textfile_read(path, max, &text, &len, eb);
+    int r = textfile_read_text(path, max, &text, eb);
 
     *ret = NULL;
     if (r < 0)
         return r;
-    if (strlen(text) != len)
-        return errbuf_set(eb, -EPROTO, "%s: a NUL byte", path);
     *ret = cJSON_Parse(text);
     return *ret ? 0 : errbuf_set(eb, -EPROTO, "%s: not JSON", path);
 }

@@ -46,3 +46,18 @@ textfile_read(const char *path, size_t max, char **ret, size_t *ret_len,
     *ret_len = len;
     return 0;
 }
+
+int
+textfile_read_text(const char *path, size_t max, char **ret, struct errbuf *eb)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    int r = textfile_read(path, max, &buf, &len, eb);
+
+    if (r < 0)
+        return r;
+    if (memchr(buf, '\0', len))
+        return errbuf_set(eb, -EINVAL, "%s: a NUL byte: not a text file", path);
+    *ret = TAKE_PTR(buf);
+    return 0;
+}

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,4 +94,27 @@ Test(textfile, a_missing_file_or_a_directory_is_its_errno)
     cr_assert(eq(int, textfile_read(dir, 16, &buf, &len, &eb), -EISDIR));
     cr_assert(eq(str, eb.msg, want));
     cr_assert(eq(ptr, buf, NULL));
+}
+
+Test(textfile, a_nul_byte_is_not_text_and_says_which_file)
+{
+    _cleanup_free_ char *path = xasprintf("%s/nul", dir);
+    _cleanup_free_ char *want =
+        xasprintf("%s: a NUL byte: not a text file", path);
+    _cleanup_free_ char *buf = NULL;
+    struct errbuf eb = { 0 };
+    FILE *f = fopen(path, "we");
+
+    cr_assert(f != NULL);
+    cr_assert(eq(sz, fwrite("ab\0cd", 1, 5, f), 5));
+    cr_assert(eq(int, fclose(f), 0));
+    cr_assert(eq(int, textfile_read_text(path, 16, &buf, &eb), -EINVAL));
+    cr_assert(eq(str, eb.msg, want));
+    cr_assert(eq(ptr, buf, NULL));
+    free(file_of("text", 3));
+    free(path);
+    path = xasprintf("%s/text", dir);
+    cr_assert(eq(int, textfile_read_text(path, 16, &buf, &eb), 0), "%s",
+              eb.msg);
+    cr_assert(eq(int, strcmp(buf, "xxx"), 0), "%s", buf);
 }
