@@ -59,6 +59,13 @@ bool pass_run(struct pass *p, struct hostload *h, struct session *s);
  * did not finish (providers failed, or the root vanished: the report's
  * lines, logged, say which), or a negative errno when it could not start
  * (logged). */
+/* Save the text (taken) of the state file what ("sync state") to path
+ * unless it is *saved (statefile_update()).  A failed write costs the next
+ * restart a full read of reread ("Placement"), no more: a warning the
+ * first time (*warned), then debug. */
+void pass_state_save(const char *what, const char *reread, const char *path,
+                     char *text, char **saved, bool *warned);
+
 /* Log a sync report's warnings and errors (an error naming the request
  * that failed as a request_failed event with its method, path and
  * status). */

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "notes.h"
 #include "pass-reconcile.h"
-#include "statefile.h"
+#include "pass.h"
 #include "strv.h"
 #include "unmet.h"
 #include "xalloc.h"
@@ -187,28 +187,19 @@ state_take(struct pass_reconcile *rc, const struct hostload *host,
     return rc->loaded = true;
 }
 
-/* After the claims were read: to the state file, when they changed.  A
- * failed write costs the next restart a full read of the claims: a
- * warning the first time, then at debug level. */
+/* After the claims were read: to the state file, when they changed. */
 static void
 state_save(struct pass_reconcile *rc, const struct hostload *host)
 {
     _cleanup_free_ char *path = NULL;
-    struct errbuf eb = { 0 };
 
     if (!host->conf->state_dir)
         return;
     path = claims_statefile_path(host->conf->state_dir);
-    if (statefile_update(path,
-                         claims_statefile_format(rc->v, rc->n, &rc->read_at,
-                                                 host->tree->providers[0].name),
-                         &rc->state_saved, &eb) < 0) {
-        log_msg(rc->state_warned ? LOG_DEBUG : LOG_WARNING,
-                "claims state not saved (the next start reads the claims in "
-                "full): %s",
-                eb.msg);
-        rc->state_warned = true;
-    }
+    pass_state_save("claims state", "the claims", path,
+                    claims_statefile_format(rc->v, rc->n, &rc->read_at,
+                                            host->tree->providers[0].name),
+                    &rc->state_saved, &rc->state_warned);
 }
 
 static int

@@ -215,27 +215,32 @@ state_load(struct pass *p, const struct hostload *h)
     }
 }
 
-/* After a pass that ran: the cache to the state file, when it changed.  A
- * failed write costs the next restart a full read, no more: a warning the
- * first time, then at debug level. */
+void
+pass_state_save(const char *what, const char *reread, const char *path,
+                char *text, char **saved, bool *warned)
+{
+    struct errbuf eb = { 0 };
+
+    if (statefile_update(path, text, saved, &eb) >= 0)
+        return;
+    log_msg(*warned ? LOG_DEBUG : LOG_WARNING,
+            "%s not saved (the next start reads %s in full): %s", what, reread,
+            eb.msg);
+    *warned = true;
+}
+
+/* After a pass that ran: the cache to the state file, when it changed. */
 static void
 state_save(struct pass *p, const struct hostload *h)
 {
     _cleanup_free_ char *path = NULL;
-    struct errbuf eb = { 0 };
 
     if (!h->conf->state_dir)
         return;
     path = sync_statefile_path(h->conf->state_dir);
-    if (statefile_update(
-            path, sync_statefile_format(p->cache, h->tree->providers[0].name),
-            &p->state_saved, &eb) < 0) {
-        log_msg(p->state_warned ? LOG_DEBUG : LOG_WARNING,
-                "sync state not saved (the next start reads Placement in "
-                "full): %s",
-                eb.msg);
-        p->state_warned = true;
-    }
+    pass_state_save("sync state", "Placement", path,
+                    sync_statefile_format(p->cache, h->tree->providers[0].name),
+                    &p->state_saved, &p->state_warned);
 }
 
 /* Whether this pass re-reads everything; if so the cache is dropped. */
