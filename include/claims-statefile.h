@@ -6,11 +6,12 @@
  * allocations again; with this file it re-reads only the providers whose
  * generation moved since (Placement bumps a provider's generation when its
  * allocations change), as a running agent does between passes.  The file
- * is JSON: {"format": "vgpu-agent-claims-state", "version": 1, "node": the
- * root provider's name, "read_at": ["<provider uuid> <generation>", ...],
- * "claims": [{"provider": uuid, "consumer": uuid, "used": n}, ...]}.  Like
- * the sync state (statefile.h), only a hint: missing, old or corrupt means
- * reading the claims in full.
+ * is JSON: {"format": "vgpu-agent-claims-state", "version": 2, "node": the
+ * root provider's name, "placement": the endpoint's URL, "read_at":
+ * ["<provider uuid> <generation>", ...], "claims": [{"provider": uuid,
+ * "consumer": uuid, "used": n}, ...]}.  Like the sync state (statefile.h),
+ * only a hint: missing, old, another node's or Placement's, or corrupt
+ * means reading the claims in full.
  */
 #pragma once
 
@@ -19,28 +20,30 @@
 
 #include "errbuf.h"
 #include "reconcile.h"
+#include "statefile.h"
 #include "strv.h"
 #include "sync.h"
 #include "tree.h"
 
 #define CLAIMS_STATEFILE_NAME "claims-state.json"
 #define CLAIMS_STATEFILE_FORMAT "vgpu-agent-claims-state"
-#define CLAIMS_STATEFILE_VERSION 1
+#define CLAIMS_STATEFILE_VERSION 2      /* 2: the header names the Placement */
 #define CLAIMS_STATEFILE_MAX (4u << 20) /* bytes */
 
 /* "<state_dir>/claims-state.json"; caller frees. */
 char *claims_statefile_path(const char *state_dir);
 
-/* The claims v (n of them), read at the generations read_at, of the tree
- * whose root is called node, as the file's text; caller frees. */
+/* The claims v (n of them), read at the generations read_at, of owner's
+ * tree in owner's Placement, as the file's text; caller frees. */
 char *claims_statefile_format(const struct reconcile_claim *v, size_t n,
-                              const struct strv *read_at, const char *node);
+                              const struct strv *read_at,
+                              const struct statefile_owner *owner);
 
-/* The file at path, written for node, into *ret (free() it; .provider
+/* The file at path, written for owner, into *ret (free() it; .provider
  * NULL), *ret_n and read_at (cleared first).  Returns 0, or what
  * statefile_read() and statefile_check() return, or -EPROTO for a bad
  * entry; eb names the path.  On failure nothing is returned. */
-int claims_statefile_load(const char *path, const char *node,
+int claims_statefile_load(const char *path, const struct statefile_owner *owner,
                           struct reconcile_claim **ret, size_t *ret_n,
                           struct strv *read_at, struct errbuf *eb)
     __attribute__((warn_unused_result));

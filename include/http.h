@@ -65,6 +65,8 @@ struct http_req {
 int http_new(const struct http_opts *o, struct http **ret, struct errbuf *eb)
     __attribute__((warn_unused_result));
 void http_free(struct http *h); /* NULL is a no-op */
+/* Where h's requests go: the base URL without a trailing '/'. */
+const char *http_base_url(const struct http *h);
 /* Replace the X-Auth-Token of later requests (a renewed Keystone token);
  * NULL: none.  -EINVAL (the token not quoted) for a control character. */
 int http_set_token(struct http *h, const char *token, struct errbuf *eb)

@@ -35,11 +35,13 @@ bool pass_reconcile_step(struct pass_reconcile *rc, struct hostload *h,
                          struct placement *pl, const struct sync_cache *cache,
                          bool full);
 
-/* The claims the state file kept (claims-statefile.h), read at the first
- * call, pointed at h's providers as cache (the sync state's) names them:
+/* The claims the state file kept (claims-statefile.h) for h's tree in the
+ * Placement pl talks to, read at the first call, pointed at h's providers
+ * as cache (the sync state's) names them:
  * *ret and *ret_n are left alone when there are none (no state_dir, no
  * file, or one that cannot be used). */
 void pass_reconcile_saved(struct pass_reconcile *rc, const struct hostload *h,
+                          const struct placement *pl,
                           const struct sync_cache *cache,
                           const struct reconcile_claim **ret, size_t *ret_n);
 

@@ -19,6 +19,7 @@
 #include "hostload.h"
 #include "log.h"
 #include "session.h"
+#include "statefile.h"
 #include "sync.h"
 
 struct pass;
@@ -59,6 +60,11 @@ bool pass_run(struct pass *p, struct hostload *h, struct session *s);
  * did not finish (providers failed, or the root vanished: the report's
  * lines, logged, say which), or a negative errno when it could not start
  * (logged). */
+/* What h's state files describe: its tree (the root's name) in the
+ * Placement pl talks to. */
+struct statefile_owner pass_state_owner(const struct hostload *h,
+                                        const struct placement *pl);
+
 /* Save the text (taken) of the state file what ("sync state") to path
  * unless it is *saved (statefile_update()).  A failed write costs the next
  * restart a full read of reread ("Placement"), no more: a warning the

@@ -72,6 +72,9 @@ int placement_open_at(struct http *http, const char *version,
 void placement_free(struct placement *p);
 DEFINE_CLEANUP(struct placement, placement_free)
 const char *placement_version(const struct placement *p); /* "1.39" */
+/* The URL p's requests go to (http_base_url()); "" without a connection
+ * (placement_open_at() with http NULL). */
+const char *placement_endpoint(const struct placement *p);
 /* The server's "min-max" from GET / ("1.0-1.39"); "" after open_at. */
 const char *placement_server_range(const struct placement *p);
 

@@ -1,11 +1,12 @@
 /*
  * statefile.h - the agent's own small JSON files under state_dir, what
- * they have in common: a header naming the format, its version and the
- * node the file was written for, a size cap, and atomic replacement.
+ * they have in common: a header naming the format, its version, and the
+ * node and Placement the file was written for, a size cap, and atomic
+ * replacement.
  *
  * A state file is only ever a hint that saves requests: a missing,
- * old-format, other node's or corrupt one means reading Placement again,
- * never an error that stops the agent.
+ * old-format, other node's, other Placement's or corrupt one means reading
+ * Placement again, never an error that stops the agent.
  */
 #pragma once
 
@@ -15,13 +16,25 @@
 
 #include "errbuf.h"
 
-/* A new document {"format": format, "version": version, "node": node}. */
-cJSON *statefile_new(const char *format, int version, const char *node);
+/* What a state file describes: one node (the root provider's name) as one
+ * Placement holds it (the endpoint's URL).  The URL binds the file to that
+ * Placement: another one, even with the same root UUID and generations (a
+ * copy, a restored backup elsewhere), is read in full. */
+struct statefile_owner {
+    const char *node;
+    const char *placement;
+};
+
+/* A new document {"format": format, "version": version, "node": node,
+ * "placement": URL}. */
+cJSON *statefile_new(const char *format, int version,
+                     const struct statefile_owner *owner);
 
 /* doc is an object with that header: 0, -ESTALE (another format or
- * version, another node) or -EPROTO (not an object, no node). */
+ * version, node or Placement) or -EPROTO (not an object, no node or
+ * Placement). */
 int statefile_check(const cJSON *doc, const char *format, int version,
-                    const char *node, struct errbuf *eb)
+                    const struct statefile_owner *owner, struct errbuf *eb)
     __attribute__((warn_unused_result));
 
 /* The file at path parsed (cJSON_Delete() it): -ENOENT when missing,

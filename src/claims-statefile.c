@@ -27,10 +27,11 @@ claims_statefile_path(const char *state_dir)
 
 char *
 claims_statefile_format(const struct reconcile_claim *v, size_t n,
-                        const struct strv *read_at, const char *node)
+                        const struct strv *read_at,
+                        const struct statefile_owner *owner)
 {
     cJSON *doc =
-        statefile_new(CLAIMS_STATEFILE_FORMAT, CLAIMS_STATEFILE_VERSION, node);
+        statefile_new(CLAIMS_STATEFILE_FORMAT, CLAIMS_STATEFILE_VERSION, owner);
     cJSON *at = cJSON_AddArrayToObject(doc, "read_at");
     cJSON *claims = cJSON_AddArrayToObject(doc, "claims");
     char *text;
@@ -118,13 +119,14 @@ parse_claim(const cJSON *o, size_t i, struct reconcile_claim *ret,
 }
 
 static int
-parse_doc(const cJSON *doc, const char *node, struct reconcile_claim **ret,
-          size_t *ret_n, struct strv *read_at, struct errbuf *eb)
+parse_doc(const cJSON *doc, const struct statefile_owner *owner,
+          struct reconcile_claim **ret, size_t *ret_n, struct strv *read_at,
+          struct errbuf *eb)
 {
     const cJSON *claims = cJSON_GetObjectItemCaseSensitive(doc, "claims");
     const cJSON *o;
     int r = statefile_check(doc, CLAIMS_STATEFILE_FORMAT,
-                            CLAIMS_STATEFILE_VERSION, node, eb);
+                            CLAIMS_STATEFILE_VERSION, owner, eb);
 
     if (r == 0)
         r = parse_read_at(doc, read_at, eb);
@@ -143,7 +145,7 @@ parse_doc(const cJSON *doc, const char *node, struct reconcile_claim **ret,
 }
 
 int
-claims_statefile_load(const char *path, const char *node,
+claims_statefile_load(const char *path, const struct statefile_owner *owner,
                       struct reconcile_claim **ret, size_t *ret_n,
                       struct strv *read_at, struct errbuf *eb)
 {
@@ -154,7 +156,7 @@ claims_statefile_load(const char *path, const char *node,
     *ret_n = 0;
     strv_clear(read_at);
     if (r == 0) {
-        r = parse_doc(doc, node, ret, ret_n, read_at, eb);
+        r = parse_doc(doc, owner, ret, ret_n, read_at, eb);
         if (r < 0)
             errbuf_prefix(eb, "%s", path);
     }

@@ -34,6 +34,12 @@ has_control_char(const char *s)
     return false;
 }
 
+const char *
+http_base_url(const struct http *h)
+{
+    return h->base_url;
+}
+
 int
 http_set_token(struct http *h, const char *token, struct errbuf *eb)
 {

@@ -130,8 +130,10 @@ refresh_moved(struct pass_reconcile *rc, struct placement *pl,
 /* Once: the claims of the state file into rc, not yet trusted (refresh()
  * prunes them against the first sync's cache); said when there are none. */
 static void
-state_load(struct pass_reconcile *rc, const struct hostload *host)
+state_load(struct pass_reconcile *rc, const struct hostload *host,
+           const struct placement *pl)
 {
+    struct statefile_owner owner = pass_state_owner(host, pl);
     _cleanup_free_ char *path = NULL;
     struct errbuf eb = { 0 };
     int r;
@@ -140,8 +142,7 @@ state_load(struct pass_reconcile *rc, const struct hostload *host)
         return;
     rc->state_read = true;
     path = claims_statefile_path(host->conf->state_dir);
-    r = claims_statefile_load(path, host->tree->providers[0].name, &rc->v,
-                              &rc->n, &rc->read_at, &eb);
+    r = claims_statefile_load(path, &owner, &rc->v, &rc->n, &rc->read_at, &eb);
     if (r == -ENOENT)
         log_info("%s: no claims state yet; reading the claims in full", path);
     else if (r < 0)
@@ -152,10 +153,10 @@ state_load(struct pass_reconcile *rc, const struct hostload *host)
 
 void
 pass_reconcile_saved(struct pass_reconcile *rc, const struct hostload *h,
-                     const struct sync_cache *cache,
+                     const struct placement *pl, const struct sync_cache *cache,
                      const struct reconcile_claim **ret, size_t *ret_n)
 {
-    state_load(rc, h);
+    state_load(rc, h, pl);
     if (!rc->state_pending)
         return;
     repoint(rc, h->tree, cache);
@@ -167,9 +168,10 @@ pass_reconcile_saved(struct pass_reconcile *rc, const struct hostload *h,
  * cache the pass's sync just confirmed: whether they were taken. */
 static bool
 state_take(struct pass_reconcile *rc, const struct hostload *host,
-           const struct sync_cache *cache, bool full)
+           const struct placement *pl, const struct sync_cache *cache,
+           bool full)
 {
-    state_load(rc, host);
+    state_load(rc, host, pl);
     if (!rc->state_pending)
         return false;
     rc->state_pending = false;
@@ -189,16 +191,17 @@ state_take(struct pass_reconcile *rc, const struct hostload *host,
 
 /* After the claims were read: to the state file, when they changed. */
 static void
-state_save(struct pass_reconcile *rc, const struct hostload *host)
+state_save(struct pass_reconcile *rc, const struct hostload *host,
+           const struct placement *pl)
 {
+    struct statefile_owner owner = pass_state_owner(host, pl);
     _cleanup_free_ char *path = NULL;
 
     if (!host->conf->state_dir)
         return;
     path = claims_statefile_path(host->conf->state_dir);
     pass_state_save("claims state", "the claims", path,
-                    claims_statefile_format(rc->v, rc->n, &rc->read_at,
-                                            host->tree->providers[0].name),
+                    claims_statefile_format(rc->v, rc->n, &rc->read_at, &owner),
                     &rc->state_saved, &rc->state_warned);
 }
 
@@ -209,7 +212,7 @@ refresh(struct pass_reconcile *rc, struct placement *pl,
 {
     int r;
 
-    if (!rc->loaded && state_take(rc, host, cache, full))
+    if (!rc->loaded && state_take(rc, host, pl, cache, full))
         return refresh_moved(rc, pl, host, cache, false, eb);
     if (full || !rc->loaded) {
         free(rc->v);
@@ -369,7 +372,7 @@ pass_reconcile_step(struct pass_reconcile *rc, struct hostload *host,
         rc->loaded = false; /* read everything again next time */
         return false;
     }
-    state_save(rc, host);
+    state_save(rc, host, pl);
     repoint(rc, host->tree, cache);
     g = hostplan_guests(host->conf, HOSTPLAN_NEED_ORPHANS, rc->notes);
     p = hostplan_plan(host, g, rc->v, rc->n);

@@ -185,13 +185,20 @@ track_placement(struct pass *p, bool reached)
     }
 }
 
-/* At the first pass, the cache from the state file when it holds one for
- * this node: the pass then only confirms it.  Anything else is a full
- * read, said once. */
-static void
-state_load(struct pass *p, const struct hostload *h)
+struct statefile_owner
+pass_state_owner(const struct hostload *h, const struct placement *pl)
 {
-    const char *node = h->tree->providers[0].name;
+    return (struct statefile_owner){ .node = h->tree->providers[0].name,
+                                     .placement = placement_endpoint(pl) };
+}
+
+/* At the first pass, the cache from the state file when it holds one for
+ * this node in this Placement: the pass then only confirms it.  Anything
+ * else is a full read, said once. */
+static void
+state_load(struct pass *p, const struct hostload *h, const struct placement *pl)
+{
+    struct statefile_owner owner = pass_state_owner(h, pl);
     _cleanup_free_ char *path = NULL;
     struct errbuf eb = { 0 };
     int r;
@@ -200,7 +207,7 @@ state_load(struct pass *p, const struct hostload *h)
         return;
     p->state_read = true;
     path = sync_statefile_path(h->conf->state_dir);
-    r = sync_statefile_load(path, node, p->cache, &eb);
+    r = sync_statefile_load(path, &owner, p->cache, &eb);
     if (r == -ENOENT) {
         log_info("%s: no sync state yet; reading Placement in full", path);
     } else if (r < 0) {
@@ -209,7 +216,7 @@ state_load(struct pass *p, const struct hostload *h)
         log_info("%s: sync state of %zu provider(s) loaded; confirming it "
                  "with one read",
                  path, sync_cache_size(p->cache));
-        p->state_saved = sync_statefile_format(p->cache, node);
+        p->state_saved = sync_statefile_format(p->cache, &owner);
         p->refresh_now = false;
         p->last_full = now_s();
     }
@@ -231,16 +238,17 @@ pass_state_save(const char *what, const char *reread, const char *path,
 
 /* After a pass that ran: the cache to the state file, when it changed. */
 static void
-state_save(struct pass *p, const struct hostload *h)
+state_save(struct pass *p, const struct hostload *h, const struct placement *pl)
 {
+    struct statefile_owner owner = pass_state_owner(h, pl);
     _cleanup_free_ char *path = NULL;
 
     if (!h->conf->state_dir)
         return;
     path = sync_statefile_path(h->conf->state_dir);
     pass_state_save("sync state", "Placement", path,
-                    sync_statefile_format(p->cache, h->tree->providers[0].name),
-                    &p->state_saved, &p->state_warned);
+                    sync_statefile_format(p->cache, &owner), &p->state_saved,
+                    &p->state_warned);
 }
 
 /* Whether this pass re-reads everything; if so the cache is dropped. */
@@ -275,7 +283,8 @@ hold_back(struct pass *p, struct hostload *h, struct session *s)
         return 0;
     }
     if (h->conf->reconcile.enabled)
-        pass_reconcile_saved(p->reconcile, h, p->cache, &saved, &n_saved);
+        pass_reconcile_saved(p->reconcile, h, session_placement(s), p->cache,
+                             &saved, &n_saved);
     return hostplan_hold_back(h, s, saved, n_saved);
 }
 
@@ -315,7 +324,7 @@ steps(struct pass *p, struct hostload *h, struct session *s)
         sync_cache_set_unconfirmed(p->cache, true);
         return false;
     }
-    state_load(p, h);
+    state_load(p, h, session_placement(s));
     full = full_refresh(p, h->conf);
     r = hold_back(p, h, s);
     if (r == 0)
@@ -324,7 +333,7 @@ steps(struct pass *p, struct hostload *h, struct session *s)
     if (r < 0 && http_stop_pending())
         return false; /* stopping: nothing about Placement to conclude */
     if (r >= 0)
-        state_save(p, h);
+        state_save(p, h, session_placement(s));
     track_placement(p, r >= 0);
     if (r == 0 && h->conf->reconcile.enabled)
         r = reconcile(p, h, s, full);

@@ -93,6 +93,12 @@ placement_free(struct placement *p)
 }
 
 const char *
+placement_endpoint(const struct placement *p)
+{
+    return p->http ? http_base_url(p->http) : "";
+}
+
+const char *
 placement_server_range(const struct placement *p)
 {
     return p->server_range;

@@ -16,25 +16,49 @@
 #include "xalloc.h"
 
 cJSON *
-statefile_new(const char *format, int version, const char *node)
+statefile_new(const char *format, int version,
+              const struct statefile_owner *owner)
 {
     cJSON *doc = cJSON_CreateObject();
 
     cJSON_AddStringToObject(doc, "format", format);
     cJSON_AddNumberToObject(doc, "version", version);
-    cJSON_AddStringToObject(doc, "node", node);
+    cJSON_AddStringToObject(doc, "node", owner->node);
+    cJSON_AddStringToObject(doc, "placement", owner->placement);
     return doc;
+}
+
+/* The header's node and Placement are owner's. */
+static int
+check_owner(const cJSON *doc, const struct statefile_owner *owner,
+            struct errbuf *eb)
+{
+    const char *node =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "node"));
+    const char *placement = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(doc, "placement"));
+
+    if (!node)
+        return errbuf_set(eb, -EPROTO, "no node");
+    if (strcmp(node, owner->node) != 0)
+        return errbuf_set(eb, -ESTALE, "written for node %s, not %s", node,
+                          owner->node);
+    if (!placement)
+        return errbuf_set(eb, -EPROTO, "no placement");
+    if (strcmp(placement, owner->placement) != 0)
+        return errbuf_set(eb, -ESTALE,
+                          "written for the Placement at %s, not %s", placement,
+                          owner->placement);
+    return 0;
 }
 
 int
 statefile_check(const cJSON *doc, const char *format, int version,
-                const char *node, struct errbuf *eb)
+                const struct statefile_owner *owner, struct errbuf *eb)
 {
     const char *was_format =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "format"));
     const cJSON *was_version = cJSON_GetObjectItemCaseSensitive(doc, "version");
-    const char *was_node =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "node"));
 
     if (!cJSON_IsObject(doc))
         return errbuf_set(eb, -EPROTO, "not a JSON object");
@@ -45,12 +69,7 @@ statefile_check(const cJSON *doc, const char *format, int version,
                           cJSON_IsNumber(was_version) ? was_version->valuedouble
                                                       : 0.0,
                           version);
-    if (!was_node)
-        return errbuf_set(eb, -EPROTO, "no node");
-    if (strcmp(was_node, node) != 0)
-        return errbuf_set(eb, -ESTALE, "written for node %s, not %s", was_node,
-                          node);
-    return 0;
+    return check_owner(doc, owner, eb);
 }
 
 int

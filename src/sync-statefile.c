@@ -52,10 +52,11 @@ entry_to_json(const struct sync_cache_entry *e)
 }
 
 char *
-sync_statefile_format(const struct sync_cache *c, const char *node)
+sync_statefile_format(const struct sync_cache *c,
+                      const struct statefile_owner *owner)
 {
     cJSON *doc =
-        statefile_new(SYNC_STATEFILE_FORMAT, SYNC_STATEFILE_VERSION, node);
+        statefile_new(SYNC_STATEFILE_FORMAT, SYNC_STATEFILE_VERSION, owner);
     cJSON *providers = cJSON_CreateArray();
     bool owned = false;
     const char *root = sync_cache_root(c, &owned);
@@ -163,14 +164,14 @@ parse_provider(const cJSON *o, size_t i, struct sync_cache *c,
 }
 
 static int
-parse_doc(const cJSON *doc, const char *node, struct sync_cache *c,
-          struct errbuf *eb)
+parse_doc(const cJSON *doc, const struct statefile_owner *owner,
+          struct sync_cache *c, struct errbuf *eb)
 {
     const cJSON *providers = cJSON_GetObjectItemCaseSensitive(doc, "providers");
     const cJSON *o;
     size_t i = 0;
     int r = statefile_check(doc, SYNC_STATEFILE_FORMAT, SYNC_STATEFILE_VERSION,
-                            node, eb);
+                            owner, eb);
 
     if (r == 0)
         r = parse_root(doc, c, eb);
@@ -187,13 +188,13 @@ parse_doc(const cJSON *doc, const char *node, struct sync_cache *c,
 
 /* Fill c from doc, or leave it empty. */
 static int
-from_doc(const cJSON *doc, const char *node, struct sync_cache *c,
-         struct errbuf *eb)
+from_doc(const cJSON *doc, const struct statefile_owner *owner,
+         struct sync_cache *c, struct errbuf *eb)
 {
     int r;
 
     sync_cache_reset(c);
-    r = parse_doc(doc, node, c, eb);
+    r = parse_doc(doc, owner, c, eb);
     if (r < 0)
         sync_cache_reset(c);
     else
@@ -202,8 +203,8 @@ from_doc(const cJSON *doc, const char *node, struct sync_cache *c,
 }
 
 int
-sync_statefile_parse(const char *text, const char *node, struct sync_cache *c,
-                     struct errbuf *eb)
+sync_statefile_parse(const char *text, const struct statefile_owner *owner,
+                     struct sync_cache *c, struct errbuf *eb)
 {
     cJSON *doc = cJSON_Parse(text);
     int r;
@@ -212,14 +213,14 @@ sync_statefile_parse(const char *text, const char *node, struct sync_cache *c,
         sync_cache_reset(c);
         return errbuf_set(eb, -EPROTO, "not JSON");
     }
-    r = from_doc(doc, node, c, eb);
+    r = from_doc(doc, owner, c, eb);
     cJSON_Delete(doc);
     return r;
 }
 
 int
-sync_statefile_load(const char *path, const char *node, struct sync_cache *c,
-                    struct errbuf *eb)
+sync_statefile_load(const char *path, const struct statefile_owner *owner,
+                    struct sync_cache *c, struct errbuf *eb)
 {
     cJSON *doc = NULL;
     int r = statefile_read(path, SYNC_STATEFILE_MAX, &doc, eb);
@@ -228,7 +229,7 @@ sync_statefile_load(const char *path, const char *node, struct sync_cache *c,
         sync_cache_reset(c);
         return r;
     }
-    r = from_doc(doc, node, c, eb);
+    r = from_doc(doc, owner, c, eb);
     cJSON_Delete(doc);
     if (r < 0)
         errbuf_prefix(eb, "%s", path);

@@ -21,9 +21,12 @@
 #include "xalloc.h"
 
 #define NODE "compute-1"
+#define PLACEMENT "http://placement.example:8778"
 #define ROOT "5c0f0000-0000-4000-8000-000000000001"
 #define GPU "5c0f0000-0000-4000-8000-000000000002"
 #define STALE "5c0f0000-0000-4000-8000-000000000003"
+
+static const struct statefile_owner owner = { NODE, PLACEMENT };
 #define C1 "6f1c2a4e-5b7d-4c8e-9f0a-1b2c3d4e5f01"
 #define C2 "6f1c2a4e-5b7d-4c8e-9f0a-1b2c3d4e5f02"
 
@@ -84,13 +87,13 @@ save_and_load(void)
 
     strv_push(&at, GPU " 4");
     strv_push(&at, STALE " 7");
-    text = claims_statefile_format(v, 2, &at, NODE);
+    text = claims_statefile_format(v, 2, &at, &owner);
     strv_clear(&at);
     cr_assert(eq(int, statefile_save(path, text, &eb), 0), "%s", eb.msg);
-    cr_assert(eq(int,
-                 claims_statefile_load(path, NODE, &claims, &n, &read_at, &eb),
-                 0),
-              "%s", eb.msg);
+    cr_assert(
+        eq(int, claims_statefile_load(path, &owner, &claims, &n, &read_at, &eb),
+           0),
+        "%s", eb.msg);
 }
 
 Test(claims_statefile, what_is_saved_is_loaded)
@@ -113,14 +116,14 @@ load_text(const char *body, char msg[ERRBUF_MSG_MAX])
 {
     _cleanup_free_ char *path = claims_statefile_path(dir);
     _cleanup_free_ char *text =
-        xasprintf("{\"format\": \"vgpu-agent-claims-state\", \"version\": 1, "
-                  "\"node\": \"" NODE "\"%s}",
+        xasprintf("{\"format\": \"vgpu-agent-claims-state\", \"version\": 2, "
+                  "\"node\": \"" NODE "\", \"placement\": \"" PLACEMENT "\"%s}",
                   body);
     struct errbuf eb = { 0 };
     int r;
 
     cr_assert(eq(int, statefile_save(path, text, &eb), 0), "%s", eb.msg);
-    r = claims_statefile_load(path, NODE, &claims, &n, &read_at, &eb);
+    r = claims_statefile_load(path, &owner, &claims, &n, &read_at, &eb);
     snprintf(msg, ERRBUF_MSG_MAX, "%s", eb.msg);
     if (r < 0) {
         cr_assert(claims == NULL && n == 0 && read_at.n == 0,
@@ -159,23 +162,39 @@ Test(claims_statefile, a_bad_file_is_refused_saying_where)
               "%s", msg);
 }
 
-Test(claims_statefile, another_nodes_or_a_missing_file_is_not_used)
+/* A file written for another node, or for this node in another Placement
+ * (another endpoint: its generations say nothing of this one's). */
+Test(claims_statefile,
+     another_nodes_or_placements_or_a_missing_file_is_not_used)
 {
+    static const struct statefile_owner other_node = { "compute-2", PLACEMENT };
+    static const struct statefile_owner other_placement = {
+        NODE, "https://placement.example:8778"
+    };
     _cleanup_free_ char *path = claims_statefile_path(dir);
     struct errbuf eb = { 0 };
 
-    cr_assert(eq(int,
-                 claims_statefile_load(path, NODE, &claims, &n, &read_at, &eb),
-                 -ENOENT));
+    cr_assert(
+        eq(int, claims_statefile_load(path, &owner, &claims, &n, &read_at, &eb),
+           -ENOENT));
     save_and_load();
     free(claims);
     cr_assert(
         eq(int,
-           claims_statefile_load(path, "compute-2", &claims, &n, &read_at, &eb),
+           claims_statefile_load(path, &other_node, &claims, &n, &read_at, &eb),
            -ESTALE));
     cr_assert(
         ne(ptr, strstr(eb.msg, "for node compute-1, not compute-2"), NULL),
         "%s", eb.msg);
+    cr_assert(eq(int,
+                 claims_statefile_load(path, &other_placement, &claims, &n,
+                                       &read_at, &eb),
+                 -ESTALE));
+    cr_assert(ne(ptr,
+                 strstr(eb.msg, "for the Placement at " PLACEMENT
+                                ", not https://placement.example:8778"),
+                 NULL),
+              "%s", eb.msg);
 }
 
 Test(claims_statefile, unchanged_generations_keep_every_claim)

@@ -14,6 +14,7 @@
 #include "fixture.h"
 #include "reconcile.h"
 #include "servicetest.h"
+#include "testproc.h"
 #include "xalloc.h"
 
 TestSuite(service, .init = servicetest_setup, .fini = servicetest_teardown);
@@ -41,6 +42,38 @@ Test(service, a_restart_on_an_unchanged_host_costs_at_most_2_requests)
     cr_assert(le(dbl, requests(NULL), 2),
               "the first pass after a restart counted %g requests",
               requests(NULL));
+    assert_placement_holds_the_host();
+}
+
+/* The state files are bound to the endpoint they were written against:
+ * pointed at another (here the same server under another name, as a
+ * Placement restored elsewhere from a backup would look), the agent
+ * trusts none of it and reads in full. */
+Test(service, a_restart_against_another_endpoint_reads_in_full)
+{
+    _cleanup_free_ char *uri = fixture_node_uri("reconcile/no-guests.xml");
+    _cleanup_free_ char *state = agentenv_path(&env, "state/sync-state.json");
+    const char *url = placement_server_url(srv);
+    _cleanup_free_ char *other =
+        xasprintf("http://localhost%s", strrchr(url, ':'));
+    _cleanup_free_ char *text = NULL;
+    cJSON *doc;
+
+    write_conf("CUSTOM_CAD", uri, "reconcile:\n  enabled: false\n", url);
+    start_service();
+    cr_assert(service_pass(svc), "the first pass");
+    write_conf("CUSTOM_CAD", uri, "reconcile:\n  enabled: false\n", other);
+    restart_service();
+    cr_assert(service_pass(svc), "the first pass after the restart");
+    cr_assert(gt(dbl, requests(NULL), 2),
+              "read in full, not confirmed: %g requests", requests(NULL));
+    text = testproc_read_file(state);
+    doc = cJSON_Parse(text);
+    cr_assert(eq(str,
+                 cJSON_GetStringValue(cJSON_GetObjectItem(doc, "placement")),
+                 other),
+              "saved for the new endpoint:\n%s", text);
+    cJSON_Delete(doc);
     assert_placement_holds_the_host();
 }
 

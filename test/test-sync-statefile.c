@@ -18,9 +18,12 @@
 #include "xalloc.h"
 
 #define NODE "compute-1"
+#define PLACEMENT "http://placement.example:8778"
 #define ROOT "5c0f0000-0000-4000-8000-000000000001"
 #define GPU "5c0f0000-0000-4000-8000-000000000002"
 #define GPU_NAME "compute-1_pci_0000_3e_00_0"
+
+static const struct statefile_owner owner = { NODE, PLACEMENT };
 
 static struct sync_cache *cache;
 static char *dir;
@@ -84,12 +87,12 @@ Test(sync_statefile, what_is_saved_is_loaded_unconfirmed_and_formats_the_same)
     bool owned = false;
 
     fill(cache);
-    text = sync_statefile_format(cache, NODE);
+    text = sync_statefile_format(cache, &owner);
     cr_assert(eq(int, statefile_save(path, text, &eb), 0), "%s", eb.msg);
     cr_assert(eq(int, stat(path, &st), 0));
     cr_assert(eq(int, st.st_mode & 07777, 0600));
     sync_cache_reset(cache);
-    cr_assert(eq(int, sync_statefile_load(path, NODE, cache, &eb), 0), "%s",
+    cr_assert(eq(int, sync_statefile_load(path, &owner, cache, &eb), 0), "%s",
               eb.msg);
     cr_assert(sync_cache_unconfirmed(cache), "a pass confirms it first");
     cr_assert(strcmp(sync_cache_root(cache, &owned), ROOT) == 0);
@@ -99,7 +102,7 @@ Test(sync_statefile, what_is_saved_is_loaded_unconfirmed_and_formats_the_same)
     cr_assert(eq(long, invs.invs[0].max_unit, 4));
     cr_assert(eq(str, traits.v[0], "CUSTOM_CAD"));
     cr_assert(strv_contains(sync_cache_known(cache), "CUSTOM_VGPU_HOST_X"));
-    again = sync_statefile_format(cache, NODE);
+    again = sync_statefile_format(cache, &owner);
     cr_assert(eq(str, again, text), "a round trip changes nothing");
     placement_invs_clear(&invs);
     strv_clear(&traits);
@@ -109,11 +112,11 @@ Test(sync_statefile, a_missing_directory_is_made)
 {
     _cleanup_free_ char *sub = xasprintf("%s/state", dir);
     _cleanup_free_ char *path = sync_statefile_path(sub);
-    _cleanup_free_ char *text = sync_statefile_format(cache, NODE);
+    _cleanup_free_ char *text = sync_statefile_format(cache, &owner);
     struct errbuf eb = { 0 };
 
     cr_assert(eq(int, statefile_save(path, text, &eb), 0), "%s", eb.msg);
-    cr_assert(eq(int, sync_statefile_load(path, NODE, cache, &eb), 0), "%s",
+    cr_assert(eq(int, sync_statefile_load(path, &owner, cache, &eb), 0), "%s",
               eb.msg);
     cr_assert(sync_cache_root(cache, NULL) == NULL, "no root yet");
 }
@@ -124,7 +127,7 @@ Test(sync_statefile, a_missing_file_is_enoent_naming_it)
     struct errbuf eb = { 0 };
 
     fill(cache);
-    cr_assert(eq(int, sync_statefile_load(path, NODE, cache, &eb), -ENOENT));
+    cr_assert(eq(int, sync_statefile_load(path, &owner, cache, &eb), -ENOENT));
     cr_assert(ne(ptr, strstr(eb.msg, path), NULL), "%s", eb.msg);
     assert_empty(cache);
 }
@@ -139,7 +142,7 @@ load_text(const char *text, char msg[ERRBUF_MSG_MAX])
     int r;
 
     fill(cache);
-    r = sync_statefile_load(path, NODE, cache, &eb);
+    r = sync_statefile_load(path, &owner, cache, &eb);
     snprintf(msg, ERRBUF_MSG_MAX, "%s", eb.msg);
     if (r < 0) {
         cr_assert(ne(ptr, strstr(msg, path), NULL), "names the file: %s", msg);
@@ -148,38 +151,57 @@ load_text(const char *text, char msg[ERRBUF_MSG_MAX])
     return r;
 }
 
-Test(sync_statefile, an_old_format_or_another_nodes_file_is_estale)
+/* Version 1 files named no Placement: a full read once after an upgrade. */
+Test(sync_statefile,
+     an_old_format_or_another_nodes_or_placements_file_is_estale)
 {
     char msg[ERRBUF_MSG_MAX];
 
     cr_assert(eq(int,
                  load_text("{\"format\": \"vgpu-agent-sync-state\", "
-                           "\"version\": 0, \"node\": \"compute-1\"}",
+                           "\"version\": 1, \"node\": \"compute-1\"}",
                            msg),
                  -ESTALE));
-    cr_assert(ne(ptr, strstr(msg, "version 0, not 1"), NULL), "%s", msg);
+    cr_assert(ne(ptr, strstr(msg, "version 1, not 2"), NULL), "%s", msg);
     cr_assert(eq(int, load_text("{\"providers\": []}", msg), -ESTALE));
     cr_assert(ne(ptr, strstr(msg, "not a vgpu-agent-sync-state file"), NULL),
               "%s", msg);
     cr_assert(eq(int,
                  load_text("{\"format\": \"vgpu-agent-sync-state\", "
-                           "\"version\": 1, \"node\": \"compute-2\", "
+                           "\"version\": 2, \"node\": \"compute-2\", "
+                           "\"placement\": \"" PLACEMENT "\", "
                            "\"root\": null, \"known\": [], \"providers\": []}",
                            msg),
                  -ESTALE));
     cr_assert(ne(ptr, strstr(msg, "for node compute-2, not compute-1"), NULL),
               "%s", msg);
+    cr_assert(eq(int,
+                 load_text("{\"format\": \"vgpu-agent-sync-state\", "
+                           "\"version\": 2, \"node\": \"compute-1\", "
+                           "\"placement\": \"http://10.0.0.9:8778\", "
+                           "\"root\": null, \"known\": [], \"providers\": []}",
+                           msg),
+                 -ESTALE));
+    cr_assert(
+        ne(ptr,
+           strstr(msg,
+                  "for the Placement at http://10.0.0.9:8778, not " PLACEMENT),
+           NULL),
+        "%s", msg);
 }
 
 #define HEAD                                                                   \
-    "{\"format\": \"vgpu-agent-sync-state\", \"version\": 1, \"node\": "       \
-    "\"compute-1\", "
+    "{\"format\": \"vgpu-agent-sync-state\", \"version\": 2, \"node\": "       \
+    "\"compute-1\", \"placement\": \"" PLACEMENT "\", "
 
 /* Files that are not what the format says, and what the message says. */
 static const char *const corrupt[][2] = {
     { "", "not JSON" },
     { HEAD "\"root\": null, \"known\": [], \"providers\": [", "not JSON" },
     { "[]", "not a JSON object" },
+    { "{\"format\": \"vgpu-agent-sync-state\", \"version\": 2, \"node\": "
+      "\"compute-1\", \"root\": null, \"known\": [], \"providers\": []}",
+      "no placement" },
     { HEAD "\"root\": {\"uuid\": \"nope\", \"owned\": true}, \"known\": [], "
            "\"providers\": []}",
       "root: uuid is not a UUID" },
