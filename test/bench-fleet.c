@@ -63,7 +63,8 @@ struct figures {
     double outage_restart_s; /* Placement's start-up after the outage */
     unsigned long first_own, restart_own;       /* the agents' counts */
     unsigned long first_passes, restart_passes; /* up to the done one */
-    unsigned long steady_passes, steady_one, steady_full, steady_own;
+    unsigned long steady_passes;                /* done ones */
+    struct fleet_scan steady_scan;
     unsigned long anon_kib;
     /* Nova */
     struct window nfirst, nsteady, nrestart;
@@ -166,18 +167,13 @@ phase_first(struct figures *f)
 static void
 phase_steady(struct figures *f)
 {
-    struct fleet_scan s;
-
     testproc_sleep_ms(1000L * f->interval_s); /* the first passes settle */
     fleet_mark(&fleet);
     window_open(&f->steady);
     testproc_sleep_ms(1000L * f->steady_s);
     window_close(&f->steady);
-    s = fleet_scan(&fleet);
-    f->steady_passes = s.done;
-    f->steady_one = s.one_request;
-    f->steady_full = s.full;
-    f->steady_own = s.requests;
+    f->steady_scan = fleet_scan(&fleet);
+    f->steady_passes = f->steady_scan.done;
     f->anon_kib = fleet_anon_kib(&fleet);
     assert_providers(f, f->n, "steady");
 }
@@ -298,6 +294,7 @@ print_figures(const struct figures *f)
         per((double)f->steady.served.requests, f->steady.start_ms / 1e3);
     double nrate =
         per((double)f->nsteady.served.requests, f->nsteady.start_ms / 1e3);
+    const struct fleet_scan *s = &f->steady_scan;
     bool nd = f->nova_done;
 
     printf("vgpu-agent fleet against one Placement (%s)\n"
@@ -337,18 +334,18 @@ print_figures(const struct figures *f)
               f->nrestart.start_ms / 1e3, nd, 1);
     printf("\nthe agents' own counts up to their first done pass, per host: "
            "first start %.1f\nrequests in %.2f passes, restart storm %.1f in "
-           "%.2f; steady window %.0f s: %lu host\npasses, %lu of them 1 "
-           "request, the others %.1f on average (%lu scheduled full\n"
-           "re-reads every full_refresh_s); agents' summed anonymous memory "
-           "%.1f MiB\n",
+           "%.2f; steady window %.0f s: %lu host\npasses: %lu of 1 request, "
+           "%lu scheduled full re-reads (%.1f requests on\naverage), %lu that "
+           "failed or came right after an error, %lu other (%.1f\nrequests on "
+           "average); agents' summed anonymous memory %.1f MiB\n",
            per((double)f->first_own, (double)f->n),
            per((double)f->first_passes, (double)f->n),
            per((double)f->restart_own, (double)f->n),
            per((double)f->restart_passes, (double)f->n),
-           f->steady.start_ms / 1e3, f->steady_passes, f->steady_one,
-           per((double)(f->steady_own - f->steady_one),
-               (double)(f->steady_passes - f->steady_one)),
-           f->steady_full, (double)f->anon_kib / 1024);
+           f->steady.start_ms / 1e3, s->passes, s->one_request, s->full,
+           per((double)s->full_requests, (double)s->full), s->failed, s->other,
+           per((double)s->other_requests, (double)s->other),
+           (double)f->anon_kib / 1024);
     printf("\noutage: Placement killed for %u s, then started (%.1f s until "
            "it served again\nis not counted): every host had a done pass %.1f "
            "s after; the busiest second\nheld %lu requests, %.1fx the steady "
@@ -358,17 +355,18 @@ print_figures(const struct figures *f)
            per((double)f->outage.served.busiest, rate), rate,
            per((double)f->outage.served.requests, (double)f->n));
     /* Placement's own log for the restart; every steady pass but the
-     * scheduled full re-reads must have cost the one listing */
-    printf(
-        "\ntargets (issue 14): restart storm <= 2 requests per host (as "
-        "Placement logged\nthem): %s; outage back within 2 intervals: %s, "
-        "busiest second <= 3x steady: %s;\nan unchanged steady pass "
-        "(not a scheduled full re-read) costs 1 request: %s\n",
-        per((double)f->restart.served.requests, (double)f->n) <= 2 ? "met"
-                                                                   : "NOT met",
-        f->outage_s_back <= 2.0 * f->interval_s ? "met" : "NOT met",
-        per((double)f->outage.served.busiest, rate) <= 3 ? "met" : "NOT met",
-        f->steady_passes - f->steady_one <= f->steady_full ? "met" : "NOT met");
+     * scheduled full re-reads and the passes a failure made (a timed-out
+     * write is read back) must have cost the one listing */
+    printf("\ntargets (issue 14): restart storm <= 2 requests per host (as "
+           "Placement logged\nthem): %s; outage back within 2 intervals: %s, "
+           "busiest second <= 3x steady: %s;\nan unchanged steady pass "
+           "(not a scheduled full re-read, no failure) costs 1 request: %s\n",
+           per((double)f->restart.served.requests, (double)f->n) <= 2
+               ? "met"
+               : "NOT met",
+           f->outage_s_back <= 2.0 * f->interval_s ? "met" : "NOT met",
+           per((double)f->outage.served.busiest, rate) <= 3 ? "met" : "NOT met",
+           s->other == 0 ? "met" : "NOT met");
 }
 
 static void

@@ -185,36 +185,93 @@ log_since_mark(const struct fleet_agent *a)
     return xstrdup(all + ((size_t)a->mark < len ? (size_t)a->mark : len));
 }
 
+/* line is a pass line: whether done, and its requests. */
+static bool
+pass_line(const char *line, bool *ret_done, unsigned long *ret_req)
+{
+    const char *p = strstr(line, ": pass ");
+    char state[16];
+    unsigned c, u, d;
+
+    if (!p || sscanf(p,
+                     ": pass %15[a-z]: %u created, %u updated, %u deleted; "
+                     "%lu requests",
+                     state, &c, &u, &d, ret_req) != 5)
+        return false;
+    *ret_done = strcmp(state, "done") == 0;
+    return true;
+}
+
 /* Calls fn for every pass line of text in order until it returns false. */
 static void
 passes_each(const char *text, bool (*fn)(bool done, unsigned long req, void *),
             void *arg)
 {
-    for (const char *p = text; (p = strstr(p, ": pass ")) != NULL; p++) {
-        char state[16];
-        unsigned c, u, d;
+    for (const char *p = text; p && *p;
+         p = strchr(p, '\n'), p = p ? p + 1 : p) {
+        bool done;
         unsigned long req;
 
-        if (sscanf(p,
-                   ": pass %15[a-z]: %u created, %u updated, %u deleted; "
-                   "%lu requests",
-                   state, &c, &u, &d, &req) != 5)
-            continue;
-        if (!fn(strcmp(state, "done") == 0, req, arg))
+        if (pass_line(p, &done, &req) && !fn(done, req, arg))
             return;
     }
 }
 
-static bool
-count_pass(bool done, unsigned long req, void *arg)
-{
-    struct fleet_scan *s = arg;
+/* What the lines since the last pass line said of the next pass. */
+struct pass_context {
+    bool full;    /* a scheduled full re-read */
+    bool failure; /* an error, or a pass that did not finish */
+};
 
+static void
+count_pass(struct fleet_scan *s, const struct pass_context *ctx, bool done,
+           unsigned long req)
+{
     s->passes++;
     s->done += done;
-    s->one_request += done && req == 1;
     s->requests += req;
-    return true;
+    if (!done || ctx->failure) {
+        s->failed++;
+    } else if (ctx->full) {
+        s->full++;
+        s->full_requests += req;
+    } else if (req == 1) {
+        s->one_request++;
+    } else {
+        s->other++;
+        s->other_requests += req;
+    }
+}
+
+/* One agent's log: its passes after the mark, each judged by the lines
+ * since the pass before it, which may be before the mark (a full re-read
+ * announced just before it). */
+static void
+scan_agent(const struct fleet_agent *a, struct fleet_scan *s)
+{
+    _cleanup_free_ char *text = testproc_read_file(a->log);
+    struct pass_context ctx = { 0 };
+    unsigned long done_before = s->done;
+
+    for (const char *p = text; p && *p;
+         p = strchr(p, '\n'), p = p ? p + 1 : p) {
+        const char *eol = strchr(p, '\n');
+        _cleanup_free_ char *line =
+            eol ? xstrndup(p, (size_t)(eol - p)) : xstrdup(p);
+        bool done;
+        unsigned long req;
+
+        if (pass_line(line, &done, &req)) {
+            if (p - text >= a->mark)
+                count_pass(s, &ctx, done, req);
+            ctx = (struct pass_context){ .failure = !done };
+        } else if (strstr(line, FULL_LINE)) {
+            ctx.full = true;
+        } else if (strstr(line, ": error: ")) {
+            ctx.failure = true;
+        }
+    }
+    s->hosts_done += s->done > done_before;
 }
 
 struct fleet_scan
@@ -222,15 +279,8 @@ fleet_scan(const struct fleet *f)
 {
     struct fleet_scan s = { 0 };
 
-    for (size_t i = 0; i < f->n; i++) {
-        _cleanup_free_ char *text = log_since_mark(&f->agents[i]);
-        unsigned long done_before = s.done;
-
-        passes_each(text, count_pass, &s);
-        s.hosts_done += s.done > done_before;
-        for (const char *p = text; (p = strstr(p, FULL_LINE)) != NULL; p++)
-            s.full++;
-    }
+    for (size_t i = 0; i < f->n; i++)
+        scan_agent(&f->agents[i], &s);
     return s;
 }
 

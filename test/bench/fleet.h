@@ -2,8 +2,9 @@
  * fleet.h - N real agent processes for `make bench-fleet`, each its own
  * host: its node name, machine ID, state directory and lock, all of them
  * on one fake kernel tree of 4 time-sliced GPUs (test/bench/benchhost.c).
- * Sharing the tree is sound: the agents only read it (reconcile off) and
- * every provider name and UUID derives from the node name.
+ * Sharing the tree is sound: the agents only read it (reconcile is on but
+ * has no guest and no claim to act on) and every provider name and UUID
+ * derives from the node name.
  *
  * Each agent runs `vgpu-agent -v run` with its stderr appended to its own
  * log file, so a restart keeps what the agent said before; fleet_scan()
@@ -35,12 +36,16 @@ struct fleet {
     unsigned interval_s;
 };
 
-/* Scan of the agents' logs since their marks. */
+/* Scan of the agents' logs since their marks: every pass, by kind. */
 struct fleet_scan {
     unsigned long passes, done, requests; /* over every agent */
     unsigned long one_request;            /* done passes of 1 request */
-    unsigned long full;                   /* scheduled full re-reads */
-    size_t hosts_done;                    /* agents with a done pass */
+    unsigned long full, full_requests;    /* scheduled full re-reads */
+    unsigned long failed; /* passes that did not finish, or came after an
+                           * error (a timed-out write is read again) */
+    unsigned long other, other_requests; /* the rest: unchanged passes of
+                                          * more than 1 request */
+    size_t hosts_done;                   /* agents with a done pass */
 };
 
 /* Make n hosts under a new temporary directory, their configuration
