@@ -48,7 +48,11 @@
 #define CONF_DEFAULT_SYSFS_ROOT "/sys"
 #define CONF_DEFAULT_PROVIDER_CONFIG_DIR "/etc/vgpu-agent/provider_config"
 #define CONF_DEFAULT_TIMEOUT_S 10
-#define CONF_DEFAULT_MAX_PARALLEL 8
+/* Two: more from one host at once finish no sooner on a Placement whose
+ * uwsgi workers are threaded (they contend in one interpreter) and cost it
+ * more CPU; a fleet's first start at 8 timed out where 2 did not (README,
+ * Scale). */
+#define CONF_DEFAULT_MAX_PARALLEL 2
 #define CONF_DEFAULT_INTERVAL_S 60
 #define CONF_DEFAULT_FULL_REFRESH_S 300
 #define CONF_TOKEN_ENV "VGPU_AGENT_TOKEN" /* overrides the token */

@@ -123,7 +123,7 @@ Test(conf, without_placement_keys_the_defaults_hold)
     cr_assert(eq(ptr, conf->placement.cacert, NULL));
     cr_assert(not(conf->placement.insecure));
     cr_assert(eq(u32, conf->placement.timeout_s, 10));
-    cr_assert(eq(u32, conf->placement.max_parallel, 8));
+    cr_assert(eq(u32, conf->placement.max_parallel, 2));
     cr_assert(eq(u32, conf->interval_s, 60));
     cr_assert(eq(u32, conf->full_refresh_s, 300));
 }

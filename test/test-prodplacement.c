@@ -195,6 +195,7 @@ write_host(const struct placement_server *s, char **ret_sys)
     f = fopen(conf, "ae"); /* placement: is the last section */
     cr_assert(f != NULL);
     fputs("  timeout_s: 5\n", f);
+    fputs("  max_parallel: 8\n", f); /* more requests than workers */
     cr_assert(eq(int, fclose(f), 0));
     return conf;
 }
