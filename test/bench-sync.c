@@ -47,6 +47,7 @@
 #include <cjson/cJSON.h>
 
 #include "agentrun.h"
+#include "bench/benchagent.h"
 #include "bench/benchhost.h"
 #include "bench/novasync.h"
 #include "cleanup.h"
@@ -57,27 +58,8 @@
 /* Placement as production runs it (placement-server.h) */
 PLACEMENT_SERVER_PREFER(UWSGI);
 
-#define RUN_PASSES 4             /* the full re-read, then 3 unchanged */
-#define AGENT_TIMEOUT_MS 180000L /* one agent process, 256 GPUs included */
+#define RUN_PASSES 4 /* the full re-read, then 3 unchanged */
 #define PLACEMENT_EGG "/usr/lib/python3/dist-packages/openstack_placement"
-
-extern char **environ;
-
-/* One agent process. */
-struct agent_run {
-    int status;      /* exit status; 128 + signal if killed */
-    char *err;       /* its stderr */
-    long maxrss_kib; /* ru_maxrss */
-    double ms;       /* wall time, spawn to exit */
-    double cpu_ms;   /* its user + system time */
-};
-
-/* One "pass ...: ... ; N requests" line of the agent's log. */
-struct pass_cost {
-    unsigned long requests;
-    unsigned created, updated, deleted;
-    bool done;
-};
 
 /* Placement's request log over one phase. */
 struct served {
@@ -103,138 +85,6 @@ struct row {
 static struct placement_server *srv;
 static char *workdir;
 static const char *server_kind = "?"; /* placement_server_kind_name() */
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static double
-tv_ms(const struct timeval *tv)
-{
-    return (double)tv->tv_sec * 1e3 + (double)tv->tv_usec / 1e3;
-}
-
-/* --- the agent as a child process -------------------------------------- */
-
-static pid_t
-agent_spawn(const char *const *args, int *ret_fd)
-{
-    const char *builddir = getenv("VGPU_BUILDDIR");
-    _cleanup_free_ char *bin = NULL;
-    posix_spawn_file_actions_t fa;
-    char *argv[16] = { NULL };
-    size_t n = 0;
-    int p[2];
-    pid_t pid;
-
-    cr_assert(builddir != NULL, "VGPU_BUILDDIR is not set (run make bench)");
-    bin = xasprintf("%s/src/vgpu-agent", builddir);
-    while (args[n])
-        n++;
-    cr_assert(n + 2 <= sizeof(argv) / sizeof(*argv), "too many arguments");
-    argv[0] = bin;
-    memcpy(argv + 1, args, n * sizeof(*argv)); /* posix_spawn's char *[] */
-    cr_assert(pipe2(p, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY,
-                                     0);
-    posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
-    cr_assert(posix_spawn(&pid, bin, &fa, NULL, argv, environ) == 0,
-              "cannot run %s", bin);
-    posix_spawn_file_actions_destroy(&fa);
-    close(p[1]);
-    *ret_fd = p[0];
-    return pid;
-}
-
-/* "pass done: 0 created, 0 updated, 0 deleted; 1 requests" lines. */
-static size_t
-passes_parse(const char *log, struct pass_cost *ret, size_t max)
-{
-    size_t n = 0;
-
-    for (const char *p = log; (p = strstr(p, ": pass ")) != NULL; p++) {
-        struct pass_cost c = { 0 };
-        char state[16];
-
-        if (sscanf(p,
-                   ": pass %15[a-z]: %u created, %u updated, %u "
-                   "deleted; %lu requests",
-                   state, &c.created, &c.updated, &c.deleted, &c.requests) != 5)
-            continue;
-        c.done = strcmp(state, "done") == 0;
-        if (ret && n < max)
-            ret[n] = c;
-        n++;
-    }
-    return n;
-}
-
-/* Read the child's stderr to EOF; with stop_after, SIGTERM it once it has
- * logged that many passes.  A child past the timeout is killed. */
-static char *
-agent_drain(pid_t pid, int fd, size_t stop_after)
-{
-    double deadline = now_ms() + AGENT_TIMEOUT_MS;
-    size_t len = 0, cap = 4096;
-    char *buf = xmalloc(cap);
-    bool signalled = false;
-
-    for (;;) {
-        struct pollfd pfd = { fd, POLLIN, 0 };
-        double left = deadline - now_ms();
-        ssize_t got;
-
-        if (left <= 0 && !signalled) {
-            kill(pid, SIGKILL);
-            signalled = true;
-        }
-        if (poll(&pfd, 1, left > 0 ? (int)left : 1000) < 0 && errno != EINTR)
-            break;
-        if (!(pfd.revents & (POLLIN | POLLHUP)))
-            continue;
-        if (cap - len < 4097)
-            buf = xrealloc(buf, cap *= 2);
-        got = read(fd, buf + len, cap - len - 1);
-        if (got <= 0)
-            break;
-        len += (size_t)got;
-        buf[len] = '\0';
-        if (stop_after && !signalled &&
-            passes_parse(buf, NULL, 0) >= stop_after) {
-            kill(pid, SIGTERM);
-            signalled = true;
-        }
-    }
-    buf[len] = '\0';
-    close(fd);
-    return buf;
-}
-
-static void
-agent_run(const char *const *args, size_t stop_after, struct agent_run *ret)
-{
-    double start = now_ms();
-    struct rusage ru = { 0 };
-    int fd, status = 0;
-    pid_t pid = agent_spawn(args, &fd);
-    char *err = agent_drain(pid, fd, stop_after);
-
-    cr_assert(wait4(pid, &status, 0, &ru) == pid, "wait4: %s", strerror(errno));
-    *ret = (struct agent_run){
-        .status =
-            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-        .err = err,
-        .maxrss_kib = ru.ru_maxrss,
-        .ms = now_ms() - start,
-        .cpu_ms = tv_ms(&ru.ru_utime) + tv_ms(&ru.ru_stime),
-    };
-}
 
 /* --- what Placement saw ------------------------------------------------ */
 
@@ -344,10 +194,10 @@ measure(const char *conf, const char *sys, const char *command,
     double server_cpu = placement_server_cpu_ms(srv);
     struct agent_run run;
 
-    agent_run(args, stop_after, &run);
+    benchagent_run(args, stop_after, &run);
     ph->server_cpu_ms = placement_server_cpu_ms(srv) - server_cpu;
     after = served_so_far();
-    ph->n_passes = passes_parse(run.err, ph->passes, RUN_PASSES);
+    ph->n_passes = benchagent_passes(run.err, ph->passes, RUN_PASSES);
     ph->served = (struct served){ after.requests - before.requests,
                                   after.writes - before.writes };
     ph->ms = run.ms;
@@ -376,9 +226,9 @@ host_prepare(unsigned n, char **ret_conf, char **ret_sys, double *ret_start_ms)
     cr_assert(r == 0, "%s: %s", yaml, strerror(-r));
     cr_assert(mkdir(*ret_sys, 0700) == 0, "%s: %s", *ret_sys, strerror(errno));
     cr_assert(fakesys_materialize(yaml, *ret_sys, &eb) == 0, "%s", eb.msg);
-    *ret_start_ms = now_ms();
+    *ret_start_ms = benchagent_now_ms();
     srv = placement_server_start();
-    *ret_start_ms = now_ms() - *ret_start_ms;
+    *ret_start_ms = benchagent_now_ms() - *ret_start_ms;
     r = benchhost_write_conf(*ret_conf, placement_server_url(srv));
     cr_assert(r == 0, "%s: %s", *ret_conf, strerror(-r));
 }
@@ -583,7 +433,7 @@ Test(bench, sync_cost, .fini = bench_fini, .timeout = 3600)
     struct novasync_vs vs[sizeof(sizes) / sizeof(*sizes)];
     _cleanup_free_ char *pkg = placement_package_version();
     _cleanup_free_ char *api = NULL;
-    double start = now_ms();
+    double start = benchagent_now_ms();
 
     cr_assert(n > 0, "VGPU_BENCH_GPUS=%s: not a list of 1..1024",
               getenv("VGPU_BENCH_GPUS"));
@@ -599,6 +449,6 @@ Test(bench, sync_cost, .fini = bench_fini, .timeout = 3600)
     print_scale(rows, (size_t)n);
     novasync_print(vs, (size_t)n);
     print_start(rows, (size_t)n);
-    printf("(benchmark took %.0f s)\n", (now_ms() - start) / 1e3);
+    printf("(benchmark took %.0f s)\n", (benchagent_now_ms() - start) / 1e3);
     fflush(stdout);
 }
