@@ -354,6 +354,41 @@ fleet_anon_kib(const struct fleet *f)
     return sum;
 }
 
+struct after_done {
+    unsigned long requests, passes;
+    bool done;
+};
+
+static bool
+count_after_done(bool done, unsigned long req, void *arg)
+{
+    struct after_done *t = arg;
+
+    if (t->done) {
+        t->requests += req;
+        t->passes++;
+    }
+    t->done = t->done || done;
+    return true;
+}
+
+unsigned long
+fleet_requests_after_done(const struct fleet *f, unsigned long *ret_passes)
+{
+    unsigned long sum = 0, passes = 0;
+
+    for (size_t i = 0; i < f->n; i++) {
+        _cleanup_free_ char *text = log_since_mark(&f->agents[i]);
+        struct after_done t = { 0 };
+
+        passes_each(text, count_after_done, &t);
+        sum += t.requests;
+        passes += t.passes;
+    }
+    *ret_passes = passes;
+    return sum;
+}
+
 unsigned long
 fleet_requests_to_done(const struct fleet *f, unsigned long *ret_passes)
 {

@@ -78,6 +78,13 @@ double fleet_wait_done(struct fleet *f, double start_ms, long timeout_ms);
 /* Sum of the running agents' RssAnon, KiB. */
 unsigned long fleet_anon_kib(const struct fleet *f);
 
+/* Requests of the passes the agents logged since the mark after their
+ * first done one (an early agent's next pass, while the last ones are
+ * still on their first), summed; with those passes in *ret_passes.  They
+ * reuse the connection, so Placement logged exactly these. */
+unsigned long fleet_requests_after_done(const struct fleet *f,
+                                        unsigned long *ret_passes);
+
 /* Requests the agents counted up to their first done pass since the mark
  * (after fleet_wait_done()), summed; with their passes (failed ones and
  * the done one) in *ret_passes. */
