@@ -202,17 +202,34 @@ pass_line(const char *line, bool *ret_done, unsigned long *ret_req)
     return true;
 }
 
+/* The line at *pos (a copy: free() it) and *pos moved past it; NULL at
+ * the end.  A copy, so that matching stays within the line. */
+static char *
+line_next(const char **pos)
+{
+    const char *p = *pos, *eol = strchr(p, '\n');
+
+    if (!*p)
+        return NULL;
+    *pos = eol ? eol + 1 : p + strlen(p);
+    return eol ? xstrndup(p, (size_t)(eol - p)) : xstrdup(p);
+}
+
 /* Calls fn for every pass line of text in order until it returns false. */
 static void
 passes_each(const char *text, bool (*fn)(bool done, unsigned long req, void *),
             void *arg)
 {
-    for (const char *p = text; p && *p;
-         p = strchr(p, '\n'), p = p ? p + 1 : p) {
-        bool done;
-        unsigned long req;
+    const char *pos = text;
+    char *line;
 
-        if (pass_line(p, &done, &req) && !fn(done, req, arg))
+    while ((line = line_next(&pos)) != NULL) {
+        bool done = false;
+        unsigned long req = 0;
+        bool is_pass = pass_line(line, &done, &req);
+
+        free(line);
+        if (is_pass && !fn(done, req, arg))
             return;
     }
 }
@@ -252,17 +269,18 @@ scan_agent(const struct fleet_agent *a, struct fleet_scan *s)
     _cleanup_free_ char *text = testproc_read_file(a->log);
     struct pass_context ctx = { 0 };
     unsigned long done_before = s->done;
+    const char *pos = text;
 
-    for (const char *p = text; p && *p;
-         p = strchr(p, '\n'), p = p ? p + 1 : p) {
-        const char *eol = strchr(p, '\n');
-        _cleanup_free_ char *line =
-            eol ? xstrndup(p, (size_t)(eol - p)) : xstrdup(p);
+    for (;;) {
+        long at = (long)(pos - text);
+        _cleanup_free_ char *line = line_next(&pos);
         bool done;
         unsigned long req;
 
+        if (!line)
+            break;
         if (pass_line(line, &done, &req)) {
-            if (p - text >= a->mark)
+            if (at >= a->mark)
                 count_pass(s, &ctx, done, req);
             ctx = (struct pass_context){ .failure = !done };
         } else if (strstr(line, FULL_LINE)) {
