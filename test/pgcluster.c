@@ -15,7 +15,6 @@
 #include <glob.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +38,7 @@
 static char *cluster;   /* this process's answer: the cluster's directory */
 static unsigned serial; /* databases this process made */
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-    char msg[4096];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    cr_assert_fail("%s", msg);
-    abort(); /* not reached */
-}
+#define fail testproc_fail
 
 /* The process whose exit ends the cluster: the Criterion runner when this
  * is one of its test workers (BoxFort sets BXFI_MAP in those), else us. */

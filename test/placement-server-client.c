@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +42,7 @@ placement_server_call_raw(const struct placement_server *s, const char *method,
     CURLcode rc;
 
     if (!c || !mem)
-        placement_server_fail("curl_easy_init or open_memstream failed");
+        testproc_fail("curl_easy_init or open_memstream failed");
     h = curl_slist_append(h, auth);
     h = curl_slist_append(
         h, "OpenStack-API-Version: placement " PLACEMENT_SERVER_MICROVERSION);
@@ -106,7 +105,7 @@ placement_server_call(const struct placement_server *s, const char *method,
 
     if (*ret_status == 0) {
         free(buf);
-        placement_server_fail("%s %s%s: %s", method, s->url, path, err);
+        testproc_fail("%s %s%s: %s", method, s->url, path, err);
     }
     return buf;
 }

@@ -29,10 +29,6 @@ struct token_client {
     char *token; /* what call_raw() sends as X-Auth-Token; NULL: none yet */
 };
 
-/* cr_assert_fail() with the noreturn the analyzers need to see. */
-void placement_server_fail(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
-
 /* One request; transport errors give status 0 and the message in err.
  * Returns the body; free() it. */
 char *placement_server_call_raw(const struct placement_server *s,

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,20 +43,7 @@
 #define UWSGI_WORKER "spawned uWSGI worker "
 #define UWSGI_NO_APP "unable to load app"
 
-void
-placement_server_fail(const char *fmt, ...)
-{
-    char msg[4096];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    cr_assert_fail("%s", msg);
-    abort(); /* not reached */
-}
-
-#define fail placement_server_fail
+#define fail testproc_fail
 
 /* A file of the harness: $env if set, else next to the test data. */
 static char *

@@ -3,9 +3,11 @@
  */
 #include "config.h"
 
+#include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,19 @@
 #include <unistd.h>
 
 #include "testproc.h"
+
+void
+testproc_fail(const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cr_assert_fail("%s", msg);
+    abort(); /* not reached */
+}
 
 long
 testproc_now_ms(void)

@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Fail the running test with the formatted message (cr_assert_fail(),
+ * with the noreturn the analyzers need to see). */
+void testproc_fail(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
 /* CLOCK_MONOTONIC in milliseconds. */
 long testproc_now_ms(void);
 
