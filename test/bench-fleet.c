@@ -75,7 +75,7 @@ struct figures {
     /* Nova */
     struct window nfirst, nsteady, nrestart;
     struct novafleet nova;
-    bool nova_done;
+    bool nova_done, nova_failed;
 };
 
 static struct placement_server *srv;
@@ -280,8 +280,18 @@ phase_nova(struct figures *f)
     placement_server_stop(srv);
     srv = placement_server_start();
     if (novafleet_run(placement_server_url(srv), path, f->k, f->interval_s,
-                      f->steady_s, nova_mark, f, &f->nova, &err) < 0)
-        cr_assert_fail("test/bench/nova-fleet.py:\n%s", err);
+                      f->steady_s, nova_mark, f, &f->nova, &err) < 0) {
+        /* Nova's client gives up on an overloaded Placement (a None
+         * response it then reads); the agent's figures still stand */
+        size_t len = strlen(err);
+
+        fprintf(stderr,
+                "bench-fleet: Nova's report client did not finish; "
+                "the end of its output:\n%s\n",
+                err + (len > 2000 ? len - 2000 : 0));
+        f->nova_failed = true;
+        return;
+    }
     f->nova_done = true;
     assert_providers(f, f->k, "Nova");
 }
@@ -337,6 +347,10 @@ print_figures(const struct figures *f)
                : "wsgiref, one Python process, sqlite",
            f->n, FLEET_GPUS, FLEET_GPUS + 1, f->interval_s, 5 * f->interval_s,
            f->k);
+    if (f->nova_failed)
+        printf("(Nova's %zu hosts did not finish: its client gave up on "
+               "Placement, see above)\n\n",
+               f->k);
     printf("%-46s %10s%s\n", "", "agent", nd ? "        Nova" : "");
     print_row("first start: requests per host",
               logged_to_done(f, &f->first, &f->first_later),
