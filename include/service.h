@@ -5,11 +5,13 @@
  * The interval gets +-10% jitter, so a thousand hosts do not hit Placement
  * in step.  A failed pass is retried after a random delay in [0, interval),
  * then with exponential backoff and full jitter (a random delay in
- * [0, interval * 2^(failures - 1))), capped at SERVICE_BACKOFF_CAP = 2
- * intervals: a retrying host then tries once an interval on average, as a
- * working one does, so when Placement comes back after an outage a fleet's
- * retries are no busier than its steady passes, and every host is back
- * within 2 intervals.  The random numbers come
+ * [0, interval * 2^(failures - 1))), capped at SERVICE_BACKOFF_CAP = 1.5
+ * intervals: a retrying host then tries about once an interval (every 0.75
+ * on average), about as often as a working one, so when Placement comes
+ * back after an outage a fleet's retries are spread like its steady passes,
+ * and every host tries again within 1.5 intervals and is back, its pass
+ * done, within 2 (with a cap of 2, a pass that takes a second on a busy
+ * Placement ended past that).  The random numbers come
  * from a generator seeded per host (jitter.h).  It never gives up because
  * Placement is down or answers garbage.  A reload re-reads the configuration
  * between passes (an invalid one is logged and the old one kept).  The loop
@@ -27,7 +29,7 @@
 
 #define SERVICE_INTERVAL_MIN 0.001 /* shorter is a busy loop */
 #define SERVICE_INTERVAL_MAX 86400.0
-#define SERVICE_BACKOFF_CAP 2.0 /* the longest retry wait, in intervals */
+#define SERVICE_BACKOFF_CAP 1.5 /* the longest retry wait, in intervals */
 
 struct service;
 
