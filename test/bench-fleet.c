@@ -69,7 +69,8 @@ struct figures {
     unsigned long first_own, restart_own;       /* the agents' counts */
     unsigned long first_passes, restart_passes; /* up to the done one */
     struct later first_later, restart_later;    /* passes after it */
-    unsigned long steady_passes;                /* done ones */
+    unsigned long restart_failed; /* passes that failed, or followed an error */
+    unsigned long steady_passes;  /* done ones */
     struct fleet_scan steady_scan;
     unsigned long anon_kib;
     /* Nova */
@@ -203,6 +204,7 @@ phase_restart(struct figures *f)
     fleet_start(&fleet);
     f->restart_s = wait_all_done(f, f->restart.start_ms, "restart storm");
     later_read(&f->restart_later);
+    f->restart_failed = fleet_scan(&fleet).failed;
     window_close(&f->restart);
     f->restart_own = fleet_requests_to_done(&fleet, &f->restart_passes);
     assert_providers(f, f->n, "restart storm");
@@ -382,7 +384,8 @@ print_figures(const struct figures *f)
            "average); agents' summed anonymous memory %.1f MiB; left out of\n"
            "the logged requests, as passes agents made after their first "
            "while the last\nwere on theirs: first start %lu passes (%lu "
-           "requests), restart storm %lu (%lu)\n",
+           "requests), restart storm %lu (%lu); restart\nstorm passes that "
+           "failed or came right after an error: %lu\n",
            per((double)f->first_own, (double)f->n),
            per((double)f->first_passes, (double)f->n),
            per((double)f->restart_own, (double)f->n),
@@ -392,7 +395,7 @@ print_figures(const struct figures *f)
            per((double)s->other_requests, (double)s->other),
            (double)f->anon_kib / 1024, f->first_later.passes,
            f->first_later.requests, f->restart_later.passes,
-           f->restart_later.requests);
+           f->restart_later.requests, f->restart_failed);
     printf("\noutage: Placement killed for %u s, then started (%.1f s until "
            "it served again\nis not counted): every host had a done pass %.1f "
            "s after; the busiest second\nheld %lu requests, %.1fx the steady "
