@@ -50,8 +50,8 @@
 #define CONF_DEFAULT_TIMEOUT_S 10
 /* Two: more from one host at once finish no sooner on a Placement whose
  * uwsgi workers are threaded (they contend in one interpreter) and cost it
- * more CPU; a fleet's first start at 8 timed out where 2 did not (README,
- * Scale). */
+ * more CPU; a fleet's first start at 8 cost more requests, timed-out ones
+ * repaired by later passes (README, Scale). */
 #define CONF_DEFAULT_MAX_PARALLEL 2
 #define CONF_DEFAULT_INTERVAL_S 60
 #define CONF_DEFAULT_FULL_REFRESH_S 300

@@ -51,15 +51,6 @@ void pass_scanned(struct pass *p);
  * no reason to back off from Placement. */
 bool pass_run(struct pass *p, struct hostload *h, struct session *s);
 
-/* The sync step: session_sync() of h's tree, then what it wrote (a notice
- * per change, with its event name), its warnings, errors and cost logged
- * (the "pass done: ...; N requests" line at summary_level, or as an error
- * when the pass did not finish; N counted from requests_before: 0 for
- * every request of the connection).  s must be
- * open.  Returns 0 when Placement holds the tree, 1 when the pass ran but
- * did not finish (providers failed, or the root vanished: the report's
- * lines, logged, say which), or a negative errno when it could not start
- * (logged). */
 /* What h's state files describe: its tree (the root's name) in the
  * Placement pl talks to. */
 struct statefile_owner pass_state_owner(const struct hostload *h,
@@ -77,6 +68,15 @@ void pass_state_save(const char *what, const char *reread, const char *path,
  * status). */
 void pass_log_problems(const struct sync_report *rep);
 
+/* The sync step: session_sync() of h's tree, then what it wrote (a notice
+ * per change, with its event name), its warnings, errors and cost logged
+ * (the "pass done: ...; N requests" line at summary_level, or as an error
+ * when the pass did not finish; N counted from requests_before: 0 for
+ * every request of the connection).  s must be
+ * open.  Returns 0 when Placement holds the tree, 1 when the pass ran but
+ * did not finish (providers failed, or the root vanished: the report's
+ * lines, logged, say which), or a negative errno when it could not start
+ * (logged). */
 int pass_sync(struct session *s, const struct hostload *h,
               struct sync_cache *cache, unsigned long requests_before,
               enum log_level summary_level);

@@ -11,9 +11,8 @@
  * "resource_provider_generation", "inventories": {...}, "traits": [...]}]}.
  * It is only ever a hint (statefile.h, which also writes it): a missing,
  * old-format, other node's or Placement's or corrupt file means a full
- * read, and a loaded
- * cache is unconfirmed (sync-cache.h) until a pass has seen the root in
- * Placement.
+ * read, and a loaded cache is unconfirmed (sync-cache.h) until a pass has
+ * seen the root in Placement.
  */
 #pragma once
 
