@@ -302,7 +302,8 @@ fleet_scan(const struct fleet *f)
     return s;
 }
 
-struct to_done {
+/* An agent's passes counted up to, or after, its first done one. */
+struct pass_tally {
     unsigned long requests, passes;
     bool done;
 };
@@ -310,7 +311,7 @@ struct to_done {
 static bool
 until_done(bool done, unsigned long req, void *arg)
 {
-    struct to_done *t = arg;
+    struct pass_tally *t = arg;
 
     t->requests += req;
     t->passes++;
@@ -332,7 +333,7 @@ fleet_wait_done(struct fleet *f, double start_ms, long timeout_ms)
         for (size_t i = 0; i < f->n; i++) {
             struct fleet_agent *a = &f->agents[i];
             _cleanup_free_ char *text = NULL;
-            struct to_done t = { 0 };
+            struct pass_tally t = { 0 };
 
             if (a->done_ms >= 0)
                 continue;
@@ -372,15 +373,10 @@ fleet_anon_kib(const struct fleet *f)
     return sum;
 }
 
-struct after_done {
-    unsigned long requests, passes;
-    bool done;
-};
-
 static bool
 count_after_done(bool done, unsigned long req, void *arg)
 {
-    struct after_done *t = arg;
+    struct pass_tally *t = arg;
 
     if (t->done) {
         t->requests += req;
@@ -397,7 +393,7 @@ fleet_requests_after_done(const struct fleet *f, unsigned long *ret_passes)
 
     for (size_t i = 0; i < f->n; i++) {
         _cleanup_free_ char *text = log_since_mark(&f->agents[i]);
-        struct after_done t = { 0 };
+        struct pass_tally t = { 0 };
 
         passes_each(text, count_after_done, &t);
         sum += t.requests;
