@@ -80,8 +80,6 @@ Test(service, a_restart_against_another_endpoint_reads_in_full)
 Test(service, a_restart_notices_what_moved_in_placement_meanwhile)
 {
     _cleanup_free_ char *gpu = NULL, *path = NULL, *resp = NULL;
-    struct hostload_opts o;
-    struct hostload h = { 0 };
     cJSON *invs;
     long status = 0, gen;
 
@@ -90,10 +88,7 @@ Test(service, a_restart_notices_what_moved_in_placement_meanwhile)
     cr_assert(service_pass(svc), "the first pass");
     service_free(svc);
     svc = NULL;
-    o = opts();
-    cr_assert(eq(int, hostload_open(&o, &h), 0));
-    gpu = gpu_uuid(&h, GPU_3E);
-    hostload_clear(&h);
+    gpu = gpu_3e_uuid();
     path = xasprintf("/resource_providers/%s/inventories", gpu);
     invs = placement_server_get_json(srv, path);
     gen = (long)cJSON_GetNumberValue(

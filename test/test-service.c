@@ -39,18 +39,13 @@ Test(service, a_pass_makes_placement_hold_the_tree_and_an_unchanged_one_costs_1)
 {
     _cleanup_free_ char *before = NULL, *after = NULL;
     _cleanup_free_ char *root_uuid = NULL;
-    struct hostload_opts o;
-    struct hostload h = { 0 };
     double first;
 
     write_m60_conf("CUSTOM_CAD");
     start_service();
     cr_assert(service_pass(svc), "the first pass");
     assert_placement_holds_the_host();
-    o = opts();
-    cr_assert(eq(int, hostload_open(&o, &h), 0));
-    root_uuid = xstrdup(h.tree->providers[0].uuid);
-    hostload_clear(&h);
+    root_uuid = root_uuid_now();
     before = placement_server_generations(srv, root_uuid);
     first = requests(NULL);
     cr_assert(gt(dbl, first, 2), "the first pass counted %g requests", first);
@@ -160,18 +155,13 @@ Test(service, a_pass_creates_the_mdev_a_new_claim_needs)
 {
     _cleanup_free_ char *rp = NULL, *link = NULL;
     char mdev[UUIDSTR_LEN];
-    struct hostload_opts o;
-    struct hostload h = { 0 };
     struct stat st;
 
     agentenv_live(&env, "hosts/m60.yaml");
     write_m60_conf("CUSTOM_CAD");
     start_service();
     cr_assert(service_pass(svc));
-    o = opts();
-    cr_assert(eq(int, hostload_open(&o, &h), 0));
-    rp = gpu_uuid(&h, GPU_3E);
-    hostload_clear(&h);
+    rp = gpu_3e_uuid();
     claim_one(CONSUMER, rp);
     cr_assert(eq(int, reconcile_uuid(CONSUMER, rp, 0, mdev), 0));
     link = xasprintf("%s/bus/mdev/devices/%s", env.root, mdev);
